@@ -126,3 +126,31 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 func (s *Store) View(fn func(tx *Tx) error) error {
 	return s.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
 }
+
+// PutRaw stores raw bytes under key (for binary values such as index vectors); ttl 0 keeps
+// them forever.
+func (tx *Tx) PutRaw(key string, raw []byte, ttl time.Duration) error {
+	if key == "" {
+		return errors.New("put: empty key")
+	}
+	e := badger.NewEntry([]byte(key), raw)
+	if ttl > 0 {
+		e = e.WithTTL(ttl)
+	}
+	if err := tx.txn.SetEntry(e); err != nil {
+		return fmt.Errorf("put %q: %w", key, err)
+	}
+	return nil
+}
+
+// GetRaw returns a copy of the raw bytes under key; the error wraps ErrNotFound if absent.
+func (tx *Tx) GetRaw(key string) ([]byte, error) {
+	item, err := tx.txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("get %q: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %q: %w", key, err)
+	}
+	return item.ValueCopy(nil)
+}

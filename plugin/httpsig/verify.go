@@ -1,0 +1,175 @@
+package httpsig
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// The facegate signature profile (SECURITY.md §2).
+const (
+	// Label is the only accepted signature label.
+	Label = "sig1"
+	// Alg is the only accepted algorithm.
+	Alg = "hmac-sha256"
+	// Tag identifies the facegate profile.
+	Tag = "facegate/v1"
+	// MaxAge is the largest accepted |now - created| and expires - created.
+	MaxAge = 300 * time.Second
+	// MinNonceBytes is the smallest accepted nonce (128 bits).
+	MinNonceBytes = 16
+	// maxNonceBytes bounds what the nonce cache stores.
+	maxNonceBytes = 64
+)
+
+// RequiredComponents must all be covered by a request signature.
+var RequiredComponents = []string{"@method", "@authority", "@path", "@query", "content-type", "content-digest"}
+
+// ErrRejected is wrapped by every error Verify returns; Result.Reason says why.
+var ErrRejected = errors.New("httpsig: signature rejected")
+
+// Result is what Verify found. It reports facts for the policy to judge.
+type Result struct {
+	// Valid is true when the signature matches and the profile is met.
+	Valid bool
+	// AgeS is now - created in seconds (negative if created is ahead).
+	AgeS int64
+	// Covered lists the covered components as received.
+	Covered []string
+	// Replayed is true when the nonce was already seen (VerifyFresh only).
+	Replayed bool
+	// Reason is a short machine-readable cause when Valid is false or
+	// Replayed is true; it never contains secrets or request data.
+	Reason string
+}
+
+// Reasons reported in Result.Reason.
+const (
+	ReasonLabel      = "label"
+	ReasonAlg        = "alg"
+	ReasonTag        = "tag"
+	ReasonParams     = "params"
+	ReasonNonce      = "nonce"
+	ReasonComponents = "components"
+	ReasonWindow     = "expires_window"
+	ReasonExpired    = "expired"
+	ReasonSkew       = "skew"
+	ReasonDigest     = "digest"
+	ReasonNoDigest   = "digest_missing"
+	ReasonBase       = "base"
+	ReasonSignature  = "signature"
+	ReasonReplayed   = "replayed"
+)
+
+// Verify checks request signature p against r, the body actually read, the
+// key's secret and the current time. The body's Content-Digest is
+// recomputed; the signature is compared with hmac.Equal. Verify does not
+// consult a nonce cache; see VerifyFresh.
+func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time) (Result, error) {
+	if r == nil || p == nil {
+		return reject(Result{}, ReasonParams)
+	}
+	res := Result{Covered: slices.Clone(p.Covered), AgeS: now.Unix() - p.Created}
+	if reason := profileReason(p); reason != "" {
+		return reject(res, reason)
+	}
+	if reason := timeReason(p, now); reason != "" {
+		return reject(res, reason)
+	}
+	if err := VerifyDigest(r.Header, body); err != nil {
+		if errors.Is(err, ErrMissingDigest) {
+			return reject(res, ReasonNoDigest)
+		}
+		return reject(res, ReasonDigest)
+	}
+	base, err := Base(r, p)
+	if err != nil {
+		return reject(res, ReasonBase)
+	}
+	if !hmac.Equal(p.Sig, mac(secret, base)) {
+		return reject(res, ReasonSignature)
+	}
+	res.Valid = true
+	return res, nil
+}
+
+// VerifyFresh is Verify followed, for a valid signature only, by a nonce
+// check: a nonce seen before for the same key id sets Replayed and returns
+// an error. Invalid signatures never enter the cache.
+func VerifyFresh(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time, nonces *NonceCache) (Result, error) {
+	res, err := Verify(r, body, p, secret, now)
+	if err != nil {
+		return res, err
+	}
+	if nonces == nil || nonces.Seen(p.KeyID, p.Nonce, time.Unix(p.Expires, 0)) {
+		res.Replayed = true
+		res.Reason = ReasonReplayed
+		return res, fmt.Errorf("%w: %s", ErrRejected, ReasonReplayed)
+	}
+	return res, nil
+}
+
+func reject(res Result, reason string) (Result, error) {
+	res.Valid = false
+	res.Reason = reason
+	return res, fmt.Errorf("%w: %s", ErrRejected, reason)
+}
+
+// profileReason checks the label, parameters and covered components.
+func profileReason(p *Parsed) string {
+	switch {
+	case p.Label != Label:
+		return ReasonLabel
+	case p.Alg != Alg:
+		return ReasonAlg
+	case p.Tag != Tag:
+		return ReasonTag
+	case p.KeyID == "" || !p.HasCreated || !p.HasExpires:
+		return ReasonParams
+	case !validNonce(p.Nonce):
+		return ReasonNonce
+	}
+	for _, c := range RequiredComponents {
+		if !slices.Contains(p.Covered, c) {
+			return ReasonComponents
+		}
+	}
+	return ""
+}
+
+// timeReason checks created and expires against now.
+func timeReason(p *Parsed, now time.Time) string {
+	maxAge := int64(MaxAge / time.Second)
+	n := now.Unix()
+	switch {
+	case p.Expires < p.Created || p.Expires-p.Created > maxAge:
+		return ReasonWindow
+	case n > p.Expires:
+		return ReasonExpired
+	case n-p.Created > maxAge || p.Created-n > maxAge:
+		return ReasonSkew
+	}
+	return ""
+}
+
+// validNonce accepts unpadded base64url of 16 to 64 bytes.
+func validNonce(n string) bool {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(n)
+	return err == nil && len(b) >= MinNonceBytes && len(b) <= maxNonceBytes
+}
+
+// mac is HMAC-SHA256 of base under secret.
+func mac(secret, base []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write(base)
+	return h.Sum(nil)
+}
+
+// SignBase returns the hmac-sha256 signature of a signature base; it is
+// exported for test vectors and other profiles.
+func SignBase(secret, base []byte) []byte { return mac(secret, base) }

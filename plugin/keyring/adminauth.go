@@ -1,0 +1,130 @@
+package keyring
+
+import (
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+
+	"github.com/facegate/facegate/engine/store"
+)
+
+// prefixAdminStep stores, per administrator, the TOTP time steps already
+// used, so that a code is accepted once.
+const prefixAdminStep = "adminstep/"
+
+type usedSteps struct {
+	Steps       []int64 `json:"steps"`
+	LastLoginAt int64   `json:"last_login_at"`
+}
+
+// VerifyAdmin authenticates an administrative call with the bearer token
+// and a TOTP code (±1 step of skew) and returns the administrator's name.
+// Every failure is ErrAdminAuth (ErrCodeReused when a right code is
+// replayed); after LockoutFailures failures per administrator or per
+// remote address within LockoutWindow it answers a *LockoutError
+// (ErrLockedOut) for LockoutDuration, even to right credentials.
+func (k *Keyring) VerifyAdmin(token, code, remoteAddr string) (string, error) {
+	now := k.now()
+	ipSubj := "ip:" + remoteHost(remoteAddr)
+	if err := k.lockout.check(ipSubj, now); err != nil {
+		return "", err
+	}
+	recs, err := k.adminRecords()
+	if err != nil {
+		return "", fmt.Errorf("verifying admin: %w", err)
+	}
+	// Compare the token against every administrator, without stopping
+	// early, and against a dummy when there is none.
+	h := k.c.hashToken(token)
+	match := -1
+	for i := range recs {
+		if hmac.Equal(h, recs[i].TokenHash) {
+			match = i
+		}
+	}
+	if len(recs) == 0 {
+		hmac.Equal(h, k.dumm.SecretHash)
+	}
+	if match < 0 {
+		return "", k.adminFailure(ipSubj, "", remoteAddr, now)
+	}
+	rec := recs[match]
+	adminSubj := "admin:" + rec.Name
+	if err := k.lockout.check(adminSubj, now); err != nil {
+		return "", err
+	}
+	step, ok := k.matchTOTP(rec, code, now.Unix())
+	if !ok {
+		return "", k.adminFailure(ipSubj, adminSubj, remoteAddr, now)
+	}
+	if err := k.useStep(rec.Name, step, now.Unix()); err != nil {
+		return "", err
+	}
+	k.lockout.reset(ipSubj)
+	k.lockout.reset(adminSubj)
+	return rec.Name, nil
+}
+
+// adminFailure records a failure for the subjects and audits a lockout.
+func (k *Keyring) adminFailure(ipSubj, adminSubj, remoteAddr string, now time.Time) error {
+	for _, subj := range []string{ipSubj, adminSubj} {
+		if subj != "" && k.lockout.fail(subj, now) {
+			_ = k.Audit(AuditEntry{Actor: subj, Action: "admin.lockout", RemoteAddr: remoteAddr,
+				Detail: fmt.Sprintf("%d failures within %s", LockoutFailures, LockoutWindow)})
+		}
+	}
+	return ErrAdminAuth
+}
+
+// matchTOTP checks code against the steps around now and returns the step
+// it matched. All candidate steps are computed and compared.
+func (k *Keyring) matchTOTP(rec adminRecord, code string, nowUnix int64) (int64, bool) {
+	seed, err := k.c.unseal(rec.TOTPSealed, adminAAD(rec.Name))
+	if err != nil || len(code) != totpDigits.Length() {
+		return 0, false
+	}
+	cur := nowUnix / totpPeriod
+	matched, ok := int64(0), false
+	opts := hotp.ValidateOpts{Digits: totpDigits, Algorithm: otp.AlgorithmSHA1}
+	for s := cur - totpSkew; s <= cur+totpSkew; s++ {
+		if s < 0 {
+			continue
+		}
+		valid, err := hotp.ValidateCustom(code, uint64(s), string(seed), opts)
+		if err == nil && valid {
+			matched, ok = s, true
+		}
+	}
+	return matched, ok
+}
+
+// useStep marks step as used for name, atomically; a step already used
+// fails with ErrCodeReused. Steps too old to be accepted again are pruned.
+func (k *Keyring) useStep(name string, step, nowUnix int64) error {
+	cur := nowUnix / totpPeriod
+	err := k.st.Update(func(tx *store.Tx) error {
+		var u usedSteps
+		if err := tx.GetJSON(prefixAdminStep+name, &u); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if slices.Contains(u.Steps, step) {
+			return ErrCodeReused
+		}
+		u.Steps = slices.DeleteFunc(u.Steps, func(s int64) bool { return s < cur-totpSkew-1 })
+		u.Steps = append(u.Steps, step)
+		u.LastLoginAt = nowUnix
+		return tx.PutJSON(prefixAdminStep+name, u, 0)
+	})
+	if errors.Is(err, ErrCodeReused) {
+		return ErrCodeReused
+	}
+	if err != nil {
+		return fmt.Errorf("verifying admin: recording used code: %w", err)
+	}
+	return nil
+}

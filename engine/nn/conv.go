@@ -1,0 +1,143 @@
+package nn
+
+import "fmt"
+
+// Padding selects TensorFlow's padding rule for convolutions and pools.
+type Padding int
+
+const (
+	// Valid uses no padding: out = floor((in-k)/s) + 1.
+	Valid Padding = iota
+	// Same pads so that out = ceil(in/s); the odd pixel of padding goes bottom/right.
+	Same
+)
+
+// outSize returns the output length and the padding before the first input for one axis.
+func outSize(in, k, s int, p Padding) (out, before int) {
+	if p == Valid {
+		if in < k {
+			return 0, 0
+		}
+		return (in-k)/s + 1, 0
+	}
+	out = (in + s - 1) / s
+	total := max((out-1)*s+k-in, 0)
+	return out, total / 2
+}
+
+// Conv2D convolves x with filter f of shape [kh, kw, cin, cout] at the given stride and
+// padding (zeros), adds bias (length cout, or nil) and returns the result from arena a.
+// The convolution lowers to im2col + GEMM; 1×1 stride-1 filters skip the im2col copy.
+func Conv2D(a *Arena, x Tensor, f *Param, bias *Param, stride int, pad Padding) (Tensor, error) {
+	if len(f.Shape) != 4 || f.Shape[2] != x.C {
+		return Tensor{}, fmt.Errorf("conv2d: filter shape %v does not fit %d input channels", f.Shape, x.C)
+	}
+	kh, kw, cin, cout := f.Shape[0], f.Shape[1], f.Shape[2], f.Shape[3]
+	if bias != nil && len(bias.Data) != cout {
+		return Tensor{}, fmt.Errorf("conv2d: bias has %d values, want %d", len(bias.Data), cout)
+	}
+	oh, pt := outSize(x.H, kh, stride, pad)
+	ow, pl := outSize(x.W, kw, stride, pad)
+	if oh <= 0 || ow <= 0 {
+		return Tensor{}, fmt.Errorf("conv2d: %dx%d input too small for %dx%d filter", x.H, x.W, kh, kw)
+	}
+	out := Tensor{H: oh, W: ow, C: cout, Data: a.Raw(oh * ow * cout)}
+	if bias != nil {
+		for p := 0; p < oh*ow; p++ {
+			copy(out.Data[p*cout:(p+1)*cout], bias.Data)
+		}
+	} else {
+		clear(out.Data)
+	}
+	m, k := oh*ow, kh*kw*cin
+	var cols []float32
+	if kh == 1 && kw == 1 && stride == 1 {
+		cols = x.Data
+	} else {
+		cols = a.Raw(m * k)
+		im2col(cols, x, kh, kw, stride, pt, pl, oh, ow)
+	}
+	Gemm(cols, f.Data, out.Data, m, k, cout)
+	return out, nil
+}
+
+// im2col writes, for every output pixel, the kh×kw×cin input patch (zeros outside x).
+func im2col(cols []float32, x Tensor, kh, kw, s, pt, pl, oh, ow int) {
+	c := x.C
+	row := 0
+	k := kh * kw * c
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			dst := cols[row*k : row*k+k]
+			row++
+			i := 0
+			for ky := 0; ky < kh; ky++ {
+				iy := oy*s + ky - pt
+				if iy < 0 || iy >= x.H {
+					clear(dst[i : i+kw*c])
+					i += kw * c
+					continue
+				}
+				for kx := 0; kx < kw; kx++ {
+					ix := ox*s + kx - pl
+					if ix < 0 || ix >= x.W {
+						clear(dst[i : i+c])
+					} else {
+						src := (iy*x.W + ix) * c
+						copy(dst[i:i+c], x.Data[src:src+c])
+					}
+					i += c
+				}
+			}
+		}
+	}
+}
+
+// Depthwise applies a 3-D depthwise filter f of shape [kh, kw, C, 1] at the given stride and
+// padding (zeros), without bias.
+func Depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding) (Tensor, error) {
+	if len(f.Shape) != 4 || f.Shape[2] != x.C || f.Shape[3] != 1 {
+		return Tensor{}, fmt.Errorf("depthwise: filter shape %v does not fit %d channels", f.Shape, x.C)
+	}
+	kh, kw, c := f.Shape[0], f.Shape[1], x.C
+	oh, pt := outSize(x.H, kh, stride, pad)
+	ow, pl := outSize(x.W, kw, stride, pad)
+	if oh <= 0 || ow <= 0 {
+		return Tensor{}, fmt.Errorf("depthwise: %dx%d input too small", x.H, x.W)
+	}
+	out := a.Tensor(oh, ow, c)
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			dst := out.Data[(oy*ow+ox)*c : (oy*ow+ox+1)*c]
+			for ky := 0; ky < kh; ky++ {
+				iy := oy*stride + ky - pt
+				if iy < 0 || iy >= x.H {
+					continue
+				}
+				for kx := 0; kx < kw; kx++ {
+					ix := ox*stride + kx - pl
+					if ix < 0 || ix >= x.W {
+						continue
+					}
+					src := x.Data[(iy*x.W+ix)*c : (iy*x.W+ix+1)*c]
+					w := f.Data[(ky*kw+kx)*c : (ky*kw+kx+1)*c]
+					src = src[:len(dst)]
+					w = w[:len(dst)]
+					for i := range dst {
+						dst[i] += src[i] * w[i]
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Separable runs a depthwise 3×3 (or any size) filter then a pointwise 1×1 conv with bias.
+func Separable(a *Arena, x Tensor, dw, pw, bias *Param, stride int) (Tensor, error) {
+	d, err := Depthwise(a, x, dw, stride, Same)
+	if err != nil {
+		return Tensor{}, err
+	}
+	return Conv2D(a, d, pw, bias, 1, Same)
+}

@@ -1,0 +1,35 @@
+package nn
+
+import (
+	"runtime"
+	"sync"
+)
+
+// ranger is work over an index range [lo, hi).
+type ranger interface{ run(lo, hi int) }
+
+// minParallelWork is the number of multiply-adds below which splitting is not worth the
+// goroutine hand-off.
+const minParallelWork = 1 << 19
+
+// parallelFor runs r over [0, n) in chunks that are multiples of align, across up to
+// GOMAXPROCS goroutines. work estimates the total cost; small jobs run inline.
+func parallelFor(n, align, work int, r ranger) {
+	p := runtime.GOMAXPROCS(0)
+	if p <= 1 || work < minParallelWork || n < 2*align {
+		r.run(0, n)
+		return
+	}
+	chunks := min(p, n/align)
+	per := (n/chunks + align - 1) / align * align
+	var wg sync.WaitGroup
+	for lo := per; lo < n; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			r.run(lo, hi)
+		}(lo, min(lo+per, n))
+	}
+	r.run(0, min(per, n))
+	wg.Wait()
+}

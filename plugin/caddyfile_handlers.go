@@ -1,0 +1,82 @@
+package plugin
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("facegate_guard", parseGuard)
+	httpcaddyfile.RegisterDirectiveOrder("facegate_guard", httpcaddyfile.Before, "basic_auth")
+	httpcaddyfile.RegisterHandlerDirective("facegate_api", parseAPI)
+	httpcaddyfile.RegisterDirectiveOrder("facegate_api", httpcaddyfile.Before, "reverse_proxy")
+}
+
+func parseGuard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	g := new(Guard)
+	err := g.UnmarshalCaddyfile(h.Dispenser)
+	return g, err
+}
+
+func parseAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	a := new(API)
+	err := a.UnmarshalCaddyfile(h.Dispenser)
+	return a, err
+}
+
+// UnmarshalCaddyfile sets up the guard:
+//
+//	facegate_guard [api|proxy] {
+//	    mode         api|proxy   # default api
+//	    hsts_max_age <seconds>   # default 63072000; -1 turns HSTS off
+//	}
+func (g *Guard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		g.Mode = d.Val()
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "mode":
+			if !d.AllArgs(&g.Mode) {
+				return d.ArgErr()
+			}
+		case "hsts_max_age":
+			var v string
+			if !d.AllArgs(&v) {
+				return d.ArgErr()
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return d.Errf("hsts_max_age: %v", err)
+			}
+			g.HSTSMaxAge = n
+		default:
+			return d.Errf("unrecognized facegate_guard option %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// UnmarshalCaddyfile sets up the API handler; it takes no options:
+//
+//	facegate_api
+func (a *API) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next()
+	if d.NextArg() || d.NextBlock(0) {
+		return d.Err("facegate_api takes no arguments or options")
+	}
+	return nil
+}
+
+// Interface guards.
+var (
+	_ caddyfile.Unmarshaler = (*Guard)(nil)
+	_ caddyfile.Unmarshaler = (*API)(nil)
+)

@@ -1,0 +1,8 @@
+// Package plugin holds facegate's Caddy modules: the facegate app (shared
+// state that survives config reloads: the encrypted store, the keyring, the
+// policy decider, the limiters and the face engine), the facegate_guard
+// handler (API keys, signatures, schema validation, OPA decisions, limits)
+// and the facegate_api handler (the SkyBiometry-compatible /fc/ routes).
+//
+// It is the only package that imports Caddy; it joins policies/ and engine/.
+package plugin

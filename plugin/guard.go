@@ -1,0 +1,170 @@
+package plugin
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/policies"
+)
+
+func init() {
+	caddy.RegisterModule(Guard{})
+}
+
+// Guard is the API-security gateway in front of facegate_api or any other
+// upstream. For every request it reads the credentials, verifies the secret
+// or RFC 9421 signature, validates the parameters against the method's JSON
+// Schema, asks OPA (data.facegate.decision) whether to allow it, and charges
+// the limits the decision names.
+type Guard struct {
+	// Mode is "api" (default: SkyBiometry /fc/ routes, answers in its
+	// envelope) or "proxy" (any upstream; denials as application/problem+json,
+	// the route is the URL path, api_secret is stripped before forwarding).
+	Mode string `json:"mode,omitempty"`
+	// HSTSMaxAge is the Strict-Transport-Security max-age on HTTPS answers
+	// (default 63072000 s, two years; -1 disables the header).
+	HSTSMaxAge int `json:"hsts_max_age,omitempty"`
+
+	app    *App
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Guard) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.facegate_guard",
+		New: func() caddy.Module { return new(Guard) },
+	}
+}
+
+// Provision finds the facegate app.
+func (g *Guard) Provision(ctx caddy.Context) error {
+	g.logger = ctx.Logger()
+	app, err := ctx.App("facegate")
+	if err != nil {
+		return fmt.Errorf("loading facegate app: %w", err)
+	}
+	g.app = app.(*App)
+	if g.Mode == "" {
+		g.Mode = "api"
+	}
+	if g.HSTSMaxAge == 0 {
+		g.HSTSMaxAge = 63072000
+	}
+	return nil
+}
+
+// Validate checks the configuration.
+func (g *Guard) Validate() error {
+	if g.Mode != "api" && g.Mode != "proxy" {
+		return fmt.Errorf("facegate_guard: mode must be api or proxy, not %q", g.Mode)
+	}
+	return nil
+}
+
+// ServeHTTP admits or refuses the request.
+func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	start := time.Now()
+	opID := newOperationID()
+	w.Header().Set("X-Operation-Id", opID)
+	if r.TLS != nil && g.HSTSMaxAge > 0 {
+		w.Header().Set("Strict-Transport-Security", "max-age="+strconv.Itoa(g.HSTSMaxAge))
+	}
+	st := g.app.current()
+	if st == nil {
+		g.deny(w, unavailable("facegate is starting"), nil, opID)
+		return nil
+	}
+	call, ferr := g.readCall(r, st)
+	if ferr != nil {
+		g.deny(w, ferr, nil, opID)
+		return nil
+	}
+	if blocked, retry := st.limiter.Blocked(clientAddr(r)); blocked {
+		setRetryAfter(w, retry)
+		g.deny(w, &service.Error{Code: 204, Name: "API_KEY_NOT_AUTHENTICATED",
+			Detail: "too many failed authentications from this address", HTTPStatus: http.StatusTooManyRequests}, nil, opID)
+		return nil
+	}
+	ev := g.authenticate(r, st, call)
+	in := g.policyInput(r, st, call, ev)
+	decision := st.currentDecider().Decide(r.Context(), in)
+	g.logDecision(r, call.Route, ev, decision, start)
+	if !decision.Allow {
+		if decision.ErrorCode == 201 || decision.ErrorCode == 204 {
+			st.limiter.FailedAuth(clientAddr(r))
+			if ev.keyID != "" {
+				st.limiter.FailedAuth("key:" + ev.keyID)
+			}
+		}
+		g.deny(w, decisionError(decision), nil, opID)
+		return nil
+	}
+	grant, usage, lerr := g.charge(w, st, ev.key.ID, decision.Limits)
+	if lerr != nil {
+		g.deny(w, lerr, usage, opID)
+		return nil
+	}
+	defer grant.Release()
+	st.keys.Touch(ev.key.ID)
+
+	ctx := withAdmitted(r.Context(), &admitted{Key: ev.key, Request: call, Usage: usage, OperationID: opID})
+	r = r.WithContext(ctx)
+	if g.Mode == "proxy" {
+		stripSecrets(r)
+	}
+	if ev.sig != nil && ev.sigSecret != nil {
+		return serveSigned(w, r, next, ev.sig, ev.sigSecret)
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// deny answers a refused request in the mode's format.
+func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string) {
+	if g.Mode == "proxy" {
+		writeProblem(w, err, opID)
+		return
+	}
+	writeFCError(w, err, usage, opID, g.app.LegacyStatusCodes)
+}
+
+// decisionError turns a denying decision into SkyBiometry's error.
+func decisionError(d policies.Decision) *service.Error {
+	status := d.Status
+	if status == 0 {
+		status = http.StatusForbidden
+	}
+	name, detail := splitMessage(d.ErrorMessage)
+	if d.ErrorCode == 0 {
+		return internalError("request refused by policy")
+	}
+	return &service.Error{Code: d.ErrorCode, Name: name, Detail: detail, HTTPStatus: status}
+}
+
+// logDecision writes one decision log line: no secrets, no biometrics.
+func (g *Guard) logDecision(r *http.Request, route string, ev *evidence, d policies.Decision, start time.Time) {
+	g.logger.Info("decision",
+		zap.String("key_id", ev.keyID),
+		zap.String("route", route),
+		zap.String("auth_mode", ev.mode),
+		zap.Bool("allow", d.Allow),
+		zap.Int("error_code", d.ErrorCode),
+		zap.String("reason", d.Reason),
+		zap.String("remote_ip", clientAddr(r)),
+		zap.Duration("latency", time.Since(start)),
+	)
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Guard)(nil)
+	_ caddy.Validator             = (*Guard)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Guard)(nil)
+)

@@ -1,0 +1,87 @@
+package plugin
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// keyFileName is the default name of the store encryption key in the data dir.
+const keyFileName = "encryption.key"
+
+// storeDirName is the folder of the Badger DB inside the data dir.
+const storeDirName = "db"
+
+// loadOrCreateKey returns the 32-byte store encryption key. The key comes
+// from FACEGATE_ENCRYPTION_KEY, the configured key file, or
+// <data dir>/encryption.key. A key is generated only when none exists AND the
+// store directory holds no data: a missing key for an existing store is an
+// error, never a reason to start a new, empty store.
+func loadOrCreateKey(dataDir, keyFile string) ([]byte, error) {
+	if env := strings.TrimSpace(os.Getenv("FACEGATE_ENCRYPTION_KEY")); env != "" {
+		return parseKey([]byte(env), "FACEGATE_ENCRYPTION_KEY")
+	}
+	path := keyFile
+	if path == "" {
+		path = filepath.Join(dataDir, keyFileName)
+	}
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		return parseKey(raw, path)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading encryption key %s: %w", path, err)
+	}
+	if hasData(filepath.Join(dataDir, storeDirName)) {
+		return nil, fmt.Errorf("encryption key %s is missing but %s holds an encrypted store: "+
+			"restore the key file (refusing to create a new store over existing data)",
+			path, filepath.Join(dataDir, storeDirName))
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generating encryption key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating key dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("writing encryption key %s: %w", path, err)
+	}
+	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+	cerr := f.Close()
+	if werr != nil || cerr != nil {
+		return nil, fmt.Errorf("writing encryption key %s: %w", path, errors.Join(werr, cerr))
+	}
+	return key, nil
+}
+
+// parseKey accepts 32 raw bytes, 64 hex characters or base64 of 32 bytes.
+// Its errors never include the key material.
+func parseKey(raw []byte, source string) ([]byte, error) {
+	if len(raw) == 32 {
+		return raw, nil
+	}
+	text := strings.TrimSpace(string(raw))
+	if b, err := hex.DecodeString(text); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(text); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("encryption key from %s is not 32 bytes (raw, hex or base64)", source)
+}
+
+// hasData reports whether dir exists and is not empty.
+func hasData(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) > 0
+}

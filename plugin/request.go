@@ -1,0 +1,187 @@
+package plugin
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/facegate/facegate/engine/service"
+)
+
+// fcRequest is a SkyBiometry call parsed once by the guard and handed to the
+// API handler through the request context.
+type fcRequest struct {
+	// Route is "<group>/<method>" without the format suffix, e.g. "faces/detect".
+	Route string
+	// Format is "json" (default) or "xml".
+	Format string
+	// Params are the query and body parameters, body values winning.
+	Params map[string]string
+	// Files are the uploaded images, from multipart parts under any field
+	// name or from a raw image body.
+	Files []service.File
+	// Body is the raw body as read (for the Content-Digest check).
+	Body []byte
+}
+
+// images is how many images the call carries: uploads plus `urls` entries.
+func (q *fcRequest) images() int {
+	n := len(q.Files)
+	for _, u := range strings.Split(q.Params["urls"], ",") {
+		if strings.TrimSpace(u) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// parseRoute maps "/fc/faces/detect.json" (under any prefix) to
+// ("faces/detect", "json"). ok is false for paths outside /fc/<group>/<method>.
+func parseRoute(path string) (route, format string, ok bool) {
+	i := strings.LastIndex(path, "/fc/")
+	if i < 0 {
+		return "", "", false
+	}
+	rest := path[i+len("/fc/"):]
+	format = "json"
+	if dot := strings.LastIndexByte(rest, '.'); dot >= 0 {
+		format = strings.ToLower(rest[dot+1:])
+		rest = rest[:dot]
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return rest, format, false
+	}
+	return rest, format, true
+}
+
+// readBody reads at most limit bytes; a longer body is error 413.
+func readBody(r *http.Request, limit int64) ([]byte, *service.Error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge("request body exceeds the configured max_body")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, badArgs("reading request body failed")
+	}
+	if int64(len(body)) > limit {
+		return nil, tooLarge("request body exceeds the configured max_body")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// parseParams merges the query string and the body. Bodies are parsed as
+// urlencoded even without a Content-Type (the Python client sends none), as
+// multipart with images under any field name, or as one raw image.
+func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]string, []service.File, *service.Error) {
+	params := map[string]string{}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, badArgs("malformed query string")
+	}
+	mergeValues(params, query)
+	if len(body) == 0 {
+		return params, nil, nil
+	}
+	ctype := r.Header.Get("Content-Type")
+	mediaType, mparams, _ := mime.ParseMediaType(ctype)
+	switch {
+	case ctype == "" || mediaType == "application/x-www-form-urlencoded" || mediaType == "text/plain":
+		if looksLikeImage(body) {
+			return params, []service.File{{Name: "body", Data: body}}, nil
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, badArgs("malformed urlencoded body")
+		}
+		mergeValues(params, form)
+		return params, nil, nil
+	case mediaType == "multipart/form-data":
+		files, err := parseMultipart(body, mparams["boundary"], params, lim)
+		return params, files, err
+	case strings.HasPrefix(mediaType, "image/") || mediaType == "application/octet-stream":
+		return params, []service.File{{Name: "body", Data: body}}, nil
+	default:
+		return nil, nil, badArgs("unsupported Content-Type " + mediaType)
+	}
+}
+
+// parseMultipart reads every part: a part with a filename, or whose bytes
+// are an image or not text, is an image; any other part is a parameter.
+func parseMultipart(body []byte, boundary string, params map[string]string, lim InputLimits) ([]service.File, *service.Error) {
+	if boundary == "" {
+		return nil, badArgs("multipart body without boundary")
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	var files []service.File
+	for parts := 0; ; parts++ {
+		p, err := mr.NextRawPart()
+		if errors.Is(err, io.EOF) {
+			return files, nil
+		}
+		if err != nil {
+			return nil, badArgs("malformed multipart body")
+		}
+		if parts >= lim.MaxParts {
+			return nil, tooLarge("too many multipart parts")
+		}
+		data, err := io.ReadAll(io.LimitReader(p, lim.MaxImageBytes+1))
+		if err != nil {
+			return nil, badArgs("malformed multipart body")
+		}
+		name := p.FormName()
+		if p.FileName() != "" || looksLikeImage(data) || !utf8.Valid(data) {
+			if int64(len(data)) > lim.MaxImageBytes {
+				return nil, tooLarge("an image exceeds the configured max_image_bytes")
+			}
+			files = append(files, service.File{Name: name, Data: data})
+			continue
+		}
+		if int64(len(data)) > lim.MaxParamBytes {
+			return nil, tooLarge("parameter " + safeName(name) + " exceeds max_param_bytes")
+		}
+		params[name] = string(data)
+	}
+}
+
+// mergeValues copies the first value of each name into params, overriding.
+func mergeValues(params map[string]string, v url.Values) {
+	for name, vals := range v {
+		if len(vals) > 0 {
+			params[name] = vals[0]
+		}
+	}
+}
+
+// looksLikeImage sniffs the magic bytes of the formats facegate decodes (and
+// JPEG 2000, so that it is refused as an image rather than read as text).
+func looksLikeImage(b []byte) bool {
+	if strings.HasPrefix(http.DetectContentType(b), "image/") {
+		return true
+	}
+	return bytes.HasPrefix(b, []byte{0, 0, 0, 0x0c, 'j', 'P', ' ', ' '}) || // JP2
+		bytes.HasPrefix(b, []byte{0xff, 0x4f, 0xff, 0x51}) // J2K codestream
+}
+
+// safeName keeps a client-chosen name printable and short for error messages.
+func safeName(s string) string {
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}

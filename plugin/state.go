@@ -1,0 +1,238 @@
+package plugin
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/pipeline"
+	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/plugin/httpsig"
+	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/plugin/limits"
+	"github.com/facegate/facegate/plugin/urlfetch"
+	"github.com/facegate/facegate/policies"
+)
+
+// credentialsFileName is written once, on the first start, in the data dir.
+const credentialsFileName = "initial-credentials.json"
+
+// stateConfig is the part of the app config that the shared state uses.
+type stateConfig struct {
+	DataDir       string
+	KeyFile       string
+	PoliciesDir   string
+	PolicyPoll    time.Duration
+	Limits        InputLimits
+	URLAllowHosts []string
+}
+
+// state is everything that outlives one Caddy config: one per data dir.
+type state struct {
+	logger    *zap.Logger
+	store     *store.Store
+	keys      *keyring.Keyring
+	index     *index.Index
+	service   *service.Service
+	limiter   *limits.Limiter
+	nonces    *httpsig.NonceCache
+	validator *policies.Validator
+
+	mu        sync.Mutex
+	decider   *policies.Decider
+	policyDir string
+	stopWatch context.CancelFunc
+}
+
+// openState opens the store for cfg.DataDir and builds everything on top of it.
+func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	key, err := loadOrCreateKey(cfg.DataDir, cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(store.Options{
+		Dir:           filepath.Join(cfg.DataDir, storeDirName),
+		EncryptionKey: key,
+		SyncWrites:    true,
+		Logger:        logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening store in %s: %w", cfg.DataDir, err)
+	}
+	s := &state{logger: logger, store: st}
+	if err := s.build(cfg, key); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// build wires keyring, policies, limiter, index and service onto the store.
+func (s *state) build(cfg stateConfig, storeKey []byte) error {
+	serverKey, err := hkdf.Key(sha256.New, storeKey, nil, "facegate keyring server key v1", 32)
+	if err != nil {
+		return fmt.Errorf("deriving keyring key: %w", err)
+	}
+	s.keys, err = keyring.New(s.store, serverKey, time.Now)
+	if err != nil {
+		return fmt.Errorf("opening keyring: %w", err)
+	}
+	if err := s.bootstrap(cfg.DataDir); err != nil {
+		return err
+	}
+	if err := s.setPolicies(cfg); err != nil {
+		return err
+	}
+	s.limiter = limits.New(systemClock{}, 100_000)
+	s.nonces = httpsig.NewNonceCache(1_000_000, 10*time.Minute)
+
+	s.index, err = index.Load(s.store)
+	if err != nil {
+		return fmt.Errorf("rebuilding the template index: %w", err)
+	}
+	an, err := pipeline.New(pipeline.Options{MaxBytes: cfg.Limits.MaxImageBytes, MaxPixels: cfg.Limits.MaxPixels})
+	if err != nil {
+		return fmt.Errorf("loading the face engine: %w", err)
+	}
+	fetcher := urlfetch.New(urlfetch.Options{
+		AllowHosts: cfg.URLAllowHosts,
+		MaxBytes:   cfg.Limits.MaxImageBytes,
+	})
+	s.service, err = service.New(s.store, s.index, an, fetcher, service.Options{
+		NamespaceOwner: s.keys.NamespaceOwner,
+		MaxImages:      cfg.Limits.MaxImages,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the face service: %w", err)
+	}
+	return nil
+}
+
+// bootstrap creates the first admin and API key on an empty store and writes
+// them once to the credentials file; only the file's path is logged.
+func (s *state) bootstrap(dataDir string) error {
+	creds, created, err := s.keys.Bootstrap()
+	if err != nil {
+		return fmt.Errorf("creating initial credentials: %w", err)
+	}
+	if !created {
+		return nil
+	}
+	path := filepath.Join(dataDir, credentialsFileName)
+	data, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding initial credentials: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists for a store without credentials: remove it and restart", path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing initial credentials: %w", err)
+	}
+	_, werr := f.Write(append(data, '\n'))
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("writing initial credentials: %w", werr)
+	}
+	s.logger.Warn("first start: initial API key and admin credentials written; read them once and keep them safe",
+		zap.String("file", path))
+	return nil
+}
+
+// setPolicies builds the decider and the schema validator for cfg.PoliciesDir.
+func (s *state) setPolicies(cfg stateConfig) error {
+	d, err := policies.NewDecider(policies.Options{Dir: cfg.PoliciesDir, Logger: s.logger})
+	if err != nil {
+		return fmt.Errorf("loading policies: %w", err)
+	}
+	v, err := policies.NewValidator(cfg.PoliciesDir)
+	if err != nil {
+		return fmt.Errorf("loading schemas: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopWatch != nil {
+		s.stopWatch()
+		s.stopWatch = nil
+	}
+	s.decider, s.validator, s.policyDir = d, v, cfg.PoliciesDir
+	if cfg.PoliciesDir != "" {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopWatch = cancel
+		go d.Watch(ctx, cfg.PolicyPoll)
+	}
+	return nil
+}
+
+// reconfigure applies a reloaded config: policies are recompiled (the last
+// good set keeps serving when the new one fails).
+func (s *state) reconfigure(cfg stateConfig) {
+	s.mu.Lock()
+	sameDir := s.policyDir == cfg.PoliciesDir
+	s.mu.Unlock()
+	if sameDir {
+		if err := s.reloadPolicies(); err != nil {
+			s.logger.Error("policy reload failed; the last good policies keep serving", zap.Error(err))
+		}
+		return
+	}
+	if err := s.setPolicies(cfg); err != nil {
+		s.logger.Error("new policies dir failed to load; the last good policies keep serving", zap.Error(err))
+	}
+}
+
+func (s *state) currentDecider() *policies.Decider {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.decider
+}
+
+func (s *state) reloadPolicies() error {
+	return s.currentDecider().Reload()
+}
+
+// eraseKeyData removes a key and, with it, every namespace its owner holds.
+func (s *state) eraseKeyData(keyID string) error {
+	k, err := s.keys.Get(keyID)
+	if err != nil {
+		return fmt.Errorf("looking up key: %w", err)
+	}
+	if err := s.service.DeleteOwner(k.Owner); err != nil {
+		return fmt.Errorf("erasing data of the key's owner: %w", err)
+	}
+	return s.keys.Delete(keyID, "admin")
+}
+
+// Destruct closes the store; the UsagePool calls it when the last config
+// holding this data dir is gone.
+func (s *state) Destruct() error {
+	s.mu.Lock()
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
+	s.mu.Unlock()
+	return s.store.Close()
+}
+
+// systemClock is the wall clock for the limiter.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/store"
+)
+
+// DeleteUID erases every saved tag, descriptor and training record of uid ("name@ns") in
+// ns, in one transaction, and removes its templates from the index.
+func (s *Service) DeleteUID(ns, uid string) error {
+	u, e := parseUID(uid, ns)
+	if e != nil {
+		return e
+	}
+	if u.ns != ns {
+		return ErrUID("uid %s is not in namespace %s", uid, ns)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	err := s.st.Update(func(tx *store.Tx) error {
+		var refs []tagRef
+		if err := tx.Scan(uidTagPrefix(u), func(_ string, raw []byte) error {
+			var t tagRec
+			if err := json.Unmarshal(raw, &t); err != nil {
+				return err
+			}
+			refs = append(refs, tagRef{NS: ns, UID: t.TID, PID: t.PID}) // UID field carries the tid here
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, r := range refs {
+			for _, k := range []string{tagKey(u, r.UID), tagRefKey(r.UID), photoTagKey(r.PID, r.UID)} {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		keys, err := tx.Keys(index.UIDPrefix(ns, u.String()))
+		if err != nil {
+			return err
+		}
+		for _, k := range append(keys, trainKey(u)) {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete uid: %w", err)
+	}
+	s.idx.RemoveUID(ns, u.String())
+	return nil
+}
+
+// DeleteNamespace erases every tag, descriptor and training record of ns and drops it from
+// the index. Large namespaces are erased in several transactions, index vectors first, so an
+// interruption never leaves a template searchable after restart; calling it again finishes.
+func (s *Service) DeleteNamespace(ns string) error {
+	if e := validName("namespace", ns); e != nil {
+		return e
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if _, err := s.st.DeletePrefix(index.NamespacePrefix(ns)); err != nil {
+		return fmt.Errorf("delete namespace: %w", err)
+	}
+	s.idx.RemoveNamespace(ns)
+	if _, err := s.st.DeletePrefix(nsTrainPrefix(ns)); err != nil {
+		return fmt.Errorf("delete namespace: %w", err)
+	}
+	var refKeys []string
+	if err := s.st.ScanJSON(nsTagPrefix(ns), func(_ string, raw []byte) error {
+		var t tagRec
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return err
+		}
+		refKeys = append(refKeys, tagRefKey(t.TID), photoTagKey(t.PID, t.TID))
+		return nil
+	}); err != nil {
+		return fmt.Errorf("delete namespace: %w", err)
+	}
+	if err := s.deleteKeys(refKeys); err != nil {
+		return fmt.Errorf("delete namespace: %w", err)
+	}
+	if _, err := s.st.DeletePrefix(nsTagPrefix(ns)); err != nil {
+		return fmt.Errorf("delete namespace: %w", err)
+	}
+	return nil
+}
+
+// DeleteOwner erases all data of an owner: its namespaces (as listed by Options.Namespaces),
+// its photo records and its temporary tags.
+func (s *Service) DeleteOwner(owner string) error {
+	if owner == "" {
+		return fmt.Errorf("delete owner: empty owner")
+	}
+	for _, ns := range s.ownerNamespaces(owner) {
+		if err := s.DeleteNamespace(ns); err != nil {
+			return err
+		}
+	}
+	var keys []string
+	collect := func(prefix string, key func(id string) string) error {
+		return s.st.ScanJSON(prefix, func(k string, _ []byte) error {
+			keys = append(keys, key(k[len(prefix):]), k)
+			return nil
+		})
+	}
+	if err := collect(ownerTempPrefix(owner), tempKey); err != nil {
+		return fmt.Errorf("delete owner: %w", err)
+	}
+	if err := collect(ownerPhotoPrefix(owner), photoKey); err != nil {
+		return fmt.Errorf("delete owner: %w", err)
+	}
+	if err := s.deleteKeys(keys); err != nil {
+		return fmt.Errorf("delete owner: %w", err)
+	}
+	if _, err := s.st.DeletePrefix(sourcePrefix(owner)); err != nil {
+		return fmt.Errorf("delete owner: %w", err)
+	}
+	return nil
+}
+
+// deleteKeys deletes keys in transactions of at most 1000 keys.
+func (s *Service) deleteKeys(keys []string) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 1000)
+		batch := keys[:n]
+		keys = keys[n:]
+		if err := s.st.Update(func(tx *store.Tx) error {
+			for _, k := range batch {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package service
+
+import (
+	"context"
+	"sort"
+)
+
+// target is where recognition searches: a namespace and an optional uid filter (nil = all).
+type target struct {
+	ns     string
+	filter map[string]bool
+}
+
+// targets turns the uids parameter into per-namespace searches.
+func (s *Service) targets(req *Request) ([]target, *Error) {
+	uids, all, err := s.uidsParam(req, true)
+	if err != nil {
+		return nil, err
+	}
+	if all {
+		return []target{{ns: param(req, "namespace")}}, nil
+	}
+	byNS := map[string]map[string]bool{}
+	var order []string
+	for _, u := range uids {
+		if byNS[u.ns] == nil {
+			byNS[u.ns] = map[string]bool{}
+			order = append(order, u.ns)
+		}
+		byNS[u.ns][u.String()] = true
+	}
+	out := make([]target, len(order))
+	for i, ns := range order {
+		out[i] = target{ns: ns, filter: byNS[ns]}
+	}
+	return out, nil
+}
+
+// match returns up to limit candidates for descriptor d, best first, with confidence ≥ min.
+func (s *Service) match(ts []target, d []float32, limit, minConf int) []UIDMatch {
+	out := []UIDMatch{}
+	q, ok := vec128(d)
+	if !ok {
+		return out
+	}
+	for _, t := range ts {
+		for _, m := range s.idx.Search(t.ns, q, limit, t.filter) {
+			if c := s.opts.Confidence(m.Dist); c >= minConf {
+				out = append(out, UIDMatch{UID: m.UID, Confidence: c})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// recognize implements faces/recognize: detect plus per-tag candidates among trained uids.
+func (s *Service) recognize(ctx context.Context, req *Request) (*Response, error) {
+	ts, err := s.targets(req)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := intParam(req, "limit", 100, 1, 1000)
+	if err != nil {
+		return nil, err
+	}
+	minConf, err := intParam(req, "matching_threshold", 0, 0, 100)
+	if err != nil {
+		return nil, err
+	}
+	ps, partial, err := s.processImages(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	threshold := s.opts.Threshold
+	for i := range ps {
+		for j := range ps[i].photo.Tags {
+			if ps[i].err != nil {
+				continue
+			}
+			tag := &ps[i].photo.Tags[j]
+			tag.UIDs = s.match(ts, ps[i].faces[j].Descriptor, limit, minConf)
+			tag.Threshold = &threshold
+		}
+	}
+	return photosResponse(ps, partial), nil
+}

@@ -1,0 +1,171 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/store"
+	"go.uber.org/zap"
+)
+
+// DefaultThreshold is the recommended confidence cut-off of DefaultConfidence.
+const DefaultThreshold = 50
+
+// DefaultConfidence maps a Euclidean descriptor distance to SkyBiometry's 0-100 confidence:
+// linear, 100 at distance 0, 50 at 0.6 (the dlib/face-api same-person threshold), 0 from 1.2.
+// A calibrated mapping replaces it through Options.Confidence.
+func DefaultConfidence(d float32) int {
+	if math.IsNaN(float64(d)) {
+		return 0
+	}
+	c := 100 * (1 - float64(d)/1.2)
+	return int(math.Round(max(0, min(100, c))))
+}
+
+// Options configures a Service.
+type Options struct {
+	// NamespaceOwner reports who owns a namespace (the keyring's nsreg/<name>); required.
+	NamespaceOwner func(ns string) (owner string, ok bool)
+	// Namespaces lists the namespaces of an owner (account/namespaces, DeleteOwner); optional.
+	Namespaces func(owner string) []string
+	// NamespaceLimit is reported by account/limits as namespace_limit (0 = not reported).
+	NamespaceLimit int
+	// Confidence maps a descriptor distance to 0-100; default DefaultConfidence.
+	Confidence func(d float32) int
+	// Threshold is the recommended confidence returned with matches; default DefaultThreshold.
+	Threshold int
+	// MaxImages bounds the images of one call (default 10).
+	MaxImages int
+	// MaxList bounds comma lists such as uids and tids (default 1000).
+	MaxList int
+	// TempTTL is how long temporary tags live (default 24 h).
+	TempTTL time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand is the source of random ids (default crypto/rand).
+	Rand io.Reader
+	// Logger may be nil. Descriptors and image bytes are never logged.
+	Logger *zap.Logger
+}
+
+// Service implements the SkyBiometry methods over a store and an index.
+type Service struct {
+	st   *store.Store
+	idx  *index.Index
+	an   Analyzer
+	fe   Fetcher
+	opts Options
+	log  *zap.Logger
+
+	// wmu serialises writes that must stay in step with the index (train, remove, erase).
+	wmu sync.Mutex
+}
+
+// New returns a Service. The index should already be loaded from st (index.Load).
+func New(st *store.Store, idx *index.Index, an Analyzer, fe Fetcher, opts Options) (*Service, error) {
+	if st == nil || idx == nil {
+		return nil, errors.New("new service: store and index are required")
+	}
+	if opts.NamespaceOwner == nil {
+		return nil, errors.New("new service: NamespaceOwner is required")
+	}
+	if opts.Confidence == nil {
+		opts.Confidence = DefaultConfidence
+		if opts.Threshold == 0 {
+			opts.Threshold = DefaultThreshold
+		}
+	}
+	if opts.Threshold <= 0 || opts.Threshold > 100 {
+		opts.Threshold = DefaultThreshold
+	}
+	if opts.MaxImages <= 0 {
+		opts.MaxImages = 10
+	}
+	if opts.MaxList <= 0 {
+		opts.MaxList = 1000
+	}
+	if opts.TempTTL <= 0 {
+		opts.TempTTL = 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Service{st: st, idx: idx, an: an, fe: fe, opts: opts, log: log}, nil
+}
+
+type handler func(s *Service, ctx context.Context, req *Request) (*Response, error)
+
+var methods = map[string]handler{
+	"faces/detect":         (*Service).detect,
+	"faces/recognize":      (*Service).recognize,
+	"faces/group":          (*Service).group,
+	"faces/train":          (*Service).train,
+	"faces/status":         (*Service).status,
+	"tags/save":            (*Service).tagsSave,
+	"tags/add":             (*Service).tagsAdd,
+	"tags/get":             (*Service).tagsGet,
+	"tags/remove":          (*Service).tagsRemove,
+	"account/authenticate": (*Service).authenticate,
+	"account/limits":       (*Service).limits,
+	"account/users":        (*Service).users,
+	"account/namespaces":   (*Service).namespaces,
+}
+
+// imageMethods are the methods whose images count towards the quota.
+var imageMethods = map[string]bool{"faces/detect": true, "faces/recognize": true, "faces/group": true}
+
+// Call runs one API method. A failure is returned as an *Error (never nil-wrapped) and the
+// store is unchanged by a failed call.
+func (s *Service) Call(ctx context.Context, req *Request) (*Response, error) {
+	if req == nil {
+		return nil, ErrMissingArgs("empty request")
+	}
+	h, ok := methods[req.Method]
+	if !ok {
+		return nil, ErrUnknownMethod("unknown method " + truncate(req.Method, 64))
+	}
+	if req.Params == nil {
+		req.Params = map[string]string{}
+	}
+	resp, err := h(s, ctx, req)
+	if err != nil {
+		e := asError(err)
+		if e.Code == 104 {
+			s.log.Error("api call failed", zap.String("method", req.Method), zap.Error(err))
+		}
+		return nil, e
+	}
+	if resp.Status == "" {
+		resp.Status = "success"
+	}
+	return resp, nil
+}
+
+// Images returns how many images the call carries (uploaded files plus urls) for the quota;
+// methods that do not analyse images cost 0.
+func (s *Service) Images(req *Request) int {
+	if req == nil || !imageMethods[req.Method] {
+		return 0
+	}
+	return len(req.Files) + len(splitList(req.Params["urls"]))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

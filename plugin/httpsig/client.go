@@ -75,15 +75,20 @@ func SignRequest(r *http.Request, body []byte, keyID string, secret []byte, now 
 	if r.Header == nil {
 		r.Header = http.Header{}
 	}
+	nonce, err := NewNonce()
+	if err != nil {
+		return fmt.Errorf("signing request: %w", err)
+	}
+	return signRequest(r, body, keyID, secret, now, nonce)
+}
+
+// signRequest signs with a given nonce; r is already checked.
+func signRequest(r *http.Request, body []byte, keyID string, secret []byte, now time.Time, nonce string) error {
 	if r.Header.Get("Content-Type") == "" {
 		if len(body) > 0 {
 			return errors.New("signing request: a body needs a Content-Type")
 		}
 		r.Header.Set("Content-Type", DefaultContentType)
-	}
-	nonce, err := NewNonce()
-	if err != nil {
-		return fmt.Errorf("signing request: %w", err)
 	}
 	r.Header.Set("Content-Digest", ContentDigest(body))
 	created := now.Unix()

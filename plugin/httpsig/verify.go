@@ -100,7 +100,8 @@ func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Tim
 
 // VerifyFresh is Verify followed, for a valid signature only, by a nonce
 // check: a nonce seen before for the same key id sets Replayed and returns
-// an error. Invalid signatures never enter the cache.
+// an error. Invalid signatures never enter the cache. A nil cache fails
+// closed: every request is reported as replayed.
 func VerifyFresh(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time, nonces *NonceCache) (Result, error) {
 	res, err := Verify(r, body, p, secret, now)
 	if err != nil {

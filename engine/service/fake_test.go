@@ -31,7 +31,9 @@ func img(faces ...fakeFace) []byte {
 	return b
 }
 
-func person(id string, noise int, x float64) fakeFace { return fakeFace{ID: id, Noise: noise, X: x, Y: 40} }
+func person(id string, noise int, x float64) fakeFace {
+	return fakeFace{ID: id, Noise: noise, X: x, Y: 40}
+}
 
 func identity(id string, noise int) []float32 {
 	h := fnv.New64a()

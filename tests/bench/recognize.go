@@ -1,0 +1,366 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/jpeg" // LFW images
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/facegate/facegate/engine/faceapi"
+)
+
+func init() { commands["recognize"] = runRecognize }
+
+// lfwCentreBox is the fixed face box used on LFW's 250×250 deep-funneled images when no
+// detector is wired in: the face sits in the central ~110 px, eyes near y≈110.
+var lfwCentreBox = image.Rect(70, 75, 180, 185)
+
+// recogFace is what the pipeline keeps per image: one descriptor per alignment.
+type recogFace struct {
+	desc [2][128]float32 // indexed by faceapi.Alignment
+	err  error
+}
+
+func runRecognize(args []string) error {
+	fl := flag.NewFlagSet("recognize", flag.ContinueOnError)
+	data := fl.String("data", "../shared/data/faces", "faces data folder")
+	nPairs := fl.Int("pairs", 0, "use about N pairs (spread over the 5 folds); 0 = all 3000")
+	ident := fl.Bool("ident", true, "also run the identification protocol")
+	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
+	iters := fl.Int("iters", 20, "timing iterations")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	lfw := filepath.Join(*data, "recognition", "lfw")
+	var ms0 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	m, err := faceapi.Load()
+	if err != nil {
+		return err
+	}
+	var ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+
+	perFold := 0
+	if *nPairs > 0 {
+		perFold = max(1, *nPairs/10)
+	}
+	pairs, err := readLFWPairs(filepath.Join(lfw, "pairs.txt"), perFold)
+	if err != nil {
+		return err
+	}
+	var gallery, probes []string
+	if *ident {
+		if gallery, probes, err = readIdentification(filepath.Join(lfw, "identification.txt")); err != nil {
+			return err
+		}
+	}
+	need := map[string]bool{}
+	for _, p := range pairs {
+		need[p.a], need[p.b] = true, true
+	}
+	for _, p := range append(append([]string(nil), gallery...), probes...) {
+		need[p] = true
+	}
+	fmt.Printf("recognize: %d pairs, %d images, %d gallery, %d probes; face box: fixed centre %v (engine/detect not used)\n",
+		len(pairs), len(need), len(gallery), len(probes), lfwCentreBox)
+	t0 := time.Now()
+	faces := describeAll(m, lfw, need)
+	fmt.Printf("pipeline (decode → landmarks → 2 chips → 2 descriptors): %d images in %.1fs on %d procs\n\n",
+		len(faces), time.Since(t0).Seconds(), runtime.GOMAXPROCS(0))
+
+	fmt.Println("| alignment | LFW accuracy (mean ± SE, 5 folds) | fold thresholds | rank-1 ident | failures |")
+	fmt.Println("|---|---|---|---|---|")
+	var sim []scored
+	for _, al := range []faceapi.Alignment{faceapi.AlignSimilarity, faceapi.AlignCrop} {
+		s, fails := scorePairs(pairs, faces, al)
+		mean, se, ts := lfwProtocol(s)
+		r1 := "–"
+		if *ident {
+			r1 = fmt.Sprintf("%.2f %%", 100*rank1(gallery, probes, faces, al))
+		}
+		fmt.Printf("| %s | %.2f %% ± %.2f | %s | %s | %d |\n", alignName(al), 100*mean, 100*se, fmtTs(ts), r1, fails)
+		if al == faceapi.AlignSimilarity {
+			sim = s
+		}
+	}
+	fmt.Println()
+	reportThresholds(sim)
+	if *timing {
+		reportTiming(m, lfw, *iters, ms1.HeapAlloc-ms0.HeapAlloc)
+	}
+	return nil
+}
+
+func alignName(al faceapi.Alignment) string {
+	if al == faceapi.AlignCrop {
+		return "crop-only (face-api)"
+	}
+	return "similarity, 5 points (default)"
+}
+
+func fmtTs(ts []float64) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%.3f", t)
+	}
+	return s
+}
+
+// describeFile runs decode → landmarks (centre box) → both chips → descriptors.
+func describeFile(m *faceapi.Models, path string) recogFace {
+	var f recogFace
+	fh, err := os.Open(path)
+	if err != nil {
+		f.err = err
+		return f
+	}
+	img, _, err := image.Decode(fh)
+	fh.Close()
+	if err != nil {
+		f.err = err
+		return f
+	}
+	lm, err := m.Landmarks(img, lfwCentreBox)
+	if err != nil {
+		f.err = err
+		return f
+	}
+	for _, al := range []faceapi.Alignment{faceapi.AlignSimilarity, faceapi.AlignCrop} {
+		if f.desc[al], err = m.DescriptorAligned(img, lm, al); err != nil {
+			f.err = err
+			return f
+		}
+	}
+	return f
+}
+
+func describeAll(m *faceapi.Models, root string, need map[string]bool) map[string]recogFace {
+	paths := make([]string, 0, len(need))
+	for p := range need {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	out := make(map[string]recogFace, len(paths))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				f := describeFile(m, filepath.Join(root, p))
+				mu.Lock()
+				out[p] = f
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, p := range paths {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// scorePairs computes pair distances; a pair with a failed image counts as distance +Inf.
+func scorePairs(pairs []lfwPair, faces map[string]recogFace, al faceapi.Alignment) ([]scored, int) {
+	s := make([]scored, len(pairs))
+	fails := 0
+	for i, p := range pairs {
+		a, b := faces[p.a], faces[p.b]
+		d := math.Inf(1)
+		if a.err == nil && b.err == nil {
+			d = float64(faceapi.Distance(a.desc[al], b.desc[al]))
+		} else {
+			fails++
+		}
+		s[i] = scored{d: d, same: p.same, fold: p.fold}
+	}
+	return s, fails
+}
+
+// rank1 is the fraction of probes whose nearest gallery descriptor has their identity.
+func rank1(gallery, probes []string, faces map[string]recogFace, al faceapi.Alignment) float64 {
+	ok := 0
+	for _, p := range probes {
+		best, bestID := math.Inf(1), ""
+		for _, g := range gallery {
+			if faces[g].err != nil || faces[p].err != nil {
+				continue
+			}
+			if d := float64(faceapi.Distance(faces[p].desc[al], faces[g].desc[al])); d < best {
+				best, bestID = d, identity(g)
+			}
+		}
+		if bestID == identity(p) {
+			ok++
+		}
+	}
+	return float64(ok) / float64(max(len(probes), 1))
+}
+
+// reportThresholds prints FAR/FRR at candidate thresholds and the confidence mapping.
+func reportThresholds(s []scored) {
+	fmt.Printf("Threshold (similarity alignment, all %d pairs): best single threshold %.3f; faceapi.DefaultThreshold = %.2f\n\n",
+		len(s), bestThreshold(s), faceapi.DefaultThreshold)
+	fmt.Println("| threshold | confidence at threshold | FAR | FRR | accuracy |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, t := range []float64{0.40, 0.45, 0.50, float64(faceapi.DefaultThreshold), 0.55, 0.60} {
+		far, frr := farFRR(s, t)
+		fmt.Printf("| %.3f | %d | %.2f %% | %.2f %% | %.2f %% |\n", t, faceapi.Confidence(float32(t)), 100*far, 100*frr, 100*accuracy(s, t))
+	}
+	fmt.Println()
+}
+
+func reportTiming(m *faceapi.Models, lfw string, iters int, loadHeap uint64) {
+	// A real chip from the first LFW image, so activations have realistic sparsity.
+	matches, _ := filepath.Glob(filepath.Join(lfw, "images", "*", "*.jpg"))
+	if len(matches) == 0 {
+		return
+	}
+	fh, err := os.Open(matches[0])
+	if err != nil {
+		return
+	}
+	img, _, err := image.Decode(fh)
+	fh.Close()
+	if err != nil {
+		return
+	}
+	lm, err := m.Landmarks(img, lfwCentreBox)
+	if err != nil {
+		return
+	}
+	chip, err := faceapi.Chip(img, lm, faceapi.AlignSimilarity)
+	if err != nil {
+		return
+	}
+	procs := runtime.GOMAXPROCS(0)
+	one := func(f func()) float64 {
+		f()
+		t := time.Now()
+		for range iters {
+			f()
+		}
+		return float64(time.Since(t).Microseconds()) / 1000 / float64(iters)
+	}
+	runtime.GOMAXPROCS(1)
+	descMS := one(func() { _, _ = m.DescribeChip(chip) })
+	lmMS := one(func() { _, _ = m.Landmarks(img, lfwCentreBox) })
+	agMS := one(func() { _, _, _ = m.AgeGender(img, lm) })
+	exMS := one(func() { _, _ = m.Expression(img, lm) })
+	runtime.GOMAXPROCS(procs)
+	var wg sync.WaitGroup
+	t := time.Now()
+	for range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range iters {
+				_, _ = m.DescribeChip(chip)
+			}
+		}()
+	}
+	wg.Wait()
+	fps := float64(procs*iters) / time.Since(t).Seconds()
+	const macs = 270854144
+	fmt.Println("| measure | value |")
+	fmt.Println("|---|---|")
+	fmt.Printf("| descriptor, 1 core (GOMAXPROCS=1) | %.1f ms/face |\n", descMS)
+	fmt.Printf("| descriptor arithmetic rate | %.2f GFLOP/s = %.1f %% of a 100 GFLOP/s AVX2/FMA core |\n", 2*macs/descMS/1e6, 2*macs/descMS/1e6)
+	fmt.Printf("| descriptor throughput, %d cores | %.1f faces/s |\n", procs, fps)
+	fmt.Printf("| landmarks68 / age-gender / expression, 1 core | %.1f / %.1f / %.1f ms |\n", lmMS, agMS, exMS)
+	fmt.Printf("| decoded weights (4 nets, float32) | %.1f MB |\n", float64(m.WeightBytes())/1e6)
+	fmt.Printf("| heap growth of faceapi.Load | %.1f MB |\n", float64(loadHeap)/1e6)
+	for _, backend := range []string{"wasm", "cpu"} {
+		ref, err := referenceMS(backend)
+		if err != nil {
+			fmt.Printf("| reference %s | not measured: %v |\n", backend, err)
+			continue
+		}
+		fmt.Printf("| reference face-api %s backend | %.1f ms/face → Go is %.2f× faster |\n", backend, ref, ref/descMS)
+	}
+	fmt.Println()
+}
+
+// referenceMS runs tests/golden/golden.js --timing when its node_modules are installed.
+func referenceMS(backend string) (float64, error) {
+	dir, err := repoRoot()
+	if err != nil {
+		return 0, err
+	}
+	g := filepath.Join(dir, "tests", "golden")
+	if _, err := os.Stat(filepath.Join(g, "node_modules")); err != nil {
+		return 0, fmt.Errorf("tests/golden/node_modules missing (npm ci)")
+	}
+	n := "20"
+	if backend == "cpu" {
+		n = "3"
+	}
+	out, err := exec.Command("node", filepath.Join(g, "golden.js"), "--timing", "--backend", backend, "--n", n).Output()
+	if err != nil {
+		return 0, fmt.Errorf("node: %w", err)
+	}
+	var r struct {
+		MS float64 `json:"ms_per_face"`
+	}
+	lines := splitLines(string(out))
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return 0, fmt.Errorf("node output: %w", err)
+	}
+	return r.MS, nil
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,149 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"go.uber.org/zap"
+)
+
+// Query is the policy entry point every decision evaluates.
+const Query = "data.facegate.decision"
+
+// Options configure a Decider.
+type Options struct {
+	// Dir, when set, is a directory whose *.rego files (searched
+	// recursively, *_test.rego excluded) replace the embedded policies.
+	// Empty means the policies built into the binary.
+	Dir string
+	// Logger receives reload and evaluation failures. Nil discards them.
+	Logger *zap.Logger
+}
+
+// Decider evaluates the prepared policy query. It is safe for concurrent
+// use; Reload swaps the policy set atomically.
+type Decider struct {
+	dir    string // empty: embedded policies
+	fsys   fs.FS
+	logger *zap.Logger
+	reload sync.Mutex // serializes Reload
+	active atomic.Pointer[prepared]
+}
+
+// prepared is one compiled policy set.
+type prepared struct {
+	query   rego.PreparedEvalQuery
+	version string
+}
+
+// NewDecider compiles the policies (strictly) and prepares the decision
+// query once. It fails when the policies do not compile.
+func NewDecider(opts Options) (*Decider, error) {
+	d := &Decider{dir: opts.Dir, fsys: embeddedPolicies(), logger: opts.Logger}
+	if opts.Dir != "" {
+		if _, err := os.Stat(opts.Dir); err != nil {
+			return nil, fmt.Errorf("policy directory: %w", err)
+		}
+		d.fsys = os.DirFS(opts.Dir)
+	}
+	if d.logger == nil {
+		d.logger = zap.NewNop()
+	}
+	p, err := prepare(context.Background(), d.fsys)
+	if err != nil {
+		return nil, err
+	}
+	d.active.Store(p)
+	return d, nil
+}
+
+func embeddedPolicies() fs.FS {
+	sub, err := fs.Sub(embedded, "facegate")
+	if err != nil { // cannot happen: the directory is embedded
+		panic(err)
+	}
+	return sub
+}
+
+// prepare reads, parses, strictly compiles and prepares a policy set.
+func prepare(ctx context.Context, fsys fs.FS) (*prepared, error) {
+	files, err := readPolicyFiles(fsys, false)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := parseModules(files)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compileStrict(mods)
+	if err != nil {
+		return nil, err
+	}
+	q, err := rego.New(
+		rego.Query(Query),
+		rego.Compiler(c),
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) {
+			return decisionFromTerm(t)
+		}),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preparing %s: %w", Query, err)
+	}
+	return &prepared{query: q, version: versionOf(files)}, nil
+}
+
+// Decide evaluates the policy for one request. It never fails open: an
+// evaluation error, an undefined or malformed decision answers 500 with
+// SkyBiometry error 104 INTERNAL_ERROR and reason "policy_error".
+func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
+	if in == nil {
+		d.logger.Error("policy decision without input")
+		return failClosed()
+	}
+	p := d.active.Load()
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()))
+	if err != nil {
+		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
+		return failClosed()
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
+		return failClosed()
+	}
+	dec, ok := rs[0].Expressions[0].Value.(Decision)
+	if !ok { // GenerateJSON returned an error wrapped by rego, or another type
+		d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
+		return failClosed()
+	}
+	return dec
+}
+
+// Reload recompiles the policy set. On failure the last good version keeps
+// serving and the error is returned.
+func (d *Decider) Reload() error {
+	d.reload.Lock()
+	defer d.reload.Unlock()
+	old := d.active.Load()
+	p, err := prepare(context.Background(), d.fsys)
+	if err != nil {
+		d.logger.Error("policy reload failed, keeping the last good version",
+			zap.String("policy_version", old.version), zap.Error(err))
+		return fmt.Errorf("reloading policies: %w", err)
+	}
+	d.active.Store(p)
+	if p.version != old.version {
+		d.logger.Info("policies reloaded", zap.String("old_version", old.version), zap.String("policy_version", p.version))
+	}
+	return nil
+}
+
+// Version is a short hash of the active policy set's paths and contents.
+func (d *Decider) Version() string {
+	return d.active.Load().version
+}

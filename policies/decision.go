@@ -1,0 +1,212 @@
+package policies
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// Decision is the policy's answer for one request.
+type Decision struct {
+	// Allow is true when the request may proceed.
+	Allow bool `json:"allow"`
+	// Status is the HTTP status to answer with when denied (200 when allowed).
+	Status int `json:"status"`
+	// ErrorCode is the SkyBiometry error code (0 when allowed).
+	ErrorCode int `json:"error_code"`
+	// ErrorMessage is SkyBiometry's "NAME - detail" text.
+	ErrorMessage string `json:"error_message"`
+	// Reason is a short machine string for logs ("ok", "scope_missing").
+	Reason string `json:"reason"`
+	// Limits are the limits to charge for an allowed request.
+	Limits []Limit `json:"limits"`
+}
+
+// Limit is one limit the guard charges. Kind "rate" uses Rate tokens per
+// PerS seconds with Burst; "concurrency" allows Count requests in flight;
+// "quota" allows Count units per PerS-second window and this request costs
+// Cost units.
+type Limit struct {
+	Name  string  `json:"name"`
+	Kind  string  `json:"kind"`
+	Rate  float64 `json:"rate"`
+	PerS  float64 `json:"per_s"`
+	Burst int     `json:"burst"`
+	Count int     `json:"count"`
+	Cost  int     `json:"cost"`
+}
+
+// Reasons the decider itself can give.
+const (
+	// ReasonPolicyError is the reason of a fail-closed decision.
+	ReasonPolicyError = "policy_error"
+)
+
+// failClosed is the decision when the policy cannot answer.
+func failClosed() Decision {
+	return Decision{
+		Status:       500,
+		ErrorCode:    104,
+		ErrorMessage: "INTERNAL_ERROR - policy evaluation failed",
+		Reason:       ReasonPolicyError,
+	}
+}
+
+var errMalformed = errors.New("malformed decision")
+
+// decisionFromTerm converts data.facegate.decision into a Decision,
+// rejecting anything that does not have the contract's shape.
+func decisionFromTerm(t *ast.Term) (Decision, error) {
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return Decision{}, fmt.Errorf("%w: not an object", errMalformed)
+	}
+	var d Decision
+	av, err := field(obj, "allow")
+	if err != nil {
+		return Decision{}, err
+	}
+	allow, ok := av.(ast.Boolean)
+	if !ok {
+		return Decision{}, fmt.Errorf("%w: allow is not a boolean", errMalformed)
+	}
+	d.Allow = bool(allow)
+	if d.Status, err = intField(obj, "status"); err != nil {
+		return Decision{}, err
+	}
+	if d.ErrorCode, err = intField(obj, "error_code"); err != nil {
+		return Decision{}, err
+	}
+	if d.ErrorMessage, err = stringField(obj, "error_message"); err != nil {
+		return Decision{}, err
+	}
+	if d.Reason, err = stringField(obj, "reason"); err != nil {
+		return Decision{}, err
+	}
+	if d.Limits, err = limitsField(obj); err != nil {
+		return Decision{}, err
+	}
+	if d.Allow && d.Status != 200 || !d.Allow && (d.Status < 400 || d.ErrorCode == 0) {
+		return Decision{}, fmt.Errorf("%w: inconsistent allow %t, status %d, error_code %d", errMalformed, d.Allow, d.Status, d.ErrorCode)
+	}
+	return d, nil
+}
+
+func field(obj ast.Object, name string) (ast.Value, error) {
+	t := obj.Get(ast.InternedTerm(name))
+	if t == nil {
+		return nil, fmt.Errorf("%w: %s missing", errMalformed, name)
+	}
+	return t.Value, nil
+}
+
+func optionalField(obj ast.Object, name string) ast.Value {
+	if t := obj.Get(ast.InternedTerm(name)); t != nil {
+		return t.Value
+	}
+	return nil
+}
+
+func intField(obj ast.Object, name string) (int, error) {
+	v, err := field(obj, name)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := v.(ast.Number)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is not a number", errMalformed, name)
+	}
+	i, ok := n.Int()
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is not an integer", errMalformed, name)
+	}
+	return i, nil
+}
+
+func stringField(obj ast.Object, name string) (string, error) {
+	v, err := field(obj, name)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(ast.String)
+	if !ok {
+		return "", fmt.Errorf("%w: %s is not a string", errMalformed, name)
+	}
+	return string(s), nil
+}
+
+func limitsField(obj ast.Object) ([]Limit, error) {
+	v, err := field(obj, "limits")
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.(*ast.Array)
+	if !ok {
+		return nil, fmt.Errorf("%w: limits is not an array", errMalformed)
+	}
+	limits := make([]Limit, 0, arr.Len())
+	for i := range arr.Len() {
+		lo, ok := arr.Elem(i).Value.(ast.Object)
+		if !ok {
+			return nil, fmt.Errorf("%w: limit %d is not an object", errMalformed, i)
+		}
+		l, err := limitFromObject(lo)
+		if err != nil {
+			return nil, fmt.Errorf("limit %d: %w", i, err)
+		}
+		limits = append(limits, l)
+	}
+	return limits, nil
+}
+
+func limitFromObject(obj ast.Object) (Limit, error) {
+	var l Limit
+	var err error
+	if l.Name, err = stringField(obj, "name"); err != nil {
+		return Limit{}, err
+	}
+	if l.Kind, err = stringField(obj, "kind"); err != nil {
+		return Limit{}, err
+	}
+	floats := []struct {
+		name string
+		dst  *float64
+	}{{"rate", &l.Rate}, {"per_s", &l.PerS}}
+	for _, f := range floats {
+		v := optionalField(obj, f.name)
+		if v == nil {
+			continue
+		}
+		n, ok := v.(ast.Number)
+		if !ok {
+			return Limit{}, fmt.Errorf("%w: %s is not a number", errMalformed, f.name)
+		}
+		if *f.dst, ok = n.Float64(); !ok {
+			return Limit{}, fmt.Errorf("%w: %s is out of range", errMalformed, f.name)
+		}
+	}
+	ints := []struct {
+		name string
+		dst  *int
+	}{{"burst", &l.Burst}, {"count", &l.Count}, {"cost", &l.Cost}}
+	for _, f := range ints {
+		if optionalField(obj, f.name) == nil {
+			continue
+		}
+		if *f.dst, err = intField(obj, f.name); err != nil {
+			return Limit{}, err
+		}
+	}
+	return l, nil
+}
+
+// String renders the decision as JSON for logs (it holds no secret).
+func (d Decision) String() string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Sprintf("decision(%s)", err)
+	}
+	return string(b)
+}

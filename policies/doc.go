@@ -1,0 +1,19 @@
+// Package policies holds facegate's authorization policies and parameter
+// schemas, and the Go code that evaluates them.
+//
+// Go computes facts, Rego decides: the guard fills an [Input] (request,
+// key record, verified credentials, schema validation result), and a
+// [Decider] evaluates the prepared query data.facegate.decision once per
+// request, answering a [Decision] (allow or the SkyBiometry error to return,
+// and the rate, concurrency and quota limits to charge). Any evaluation
+// error fails closed with 500 / 104 INTERNAL_ERROR.
+//
+// The Rego policies live in facegate/ (one package per concern: routes,
+// keys, auth, scopes, namespaces, schema, limits) and the JSON Schemas of
+// every API method in schemas/. Both are embedded in the binary; operators
+// can write them out with [EmbeddedFS], edit them and point [Options.Dir]
+// (and [NewValidator]) at the copy. [Decider.Watch] reloads edited policies
+// and keeps serving the last good version when an edit fails to compile.
+//
+// This package knows nothing of Caddy or the face engine.
+package policies

@@ -1,0 +1,101 @@
+package facegate_test
+
+import data.facegate
+import data.facegate.fixtures
+
+decide(inp) := r if {
+	r := facegate.decision with input as inp
+}
+
+test_allow_realistic_request if {
+	d := decide(fixtures.base)
+	d.allow == true
+	d.status == 200
+	d.error_code == 0
+	d.reason == "ok"
+	count(d.limits) == 3
+}
+
+test_default_deny if {
+	not facegate.allow with input as {}
+	decide({}).allow == false
+}
+
+test_empty_input_is_unknown_route if {
+	decide({}).reason == "route_unknown"
+}
+
+test_precedence if {
+	every c in [
+		# unknown route beats a missing key
+		[{"request": {"route": "x/y"}, "key": {"found": false}}, "route_unknown"],
+		# a missing key beats bad credentials
+		[{"key": {"found": false}, "auth": {"mode": ""}}, "key_not_found"],
+		# bad credentials beat key status (no status leak without the secret)
+		[{"key": {"status": "revoked"}, "auth": {"signature": {"valid": false}}}, "signature_invalid"],
+		# key status beats scopes
+		[{"key": {"status": "revoked", "scopes": []}}, "key_revoked"],
+		# scopes beat schema
+		[{"key": {"scopes": []}, "schema": {"valid": false, "errors": [{"kind": "missing", "param": "uids", "message": "x"}]}}, "scope_missing"],
+		# schema beats namespaces
+		[{"request": {"params": {"namespace": "other"}}, "schema": {"valid": false, "errors": [{"kind": "invalid", "param": "namespace", "message": "x"}]}}, "params_invalid"],
+		# namespaces beat limit configuration
+		[{"request": {"params": {"namespace": "other"}}, "key": {"limits": {"quota": {"count": 0}}}}, "namespace_not_owned"],
+	] {
+		decide(object.union(fixtures.base, c[0])).reason == c[1]
+	}
+}
+
+test_denied_decision_shape if {
+	d := decide(fixtures.with_key({"found": false}))
+	d == {
+		"allow": false,
+		"status": 401,
+		"error_code": 201,
+		"error_message": "API_KEY_DOES_NOT_EXIST - invalid api key",
+		"reason": "key_not_found",
+		"limits": [],
+	}
+}
+
+test_ties_break_by_reason if {
+	# key_revoked and key_expired: different orders, revoked (40) wins over expired (41)
+	decide(fixtures.with_key({"status": "revoked", "expires_at": 1})).reason == "key_revoked"
+
+	# same order 35: signature_replayed < signature_stale alphabetically
+	decide(fixtures.with_auth({"signature": {"replayed": true, "age_s": 999}})).reason == "signature_replayed"
+}
+
+test_limit_config_fails_closed if {
+	d := decide(fixtures.with_key({"limits": {"quota": {"count": 0}}}))
+	d.allow == false
+	d.status == 500
+	d.error_code == 104
+}
+
+test_proxied_request if {
+	inp := json.patch(fixtures.proxied("/v1/items", "GET"), [{"op": "replace", "path": "/key/scopes", "value": ["proxy/*"]}])
+	d := decide(inp)
+	d.allow == true
+	count(d.limits) == 3
+}
+
+test_missing_fields_fail_closed if {
+	every path in [
+		"/request/route",
+		"/request/method",
+		"/key/found",
+		"/key/status",
+		"/key/auth_modes",
+		"/key/scopes",
+		"/auth/mode",
+		"/auth/signature/present",
+		"/auth/signature/valid",
+		"/auth/signature/age_s",
+		"/auth/signature/covered",
+		"/auth/signature",
+		"/schema/valid",
+	] {
+		decide(json.remove(fixtures.base, [path])).allow == false
+	}
+}

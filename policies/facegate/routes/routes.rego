@@ -1,0 +1,75 @@
+# METADATA
+# title: Routes
+# description: |
+#   The SkyBiometry methods facegate serves (/fc/<group>/<method>) and what
+#   each one does. For proxied upstreams (input.request.proxied) the route is
+#   the URL path and no table entry is needed.
+package facegate.routes
+
+import data.facegate.errors
+
+# METADATA
+# description: |
+#   Every API route. write: changes stored data (not allowed to domain keys
+#   by default). images: needs urls or uploaded files. quota: charged to the
+#   per-image quota.
+table := {
+	"faces/detect": {"write": false, "images": true, "quota": true},
+	"faces/recognize": {"write": false, "images": true, "quota": true},
+	"faces/group": {"write": false, "images": true, "quota": true},
+	"faces/train": {"write": true, "images": false, "quota": true},
+	"faces/status": {"write": false, "images": false, "quota": true},
+	"tags/add": {"write": true, "images": false, "quota": true},
+	"tags/save": {"write": true, "images": false, "quota": true},
+	"tags/get": {"write": false, "images": false, "quota": true},
+	"tags/remove": {"write": true, "images": false, "quota": true},
+	"account/authenticate": {"write": false, "images": false, "quota": false},
+	"account/limits": {"write": false, "images": false, "quota": false},
+	"account/users": {"write": false, "images": false, "quota": false},
+	"account/namespaces": {"write": false, "images": false, "quota": false},
+}
+
+# METADATA
+# description: HTTP methods SkyBiometry accepts on every API route.
+api_http_methods := {"GET", "POST"}
+
+# METADATA
+# description: HTTP methods that count as read-only on proxied upstreams.
+safe_http_methods := {"GET", "HEAD", "OPTIONS"}
+
+route := input.request.route
+
+proxied if input.request.proxied == true
+
+# METADATA
+# description: The table entry of the current API route (undefined when unknown or proxied).
+current := table[route] if not proxied
+
+# METADATA
+# description: The request only reads (API route without write, or a safe HTTP method upstream).
+read_only if current.write == false
+
+read_only if {
+	proxied
+	input.request.method in safe_http_methods
+}
+
+known if table[route]
+
+api_http_method if input.request.method in api_http_methods
+
+# METADATA
+# description: |
+#   Unknown API routes and HTTP methods other than GET/POST.
+#   Negations only ever apply to rules: OPA evaluates the arguments of a
+#   negated call or membership test outside the negation, so a missing
+#   input field would make "not x in y" undefined instead of true.
+deny contains errors.deny(10, 404, 401, "unknown method", "route_unknown") if {
+	not proxied
+	not known
+}
+
+deny contains errors.deny(11, 405, 401, "only GET and POST are supported", "http_method_not_allowed") if {
+	current
+	not api_http_method
+}

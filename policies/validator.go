@@ -1,0 +1,191 @@
+package policies
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+)
+
+// schemaBaseURL is where schema files are registered, so that
+// "$ref": "common.json#/..." resolves between them.
+const schemaBaseURL = "https://facegate.dev/schemas/"
+
+// Validator checks a method's params against its JSON Schema. The schemas
+// are compiled once; Validate is safe for concurrent use.
+type Validator struct {
+	schemas map[string]*jsonschema.Schema // by route, "faces/detect"
+}
+
+// NewValidator compiles every <group>_<method>.json schema. dir empty means
+// the embedded schemas; otherwise dir/schemas when it exists, else dir.
+func NewValidator(dir string) (*Validator, error) {
+	fsys, err := schemaFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	vocab, err := listVocabulary()
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertVocabs()
+	c.RegisterVocabulary(vocab)
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, fmt.Errorf("listing schemas: %w", err)
+	}
+	for _, name := range names {
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("reading schema %s: %w", name, err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
+		if err != nil {
+			return nil, fmt.Errorf("parsing schema %s: %w", name, err)
+		}
+		if err := c.AddResource(schemaBaseURL+name, doc); err != nil {
+			return nil, fmt.Errorf("adding schema %s: %w", name, err)
+		}
+	}
+	v := &Validator{schemas: map[string]*jsonschema.Schema{}}
+	for _, name := range names {
+		group, method, ok := strings.Cut(strings.TrimSuffix(name, ".json"), "_")
+		if !ok {
+			continue // shared definitions such as common.json
+		}
+		sch, err := c.Compile(schemaBaseURL + name)
+		if err != nil {
+			return nil, fmt.Errorf("compiling schema %s: %w", name, err)
+		}
+		v.schemas[group+"/"+method] = sch
+	}
+	if len(v.schemas) == 0 {
+		return nil, errors.New("compiling schemas: no <group>_<method>.json schema found")
+	}
+	return v, nil
+}
+
+func schemaFS(dir string) (fs.FS, error) {
+	if dir == "" {
+		return fs.Sub(embedded, "schemas")
+	}
+	if info, err := os.Stat(filepath.Join(dir, "schemas")); err == nil && info.IsDir() {
+		return os.DirFS(filepath.Join(dir, "schemas")), nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("schema directory: %w", err)
+	}
+	return os.DirFS(dir), nil
+}
+
+// Routes lists the routes that have a schema, sorted.
+func (v *Validator) Routes() []string {
+	routes := make([]string, 0, len(v.schemas))
+	for r := range v.schemas {
+		routes = append(routes, r)
+	}
+	sort.Strings(routes)
+	return routes
+}
+
+// Validate checks params against the schema of route ("faces/detect").
+// Unknown params are ignored. An unknown route is invalid with kind
+// "unknown_route". Messages never contain parameter values.
+func (v *Validator) Validate(route string, params map[string]string) SchemaResult {
+	sch, ok := v.schemas[path.Clean(route)]
+	if !ok || route == "" {
+		return SchemaResult{Errors: []SchemaError{{Kind: KindUnknownRoute, Message: "no such method"}}}
+	}
+	inst := make(map[string]any, len(params))
+	for k, val := range params {
+		inst[k] = val
+	}
+	err := sch.Validate(inst)
+	if err == nil {
+		return SchemaResult{Valid: true, Errors: []SchemaError{}}
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return SchemaResult{Errors: []SchemaError{{Kind: KindInvalid, Message: "cannot be validated"}}}
+	}
+	return SchemaResult{Errors: schemaErrors(ve)}
+}
+
+// schemaErrors flattens a validation error into one error per param,
+// missing params first.
+func schemaErrors(ve *jsonschema.ValidationError) []SchemaError {
+	byParam := map[string]SchemaError{}
+	rank := map[string]int{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		if req, ok := e.ErrorKind.(*kind.Required); ok {
+			for _, p := range req.Missing {
+				byParam[p] = SchemaError{Kind: KindMissing, Param: p, Message: "is required"}
+				rank[p] = 100
+			}
+			return
+		}
+		param := ""
+		if len(e.InstanceLocation) > 0 {
+			param = e.InstanceLocation[0]
+		}
+		se, r := describe(e.ErrorKind)
+		se.Param = param
+		if old, seen := rank[param]; !seen || r > old {
+			byParam[param] = se
+			rank[param] = r
+		}
+	}
+	walk(ve)
+	out := make([]SchemaError, 0, len(byParam))
+	for _, se := range byParam {
+		out = append(out, se)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Kind == KindMissing) != (out[j].Kind == KindMissing) {
+			return out[i].Kind == KindMissing
+		}
+		return out[i].Param < out[j].Param
+	})
+	return out
+}
+
+// describe turns an error kind into a kind and a value-free message, with
+// a rank: when a param fails several keywords the highest rank is kept.
+func describe(k jsonschema.ErrorKind) (SchemaError, int) {
+	switch k := k.(type) {
+	case *ListTooLong:
+		return SchemaError{Kind: KindTooLong, Message: fmt.Sprintf("has too many items (at most %d)", k.Want)}, 50
+	case *kind.MaxLength:
+		return SchemaError{Kind: KindInvalid, Message: fmt.Sprintf("is too long (at most %d characters)", k.Want)}, 40
+	case *kind.MinLength:
+		return SchemaError{Kind: KindInvalid, Message: fmt.Sprintf("is too short (at least %d characters)", k.Want)}, 30
+	case *kind.Enum:
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = fmt.Sprint(w)
+		}
+		return SchemaError{Kind: KindInvalid, Message: "must be one of " + strings.Join(want, ", ")}, 30
+	case *kind.Type:
+		return SchemaError{Kind: KindInvalid, Message: "must be " + strings.Join(k.Want, " or ")}, 30
+	case *kind.Pattern:
+		return SchemaError{Kind: KindInvalid, Message: "has an invalid format"}, 20
+	}
+	return SchemaError{Kind: KindInvalid, Message: "is invalid"}, 10
+}

@@ -54,7 +54,35 @@ type gemmJob struct {
 	k, n    int
 }
 
-func (g *gemmJob) run(lo, hi int) { gemmRows(g.a, g.b, g.c, g.k, g.n, lo, hi) }
+func (g *gemmJob) run(lo, hi int) {
+	if useSIMD {
+		gemmSIMD(g.a, g.b, g.c, g.k, g.n, lo, hi)
+	} else {
+		gemmRows(g.a, g.b, g.c, g.k, g.n, lo, hi)
+	}
+}
+
+// useSIMD selects the assembly kernel where the CPU has it; tests turn it off to check
+// the portable path.
+var useSIMD = haveSIMD
+
+// gemmCols is gemmRows restricted to columns j0 ≤ j < n.
+func gemmCols(a, b, c []float32, k, n, lo, hi, j0 int) {
+	for i := lo; i < hi; i++ {
+		ar := a[i*k : i*k+k]
+		cr := c[i*n+j0 : i*n+n]
+		for p, x := range ar {
+			if x == 0 {
+				continue
+			}
+			br := b[p*n+j0 : p*n+n]
+			br = br[:len(cr)]
+			for j, w := range br {
+				cr[j] += x * w
+			}
+		}
+	}
+}
 
 // Gemm accumulates C += A·B (A M×K, B K×N, C M×N, row-major), splitting rows of C across
 // goroutines when the product is large enough to pay for it.

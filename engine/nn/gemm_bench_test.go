@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -25,11 +26,24 @@ func BenchmarkGemmShapes(b *testing.B) {
 		a := randSlice(r, s.m*s.k, 0.5)
 		w := randSlice(r, s.k*s.n, 0)
 		c := make([]float32, s.m*s.n)
-		b.Run("rows", func(b *testing.B) {
-			for b.Loop() {
-				gemmRows(a, w, c, s.k, s.n, 0, s.m)
+		for _, simd := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d/portable", s.m, s.k, s.n)
+			if simd {
+				name = fmt.Sprintf("%dx%dx%d/simd", s.m, s.k, s.n)
 			}
-			b.ReportMetric(float64(2*s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(name, func(b *testing.B) {
+				if simd && !haveSIMD {
+					b.Skip("no AVX2/FMA")
+				}
+				for b.Loop() {
+					if simd {
+						gemmSIMD(a, w, c, s.k, s.n, 0, s.m)
+					} else {
+						gemmRows(a, w, c, s.k, s.n, 0, s.m)
+					}
+				}
+				b.ReportMetric(float64(2*s.m*s.k*s.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

@@ -1,0 +1,35 @@
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// kern4x16 is the AVX2/FMA micro-kernel: C[0:4,0:16] += A[0:4,0:k]·B[0:k,0:16].
+//
+//go:noescape
+func kern4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
+
+// haveSIMD reports whether the AVX2/FMA kernel can run on this CPU.
+var haveSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// gemmSIMD computes rows [lo, hi) of C += A·B with the assembly kernel on 4×16 tiles and
+// the portable loops for the leftover rows and columns.
+func gemmSIMD(a, b, c []float32, k, n, lo, hi int) {
+	n16 := n &^ 15
+	i := lo
+	if n16 > 0 && k > 0 {
+		for ; i+4 <= hi; i += 4 {
+			// Bounds checks for the whole tile row, so the kernel never reads outside.
+			_ = a[(i+3)*k+k-1]
+			_ = c[(i+3)*n+n-1]
+			_ = b[(k-1)*n+n-1]
+			for j := 0; j < n16; j += 16 {
+				kern4x16(&a[i*k], k, &b[j], n, &c[i*n+j], n, k)
+			}
+			if n16 < n {
+				gemmCols(a, b, c, k, n, i, i+4, n16)
+			}
+		}
+	}
+	if i < hi {
+		gemmRows(a, b, c, k, n, i, hi)
+	}
+}

@@ -1,0 +1,75 @@
+#include "textflag.h"
+
+// func kern4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int)
+//
+// C[0:4, 0:16] += A[0:4, 0:k] · B[0:k, 0:16] with AVX2 + FMA. Strides are in floats.
+TEXT ·kern4x16(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	MOVQ b+16(FP), BX
+	MOVQ ldb+24(FP), R9
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), R10
+	MOVQ k+48(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	LEAQ (AX)(R8*1), DX
+	LEAQ (DX)(R8*1), SI
+	LEAQ (SI)(R8*1), R11
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ CX, CX
+	JE    store
+
+loop:
+	VMOVUPS      (BX), Y0
+	VMOVUPS      32(BX), Y1
+	VBROADCASTSS (AX), Y2
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VBROADCASTSS (DX), Y3
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (SI), Y2
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VBROADCASTSS (R11), Y3
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	ADDQ         $4, AX
+	ADDQ         $4, DX
+	ADDQ         $4, SI
+	ADDQ         $4, R11
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop
+
+store:
+	VADDPS  (DI), Y4, Y4
+	VMOVUPS Y4, (DI)
+	VADDPS  32(DI), Y5, Y5
+	VMOVUPS Y5, 32(DI)
+	ADDQ    R10, DI
+	VADDPS  (DI), Y6, Y6
+	VMOVUPS Y6, (DI)
+	VADDPS  32(DI), Y7, Y7
+	VMOVUPS Y7, 32(DI)
+	ADDQ    R10, DI
+	VADDPS  (DI), Y8, Y8
+	VMOVUPS Y8, (DI)
+	VADDPS  32(DI), Y9, Y9
+	VMOVUPS Y9, 32(DI)
+	ADDQ    R10, DI
+	VADDPS  (DI), Y10, Y10
+	VMOVUPS Y10, (DI)
+	VADDPS  32(DI), Y11, Y11
+	VMOVUPS Y11, 32(DI)
+	VZEROUPPER
+	RET

@@ -10,10 +10,10 @@ import (
 const ChipSize = 150
 
 // convUnit is a conv followed by a per-channel affine (the scale layer standing in for
-// batch norm): y = (conv(x)+b)·s + t.
+// batch norm): y = (conv(x)+b)·s + t. The affine is folded into the conv at load time:
+// filters·s and b·s + t, which changes results only at float32 rounding level.
 type convUnit struct {
 	filters, bias *nn.Param
-	scale, shift  []float32
 }
 
 // resBlock is a residual block (two 3×3 conv units); down blocks halve the resolution.
@@ -46,7 +46,7 @@ func loadConvUnit(w nn.Weights, prefix string, k, cin, cout int) (convUnit, erro
 	if err != nil {
 		return u, err
 	}
-	u.scale, u.shift = s.Data, t.Data
+	u.filters, u.bias = foldScale(u.filters, u.bias, s.Data, t.Data)
 	return u, nil
 }
 
@@ -88,7 +88,6 @@ func (u *convUnit) apply(a *nn.Arena, x nn.Tensor, stride int, pad nn.Padding, r
 	if err != nil {
 		return y, err
 	}
-	nn.Affine(y, u.scale, u.shift)
 	if relu {
 		nn.ReLU(y.Data)
 	}
@@ -155,4 +154,19 @@ func (n *recognitionNet) forward(a *nn.Arena, x nn.Tensor) ([128]float32, error)
 	}
 	copy(d[:], y)
 	return d, nil
+}
+
+// foldScale returns copies of a [kh,kw,cin,cout] filter and its bias with the per-output
+// channel affine (scale s, shift t) folded in.
+func foldScale(f, b *nn.Param, s, t []float32) (*nn.Param, *nn.Param) {
+	cout := len(s)
+	nf := &nn.Param{Shape: f.Shape, Data: make([]float32, len(f.Data))}
+	for i, v := range f.Data {
+		nf.Data[i] = v * s[i%cout]
+	}
+	nb := &nn.Param{Shape: b.Shape, Data: make([]float32, cout)}
+	for c := range cout {
+		nb.Data[c] = b.Data[c]*s[c] + t[c]
+	}
+	return nf, nb
 }

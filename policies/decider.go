@@ -40,6 +40,9 @@ type Decider struct {
 type prepared struct {
 	query   rego.PreparedEvalQuery
 	version string
+	// fingerprint of the override dir taken before reading it (empty for
+	// the embedded policies); Watch reloads when the dir's differs.
+	fingerprint string
 }
 
 // NewDecider compiles the policies (strictly) and prepares the decision
@@ -55,7 +58,7 @@ func NewDecider(opts Options) (*Decider, error) {
 	if d.logger == nil {
 		d.logger = zap.NewNop()
 	}
-	p, err := prepare(context.Background(), d.fsys)
+	p, err := d.prepare(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -71,9 +74,16 @@ func embeddedPolicies() fs.FS {
 	return sub
 }
 
-// prepare reads, parses, strictly compiles and prepares a policy set.
-func prepare(ctx context.Context, fsys fs.FS) (*prepared, error) {
-	files, err := readPolicyFiles(fsys, false)
+// prepare reads, parses, strictly compiles and prepares the policy set.
+func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
+	var fp string
+	if d.dir != "" {
+		var err error
+		if fp, err = fingerprint(d.fsys); err != nil {
+			return nil, err
+		}
+	}
+	files, err := readPolicyFiles(d.fsys, false)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +105,7 @@ func prepare(ctx context.Context, fsys fs.FS) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	return &prepared{query: q, version: versionOf(files)}, nil
+	return &prepared{query: q, version: versionOf(files), fingerprint: fp}, nil
 }
 
 // Decide evaluates the policy for one request. It never fails open: an
@@ -104,6 +114,10 @@ func prepare(ctx context.Context, fsys fs.FS) (*prepared, error) {
 func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 	if in == nil {
 		d.logger.Error("policy decision without input")
+		return failClosed()
+	}
+	if err := ctx.Err(); err != nil {
+		d.logger.Debug("policy decision on a finished request", zap.Error(err))
 		return failClosed()
 	}
 	p := d.active.Load()
@@ -130,7 +144,7 @@ func (d *Decider) Reload() error {
 	d.reload.Lock()
 	defer d.reload.Unlock()
 	old := d.active.Load()
-	p, err := prepare(context.Background(), d.fsys)
+	p, err := d.prepare(context.Background())
 	if err != nil {
 		d.logger.Error("policy reload failed, keeping the last good version",
 			zap.String("policy_version", old.version), zap.Error(err))

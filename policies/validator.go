@@ -25,8 +25,11 @@ type Validator struct {
 	schemas map[string]*jsonschema.Schema // by route, "faces/detect"
 }
 
-// NewValidator compiles every <group>_<method>.json schema. dir empty means
-// the embedded schemas; otherwise dir/schemas when it exists, else dir.
+// NewValidator compiles every <group>_<method>.json schema (with the shared
+// definitions they reference, e.g. common.json) once. The schemas come from
+// dir/schemas when that directory exists, else from dir when it holds
+// *.json files, else (and when dir is empty) from the embedded set, so that
+// a policy directory with only Rego files keeps the built-in schemas.
 func NewValidator(dir string) (*Validator, error) {
 	fsys, err := schemaFS(dir)
 	if err != nil {
@@ -79,13 +82,16 @@ func schemaFS(dir string) (fs.FS, error) {
 	if dir == "" {
 		return fs.Sub(embedded, "schemas")
 	}
-	if info, err := os.Stat(filepath.Join(dir, "schemas")); err == nil && info.IsDir() {
-		return os.DirFS(filepath.Join(dir, "schemas")), nil
-	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("schema directory: %w", err)
 	}
-	return os.DirFS(dir), nil
+	if info, err := os.Stat(filepath.Join(dir, "schemas")); err == nil && info.IsDir() {
+		return os.DirFS(filepath.Join(dir, "schemas")), nil
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(names) > 0 {
+		return os.DirFS(dir), nil
+	}
+	return fs.Sub(embedded, "schemas")
 }
 
 // Routes lists the routes that have a schema, sorted.

@@ -12,12 +12,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// Watch polls the policy files every interval and reloads them when one
-// changes (added, removed, size, modification time or content). It blocks
-// until ctx is done; run it in a goroutine. A failed reload is logged at
-// error level on every change and the last good version keeps serving.
-// With the embedded policies there is nothing to watch and Watch just
-// waits for ctx.
+// Watch polls the override dir's .rego files every interval and reloads
+// them when they differ from the active set (a file added, removed, or
+// changed in size, modification time or content). It blocks until ctx is
+// done; run it in a goroutine. A failed reload is logged at error level
+// once per broken state and the last good version keeps serving. With the
+// embedded policies there is nothing to watch and Watch just waits for ctx.
 func (d *Decider) Watch(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 2 * time.Second
@@ -26,10 +26,7 @@ func (d *Decider) Watch(ctx context.Context, every time.Duration) {
 		<-ctx.Done()
 		return
 	}
-	last, err := fingerprint(d.fsys)
-	if err != nil {
-		d.logger.Error("watching policies", zap.Error(err))
-	}
+	var failed string // fingerprint of the last state that failed to load
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -43,11 +40,11 @@ func (d *Decider) Watch(ctx context.Context, every time.Duration) {
 			d.logger.Error("watching policies", zap.Error(err))
 			continue
 		}
-		if fp == last {
+		if fp == d.active.Load().fingerprint || fp == failed {
 			continue
 		}
-		last = fp
 		if err := d.Reload(); err != nil {
+			failed = fp
 			d.logger.Error("POLICY RELOAD FAILED: still serving the previous version; fix the policy files",
 				zap.String("policy_version", d.Version()), zap.Error(err))
 		}

@@ -1,0 +1,62 @@
+package policies
+
+import (
+	"os"
+	"testing"
+)
+
+// realisticInput is an allowed faces/recognize call: signature mode, two
+// uploaded images, free tier.
+func realisticInput() *Input {
+	return &Input{
+		Request: RequestInput{
+			Method:   "POST",
+			Route:    "faces/recognize",
+			Params:   map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "normal", "api_key": "fg_live_test"},
+			RemoteIP: "192.0.2.10",
+			TLS:      TLSInput{Version: "1.3"},
+			Images:   2,
+		},
+		Key: KeyInput{
+			ID:             "fg_live_test",
+			Found:          true,
+			Status:         "active",
+			Scopes:         []string{"faces/*", "tags/*", "account/*"},
+			Namespaces:     []string{"docs", "team"},
+			AuthModes:      []string{"signature", "secret"},
+			AllowedOrigins: []string{"https://app.example.com"},
+			Tier:           "free",
+		},
+		Auth: AuthInput{
+			Mode: "signature",
+			Signature: SignatureInput{
+				Present: true, Valid: true, AgeS: 3,
+				Covered: []string{"@method", "@authority", "@path", "@query", "content-type", "content-digest"},
+			},
+		},
+		Schema: SchemaResult{Valid: true, Errors: []SchemaError{}},
+		NowNS:  1_800_000_000_000_000_000,
+	}
+}
+
+func newTestDecider(t testing.TB, dir string) *Decider {
+	t.Helper()
+	d, err := NewDecider(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("NewDecider: %v", err)
+	}
+	return d
+}
+
+// copyEmbedded writes the embedded policies and schemas to a temp dir,
+// as the facegate command does for operators.
+func copyEmbedded(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, EmbeddedFS()); err != nil {
+		t.Fatalf("copying embedded policies: %v", err)
+	}
+	return dir
+}
+
+func boolPtr(b bool) *bool { return &b }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"encoding/json"
 	"crypto/tls"
 	"net/http"
 	"time"
@@ -34,7 +35,7 @@ func (g *Guard) policyInput(r *http.Request, st *state, call *fcRequest, ev *evi
 		in.Key.AllowedOrigins = k.AllowedOrigins
 		in.Key.ClientCertSHA256 = k.ClientCertSHA256
 		in.Key.Tier = k.Tier
-		in.Key.Limits = k.Limits
+		in.Key.Limits = limitOverrides(k.Limits)
 	}
 	in.Auth = policies.AuthInput{
 		Mode:      ev.mode,
@@ -56,6 +57,27 @@ func (g *Guard) policyInput(r *http.Request, st *state, call *fcRequest, ev *evi
 		in.Schema = st.validator.Validate(call.Route, call.Params)
 	}
 	return in
+}
+
+// limitOverrides converts a key record's free-form per-key limits into the
+// policy input's typed overrides; entries of the wrong shape are dropped (the
+// admin API validates them when they are written).
+func limitOverrides(raw map[string]any) map[string]policies.LimitOverride {
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make(map[string]policies.LimitOverride, len(raw))
+	for name, v := range raw {
+		b, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		var o policies.LimitOverride
+		if json.Unmarshal(b, &o) == nil {
+			out[name] = o
+		}
+	}
+	return out
 }
 
 // redactParams drops credentials before parameters reach the policy input

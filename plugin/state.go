@@ -98,23 +98,29 @@ func (s *state) build(cfg stateConfig, storeKey []byte) error {
 	if err := s.setPolicies(cfg); err != nil {
 		return err
 	}
-	s.limiter = limits.New(systemClock{}, 100_000)
+	s.limiter = limits.New(limits.SystemClock{}, 100_000)
 	s.nonces = httpsig.NewNonceCache(1_000_000, 10*time.Minute)
 
-	s.index, err = index.Load(s.store)
+	s.index = index.New()
+	n, err := s.index.Load(s.store)
 	if err != nil {
 		return fmt.Errorf("rebuilding the template index: %w", err)
 	}
+	s.logger.Info("template index rebuilt", zap.Int("templates", n))
 	an, err := pipeline.New(pipeline.Options{MaxBytes: cfg.Limits.MaxImageBytes, MaxPixels: cfg.Limits.MaxPixels})
 	if err != nil {
 		return fmt.Errorf("loading the face engine: %w", err)
 	}
-	fetcher := urlfetch.New(urlfetch.Options{
+	fetcher, err := urlfetch.New(urlfetch.Options{
 		AllowHosts: cfg.URLAllowHosts,
 		MaxBytes:   cfg.Limits.MaxImageBytes,
 	})
+	if err != nil {
+		return fmt.Errorf("configuring url fetching: %w", err)
+	}
 	s.service, err = service.New(s.store, s.index, an, fetcher, service.Options{
 		NamespaceOwner: s.keys.NamespaceOwner,
+		Namespaces:     s.ownerNamespaces,
 		MaxImages:      cfg.Limits.MaxImages,
 	})
 	if err != nil {
@@ -209,6 +215,20 @@ func (s *state) reloadPolicies() error {
 	return s.currentDecider().Reload()
 }
 
+// ownerNamespaces lists the names of the namespaces owner holds.
+func (s *state) ownerNamespaces(owner string) []string {
+	list, err := s.keys.ListNamespaces(owner)
+	if err != nil {
+		s.logger.Error("listing namespaces failed", zap.Error(err))
+		return nil
+	}
+	names := make([]string, len(list))
+	for i, ns := range list {
+		names[i] = ns.Name
+	}
+	return names
+}
+
 // eraseKeyData removes a key and, with it, every namespace its owner holds.
 func (s *state) eraseKeyData(keyID string) error {
 	k, err := s.keys.Get(keyID)
@@ -231,8 +251,3 @@ func (s *state) Destruct() error {
 	s.mu.Unlock()
 	return s.store.Close()
 }
-
-// systemClock is the wall clock for the limiter.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }

@@ -116,6 +116,9 @@ func (s *server) env() []string {
 		fmt.Sprintf("FACEGATE_HTTPS_PORT=%d", s.httpsPort),
 		fmt.Sprintf("FACEGATE_HTTP_PORT=%d", s.httpPort),
 		"FACEGATE_CADDY_ADMIN="+s.adminAddr,
+		// Caddy autosaves its config under XDG_CONFIG_HOME: keep it in the temp dir.
+		"XDG_CONFIG_HOME="+filepath.Join(s.dataDir, "xdg-config"),
+		"XDG_DATA_HOME="+filepath.Join(s.dataDir, "xdg-data"),
 	), s.extraEnv...)
 }
 

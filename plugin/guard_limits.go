@@ -1,0 +1,66 @@
+package plugin
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/plugin/limits"
+	"github.com/facegate/facegate/policies"
+)
+
+// charge applies the limits the policy named for this request. On success
+// it returns the grant (release it when the request is done) and the usage
+// block; on refusal the 202/203 error with Retry-After and RateLimit headers.
+func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided []policies.Limit) (limits.Grant, *service.Usage, *service.Error) {
+	specs := make([]limits.Spec, len(decided))
+	for i, l := range decided {
+		specs[i] = limits.Spec{Name: l.Name, Kind: l.Kind, Rate: l.Rate, PerS: l.PerS, Burst: l.Burst, Count: l.Count, Cost: l.Cost}
+	}
+	grant, denial := st.limiter.Acquire(subject, specs)
+	if denial.Denied() {
+		usage := usageBlock(denial.Usage)
+		setRateHeaders(w, denial.Policy, denial.RateLimit)
+		if denial.Kind == limits.KindInvalid {
+			g.logger.Error("policy returned unusable limits; refusing (fail closed)")
+			return grant, usage, internalError("the request could not be admitted")
+		}
+		setRetryAfter(w, denial.RetryAfter)
+		e := service.NewError(denial.Code, "%s limit %q reached", denial.Kind, denial.Name)
+		e.HTTPStatus = http.StatusTooManyRequests
+		return grant, usage, e
+	}
+	setRateHeaders(w, grant.Policy, grant.RateLimit)
+	return grant, usageBlock(grant.Usage), nil
+}
+
+// usageBlock is SkyBiometry's `usage` for the limiter's view of a key.
+func usageBlock(u limits.Usage) *service.Usage {
+	reset := u.Reset
+	if reset.IsZero() {
+		reset = time.Now()
+	}
+	return &service.Usage{
+		Used:          u.Used,
+		Remaining:     u.Remaining,
+		Limit:         u.Limit,
+		ResetTime:     reset.Unix(),
+		ResetTimeText: reset.UTC().Format("Mon, 2 January 2006 15:04:05 -0700"),
+	}
+}
+
+func setRateHeaders(w http.ResponseWriter, policy, state string) {
+	if policy != "" {
+		w.Header().Set("RateLimit-Policy", policy)
+	}
+	if state != "" {
+		w.Header().Set("RateLimit", state)
+	}
+}
+
+// setRetryAfter sets Retry-After in whole seconds, at least 1.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	s := int((d + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(s, 1)))
+}

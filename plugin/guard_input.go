@@ -1,8 +1,8 @@
 package plugin
 
 import (
-	"encoding/json"
 	"crypto/tls"
+	"encoding/json"
 	"net/http"
 	"time"
 

@@ -22,8 +22,11 @@ func AlignedRect(lm [68]Point, bounds image.Rectangle) image.Rectangle {
 	cx, cy := math.Max(x, float64(bounds.Min.X)), math.Max(y, float64(bounds.Min.Y))
 	cw := math.Min(x+1.2*w-cx, float64(bounds.Max.X)-cx)
 	ch := math.Min(y+1.2*h-cy, float64(bounds.Max.Y)-cy)
-	r := image.Rect(int(math.Floor(cx)), int(math.Floor(cy)), 0, 0)
-	r.Max = r.Min.Add(image.Pt(int(math.Floor(cw)), int(math.Floor(ch))))
+	if !(cw > 0 && ch > 0) {
+		return image.Rectangle{}
+	}
+	x0i, y0i := int(math.Floor(cx)), int(math.Floor(cy))
+	r := image.Rect(x0i, y0i, x0i+int(math.Floor(cw)), y0i+int(math.Floor(ch)))
 	return r.Intersect(bounds)
 }
 

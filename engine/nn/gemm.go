@@ -87,6 +87,14 @@ func gemmCols(a, b, c []float32, k, n, lo, hi, j0 int) {
 // Gemm accumulates C += A·B (A M×K, B K×N, C M×N, row-major), splitting rows of C across
 // goroutines when the product is large enough to pay for it.
 func Gemm(a, b, c []float32, m, k, n int) {
-	g := gemmJob{a: a, b: b, c: c, k: k, n: n}
-	parallelFor(m, 4, m*k*n, &g)
+	if !worthSplitting(m, 4, m*k*n) {
+		// Inline path: no job value escapes, so warm inference allocates nothing.
+		if useSIMD {
+			gemmSIMD(a, b, c, k, n, 0, m)
+		} else {
+			gemmRows(a, b, c, k, n, 0, m)
+		}
+		return
+	}
+	parallelFor(m, 4, &gemmJob{a: a, b: b, c: c, k: k, n: n})
 }

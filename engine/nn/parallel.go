@@ -12,15 +12,17 @@ type ranger interface{ run(lo, hi int) }
 // goroutine hand-off.
 const minParallelWork = 1 << 19
 
+// worthSplitting reports whether n rows of total cost work should be split across
+// goroutines.
+func worthSplitting(n, align, work int) bool {
+	return runtime.GOMAXPROCS(0) > 1 && work >= minParallelWork && n >= 2*align
+}
+
 // parallelFor runs r over [0, n) in chunks that are multiples of align, across up to
-// GOMAXPROCS goroutines. work estimates the total cost; small jobs run inline.
-func parallelFor(n, align, work int, r ranger) {
+// GOMAXPROCS goroutines (the caller's goroutine takes the first chunk).
+func parallelFor(n, align int, r ranger) {
 	p := runtime.GOMAXPROCS(0)
-	if p <= 1 || work < minParallelWork || n < 2*align {
-		r.run(0, n)
-		return
-	}
-	chunks := min(p, n/align)
+	chunks := max(1, min(p, n/align))
 	per := (n/chunks + align - 1) / align * align
 	var wg sync.WaitGroup
 	for lo := per; lo < n; lo += per {

@@ -186,17 +186,28 @@ func (x *Index) Search(ns string, q [Dim]float32, k int, filterUIDs map[string]b
 	return out
 }
 
-// scan offers rows [lo,hi) to top using squared distances.
+// scanBlock is how many rows scan scores per kernel call.
+const scanBlock = 256
+
+// scan offers rows [lo,hi) to top using squared distances
+// |q|² + |x|² − 2·sq·sx·(q·x) over the int8 vectors.
 func scan(s *space, q *[Dim]int8, qs, qn float32, lo, hi int, allowed []bool, top *topK) {
-	for r := lo; r < hi; r++ {
-		u := s.uidOf[r]
-		if allowed != nil && !allowed[u] {
-			continue
-		}
-		row := (*[Dim]int8)(s.slab[r*Dim : (r+1)*Dim])
-		d := qn + s.norms[r] - 2*qs*s.scales[r]*float32(dot(q, row))
-		if len(top.e) < top.k || d < top.worst {
-			top.offer(u, d)
+	q16 := widen(q)
+	var dots [scanBlock]int32
+	for b := lo; b < hi; b += scanBlock {
+		e := min(hi, b+scanBlock)
+		out := dots[:e-b]
+		dotBatch(q, &q16, s.slab[b*Dim:e*Dim], out)
+		for i, dp := range out {
+			r := b + i
+			u := s.uidOf[r]
+			if allowed != nil && !allowed[u] {
+				continue
+			}
+			d := qn + s.norms[r] - 2*qs*s.scales[r]*float32(dp)
+			if len(top.e) < top.k || d < top.worst {
+				top.offer(u, d)
+			}
 		}
 	}
 }

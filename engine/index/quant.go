@@ -40,3 +40,18 @@ func dot(a, b *[Dim]int8) int32 {
 	}
 	return s0 + s1 + s2 + s3
 }
+
+// dotBatchGo is the portable kernel of dotBatch.
+func dotBatchGo(q *[Dim]int8, rows []int8, out []int32) {
+	for i := range out {
+		out[i] = dot(q, (*[Dim]int8)(rows[i*Dim:(i+1)*Dim]))
+	}
+}
+
+// widen sign-extends q to int16 for the AVX2 kernel.
+func widen(q *[Dim]int8) (w [Dim]int16) {
+	for i, v := range q {
+		w[i] = int16(v)
+	}
+	return w
+}

@@ -1,0 +1,63 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func dotBatchAVX2(q *[128]int16, rows *int8, n int, out *int32)
+// Y0-Y7 hold the query as 128 int16; each row's 8 chunks of 16 int8 are sign-extended to
+// int16 (VPMOVSXBW), multiplied pairwise and summed to int32 (VPMADDWD), accumulated in two
+// registers and reduced horizontally.
+TEXT ·dotBatchAVX2(SB), NOSPLIT, $0-32
+	MOVQ q+0(FP), AX
+	MOVQ rows+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ out+24(FP), DI
+	VMOVDQU 0(AX), Y0
+	VMOVDQU 32(AX), Y1
+	VMOVDQU 64(AX), Y2
+	VMOVDQU 96(AX), Y3
+	VMOVDQU 128(AX), Y4
+	VMOVDQU 160(AX), Y5
+	VMOVDQU 192(AX), Y6
+	VMOVDQU 224(AX), Y7
+	TESTQ CX, CX
+	JEQ done
+
+loop:
+	VPMOVSXBW 0(SI), Y8
+	VPMOVSXBW 16(SI), Y9
+	VPMOVSXBW 32(SI), Y10
+	VPMOVSXBW 48(SI), Y11
+	VPMADDWD Y0, Y8, Y12
+	VPMADDWD Y1, Y9, Y13
+	VPMADDWD Y2, Y10, Y10
+	VPMADDWD Y3, Y11, Y11
+	VPADDD Y10, Y12, Y12
+	VPADDD Y11, Y13, Y13
+	VPMOVSXBW 64(SI), Y8
+	VPMOVSXBW 80(SI), Y9
+	VPMOVSXBW 96(SI), Y10
+	VPMOVSXBW 112(SI), Y11
+	VPMADDWD Y4, Y8, Y8
+	VPMADDWD Y5, Y9, Y9
+	VPMADDWD Y6, Y10, Y10
+	VPMADDWD Y7, Y11, Y11
+	VPADDD Y8, Y12, Y12
+	VPADDD Y9, Y13, Y13
+	VPADDD Y10, Y12, Y12
+	VPADDD Y11, Y13, Y13
+	VPADDD Y13, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPADDD X13, X12, X12
+	VPSHUFD $0x4E, X12, X13
+	VPADDD X13, X12, X12
+	VPSHUFD $0xB1, X12, X13
+	VPADDD X13, X12, X12
+	VMOVD X12, 0(DI)
+	ADDQ $128, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ loop
+
+done:
+	VZEROUPPER
+	RET

@@ -34,6 +34,7 @@ func Base(r *http.Request, p *Parsed) ([]byte, error) {
 
 func buildBase(m *message, comps []component, p *Parsed) ([]byte, error) {
 	var b strings.Builder
+	b.Grow(256 + 64*len(comps))
 	for _, c := range comps {
 		v, err := m.value(c)
 		if err != nil {

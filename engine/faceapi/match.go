@@ -17,8 +17,8 @@ func Distance(a, b [128]float32) float32 {
 // BENCHMARKS.md); face-api's own default is 0.6.
 const DefaultThreshold = 0.5
 
-// confidenceSlope is the logistic slope (per unit of distance) of Confidence.
-const confidenceSlope = 20
+// ConfidenceSlope is the logistic slope (per unit of distance) of Confidence.
+const ConfidenceSlope = 20
 
 // Confidence maps a descriptor distance to SkyBiometry's 0–100 confidence: a logistic
 // curve that gives 50 at DefaultThreshold, so a tag threshold of 50 means "distance below
@@ -27,6 +27,6 @@ func Confidence(d float32) int {
 	if math.IsNaN(float64(d)) {
 		return 0
 	}
-	c := 100 / (1 + math.Exp(confidenceSlope*(float64(d)-DefaultThreshold)))
+	c := 100 / (1 + math.Exp(ConfidenceSlope*(float64(d)-DefaultThreshold)))
 	return int(math.Round(c))
 }

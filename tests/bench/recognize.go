@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/facegate/facegate/engine/detect"
 	"github.com/facegate/facegate/engine/faceapi"
 )
 
@@ -26,8 +27,29 @@ var lfwCentreBox = image.Rect(70, 75, 180, 185)
 
 // recogFace is what the pipeline keeps per image: one descriptor per alignment.
 type recogFace struct {
-	desc [2][128]float32 // indexed by faceapi.Alignment
-	err  error
+	desc     [2][128]float32 // indexed by faceapi.Alignment
+	fallback bool            // the detector found no face on the image centre
+	err      error
+}
+
+// faceBox returns the detector's face covering the image centre (the LFW subject), or the
+// fixed centre box when there is no detector or it finds none.
+func faceBox(det *detect.Detector, img image.Image) (image.Rectangle, bool) {
+	if det == nil {
+		return lfwCentreBox, false
+	}
+	b := img.Bounds()
+	c := image.Pt((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2)
+	best := image.Rectangle{}
+	for _, f := range det.DetectImage(img, detect.Options{}) {
+		if c.In(f.Box) && f.Box.Dx()*f.Box.Dy() > best.Dx()*best.Dy() {
+			best = f.Box
+		}
+	}
+	if best.Empty() {
+		return lfwCentreBox, true
+	}
+	return best, false
 }
 
 func runRecognize(args []string) error {
@@ -37,6 +59,7 @@ func runRecognize(args []string) error {
 	ident := fl.Bool("ident", true, "also run the identification protocol")
 	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
 	iters := fl.Int("iters", 20, "timing iterations")
+	detector := fl.String("detector", "pigo", "face boxes: pigo (engine/detect, centre box as fallback) or centre (fixed box)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -73,11 +96,30 @@ func runRecognize(args []string) error {
 	for _, p := range append(append([]string(nil), gallery...), probes...) {
 		need[p] = true
 	}
-	fmt.Printf("recognize: %d pairs, %d images, %d gallery, %d probes; face box: fixed centre %v (engine/detect not used)\n",
-		len(pairs), len(need), len(gallery), len(probes), lfwCentreBox)
+	var det *detect.Detector
+	switch *detector {
+	case "pigo":
+		if det, err = detect.New(); err != nil {
+			return err
+		}
+	case "centre":
+	default:
+		return fmt.Errorf("unknown -detector %q", *detector)
+	}
+	fmt.Printf("recognize: %d pairs, %d images, %d gallery, %d probes; face boxes: %s\n",
+		len(pairs), len(need), len(gallery), len(probes), *detector)
 	t0 := time.Now()
-	faces := describeAll(m, lfw, need)
-	fmt.Printf("pipeline (decode → landmarks → 2 chips → 2 descriptors): %d images in %.1fs on %d procs\n\n",
+	faces := describeAll(m, det, lfw, need)
+	fallbacks := 0
+	for _, f := range faces {
+		if f.fallback {
+			fallbacks++
+		}
+	}
+	if det != nil {
+		fmt.Printf("detector found no face on the image centre in %d of %d images (fixed centre box %v used there)\n", fallbacks, len(faces), lfwCentreBox)
+	}
+	fmt.Printf("pipeline (decode → detect → landmarks → 2 chips → 2 descriptors): %d images in %.1fs on %d procs\n\n",
 		len(faces), time.Since(t0).Seconds(), runtime.GOMAXPROCS(0))
 
 	fmt.Println("| alignment | LFW accuracy (mean ± SE, 5 folds) | fold thresholds | rank-1 ident | failures |")
@@ -122,7 +164,7 @@ func fmtTs(ts []float64) string {
 }
 
 // describeFile runs decode → landmarks (centre box) → both chips → descriptors.
-func describeFile(m *faceapi.Models, path string) recogFace {
+func describeFile(m *faceapi.Models, det *detect.Detector, path string) recogFace {
 	var f recogFace
 	fh, err := os.Open(path)
 	if err != nil {
@@ -135,7 +177,9 @@ func describeFile(m *faceapi.Models, path string) recogFace {
 		f.err = err
 		return f
 	}
-	lm, err := m.Landmarks(img, lfwCentreBox)
+	box, fallback := faceBox(det, img)
+	f.fallback = fallback
+	lm, err := m.Landmarks(img, box)
 	if err != nil {
 		f.err = err
 		return f
@@ -149,7 +193,7 @@ func describeFile(m *faceapi.Models, path string) recogFace {
 	return f
 }
 
-func describeAll(m *faceapi.Models, root string, need map[string]bool) map[string]recogFace {
+func describeAll(m *faceapi.Models, det *detect.Detector, root string, need map[string]bool) map[string]recogFace {
 	paths := make([]string, 0, len(need))
 	for p := range need {
 		paths = append(paths, p)
@@ -164,9 +208,12 @@ func describeAll(m *faceapi.Models, root string, need map[string]bool) map[strin
 		go func() {
 			defer wg.Done()
 			for p := range next {
-				f := describeFile(m, filepath.Join(root, p))
+				f := describeFile(m, det, filepath.Join(root, p))
 				mu.Lock()
 				out[p] = f
+				if len(out)%500 == 0 {
+					fmt.Fprintf(os.Stderr, "recognize: %d/%d images\n", len(out), len(paths))
+				}
 				mu.Unlock()
 			}
 		}()
@@ -218,11 +265,12 @@ func rank1(gallery, probes []string, faces map[string]recogFace, al faceapi.Alig
 
 // reportThresholds prints FAR/FRR at candidate thresholds and the confidence mapping.
 func reportThresholds(s []scored) {
-	fmt.Printf("Threshold (similarity alignment, all %d pairs): best single threshold %.3f; faceapi.DefaultThreshold = %.2f\n\n",
-		len(s), bestThreshold(s), faceapi.DefaultThreshold)
+	lt, lk := fitLogistic(s)
+	fmt.Printf("Threshold (similarity alignment, all %d pairs): best single threshold %.3f; logistic fit P(same|d) = 1/(1+exp(%.1f·(d−%.3f))); faceapi.DefaultThreshold = %.2f, Confidence(d) = 100/(1+exp(%d·(d−%.2f)))\n\n",
+		len(s), bestThreshold(s), lk, lt, faceapi.DefaultThreshold, faceapi.ConfidenceSlope, faceapi.DefaultThreshold)
 	fmt.Println("| threshold | confidence at threshold | FAR | FRR | accuracy |")
 	fmt.Println("|---|---|---|---|---|")
-	for _, t := range []float64{0.40, 0.45, 0.50, float64(faceapi.DefaultThreshold), 0.55, 0.60} {
+	for _, t := range []float64{0.45, 0.50, 0.55, float64(faceapi.DefaultThreshold), 0.65, 0.70} {
 		far, frr := farFRR(s, t)
 		fmt.Printf("| %.3f | %d | %.2f %% | %.2f %% | %.2f %% |\n", t, faceapi.Confidence(float32(t)), 100*far, 100*frr, 100*accuracy(s, t))
 	}

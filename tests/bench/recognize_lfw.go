@@ -203,3 +203,40 @@ func farFRR(s []scored, t float64) (far, frr float64) {
 	}
 	return float64(fa) / float64(max(nd, 1)), float64(fr) / float64(max(ns, 1))
 }
+
+// fitLogistic fits P(same | d) = 1/(1+exp(k·(d−t))) by Newton's method on the
+// log-likelihood and returns the midpoint t and slope k.
+func fitLogistic(s []scored) (t, k float64) {
+	// Parameterise as z = a + b·d, P = σ(z); then k = −b, t = −a/b.
+	a, b := 6.0, -10.0
+	for iter := 0; iter < 50; iter++ {
+		var ga, gb, haa, hab, hbb float64
+		for _, x := range s {
+			if math.IsInf(x.d, 0) {
+				continue
+			}
+			p := 1 / (1 + math.Exp(-(a + b*x.d)))
+			y := 0.0
+			if x.same {
+				y = 1
+			}
+			w := p * (1 - p)
+			ga += y - p
+			gb += (y - p) * x.d
+			haa += w
+			hab += w * x.d
+			hbb += w * x.d * x.d
+		}
+		det := haa*hbb - hab*hab
+		if det == 0 {
+			break
+		}
+		da := (hbb*ga - hab*gb) / det
+		db := (haa*gb - hab*ga) / det
+		a, b = a+da, b+db
+		if math.Abs(da)+math.Abs(db) < 1e-10 {
+			break
+		}
+	}
+	return -a / b, -b
+}

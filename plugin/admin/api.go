@@ -1,0 +1,194 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/plugin/keyring"
+)
+
+// DefaultPrefix is where the admin API is mounted when no prefix is set.
+const DefaultPrefix = "/admin"
+
+// Backend is what the API needs from the facegate app; *plugin.App
+// implements it. Keyring may return nil before the app has started.
+type Backend interface {
+	Keyring() *keyring.Keyring
+	ReloadPolicies() error
+	EraseKeyData(keyID string) error
+}
+
+// NamespaceEraser is implemented by backends that can erase a namespace's
+// data (uids, tags, templates). Without it, DELETE /namespaces/{name} is
+// refused: dropping only the registry entry would leave data that the next
+// owner of the name could read.
+type NamespaceEraser interface {
+	EraseNamespaceData(name string) error
+}
+
+// Options configures an API.
+type Options struct {
+	// Prefix is the path the API is mounted at (default "/admin").
+	Prefix string
+	// Logger receives one line per call (never a secret); nil discards.
+	Logger *zap.Logger
+	// AllowPlainHTTP serves requests that did not arrive over TLS. Only
+	// for tests: admin tokens are secrets.
+	AllowPlainHTTP bool
+}
+
+// API is the admin JSON API as a plain http.Handler.
+type API struct {
+	backend Backend
+	opts    Options
+	mux     *http.ServeMux
+}
+
+// New returns the API over backend.
+func New(backend Backend, opts Options) *API {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	opts.Prefix = "/" + strings.Trim(opts.Prefix, "/")
+	if opts.Prefix == "/" {
+		opts.Prefix = ""
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	a := &API{backend: backend, opts: opts, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+// staticBackend serves a fixed keyring with optional hooks.
+type staticBackend struct {
+	kr     *keyring.Keyring
+	reload func() error
+	erase  func(string) error
+}
+
+func (s staticBackend) Keyring() *keyring.Keyring { return s.kr }
+
+func (s staticBackend) ReloadPolicies() error {
+	if s.reload == nil {
+		return errNotAvailable
+	}
+	return s.reload()
+}
+
+func (s staticBackend) EraseKeyData(id string) error {
+	if s.erase == nil {
+		return errNotAvailable
+	}
+	return s.erase(id)
+}
+
+// NewWithKeyring returns the API over a keyring alone (tests, tools);
+// reload and erase may be nil, and the matching endpoints then answer 501.
+func NewWithKeyring(kr *keyring.Keyring, reload func() error, erase func(keyID string) error, opts Options) *API {
+	return New(staticBackend{kr: kr, reload: reload, erase: erase}, opts)
+}
+
+// Owns reports whether path is under the API's prefix.
+func (a *API) Owns(path string) bool {
+	p := a.opts.Prefix
+	return p == "" || path == p || strings.HasPrefix(path, p+"/")
+}
+
+// ServeHTTP authenticates the call (HTTPS, bearer token, TOTP code), routes
+// it, and audits it.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil && !a.opts.AllowPlainHTTP {
+		writeProblem(w, http.StatusForbidden, errHTTPS, "the admin API is only served over HTTPS")
+		return
+	}
+	kr := a.backend.Keyring()
+	if kr == nil {
+		writeProblem(w, http.StatusServiceUnavailable, errUnavailable, "facegate app is not started")
+		return
+	}
+	remote := remoteAddr(r)
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	code := strings.TrimSpace(r.Header.Get("X-TOTP-Code"))
+	name, err := kr.VerifyAdmin(strings.TrimSpace(token), code, remote)
+	if err != nil {
+		authProblem(w, err)
+		if !isLockout(err) { // lockout refusals are not written, so they cannot flood the log
+			_ = kr.Audit(keyring.AuditEntry{Actor: "-", Action: "admin.api.auth", Target: r.Method + " " + a.relPath(r),
+				RemoteAddr: remote, OK: false, Detail: "authentication failed"})
+		}
+		a.opts.Logger.Info("admin API authentication failed", zap.String("method", r.Method),
+			zap.String("path", a.relPath(r)), zap.String("remote", remote))
+		return
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	c := &call{kr: kr, admin: name, remote: remote, api: a}
+	a.dispatch(sw, r.WithContext(withCall(r.Context(), c)))
+	status := sw.status()
+	detail := "status " + strconv.Itoa(status)
+	if c.note != "" {
+		detail += "; " + c.note
+	}
+	_ = kr.Audit(keyring.AuditEntry{Actor: name, Action: "admin.api", Target: r.Method + " " + a.relPath(r),
+		RemoteAddr: remote, OK: status < 400, Detail: detail})
+	a.opts.Logger.Info("admin API call", zap.String("admin", name), zap.String("method", r.Method),
+		zap.String("path", a.relPath(r)), zap.Int("status", status), zap.String("remote", remote))
+}
+
+// relPath is the request path below the prefix.
+func (a *API) relPath(r *http.Request) string {
+	p := strings.TrimPrefix(r.URL.Path, a.opts.Prefix)
+	if p == "" {
+		p = "/"
+	}
+	return p
+}
+
+// dispatch routes the call on its path below the prefix; unknown routes
+// and methods get problem documents.
+func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
+	if !a.Owns(r.URL.Path) {
+		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = a.relPath(r)
+	r2.URL.RawPath = ""
+	h, pattern := a.mux.Handler(r2)
+	if pattern == "" {
+		// Let the mux tell 404 from 405 (and set Allow), then answer with
+		// a problem document instead of its text body.
+		probe := &probeWriter{header: http.Header{}}
+		h.ServeHTTP(probe, r2)
+		if allow := probe.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		if probe.code == http.StatusMethodNotAllowed {
+			writeProblem(w, http.StatusMethodNotAllowed, errMethod, "method not allowed on this admin route")
+			return
+		}
+		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		return
+	}
+	a.mux.ServeHTTP(w, r2) // sets the path values
+}
+
+// remoteAddr is the client address Caddy determined (trusted proxies
+// applied) or the connection's peer.
+func remoteAddr(r *http.Request) string {
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return ip
+	}
+	return r.RemoteAddr
+}
+
+func isLockout(err error) bool {
+	var le *keyring.LockoutError
+	return errors.As(err, &le)
+}

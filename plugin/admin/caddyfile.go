@@ -1,0 +1,52 @@
+package admin
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("facegate_admin", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("facegate_admin", httpcaddyfile.Before, "respond")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var a Handler
+	err := a.UnmarshalCaddyfile(h.Dispenser)
+	return &a, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	facegate_admin {
+//		prefix <path>
+//	}
+//
+// The prefix (default /admin) is where the API lives; mount it with e.g.
+// `handle /admin/* { facegate_admin }` (nothing is stripped). A path given
+// right after the directive name is a Caddy request matcher, not a prefix.
+func (a *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "prefix":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			a.Prefix = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		default:
+			return d.Errf("unrecognized facegate_admin option %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// Interface guard.
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -1,0 +1,75 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/facegate/facegate/plugin"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler is the `http.handlers.facegate_admin` module: the admin JSON API
+// (see API) mounted under Prefix. Requests outside the prefix go to the
+// next handler. It uses the `facegate` app's keyring, so the app must be
+// configured (Caddyfile global option `facegate { ... }`).
+type Handler struct {
+	// Prefix is the path the API is served under; default "/admin". The
+	// route is the rest of the path, e.g. /admin/keys/{id}/rotate.
+	Prefix string `json:"prefix,omitempty"`
+
+	api *API
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.facegate_admin",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision finds the facegate app. It opens nothing: the app's keyring is
+// looked up on each request, since the app starts after provisioning.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	appIface, err := ctx.App("facegate")
+	if err != nil {
+		return fmt.Errorf("facegate_admin needs the facegate app: %w", err)
+	}
+	app, ok := appIface.(*plugin.App)
+	if !ok {
+		return fmt.Errorf("facegate app has unexpected type %T", appIface)
+	}
+	h.api = New(app, Options{Prefix: h.Prefix, Logger: ctx.Logger()})
+	return nil
+}
+
+// Validate checks the prefix.
+func (h *Handler) Validate() error {
+	if h.Prefix != "" && h.Prefix[0] != '/' {
+		return fmt.Errorf("facegate_admin: prefix must start with /: %q", h.Prefix)
+	}
+	return nil
+}
+
+// ServeHTTP serves the admin API for paths under the prefix.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if !h.api.Owns(r.URL.Path) {
+		return next.ServeHTTP(w, r)
+	}
+	h.api.ServeHTTP(w, r)
+	return nil
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ http.Handler                = (*API)(nil)
+)

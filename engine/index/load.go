@@ -1,10 +1,12 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
+	"runtime"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/facegate/facegate/engine/store"
@@ -43,53 +45,135 @@ func DecodeVector(b []byte) ([Dim]float32, error) {
 	return v, nil
 }
 
+// loadBatch is how many templates Load hands to a worker at once.
+const loadBatch = 1024
+
+type loadItem struct {
+	ns, uid, tid string
+	raw          [Dim * 4]byte
+	q            [Dim]int8
+	scale, norm  float32
+}
+
 // Load adds every template stored under KeyPrefix in st to the index and returns how many it
-// loaded. It is meant for start-up, before the index serves searches.
+// loaded. One goroutine reads the store while workers decode and quantise; it is meant for
+// start-up, before the index serves searches.
 func (x *Index) Load(st *store.Store) (int, error) {
+	batches := make(chan []loadItem, 4)
+	free := make(chan []loadItem, 8)
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+	}
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for b := range batches {
+				x.insertBatch(b, fail)
+				select {
+				case free <- b[:0]:
+				default:
+				}
+			}
+		})
+	}
 	n := 0
 	err := st.DB().View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(KeyPrefix), PrefetchValues: true, PrefetchSize: 256})
 		defer it.Close()
-		var cur *nsSpace
-		curNS := ""
+		var b []loadItem
+		var lastNS, lastUID string
 		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			key := string(item.Key())
-			ns, uid, tid, ok := splitKey(key)
-			if !ok {
-				return fmt.Errorf("load index: malformed key %q", key)
-			}
-			var v [Dim]float32
-			err := item.Value(func(b []byte) error {
-				var err error
-				v, err = DecodeVector(b)
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("load index %q: %w", key, err)
-			}
-			if cur == nil || ns != curNS {
-				if cur != nil {
-					cur.mu.Unlock()
+			if b == nil {
+				select {
+				case b = <-free:
+				default:
+					b = make([]loadItem, 0, loadBatch)
 				}
-				cur, curNS = x.get(ns, true), ns
-				cur.mu.Lock()
 			}
-			cur.s.add(uid, tid, &v)
+			item := it.Item()
+			ns, uid, tid, ok := splitKey(item.Key())
+			if !ok {
+				return fmt.Errorf("load index: malformed key %q", item.Key())
+			}
+			if string(ns) != lastNS { // consecutive keys share ns and uid: reuse the strings
+				lastNS = string(ns)
+			}
+			if string(uid) != lastUID {
+				lastUID = string(uid)
+			}
+			b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid)})
+			li := &b[len(b)-1]
+			if err := item.Value(func(v []byte) error {
+				if len(v) != Dim*4 {
+					return fmt.Errorf("load index %q: %d-byte vector, want %d", item.Key(), len(v), Dim*4)
+				}
+				copy(li.raw[:], v)
+				return nil
+			}); err != nil {
+				return err
+			}
 			n++
+			if len(b) == loadBatch {
+				batches <- b
+				b = nil
+			}
 		}
-		if cur != nil {
-			cur.mu.Unlock()
+		if len(b) > 0 {
+			batches <- b
 		}
 		return nil
 	})
+	close(batches)
+	wg.Wait()
+	if err == nil {
+		err = firstErr
+	}
 	return n, err
 }
 
-func splitKey(key string) (ns, uid, tid string, ok bool) {
-	parts := strings.Split(strings.TrimPrefix(key, KeyPrefix), "/")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return "", "", "", false
+// insertBatch decodes and quantises a batch without locks, then inserts it.
+func (x *Index) insertBatch(b []loadItem, fail func(error)) {
+	for i := range b {
+		v, err := DecodeVector(b[i].raw[:])
+		if err != nil {
+			fail(err)
+			return
+		}
+		b[i].scale, b[i].norm = quantize(&v, &b[i].q)
 	}
-	return parts[0], parts[1], parts[2], true
+	var sp *nsSpace
+	for i := range b {
+		li := &b[i]
+		if sp == nil || (i > 0 && li.ns != b[i-1].ns) {
+			if sp != nil {
+				sp.mu.Unlock()
+			}
+			sp = x.get(li.ns, true)
+			sp.mu.Lock()
+		}
+		sp.s.addQuantized(li.uid, li.tid, &li.q, li.scale, li.norm)
+	}
+	if sp != nil {
+		sp.mu.Unlock()
+	}
+}
+
+// splitKey parses KeyPrefix<ns>/<uid>/<tid>; the parts alias key.
+func splitKey(key []byte) (ns, uid, tid []byte, ok bool) {
+	rest, found := bytes.CutPrefix(key, []byte(KeyPrefix))
+	if !found {
+		return nil, nil, nil, false
+	}
+	a, rest, ok1 := bytes.Cut(rest, []byte("/"))
+	b, c, ok2 := bytes.Cut(rest, []byte("/"))
+	if !ok1 || !ok2 || len(a) == 0 || len(b) == 0 || len(c) == 0 || bytes.IndexByte(c, '/') >= 0 {
+		return nil, nil, nil, false
+	}
+	return a, b, c, true
 }

@@ -19,10 +19,16 @@ func quantize(v *[Dim]float32, out *[Dim]int8) (scale, norm2 float32) {
 		return 0, 0
 	}
 	scale = maxAbs / 127
+	inv := 127 / maxAbs
 	var n int32
 	for i, x := range v {
-		q := int32(math.Round(float64(x / scale)))
-		q = max(-127, min(127, q))
+		f := x * inv
+		if f >= 0 {
+			f += 0.5
+		} else {
+			f -= 0.5
+		}
+		q := max(-127, min(127, int32(f))) // truncation after ±0.5 rounds half away from zero
 		out[i] = int8(q)
 		n += q * q
 	}

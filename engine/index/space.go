@@ -41,11 +41,16 @@ func (s *space) slot(uid string) int32 {
 }
 
 func (s *space) add(uid, tid string, v *[Dim]float32) {
+	var q [Dim]int8
+	scale, norm := quantize(v, &q)
+	s.addQuantized(uid, tid, &q, scale, norm)
+}
+
+// addQuantized stores an already quantised template.
+func (s *space) addQuantized(uid, tid string, q *[Dim]int8, scale, norm float32) {
 	if r, ok := s.rowOf[tid]; ok {
 		s.remove(r)
 	}
-	var q [Dim]int8
-	scale, norm := quantize(v, &q)
 	u := s.slot(uid)
 	s.rowOf[tid] = int32(len(s.tids))
 	s.slab = append(s.slab, q[:]...)

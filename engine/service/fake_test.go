@@ -47,10 +47,9 @@ func identity(id string, noise int) []float32 {
 	return d
 }
 
-type fakeAnalyzer struct{ calls int }
+type fakeAnalyzer struct{}
 
 func (f *fakeAnalyzer) Analyze(ctx context.Context, data []byte, opt AnalyzeOptions) (*Analyzed, error) {
-	f.calls++
 	var im fakeImage
 	if err := json.Unmarshal(data, &im); err != nil {
 		return nil, fmt.Errorf("fake decode: %w", ErrImageDecode)

@@ -123,6 +123,8 @@ func (sh *nonceShard) sweep(nowNs int64, full bool) {
 	}
 }
 
+var _ NonceChecker = (*NonceCache)(nil)
+
 // Len returns the number of nonces held (live or not yet swept).
 func (c *NonceCache) Len() int {
 	n := 0

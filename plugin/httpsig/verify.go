@@ -98,16 +98,25 @@ func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Tim
 	return res, nil
 }
 
+// NonceChecker remembers nonces; NonceCache is the in-memory one, and a
+// persistent store (e.g. Badger keys nonce/<keyid>/<nonce> with a TTL) can
+// implement it to keep replay protection across process restarts.
+type NonceChecker interface {
+	// Seen records nonce for keyID until exp and reports whether it was
+	// already recorded (or cannot be recorded: fail closed).
+	Seen(keyID, nonce string, exp time.Time) (replayed bool)
+}
+
 // VerifyFresh is Verify followed, for a valid signature only, by a nonce
 // check: a nonce seen before for the same key id sets Replayed and returns
 // an error. Invalid signatures never enter the cache. A nil cache fails
 // closed: every request is reported as replayed.
-func VerifyFresh(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time, nonces *NonceCache) (Result, error) {
+func VerifyFresh(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time, nonces NonceChecker) (Result, error) {
 	res, err := Verify(r, body, p, secret, now)
 	if err != nil {
 		return res, err
 	}
-	if nonces == nil || nonces.Seen(p.KeyID, p.Nonce, time.Unix(p.Expires, 0)) {
+	if isNil(nonces) || nonces.Seen(p.KeyID, p.Nonce, time.Unix(p.Expires, 0)) {
 		res.Replayed = true
 		res.Reason = ReasonReplayed
 		return res, fmt.Errorf("%w: %s", ErrRejected, ReasonReplayed)
@@ -174,3 +183,9 @@ func mac(secret, base []byte) []byte {
 // SignBase returns the hmac-sha256 signature of a signature base; it is
 // exported for test vectors and other profiles.
 func SignBase(secret, base []byte) []byte { return mac(secret, base) }
+
+// isNil reports whether c is nil or a nil *NonceCache.
+func isNil(c NonceChecker) bool {
+	nc, ok := c.(*NonceCache)
+	return c == nil || (ok && nc == nil)
+}

@@ -193,6 +193,15 @@ func TestVerifyFreshReplay(t *testing.T) {
 	if nc.Len() != 2 {
 		t.Fatalf("cache holds %d nonces, want 2", nc.Len())
 	}
+	// Without a cache, freshness cannot be proven: fail closed.
+	var none *NonceCache
+	for _, c := range []NonceChecker{nil, none} {
+		r3 := signedServerRequest(t, formBody)
+		p3, _ := ParseRequest(r3.Header)
+		if res, err := VerifyFresh(r3, []byte(formBody), p3, []byte(vecSecret), testNow, c); err == nil || !res.Replayed {
+			t.Fatalf("nil cache accepted: %+v", res)
+		}
+	}
 }
 
 func TestVerifyReportsFacts(t *testing.T) {

@@ -165,3 +165,33 @@ func TestWarmInferenceDoesNotAllocate(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentUse runs the descriptor from several goroutines at once; every result must
+// equal the serial one (arenas are per call, weights read-only).
+func TestConcurrentUse(t *testing.T) {
+	m := testModels(t)
+	c := loadGolden(t)[0]
+	img := goldenInput(t, c)
+	want, err := m.DescribeChip(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 4
+	errs := make(chan error, workers)
+	got := make(chan [128]float32, workers)
+	for range workers {
+		go func() {
+			d, err := m.DescribeChip(img)
+			errs <- err
+			got <- d
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if d := <-got; d != want {
+			t.Error("concurrent descriptor differs from the serial one")
+		}
+	}
+}

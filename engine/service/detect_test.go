@@ -121,3 +121,32 @@ func TestImages(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingBackends(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		an     Analyzer
+		fe     Fetcher
+		params map[string]string
+		files  [][]byte
+		code   int
+	}{
+		{"no fetcher", &fakeAnalyzer{}, nil, map[string]string{"urls": "http://img/alice.jpg"}, nil, 30},
+		{"no analyzer", nil, nil, nil, [][]byte{img()}, 105},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, err := New(e.st, e.idx, tt.an, tt.fe, e.svc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.svc = svc
+			_, err = e.try("alice-co", "faces/detect", tt.params, tt.files...)
+			wantCode(t, err, tt.code)
+		})
+	}
+	if _, err := New(e.st, e.idx, nil, nil, Options{}); err == nil {
+		t.Fatal("New without NamespaceOwner accepted")
+	}
+}

@@ -10,13 +10,21 @@ const Dim = 128
 func quantize(v *[Dim]float32, out *[Dim]int8) (scale, norm2 float32) {
 	var maxAbs float32
 	for _, x := range v {
-		if a := float32(math.Abs(float64(x))); a > maxAbs {
-			maxAbs = a
+		if x > maxAbs {
+			maxAbs = x
+		} else if -x > maxAbs {
+			maxAbs = -x
 		}
 	}
-	if maxAbs == 0 || math.IsNaN(float64(maxAbs)) || math.IsInf(float64(maxAbs), 0) {
+	if maxAbs == 0 || maxAbs != maxAbs || maxAbs > math.MaxFloat32 {
 		*out = [Dim]int8{}
 		return 0, 0
+	}
+	for _, x := range v {
+		if x != x { // NaN components: the vector is unusable
+			*out = [Dim]int8{}
+			return 0, 0
+		}
 	}
 	scale = maxAbs / 127
 	inv := 127 / maxAbs

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ func searchBench(args []string) error {
 	queries := fs.Int("queries", 20, "queries per measurement")
 	perUID := fs.Int("per-uid", 4, "templates per uid")
 	rebuild := fs.Bool("rebuild", true, "measure the index rebuild from a Badger store of n templates")
+	profile := fs.String("rebuild-cpuprofile", "", "write a CPU profile of the rebuild to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func searchBench(args []string) error {
 		}
 	}
 	if *rebuild {
-		return rebuildRow(*maxN, *perUID)
+		return rebuildRow(*maxN, *perUID, *profile)
 	}
 	return nil
 }
@@ -161,7 +163,7 @@ func searchRow(n, queries, perUID int) error {
 	return nil
 }
 
-func rebuildRow(n, perUID int) error {
+func rebuildRow(n, perUID int, profile string) error {
 	dir, err := os.MkdirTemp("", "facegate-bench-")
 	if err != nil {
 		return err
@@ -192,6 +194,17 @@ func rebuildRow(n, perUID int) error {
 		return err
 	}
 	runtime.GC()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start, cpu0 := time.Now(), cpuTime()
 	st, err = store.Open(store.DefaultOptions(dir, key))
 	if err != nil {

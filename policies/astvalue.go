@@ -68,22 +68,22 @@ func (k *KeyInput) value() ast.Value {
 func (o LimitOverride) value() ast.Value {
 	obj := ast.NewObject()
 	if o.Kind != "" {
-		obj.Insert(ast.StringTerm("kind"), ast.StringTerm(o.Kind))
+		obj.Insert(keyTerms["kind"], ast.StringTerm(o.Kind))
 	}
 	if o.Rate != 0 {
-		obj.Insert(ast.StringTerm("rate"), ast.FloatNumberTerm(o.Rate))
+		obj.Insert(keyTerms["rate"], ast.FloatNumberTerm(o.Rate))
 	}
 	if o.PerS != 0 {
-		obj.Insert(ast.StringTerm("per_s"), ast.FloatNumberTerm(o.PerS))
+		obj.Insert(keyTerms["per_s"], ast.FloatNumberTerm(o.PerS))
 	}
 	if o.Burst != 0 {
-		obj.Insert(ast.StringTerm("burst"), ast.IntNumberTerm(o.Burst))
+		obj.Insert(keyTerms["burst"], ast.IntNumberTerm(o.Burst))
 	}
 	if o.Count != 0 {
-		obj.Insert(ast.StringTerm("count"), ast.IntNumberTerm(o.Count))
+		obj.Insert(keyTerms["count"], ast.IntNumberTerm(o.Count))
 	}
 	if o.Disabled {
-		obj.Insert(ast.StringTerm("disabled"), ast.BooleanTerm(true))
+		obj.Insert(keyTerms["disabled"], ast.BooleanTerm(true))
 	}
 	return obj
 }
@@ -124,8 +124,30 @@ func (s *SchemaResult) value() ast.Value {
 	)
 }
 
+// keyTerms caches the terms of the input's fixed keys: they are never
+// mutated by evaluation, so every input can share them.
+var keyTerms = func() map[string]*ast.Term {
+	keys := []string{
+		"request", "key", "auth", "schema", "now_ns",
+		"method", "route", "params", "remote_ip", "tls", "version", "client_cert_sha256", "origin", "images", "proxied",
+		"id", "found", "status", "expires_at", "scopes", "namespaces", "auth_modes", "allowed_origins", "tier", "limits", "domain_write",
+		"kind", "rate", "per_s", "burst", "count", "disabled",
+		"mode", "secret_ok", "password_ok", "signature", "present", "valid", "age_s", "replayed", "covered", "cert_bound",
+		"errors", "param", "message",
+	}
+	m := make(map[string]*ast.Term, len(keys))
+	for _, k := range keys {
+		m[k] = ast.StringTerm(k)
+	}
+	return m
+}()
+
 func item(key string, v ast.Value) [2]*ast.Term {
-	return ast.Item(ast.StringTerm(key), ast.NewTerm(v))
+	k, ok := keyTerms[key]
+	if !ok {
+		k = ast.StringTerm(key)
+	}
+	return ast.Item(k, ast.NewTerm(v))
 }
 
 func stringArray(ss []string) ast.Value {

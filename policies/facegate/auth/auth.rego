@@ -28,22 +28,22 @@ required_components := ["@method", "@authority", "@path", "@query", "content-typ
 # description: TLS versions accepted for secret mode.
 tls_versions := {"1.2", "1.3"}
 
-mode := input.auth.mode
-
-sig := input.auth.signature
-
 given if {
-	is_string(mode)
-	mode != ""
+	is_string(input.auth.mode)
+	input.auth.mode != ""
 }
 
 tls if input.request.tls.version in tls_versions
 
-mode_allowed if mode in input.key.auth_modes
+mode_allowed if input.auth.mode in input.key.auth_modes
 
-fresh if abs(sig.age_s) <= max_signature_age_s
+fresh if abs(input.auth.signature.age_s) <= max_signature_age_s
 
-covered := {c | some c in sig.covered}
+covers_required if {
+	every c in required_components {
+		c in input.auth.signature.covered
+	}
+}
 
 normalize_origin(o) := trim_suffix(lower(o), "/")
 
@@ -70,53 +70,52 @@ deny contains errors.deny(30, 401, 204, "no credentials", "no_credentials") if n
 
 deny contains errors.deny(31, 401, 204, "unknown authentication mode", "auth_mode_unknown") if {
 	given
-	not mode in modes
+	not input.auth.mode in modes
 }
 
 deny contains errors.deny(31, 403, 304, "authentication mode not allowed for this key", "auth_mode_not_allowed") if {
-	mode in modes
+	input.auth.mode in modes
 	not mode_allowed
 }
 
 deny contains errors.deny(32, 403, 304, "api_secret requires TLS", "secret_without_tls") if {
-	mode == "secret"
+	input.auth.mode == "secret"
 	not tls
 }
 
 deny contains errors.deny(33, 401, 204, "invalid api secret", "secret_invalid") if {
-	mode == "secret"
+	input.auth.mode == "secret"
 	not input.auth.secret_ok == true
 }
 
 deny contains errors.deny(33, 401, 204, "missing request signature", "signature_missing") if {
-	mode == "signature"
-	not sig.present == true
+	input.auth.mode == "signature"
+	not input.auth.signature.present == true
 }
 
 deny contains errors.deny(34, 401, 204, "invalid request signature", "signature_invalid") if {
-	mode == "signature"
-	sig.present == true
-	not sig.valid == true
+	input.auth.mode == "signature"
+	input.auth.signature.present == true
+	not input.auth.signature.valid == true
 }
 
 deny contains errors.deny(35, 401, 204, "signature replayed", "signature_replayed") if {
-	mode == "signature"
-	sig.replayed == true
+	input.auth.mode == "signature"
+	input.auth.signature.replayed == true
 }
 
 deny contains errors.deny(35, 401, 204, "signature too old or in the future", "signature_stale") if {
-	mode == "signature"
+	input.auth.mode == "signature"
 	not fresh
 }
 
 deny contains errors.deny(35, 401, 204, "signature does not cover the required components", "signature_components") if {
-	mode == "signature"
-	some c in required_components
-	not c in covered
+	input.auth.mode == "signature"
+	not covers_required
 }
 
 deny contains errors.deny(36, 403, 304, "origin not allowed for this key", "origin_not_allowed") if {
-	mode == "domain"
+	input.auth.mode == "domain"
 	not origin_allowed
 }
 

@@ -12,39 +12,32 @@ import data.facegate.errors
 # description: Statuses a key record can have.
 statuses := {"active", "suspended", "revoked"}
 
-key := input.key
-
-found if key.found == true
-
-status_known if key.status in statuses
+status_known if input.key.status in statuses
 
 # METADATA
-# description: expires_at is unix nanoseconds; 0 (or absent) means never.
-expired if {
-	key.expires_at > 0
-	input.now_ns >= key.expires_at
-}
-
-# METADATA
-# description: Missing, inactive and expired keys.
-deny contains errors.deny(20, 401, 201, "invalid api key", "key_not_found") if not found
+# description: |
+#   Missing, inactive and expired keys. expires_at is unix nanoseconds;
+#   0 (or absent) means never. Conditions on input come first so that
+#   OPA's rule index skips the rules that cannot match.
+deny contains errors.deny(20, 401, 201, "invalid api key", "key_not_found") if not input.key.found == true
 
 deny contains errors.deny(40, 401, 204, "api key is not active", "key_suspended") if {
-	found
-	key.status == "suspended"
+	input.key.status == "suspended"
+	input.key.found == true
 }
 
 deny contains errors.deny(40, 401, 204, "api key is not active", "key_revoked") if {
-	found
-	key.status == "revoked"
+	input.key.status == "revoked"
+	input.key.found == true
 }
 
 deny contains errors.deny(40, 401, 204, "api key is not active", "key_status_unknown") if {
-	found
+	input.key.found == true
 	not status_known
 }
 
 deny contains errors.deny(41, 401, 204, "api key is not active", "key_expired") if {
-	found
-	expired
+	input.key.expires_at > 0
+	input.now_ns >= input.key.expires_at
+	input.key.found == true
 }

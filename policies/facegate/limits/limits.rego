@@ -2,11 +2,14 @@
 # title: Rate, concurrency and quota limits
 # description: |
 #   Which limits the guard charges for an allowed request: the key's tier
-#   (free, standard, unlimited; unknown tiers count as free), extra limits
-#   for expensive methods, then per-key overrides from key.limits (merged by
-#   name over the tier's limit; {"disabled": true} removes one; new names need
-#   a kind). Quota limits cost one per image (at least 1) and are not charged
-#   on account/* routes. The result is a list sorted by name.
+#   (free, standard, unlimited; unknown tiers count as free), then extra
+#   limits for expensive methods, then per-key overrides from key.limits
+#   (merged by name over the tier's limit; {"disabled": true} removes one;
+#   new names need a kind and come last, sorted). Quota limits cost one per
+#   image (at least 1) and are not charged on account/* routes.
+#   Tier and method tables are written in the decision's shape so that keys
+#   without overrides (the common case) need no merging; limits_test.rego
+#   checks that they are well formed, and overrides are checked per request.
 package facegate.limits
 
 import data.facegate.errors
@@ -15,110 +18,101 @@ import data.facegate.routes
 # METADATA
 # description: Limits per tier. rate = tokens per per_s seconds (GCRA), count = max.
 tiers := {
-	"free": {
-		"key-rate": {"kind": "rate", "rate": 5, "per_s": 1, "burst": 10},
-		"concurrency": {"kind": "concurrency", "count": 2},
-		"quota": {"kind": "quota", "count": 100, "per_s": 3600},
-	},
-	"standard": {
-		"key-rate": {"kind": "rate", "rate": 10, "per_s": 1, "burst": 20},
-		"concurrency": {"kind": "concurrency", "count": 4},
-		"quota": {"kind": "quota", "count": 1000, "per_s": 3600},
-	},
-	"unlimited": {},
+	"free": [
+		{"name": "concurrency", "kind": "concurrency", "count": 2},
+		{"name": "key-rate", "kind": "rate", "rate": 5, "per_s": 1, "burst": 10},
+		{"name": "quota", "kind": "quota", "count": 100, "per_s": 3600},
+	],
+	"standard": [
+		{"name": "concurrency", "kind": "concurrency", "count": 4},
+		{"name": "key-rate", "kind": "rate", "rate": 10, "per_s": 1, "burst": 20},
+		{"name": "quota", "kind": "quota", "count": 1000, "per_s": 3600},
+	],
+	"unlimited": [],
 }
 
 # METADATA
 # description: Extra limits for expensive methods (every tier but unlimited).
-method_limits := {"faces/train": {"train-rate": {"kind": "rate", "rate": 1, "per_s": 10, "burst": 3}}}
+method_limits := {"faces/train": [{"name": "train-rate", "kind": "rate", "rate": 1, "per_s": 10, "burst": 3}]}
 
 tier := t if {
 	t := input.key.tier
 	tiers[t]
 } else := "free"
 
-method_base := m if {
+base := array.concat(tiers[tier], method_limits[input.request.route]) if {
 	tier != "unlimited"
-	m := method_limits[input.request.route]
-} else := {}
-
-base := object.union(tiers[tier], method_base)
+	method_limits[input.request.route]
+} else := tiers[tier]
 
 overrides := o if {
 	o := input.key.limits
 	is_object(o)
-} else := {}
-
-disabled(name) if overrides[name].disabled == true
-
-names := {n | some n, _ in base} | {n | some n, _ in overrides}
-
-merged[name] := object.union(object.get(base, name, {}), object.get(overrides, name, {})) if {
-	some name in names
-	not disabled(name)
+	count(o) > 0
 }
 
-charged if routes.current.quota
+effective := base if not overrides
 
-charged if routes.proxied
-
-cost := max([images, 1])
-
-images := n if {
-	n := input.request.images
-	is_number(n)
-} else := 0
-
-positive(l, field) if {
-	is_number(l[field])
-	l[field] > 0
-}
+effective := merged if overrides
 
 # METADATA
-# description: Whether a merged limit has what its kind needs.
-well_formed(l) if {
+# description: The tier's limits with the key's overrides merged in by name.
+merged := [shape(l) |
+	some name in array.concat(base_names, new_names)
+	not overrides[name].disabled == true
+	l := object.union(object.union(object.get(base_by_name, name, {}), object.get(overrides, name, {})), {"name": name})
+]
+
+base_names := [l.name | some l in base]
+
+base_by_name := {l.name: l | some l in base}
+
+new_names := sort([name | some name, _ in overrides; not base_by_name[name]])
+
+shape(l) := {"name": l.name, "kind": "rate", "rate": l.rate, "per_s": l.per_s, "burst": l.burst} if {
 	l.kind == "rate"
-	positive(l, "rate")
-	positive(l, "per_s")
-	positive(l, "burst")
-}
-
-well_formed(l) if {
+	positive(l.rate)
+	positive(l.per_s)
+	positive(l.burst)
+} else := {"name": l.name, "kind": "concurrency", "count": l.count} if {
 	l.kind == "concurrency"
-	positive(l, "count")
+	positive(l.count)
+} else := {"name": l.name, "kind": "quota", "count": l.count, "per_s": l.per_s} if {
+	l.kind == "quota"
+	positive(l.count)
+	positive(l.per_s)
+} else := {"name": l.name, "kind": "invalid"}
+
+positive(x) if {
+	is_number(x)
+	x > 0
 }
 
-well_formed(l) if {
-	l.kind == "quota"
-	positive(l, "count")
-	positive(l, "per_s")
-}
+quota_applies if routes.current.quota
 
-shape(name, l) := {"name": name, "kind": "rate", "rate": l.rate, "per_s": l.per_s, "burst": l.burst} if l.kind == "rate"
+quota_applies if routes.proxied
 
-shape(name, l) := {"name": name, "kind": "concurrency", "count": l.count} if l.kind == "concurrency"
+cost := max([input.request.images, 1]) if is_number(input.request.images)
 
-shape(name, l) := {"name": name, "kind": "quota", "count": l.count, "per_s": l.per_s, "cost": cost} if l.kind == "quota"
+else := 1
 
-applies(l) if l.kind != "quota"
-
-applies(l) if {
-	l.kind == "quota"
-	charged
+charge(l) := l if {
+	l.kind != "quota"
+} else := object.union(l, {"cost": cost}) if {
+	quota_applies
 }
 
 # METADATA
-# description: The limits to charge, sorted by name.
-list := [shape(name, l) |
-	some name in sort(object.keys(merged))
-	l := merged[name]
-	well_formed(l)
-	applies(l)
+# description: The limits to charge, in tier order, then method limits, then new override names.
+list := [c |
+	some l in effective
+	c := charge(l)
 ]
 
 # METADATA
-# description: A limit the key's configuration breaks fails closed.
+# description: A key whose limit overrides are malformed fails closed.
 deny contains errors.deny(90, 500, 104, "limit configuration invalid", "limit_config_invalid") if {
+	overrides
 	some l in merged
-	not well_formed(l)
+	l.kind == "invalid"
 }

@@ -50,6 +50,21 @@ test_proxied_charged_to_quota if {
 	by_name(fixtures.proxied("/v1/items", "GET")).quota.cost == 1
 }
 
+test_tables_are_well_formed if {
+	every name, ls in limits.tiers {
+		is_string(name)
+		every l in ls {
+			limits.shape(l) == l
+		}
+	}
+	every route, ls in limits.method_limits {
+		is_string(route)
+		every l in ls {
+			limits.shape(l) == l
+		}
+	}
+}
+
 test_train_has_method_limit if {
 	by_name(fixtures.with_request({"route": "faces/train"}))["train-rate"] == {"name": "train-rate", "kind": "rate", "rate": 1, "per_s": 10, "burst": 3}
 }
@@ -88,6 +103,7 @@ test_bad_override_fails_closed if {
 		{"concurrency": {"count": 0}},
 		{"new": {"rate": 1}},
 		{"new": {"kind": "leaky", "count": 1}},
+		{"quota": {"kind": "rate"}},
 	]
 	every o in bad {
 		some d in limits.deny with input as fixtures.with_key({"limits": o})

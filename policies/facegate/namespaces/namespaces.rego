@@ -12,11 +12,6 @@ package facegate.namespaces
 
 import data.facegate.errors
 
-params := p if {
-	p := input.request.params
-	is_object(p)
-} else := {}
-
 # METADATA
 # description: Non-empty, trimmed items of a comma-separated list.
 split_list(s) := [item |
@@ -25,58 +20,56 @@ split_list(s) := [item |
 	item != ""
 ]
 
-list_param(name) := split_list(v) if {
-	v := params[name]
-	is_string(v)
-} else := []
-
-default_namespace := trim_space(params.namespace) if {
-	is_string(params.namespace)
+default_namespace := trim_space(input.request.params.namespace) if {
+	is_string(input.request.params.namespace)
 } else := ""
 
 uid_items contains item if {
 	some name in ["uids", "uid"]
-	some item in list_param(name)
+	some item in split_list(input.request.params[name])
 }
-
-namespace_of(uid) := substring(uid, indexof(uid, "@") + 1, -1)
 
 touched contains default_namespace if default_namespace != ""
 
 touched contains ns if {
-	some ns in list_param("namespaces")
+	some ns in split_list(input.request.params.namespaces)
 }
 
 touched contains ns if {
 	some item in uid_items
-	contains(item, "@")
-	ns := namespace_of(item)
+	i := indexof(item, "@")
+	i >= 0
+	ns := substring(item, i + 1, -1)
 }
 
-owned(_) if "*" in input.key.namespaces
+key_namespaces := n if {
+	n := input.key.namespaces
+	is_array(n)
+} else := []
 
-owned(ns) if ns in input.key.namespaces
+all_namespaces if "*" in key_namespaces
 
 applies if not input.request.proxied == true
 
 # METADATA
 # description: uids without a namespace, and namespaces the key does not own.
 deny contains errors.deny(80, 400, 403, "uids=all needs a namespace", "namespace_missing") if {
-	applies
 	"all" in uid_items
 	default_namespace == ""
+	applies
 }
 
 deny contains errors.deny(80, 400, 403, "uid without @namespace and no namespace parameter", "namespace_missing") if {
-	applies
+	default_namespace == ""
 	some item in uid_items
 	item != "all"
 	not contains(item, "@")
-	default_namespace == ""
+	applies
 }
 
 deny contains errors.deny(81, 403, 404, "namespace not owned by this api key", "namespace_not_owned") if {
-	applies
 	some ns in touched
-	not owned(ns)
+	not ns in key_namespaces
+	not all_namespaces
+	applies
 }

@@ -37,13 +37,11 @@ api_http_methods := {"GET", "POST"}
 # description: HTTP methods that count as read-only on proxied upstreams.
 safe_http_methods := {"GET", "HEAD", "OPTIONS"}
 
-route := input.request.route
-
 proxied if input.request.proxied == true
 
 # METADATA
 # description: The table entry of the current API route (undefined when unknown or proxied).
-current := table[route] if not proxied
+current := table[input.request.route] if not input.request.proxied == true
 
 # METADATA
 # description: The request only reads (API route without write, or a safe HTTP method upstream).
@@ -54,8 +52,6 @@ read_only if {
 	input.request.method in safe_http_methods
 }
 
-known if table[route]
-
 api_http_method if input.request.method in api_http_methods
 
 # METADATA
@@ -65,8 +61,8 @@ api_http_method if input.request.method in api_http_methods
 #   negated call or membership test outside the negation, so a missing
 #   input field would make "not x in y" undefined instead of true.
 deny contains errors.deny(10, 404, 401, "unknown method", "route_unknown") if {
-	not proxied
-	not known
+	not input.request.proxied == true
+	not current
 }
 
 deny contains errors.deny(11, 405, 401, "only GET and POST are supported", "http_method_not_allowed") if {

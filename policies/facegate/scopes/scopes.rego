@@ -12,24 +12,20 @@ import data.facegate.errors
 import data.facegate.routes
 
 # METADATA
-# description: Whether scope grants route.
-matches("*", _) := true
+# description: One of the key's scopes grants the route.
+permitted if input.request.route in input.key.scopes
 
-matches(scope, route) if scope == route
-
-matches(scope, route) if {
-	endswith(scope, "/*")
-	startswith(route, trim_suffix(scope, "*"))
-}
-
-matches(scope, route) if {
-	scope == "proxy/*"
-	startswith(route, "/")
-}
+permitted if "*" in input.key.scopes
 
 permitted if {
 	some scope in input.key.scopes
-	matches(scope, input.request.route)
+	endswith(scope, "/*")
+	startswith(input.request.route, trim_suffix(scope, "*"))
+}
+
+permitted if {
+	"proxy/*" in input.key.scopes
+	startswith(input.request.route, "/")
 }
 
 # METADATA

@@ -27,9 +27,9 @@ test_scope_matching if {
 	}
 }
 
-scopes_match(s, r) if scopes.matches(s, r)
-
-else := false
+scopes_match(s, r) if {
+	scopes.permitted with input as {"request": {"route": r}, "key": {"scopes": [s]}}
+} else := false
 
 test_scope_allows_route if {
 	count(reasons(fixtures.base)) == 0

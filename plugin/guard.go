@@ -94,6 +94,14 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		return nil
 	}
 	ev := g.authenticate(r, st, call)
+	if ev.keyID != "" {
+		if blocked, retry := st.limiter.Blocked("key:" + ev.keyID); blocked {
+			setRetryAfter(w, retry)
+			g.deny(w, &service.Error{Code: 204, Name: "API_KEY_NOT_AUTHENTICATED",
+				Detail: "too many failed authentications for this key", HTTPStatus: http.StatusTooManyRequests}, nil, opID)
+			return nil
+		}
+	}
 	in := g.policyInput(r, st, call, ev)
 	decision := st.currentDecider().Decide(r.Context(), in)
 	g.logDecision(r, call.Route, ev, decision, start)

@@ -98,7 +98,7 @@ func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]stri
 	switch {
 	case ctype == "" || mediaType == "application/x-www-form-urlencoded" || mediaType == "text/plain":
 		if looksLikeImage(body) {
-			return params, []service.File{{Name: "body", Data: body}}, nil
+			return rawImage(params, body, lim)
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -110,10 +110,18 @@ func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]stri
 		files, err := parseMultipart(body, mparams["boundary"], params, lim)
 		return params, files, err
 	case strings.HasPrefix(mediaType, "image/") || mediaType == "application/octet-stream":
-		return params, []service.File{{Name: "body", Data: body}}, nil
+		return rawImage(params, body, lim)
 	default:
 		return nil, nil, badArgs("unsupported Content-Type " + mediaType)
 	}
+}
+
+// rawImage takes a whole body as one uploaded image.
+func rawImage(params map[string]string, body []byte, lim InputLimits) (map[string]string, []service.File, *service.Error) {
+	if int64(len(body)) > lim.MaxImageBytes {
+		return nil, nil, tooLarge("the image exceeds the configured max_image_bytes")
+	}
+	return params, []service.File{{Name: "body", Data: body}}, nil
 }
 
 // parseMultipart reads every part: a part with a filename, or whose bytes

@@ -1,0 +1,149 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	deps := cliDeps{now: time.Now, sleep: time.Sleep}
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:      "key",
+		Usage:     "create|list|show|rotate|suspend|resume|revoke|delete ...",
+		Short:     "Manages facegate API keys on the running server",
+		Long:      cliLong,
+		CobraFunc: func(cmd *cobra.Command) { buildKeyCommand(cmd, deps) },
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:      "namespace",
+		Usage:     "create|list|delete ...",
+		Short:     "Manages facegate namespaces on the running server",
+		Long:      cliLong,
+		CobraFunc: func(cmd *cobra.Command) { buildNamespaceCommand(cmd, deps) },
+	})
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:      "admin",
+		Usage:     "totp|create|list|delete|audit|reload-policies ...",
+		Short:     "Manages facegate administrators, the audit log and policies",
+		Long:      cliLong,
+		CobraFunc: func(cmd *cobra.Command) { buildAdminCommand(cmd, deps) },
+	})
+}
+
+const cliLong = `
+Talks to the admin API (facegate_admin) of the RUNNING server over HTTPS:
+the store is locked by the server process. Authenticates with the admin
+token and a TOTP code generated from the credentials file (or --totp).
+Since a code is single use, a second command within the same 30 s waits
+for the next code. Answers are printed as JSON on stdout.
+
+Defaults: --server https://localhost:8443, --prefix /admin,
+--credentials $FACEGATE_DATA_DIR/initial-credentials.json,
+--cacert $FACEGATE_DATA_DIR/caddy/pki/authorities/local/root.crt (if it
+exists; FACEGATE_DATA_DIR defaults to ./data).
+`
+
+// cliDeps are the clock of the CLI (injected by tests).
+type cliDeps struct {
+	now   func() time.Time
+	sleep func(time.Duration)
+}
+
+// addClientFlags adds the connection flags to a parent command.
+func addClientFlags(cmd *cobra.Command) {
+	d := DefaultClientConfig()
+	f := cmd.PersistentFlags()
+	f.String("server", d.Server, "base URL of the running facegate server")
+	f.String("prefix", d.Prefix, "path where facegate_admin is mounted")
+	f.String("credentials", d.Credentials, "credentials JSON with admin_token and admin_totp_uri")
+	f.String("cacert", d.CACert, "PEM root certificate to trust (Caddy's internal CA)")
+	f.String("token-file", "", "file holding the admin token (overrides --credentials)")
+	f.String("totp", "", "TOTP code to use instead of generating one")
+}
+
+// clientFrom builds a client from the flags of cmd.
+func clientFrom(cmd *cobra.Command, deps cliDeps) (*Client, error) {
+	f := cmd.Flags()
+	get := func(name string) string { v, _ := f.GetString(name); return v }
+	cfg := ClientConfig{
+		Server: get("server"), Prefix: get("prefix"), Credentials: get("credentials"),
+		CACert: get("cacert"), TokenFile: get("token-file"), TOTP: get("totp"),
+	}
+	return NewClient(cfg, deps.now, deps.sleep, cmd.ErrOrStderr())
+}
+
+// request runs one API call and prints the answer: JSON on stdout for a
+// success, the problem document on stderr (and an error) for a failure.
+func request(cmd *cobra.Command, deps cliDeps, method, path string, query url.Values, body any) error {
+	c, err := clientFrom(cmd, deps)
+	if err != nil {
+		return err
+	}
+	ans, err := c.Do(method, path, query, body)
+	if err != nil {
+		return err
+	}
+	return printAnswer(cmd.OutOrStdout(), cmd.ErrOrStderr(), ans)
+}
+
+func printAnswer(stdout, stderr io.Writer, ans Answer) error {
+	if ans.Status >= 400 {
+		_, _ = stderr.Write(ans.Body)
+		return fmt.Errorf("server answered %d %s", ans.Status, http.StatusText(ans.Status))
+	}
+	_, err := stdout.Write(ans.Body)
+	return err
+}
+
+// saveQR fetches the enrollment QR code of admin name into path (0600).
+func saveQR(cmd *cobra.Command, deps cliDeps, name, path string) error {
+	c, err := clientFrom(cmd, deps)
+	if err != nil {
+		return err
+	}
+	ans, err := c.Do(http.MethodGet, "/admins/"+url.PathEscape(name)+"/totp.png", nil, nil)
+	if err != nil {
+		return err
+	}
+	if ans.Status != http.StatusOK {
+		return printAnswer(io.Discard, cmd.ErrOrStderr(), ans)
+	}
+	if err := os.WriteFile(path, ans.Body, 0o600); err != nil {
+		return fmt.Errorf("writing QR code: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "QR code written to %s\n", path)
+	return nil
+}
+
+// oneArg requires exactly one positional argument named what.
+func oneArg(what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return errors.New("expected one argument: " + what)
+		}
+		return nil
+	}
+}
+
+// parseExpiry accepts "", "0", unix seconds, RFC 3339, or a duration from
+// now ("720h").
+func parseExpiry(s string, now time.Time) (int64, error) {
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(d).Unix(), nil
+	}
+	if t, err := parseTime(s); err == nil {
+		return t.Unix(), nil
+	}
+	return 0, fmt.Errorf("--expires %q: want unix seconds, RFC 3339 or a duration like 720h", s)
+}

@@ -27,8 +27,8 @@ var lfwCentreBox = image.Rect(70, 75, 180, 185)
 
 // recogFace is what the pipeline keeps per image: one descriptor per alignment.
 type recogFace struct {
-	desc     [2][128]float32 // indexed by faceapi.Alignment
-	fallback bool            // the detector found no face on the image centre
+	desc     [][128]float32 // indexed like the chosen variants
+	fallback bool           // the detector found no face on the image centre
 	err      error
 }
 
@@ -59,6 +59,7 @@ func runRecognize(args []string) error {
 	ident := fl.Bool("ident", true, "also run the identification protocol")
 	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
 	iters := fl.Int("iters", 20, "timing iterations")
+	variantList := fl.String("variants", "similarity,crop", "descriptor variants: similarity (default Descriptor), crop (face-api chip), similarity+flip, similarity+refine")
 	detector := fl.String("detector", "pigo", "face boxes: pigo (engine/detect, centre box as fallback) or centre (fixed box)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -96,6 +97,10 @@ func runRecognize(args []string) error {
 	for _, p := range append(append([]string(nil), gallery...), probes...) {
 		need[p] = true
 	}
+	variants, err := pickVariants(*variantList)
+	if err != nil {
+		return err
+	}
 	var det *detect.Detector
 	switch *detector {
 	case "pigo":
@@ -109,7 +114,7 @@ func runRecognize(args []string) error {
 	fmt.Printf("recognize: %d pairs, %d images, %d gallery, %d probes; face boxes: %s\n",
 		len(pairs), len(need), len(gallery), len(probes), *detector)
 	t0 := time.Now()
-	faces := describeAll(m, det, lfw, need)
+	faces := describeAll(m, det, variants, lfw, need)
 	fallbacks := 0
 	for _, f := range faces {
 		if f.fallback {
@@ -122,34 +127,29 @@ func runRecognize(args []string) error {
 	fmt.Printf("pipeline (decode → detect → landmarks → 2 chips → 2 descriptors): %d images in %.1fs on %d procs\n\n",
 		len(faces), time.Since(t0).Seconds(), runtime.GOMAXPROCS(0))
 
-	fmt.Println("| alignment | LFW accuracy (mean ± SE, 5 folds) | fold thresholds | rank-1 ident | failures |")
+	fmt.Println("| variant | LFW accuracy (mean ± SE, 5 folds) | fold thresholds | rank-1 ident | failures |")
 	fmt.Println("|---|---|---|---|---|")
 	var sim []scored
-	for _, al := range []faceapi.Alignment{faceapi.AlignSimilarity, faceapi.AlignCrop} {
+	for al, v := range variants {
 		s, fails := scorePairs(pairs, faces, al)
 		mean, se, ts := lfwProtocol(s)
 		r1 := "–"
 		if *ident {
 			r1 = fmt.Sprintf("%.2f %%", 100*rank1(gallery, probes, faces, al))
 		}
-		fmt.Printf("| %s | %.2f %% ± %.2f | %s | %s | %d |\n", alignName(al), 100*mean, 100*se, fmtTs(ts), r1, fails)
-		if al == faceapi.AlignSimilarity {
+		fmt.Printf("| %s | %.2f %% ± %.2f | %s | %s | %d |\n", v.name, 100*mean, 100*se, fmtTs(ts), r1, fails)
+		if v.name == "similarity" {
 			sim = s
 		}
 	}
 	fmt.Println()
-	reportThresholds(sim)
+	if sim != nil {
+		reportThresholds(sim)
+	}
 	if *timing {
 		reportTiming(m, lfw, *iters, ms1.HeapAlloc-ms0.HeapAlloc)
 	}
 	return nil
-}
-
-func alignName(al faceapi.Alignment) string {
-	if al == faceapi.AlignCrop {
-		return "crop-only (face-api)"
-	}
-	return "similarity, 5 points (default)"
 }
 
 func fmtTs(ts []float64) string {
@@ -164,7 +164,7 @@ func fmtTs(ts []float64) string {
 }
 
 // describeFile runs decode → landmarks (centre box) → both chips → descriptors.
-func describeFile(m *faceapi.Models, det *detect.Detector, path string) recogFace {
+func describeFile(m *faceapi.Models, det *detect.Detector, variants []recogVariant, path string) recogFace {
 	var f recogFace
 	fh, err := os.Open(path)
 	if err != nil {
@@ -184,8 +184,9 @@ func describeFile(m *faceapi.Models, det *detect.Detector, path string) recogFac
 		f.err = err
 		return f
 	}
-	for _, al := range []faceapi.Alignment{faceapi.AlignSimilarity, faceapi.AlignCrop} {
-		if f.desc[al], err = m.DescriptorAligned(img, lm, al); err != nil {
+	f.desc = make([][128]float32, len(variants))
+	for i, v := range variants {
+		if f.desc[i], err = v.desc(m, img, lm); err != nil {
 			f.err = err
 			return f
 		}
@@ -193,7 +194,7 @@ func describeFile(m *faceapi.Models, det *detect.Detector, path string) recogFac
 	return f
 }
 
-func describeAll(m *faceapi.Models, det *detect.Detector, root string, need map[string]bool) map[string]recogFace {
+func describeAll(m *faceapi.Models, det *detect.Detector, variants []recogVariant, root string, need map[string]bool) map[string]recogFace {
 	paths := make([]string, 0, len(need))
 	for p := range need {
 		paths = append(paths, p)
@@ -208,7 +209,7 @@ func describeAll(m *faceapi.Models, det *detect.Detector, root string, need map[
 		go func() {
 			defer wg.Done()
 			for p := range next {
-				f := describeFile(m, det, filepath.Join(root, p))
+				f := describeFile(m, det, variants, filepath.Join(root, p))
 				mu.Lock()
 				out[p] = f
 				if len(out)%500 == 0 {
@@ -227,7 +228,7 @@ func describeAll(m *faceapi.Models, det *detect.Detector, root string, need map[
 }
 
 // scorePairs computes pair distances; a pair with a failed image counts as distance +Inf.
-func scorePairs(pairs []lfwPair, faces map[string]recogFace, al faceapi.Alignment) ([]scored, int) {
+func scorePairs(pairs []lfwPair, faces map[string]recogFace, al int) ([]scored, int) {
 	s := make([]scored, len(pairs))
 	fails := 0
 	for i, p := range pairs {
@@ -244,7 +245,7 @@ func scorePairs(pairs []lfwPair, faces map[string]recogFace, al faceapi.Alignmen
 }
 
 // rank1 is the fraction of probes whose nearest gallery descriptor has their identity.
-func rank1(gallery, probes []string, faces map[string]recogFace, al faceapi.Alignment) float64 {
+func rank1(gallery, probes []string, faces map[string]recogFace, al int) float64 {
 	ok := 0
 	for _, p := range probes {
 		best, bestID := math.Inf(1), ""

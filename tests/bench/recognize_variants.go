@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"strings"
+
+	"github.com/facegate/facegate/engine/faceapi"
+)
+
+// recogVariant is one way of turning (image, first landmarks) into a descriptor.
+type recogVariant struct {
+	name string
+	desc func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error)
+}
+
+var recogVariants = []recogVariant{
+	{"similarity", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+		return m.Descriptor(img, lm)
+	}},
+	{"crop", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+		return m.DescriptorAligned(img, lm, faceapi.AlignCrop)
+	}},
+	{"similarity+flip", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+		var d [128]float32
+		chip, err := faceapi.Chip(img, lm, faceapi.AlignSimilarity)
+		if err != nil {
+			return d, err
+		}
+		d1, err := m.DescribeChip(chip)
+		if err != nil {
+			return d, err
+		}
+		d2, err := m.DescribeChip(flipRGB(chip))
+		for i := range d {
+			d[i] = (d1[i] + d2[i]) / 2
+		}
+		return d, err
+	}},
+	{"similarity+refine", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+		lm2, err := m.Landmarks(img, landmarkBox(lm))
+		if err != nil {
+			return [128]float32{}, err
+		}
+		return m.Descriptor(img, lm2)
+	}},
+}
+
+// landmarkBox is a square box around the landmarks, 1.25× the larger side of their
+// bounding box, shifted up a little as detector boxes include the forehead.
+func landmarkBox(lm [68]faceapi.Point) image.Rectangle {
+	x0, y0, x1, y1 := lm[0].X, lm[0].Y, lm[0].X, lm[0].Y
+	for _, p := range lm {
+		x0, y0, x1, y1 = math.Min(x0, p.X), math.Min(y0, p.Y), math.Max(x1, p.X), math.Max(y1, p.Y)
+	}
+	s := 1.25 * math.Max(x1-x0, y1-y0)
+	cx, cy := (x0+x1)/2, (y0+y1)/2-0.05*s
+	return image.Rect(int(cx-s/2), int(cy-s/2), int(cx+s/2), int(cy+s/2))
+}
+
+func flipRGB(c *faceapi.RGB) *faceapi.RGB {
+	out := &faceapi.RGB{W: c.W, H: c.H, Pix: make([]float32, len(c.Pix))}
+	for y := 0; y < c.H; y++ {
+		for x := 0; x < c.W; x++ {
+			copy(out.Pix[(y*c.W+x)*3:(y*c.W+x)*3+3], c.Pix[(y*c.W+c.W-1-x)*3:(y*c.W+c.W-1-x)*3+3])
+		}
+	}
+	return out
+}
+
+// pickVariants parses a comma-separated list of variant names.
+func pickVariants(list string) ([]recogVariant, error) {
+	var out []recogVariant
+	for _, name := range strings.Split(list, ",") {
+		found := false
+		for _, v := range recogVariants {
+			if v.name == strings.TrimSpace(name) {
+				out = append(out, v)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown variant %q", name)
+		}
+	}
+	return out, nil
+}

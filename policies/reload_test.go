@@ -61,7 +61,7 @@ func TestReloadKeepsLastGoodVersion(t *testing.T) {
 	cases := []struct{ name, old, new string }{
 		{"syntax error", "tiers := {", "tiers := {{"},
 		{"strict error: unused import", "import data.facegate.routes", "import data.facegate.routes\nimport data.facegate.keys"},
-		{"unknown function", "cost := max([images, 1])", "cost := maximum([images, 1])"},
+		{"unknown function", "cost := max([input.request.images, 1])", "cost := maximum([input.request.images, 1])"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -227,5 +227,37 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached within 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestConcurrentDecideAndReload: decisions stay correct while the policy
+// set is swapped (run with -race).
+func TestConcurrentDecideAndReload(t *testing.T) {
+	dir := copyEmbedded(t)
+	d := newTestDecider(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan string, 4)
+	for range 2 {
+		go func() {
+			for ctx.Err() == nil {
+				if dec := d.Decide(context.Background(), realisticInput()); !dec.Allow {
+					errs <- dec.String()
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 5 {
+		if err := d.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	for range 2 {
+		if e := <-errs; e != "" {
+			t.Errorf("decision during reload: %s", e)
+		}
 	}
 }

@@ -18,8 +18,13 @@ const (
 	prefixAudit = "audit/"
 )
 
-// maxCachedKeys bounds the in-memory key cache.
-const maxCachedKeys = 50_000
+// maxCachedKeys bounds the in-memory key cache, maxCachedMisses the cache
+// of well-formed ids that do not exist (kept apart, so that a spray of
+// random ids cannot evict real keys).
+const (
+	maxCachedKeys   = 50_000
+	maxCachedMisses = 10_000
+)
 
 // Keyring is the registry of API keys, namespaces and administrators. It is
 // safe for concurrent use. Reads of keys go through an in-memory cache that
@@ -33,6 +38,7 @@ type Keyring struct {
 	mu    sync.Mutex
 	gen   uint64 // bumped on every invalidation
 	cache map[string]keyRecord
+	miss  map[string]struct{}
 
 	admins   []adminRecord // nil: not loaded
 	adminGen uint64
@@ -56,7 +62,7 @@ func New(st *store.Store, serverKey []byte, now func() time.Time) (*Keyring, err
 	if err != nil {
 		return nil, fmt.Errorf("keyring: %w", err)
 	}
-	k := &Keyring{st: st, c: c, now: now, cache: make(map[string]keyRecord)}
+	k := &Keyring{st: st, c: c, now: now, cache: make(map[string]keyRecord), miss: make(map[string]struct{})}
 	k.dumm.SecretHash = c.hashSecret("dummy", "dummy")
 	k.dumm.PrevHash = k.dumm.SecretHash
 	k.touch.init()
@@ -81,13 +87,25 @@ func (k *Keyring) record(id string) (keyRecord, error) {
 	}
 	k.mu.Lock()
 	rec, ok := k.cache[id]
+	_, missed := k.miss[id]
 	gen := k.gen
 	k.mu.Unlock()
 	if ok {
 		return rec, nil
 	}
+	if missed {
+		return keyRecord{}, fmt.Errorf("key %s: %w", id, ErrNotFound)
+	}
 	if err := k.st.GetJSON(prefixKey+id, &rec); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
+			k.mu.Lock()
+			if k.gen == gen {
+				if len(k.miss) >= maxCachedMisses {
+					clear(k.miss)
+				}
+				k.miss[id] = struct{}{}
+			}
+			k.mu.Unlock()
 			return keyRecord{}, fmt.Errorf("key %s: %w", id, ErrNotFound)
 		}
 		return keyRecord{}, fmt.Errorf("reading key %s: %w", id, err)
@@ -111,6 +129,7 @@ func (k *Keyring) invalidate(ids ...string) {
 	k.gen++
 	for _, id := range ids {
 		delete(k.cache, id)
+		delete(k.miss, id)
 	}
 	k.mu.Unlock()
 }

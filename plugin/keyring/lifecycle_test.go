@@ -266,3 +266,29 @@ func TestTouch(t *testing.T) {
 		t.Errorf("touch resurrected a deleted key: %v", err)
 	}
 }
+
+// TestMissCache checks that an id remembered as unknown becomes visible
+// once a change to it is committed.
+func TestMissCache(t *testing.T) {
+	k, st, _ := newTestKeyring(t)
+	key, secret := mustKey(t, k)
+	var rec keyRecord
+	if err := st.GetJSON(prefixKey+key.ID, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Delete(key.ID, "t"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second lookup is served by the miss cache
+		if k.CheckSecret(key.ID, secret) {
+			t.Fatal("deleted key accepted")
+		}
+	}
+	if err := st.PutJSON(prefixKey+key.ID, rec, 0); err != nil {
+		t.Fatal(err)
+	}
+	k.invalidate(key.ID) // what every keyring change does after committing
+	if !k.CheckSecret(key.ID, secret) {
+		t.Fatal("restored key still reported unknown")
+	}
+}

@@ -135,7 +135,7 @@ func (s *Service) analyzeOne(ctx context.Context, req *Request, data []byte, sou
 		if err := tx.PutJSON(ownerPhotoKey(req.Owner, pid), 1, 0); err != nil {
 			return err
 		}
-		if err := tx.PutJSON(sourceKey(req.Owner, source), pid, 0); err != nil {
+		if err := tx.PutJSON(sourceKey(req.Owner, source, pid), 1, 0); err != nil {
 			return err
 		}
 		for i, tid := range p.tids {

@@ -10,8 +10,11 @@ import (
 func photoKey(pid string) string             { return "photo/" + pid }
 func ownerPhotoKey(owner, pid string) string { return "ophoto/" + url.PathEscape(owner) + "/" + pid }
 func ownerPhotoPrefix(owner string) string   { return "ophoto/" + url.PathEscape(owner) + "/" }
-func sourceKey(owner, source string) string {
-	return "psrc/" + url.PathEscape(owner) + "/" + digest(source)
+func sourceKey(owner, source, pid string) string {
+	return sourcePrefixOf(owner, source) + pid
+}
+func sourcePrefixOf(owner, source string) string {
+	return "psrc/" + url.PathEscape(owner) + "/" + digest(source) + "/"
 }
 func sourcePrefix(owner string) string      { return "psrc/" + url.PathEscape(owner) + "/" }
 func tempKey(tid string) string             { return "tmp/" + tid }

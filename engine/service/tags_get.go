@@ -99,10 +99,10 @@ func (s *Service) tagsGet(ctx context.Context, req *Request) (*Response, error) 
 			}
 		}
 		for _, src := range urls {
-			pids = appendPID(tx, pids, sourceKey(req.Owner, src))
+			pids = appendPIDs(tx, pids, sourcePrefixOf(req.Owner, src))
 		}
 		for _, f := range req.Files {
-			pids = appendPID(tx, pids, sourceKey(req.Owner, string(f.Data)))
+			pids = appendPIDs(tx, pids, sourcePrefixOf(req.Owner, string(f.Data)))
 		}
 		for _, pid := range pids {
 			var photo photoRec
@@ -141,10 +141,12 @@ func (s *Service) tagsGet(ctx context.Context, req *Request) (*Response, error) 
 	return &Response{Photos: photos}, nil
 }
 
-func appendPID(tx *store.Tx, pids []string, key string) []string {
-	var pid string
-	if err := tx.GetJSON(key, &pid); err == nil {
-		pids = append(pids, pid)
+// appendPIDs adds the pids of every photo recorded under a source prefix (the same url or
+// image may have been analysed several times).
+func appendPIDs(tx *store.Tx, pids []string, prefix string) []string {
+	keys, _ := tx.Keys(prefix)
+	for _, k := range keys {
+		pids = append(pids, strings.TrimPrefix(k, prefix))
 	}
 	return pids
 }

@@ -160,8 +160,12 @@ func (s *Service) tagsAdd(ctx context.Context, req *Request) (*Response, error) 
 			}
 		}
 		if pid == "" {
-			if err := tx.GetJSON(sourceKey(req.Owner, link), &pid); err != nil && !errors.Is(err, store.ErrNotFound) {
+			keys, err := tx.Keys(sourcePrefixOf(req.Owner, link))
+			if err != nil {
 				return err
+			}
+			if len(keys) > 0 { // attach to an earlier analysis of this url
+				pid = strings.TrimPrefix(keys[0], sourcePrefixOf(req.Owner, link))
 			}
 		}
 		if pid == "" {
@@ -176,7 +180,7 @@ func (s *Service) tagsAdd(ctx context.Context, req *Request) (*Response, error) 
 			if err := tx.PutJSON(ownerPhotoKey(req.Owner, pid), 1, 0); err != nil {
 				return err
 			}
-			if err := tx.PutJSON(sourceKey(req.Owner, link), pid, 0); err != nil {
+			if err := tx.PutJSON(sourceKey(req.Owner, link, pid), 1, 0); err != nil {
 				return err
 			}
 		}

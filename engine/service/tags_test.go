@@ -96,6 +96,13 @@ func TestTagsAddGetRemove(t *testing.T) {
 			t.Fatalf("manual tag %+v", manual)
 		}
 	})
+	t.Run("get by url after the url was analysed again", func(t *testing.T) {
+		e.call("faces/detect", map[string]string{"urls": "http://img/alice.jpg"})
+		r := e.call("tags/get", map[string]string{"urls": "http://img/alice.jpg"})
+		if len(r.Photos) != 1 || len(r.Photos[0].Tags) != 2 {
+			t.Fatalf("photos %+v", r.Photos)
+		}
+	})
 	t.Run("get by pid and together", func(t *testing.T) {
 		r := e.call("tags/get", map[string]string{"pids": d.Photos[0].PID})
 		if len(r.Photos) != 1 || len(r.Photos[0].Tags) != 2 {

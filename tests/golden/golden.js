@@ -2,7 +2,7 @@
 // or times the reference descriptor.
 //
 //   cd tests/golden && npm ci && node golden.js            # writes ../../engine/faceapi/testdata/
-//   node golden.js --timing --backend wasm --n 20           # prints {"backend":..,"ms_per_face":..}
+//   node golden.js --timing --backend wasm --n 20           # prints {"backend":..,"ms_per_face":..,"cpu_ms_per_face":..}
 //
 // Inputs are synthetic (integer formulas, no photos) and are written next to the JSON as raw
 // RGB bytes (<name>.rgb, row-major, 3 bytes per pixel) so the Go tests read the very same
@@ -66,9 +66,12 @@ async function main() {
     const img = tf.tensor3d(Float32Array.from(synth(150, 150, 1)), [150, 150, 3]);
     for (let i = 0; i < 3; i++) await nets.faceRecognitionNet.computeFaceDescriptor(img);
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < n; i++) await nets.faceRecognitionNet.computeFaceDescriptor(img);
+    const c1 = process.cpuUsage(c0);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6 / n;
-    console.log(JSON.stringify({ backend, ms_per_face: ms, n }));
+    const cpuMS = (c1.user + c1.system) / 1000 / n;
+    console.log(JSON.stringify({ backend, ms_per_face: ms, cpu_ms_per_face: cpuMS, n }));
     return;
   }
   loadNet(nets.faceLandmark68Net, 'face_landmark_68_model');

@@ -15,16 +15,9 @@ var FaceFinder []byte
 //go:embed puploc
 var Puploc []byte
 
-// Landmark cascades (cascade/lps), keyed by pigo's file name.
+// Landmark cascades (cascade/lps) used by engine/detect: lp93 (nose tip), lp84 (mouth
+// corners), lp81 and lp82 (upper and lower lip).
 var (
-	//go:embed lp38
-	lp38 []byte
-	//go:embed lp42
-	lp42 []byte
-	//go:embed lp44
-	lp44 []byte
-	//go:embed lp46
-	lp46 []byte
 	//go:embed lp81
 	lp81 []byte
 	//go:embed lp82
@@ -33,22 +26,12 @@ var (
 	lp84 []byte
 	//go:embed lp93
 	lp93 []byte
-	//go:embed lp312
-	lp312 []byte
 )
 
 // Landmark returns the embedded landmark cascade with pigo's file name (e.g. "lp93"),
-// or nil when it is not shipped.
+// or nil when it is not shipped (lp38, lp42, lp44, lp46 and lp312 are not).
 func Landmark(name string) []byte {
 	switch name {
-	case "lp38":
-		return lp38
-	case "lp42":
-		return lp42
-	case "lp44":
-		return lp44
-	case "lp46":
-		return lp46
 	case "lp81":
 		return lp81
 	case "lp82":
@@ -57,8 +40,6 @@ func Landmark(name string) []byte {
 		return lp84
 	case "lp93":
 		return lp93
-	case "lp312":
-		return lp312
 	}
 	return nil
 }

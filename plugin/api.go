@@ -53,7 +53,7 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 		writeFCError(w, internalError("facegate_api is not behind facegate_guard"), nil, opID, h.app.LegacyStatusCodes)
 		return nil
 	}
-	st := h.app.current()
+	st := h.app.awaitState(r.Context())
 	if st == nil {
 		writeFCError(w, unavailable("facegate is starting"), adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
 		return nil

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -52,6 +53,9 @@ type App struct {
 	logger *zap.Logger
 	poolID string
 	state  atomic.Pointer[state]
+	// started is closed once Start has set state. Caddy starts apps in no
+	// fixed order, so the HTTP server may take requests a moment before.
+	started chan struct{}
 }
 
 // CaddyModule returns the Caddy module information.
@@ -87,6 +91,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.Limits.setDefaults()
 	a.poolID = a.DataDir
+	a.started = make(chan struct{})
 	return nil
 }
 
@@ -106,6 +111,7 @@ func (a *App) Start() error {
 	st := val.(*state)
 	st.reconfigure(a.stateConfig())
 	a.state.Store(st)
+	close(a.started)
 	return nil
 }
 
@@ -129,8 +135,27 @@ func (a *App) stateConfig() stateConfig {
 	}
 }
 
-// current returns the started state, or nil before Start / after Stop.
+// current returns the started state, or nil after Stop.
 func (a *App) current() *state { return a.state.Load() }
+
+// awaitState returns the state, waiting up to startWait for Start when a
+// request arrives before the app has started; nil if it does not start.
+func (a *App) awaitState(ctx context.Context) *state {
+	if st := a.current(); st != nil {
+		return st
+	}
+	t := time.NewTimer(startWait)
+	defer t.Stop()
+	select {
+	case <-a.started:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return a.current()
+}
+
+// startWait bounds how long a request waits for the app to start.
+const startWait = 15 * time.Second
 
 // Logger returns the app's logger.
 func (a *App) Logger() *zap.Logger { return a.logger }

@@ -77,7 +77,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	if r.TLS != nil && g.HSTSMaxAge > 0 {
 		w.Header().Set("Strict-Transport-Security", "max-age="+strconv.Itoa(g.HSTSMaxAge))
 	}
-	st := g.app.current()
+	st := g.app.awaitState(r.Context())
 	if st == nil {
 		g.deny(w, unavailable("facegate is starting"), nil, opID)
 		return nil

@@ -58,11 +58,11 @@ func (k *Keyring) VerifyAdmin(token, code, remoteAddr string) (string, error) {
 	if err := k.lockout.check(adminSubj, now); err != nil {
 		return "", err
 	}
-	step, ok := k.matchTOTP(rec, code, now.Unix())
-	if !ok {
+	steps := k.matchTOTP(rec, code, now.Unix())
+	if len(steps) == 0 {
 		return "", k.adminFailure(ipSubj, adminSubj, remoteAddr, now)
 	}
-	if err := k.useStep(rec.Name, step, now.Unix()); err != nil {
+	if err := k.useStep(rec.Name, steps, now.Unix()); err != nil {
 		return "", err
 	}
 	k.lockout.reset(ipSubj)
@@ -81,40 +81,45 @@ func (k *Keyring) adminFailure(ipSubj, adminSubj, remoteAddr string, now time.Ti
 	return ErrAdminAuth
 }
 
-// matchTOTP checks code against the steps around now and returns the step
-// it matched. All candidate steps are computed and compared.
-func (k *Keyring) matchTOTP(rec adminRecord, code string, nowUnix int64) (int64, bool) {
+// matchTOTP checks code against the steps around now and returns every
+// step it matches, the current step first, then the past, then the
+// future (two steps can share a code by chance). All candidates are
+// computed and compared.
+func (k *Keyring) matchTOTP(rec adminRecord, code string, nowUnix int64) []int64 {
 	seed, err := k.c.unseal(rec.TOTPSealed, adminAAD(rec.Name))
 	if err != nil || len(code) != totpDigits.Length() {
-		return 0, false
+		return nil
 	}
 	cur := nowUnix / totpPeriod
-	matched, ok := int64(0), false
+	var matched []int64
 	opts := hotp.ValidateOpts{Digits: totpDigits, Algorithm: otp.AlgorithmSHA1}
-	for s := cur - totpSkew; s <= cur+totpSkew; s++ {
+	for _, s := range []int64{cur, cur - 1, cur + 1} {
 		if s < 0 {
 			continue
 		}
 		valid, err := hotp.ValidateCustom(code, uint64(s), string(seed), opts)
 		if err == nil && valid {
-			matched, ok = s, true
+			matched = append(matched, s)
 		}
 	}
-	return matched, ok
+	return matched
 }
 
-// useStep marks step as used for name, atomically; a step already used
-// fails with ErrCodeReused. Steps too old to be accepted again are pruned.
-func (k *Keyring) useStep(name string, step, nowUnix int64) error {
+// useStep marks the first of steps that is not used yet as used for name,
+// atomically; when all were used it fails with ErrCodeReused. Steps too old
+// to be accepted again are pruned.
+func (k *Keyring) useStep(name string, steps []int64, nowUnix int64) error {
 	cur := nowUnix / totpPeriod
 	err := k.st.Update(func(tx *store.Tx) error {
 		var u usedSteps
 		if err := tx.GetJSON(prefixAdminStep+name, &u); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if slices.Contains(u.Steps, step) {
+		i := slices.IndexFunc(steps, func(s int64) bool { return !slices.Contains(u.Steps, s) })
+		if i < 0 {
 			return ErrCodeReused
 		}
+		step := steps[i]
 		u.Steps = slices.DeleteFunc(u.Steps, func(s int64) bool { return s < cur-totpSkew-1 })
 		u.Steps = append(u.Steps, step)
 		u.LastLoginAt = nowUnix

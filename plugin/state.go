@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
@@ -121,6 +122,9 @@ func (s *state) build(cfg stateConfig, storeKey []byte) error {
 	s.service, err = service.New(s.store, s.index, an, fetcher, service.Options{
 		NamespaceOwner: s.keys.NamespaceOwner,
 		Namespaces:     s.ownerNamespaces,
+		Confidence:     faceapi.Confidence,
+		Threshold:      50, // faceapi.Confidence gives 50 at faceapi.DefaultThreshold
+		Logger:         s.logger,
 		MaxImages:      cfg.Limits.MaxImages,
 	})
 	if err != nil {

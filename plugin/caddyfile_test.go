@@ -2,6 +2,8 @@ package plugin_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,9 +31,23 @@ func adapt(t *testing.T, src []byte) map[string]any {
 	return cfg
 }
 
-func TestEmbeddedCaddyfilesAdapt(t *testing.T) {
+// TestExampleCaddyfilesAdapt adapts every Caddyfile in caddyfiles/: they
+// must work as written.
+func TestExampleCaddyfilesAdapt(t *testing.T) {
 	t.Setenv("FACEGATE_DATA_DIR", "/var/lib/fg")
-	for name, src := range map[string][]byte{"Caddyfile": caddyfiles.Default, "proxy.Caddyfile": caddyfiles.Proxy} {
+	files, _ := filepath.Glob("../caddyfiles/*Caddyfile")
+	if len(files) < 4 {
+		t.Fatalf("expected the dev, proxy, production and mTLS Caddyfiles, found %v", files)
+	}
+	sources := map[string][]byte{"embedded Default": caddyfiles.Default, "embedded Proxy": caddyfiles.Proxy}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources[filepath.Base(f)] = b
+	}
+	for name, src := range sources {
 		t.Run(name, func(t *testing.T) {
 			cfg := adapt(t, src)
 			apps := cfg["apps"].(map[string]any)

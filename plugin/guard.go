@@ -87,6 +87,13 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		g.deny(w, ferr, nil, opID)
 		return nil
 	}
+	// Secrets never travel in clear text, whatever the policies say.
+	if r.TLS == nil && (call.Params["api_secret"] != "" || r.Header.Get("X-Api-Secret") != "") {
+		e := service.ErrAuthorization("api_secret is refused over plain HTTP: use HTTPS")
+		e.HTTPStatus = http.StatusForbidden
+		g.deny(w, e, nil, opID)
+		return nil
+	}
 	if blocked, retry := st.limiter.Blocked(clientAddr(r)); blocked {
 		setRetryAfter(w, retry)
 		g.deny(w, &service.Error{Code: 204, Name: "API_KEY_NOT_AUTHENTICATED",

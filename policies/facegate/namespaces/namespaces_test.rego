@@ -76,3 +76,8 @@ test_split_list if {
 	namespaces.split_list(" a, ,b,,c ") == ["a", "b", "c"]
 	namespaces.split_list("") == []
 }
+
+test_key_without_namespaces_owns_nothing if {
+	inp := json.remove(fixtures.base, ["/key/namespaces"])
+	{d.reason | some d in namespaces.deny with input as inp} == {"namespace_not_owned"}
+}

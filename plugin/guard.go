@@ -47,6 +47,7 @@ func (Guard) CaddyModule() caddy.ModuleInfo {
 // Provision finds the facegate app.
 func (g *Guard) Provision(ctx caddy.Context) error {
 	g.logger = ctx.Logger()
+	initMetrics(ctx.GetMetricsRegistry())
 	app, err := ctx.App("facegate")
 	if err != nil {
 		return fmt.Errorf("loading facegate app: %w", err)
@@ -112,6 +113,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	in := g.policyInput(r, st, call, ev)
 	decision := st.currentDecider().Decide(r.Context(), in)
 	g.logDecision(r, call.Route, ev, decision, start)
+	observeDecision(g.Mode, call.Route, decision.Allow, decision.Reason, time.Since(start))
 	if !decision.Allow {
 		if decision.ErrorCode == 201 || decision.ErrorCode == 204 {
 			st.limiter.FailedAuth(clientAddr(r))
@@ -129,6 +131,9 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	}
 	defer grant.Release()
 	st.keys.Touch(ev.key.ID)
+	if n := call.images(); n > 0 && guardMetrics.images != nil {
+		guardMetrics.images.WithLabelValues(knownRoute(call.Route)).Add(float64(n))
+	}
 
 	ctx := withAdmitted(r.Context(), &admitted{Key: ev.key, Request: call, Usage: usage, OperationID: opID})
 	r = r.WithContext(ctx)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 
 	weights "github.com/facegate/facegate/engine/models/faceapi"
 	"github.com/facegate/facegate/engine/nn"
@@ -18,6 +19,7 @@ type Models struct {
 	ageGender *ageGenderNet
 	arenas    sync.Pool
 	params    int
+	arenaMax  atomic.Int64
 }
 
 var (
@@ -93,4 +95,13 @@ func (m *Models) arena() *nn.Arena {
 	return a
 }
 
-func (m *Models) release(a *nn.Arena) { m.arenas.Put(a) }
+func (m *Models) release(a *nn.Arena) {
+	if n := int64(a.Size()); n > m.arenaMax.Load() {
+		m.arenaMax.Store(n) // a racy max is fine for a statistic
+	}
+	m.arenas.Put(a)
+}
+
+// ScratchBytes reports the largest per-call scratch memory (activations and im2col
+// buffers) seen so far; each concurrent inference holds one such arena.
+func (m *Models) ScratchBytes() int { return int(m.arenaMax.Load()) }

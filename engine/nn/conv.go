@@ -54,7 +54,7 @@ func Conv2D(a *Arena, x Tensor, f *Param, bias *Param, stride int, pad Padding) 
 	if kh == 1 && kw == 1 && stride == 1 {
 		cols = x.Data
 	} else {
-		cols = a.Raw(m * k)
+		cols = a.Scratch(m * k)
 		im2col(cols, x, kh, kw, stride, pt, pl, oh, ow)
 	}
 	Gemm(cols, f.Data, out.Data, m, k, cout)

@@ -13,9 +13,19 @@ func (t Tensor) At(y, x, c int) float32 { return t.Data[(y*t.W+x)*t.C+c] }
 // reusable; after the first inference has sized the arena, later ones allocate nothing.
 // An Arena is not safe for concurrent use; give each goroutine its own.
 type Arena struct {
-	buf   []float32
-	off   int
-	extra int // floats requested beyond buf since the last Reset
+	buf     []float32
+	off     int
+	extra   int       // floats requested beyond buf since the last Reset
+	scratch []float32 // short-lived buffer reused by every Scratch call
+}
+
+// Scratch returns a buffer of n floats with unspecified contents that stays valid only
+// until the next Scratch call (im2col patches are consumed before the next conv).
+func (a *Arena) Scratch(n int) []float32 {
+	if cap(a.scratch) < n {
+		a.scratch = make([]float32, n)
+	}
+	return a.scratch[:n]
 }
 
 // Reset releases every slice handed out since the last Reset. If the last round
@@ -51,5 +61,5 @@ func (a *Arena) Tensor(h, w, c int) Tensor {
 	return Tensor{H: h, W: w, C: c, Data: a.Floats(h * w * c)}
 }
 
-// Size reports the arena's buffer size in bytes.
-func (a *Arena) Size() int { return 4 * len(a.buf) }
+// Size reports the arena's buffer sizes (bump buffer and scratch) in bytes.
+func (a *Arena) Size() int { return 4 * (len(a.buf) + cap(a.scratch)) }

@@ -347,6 +347,7 @@ func reportTiming(m *faceapi.Models, lfw string, iters int, loadHeap uint64) {
 	fmt.Printf("| landmarks68 / age-gender / expression, 1 core, CPU time | %.1f / %.1f / %.1f ms |\n", lmMS, agMS, exMS)
 	fmt.Printf("| decoded weights (4 nets, float32) | %.1f MB |\n", float64(m.WeightBytes())/1e6)
 	fmt.Printf("| heap growth of faceapi.Load | %.1f MB |\n", float64(loadHeap)/1e6)
+	fmt.Printf("| scratch per concurrent inference (largest arena) | %.1f MB |\n", float64(m.ScratchBytes())/1e6)
 	for _, backend := range []string{"wasm", "cpu"} {
 		ref, refCPU, err := referenceMS(backend)
 		if err != nil {

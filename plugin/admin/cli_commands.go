@@ -87,9 +87,13 @@ func buildKeyCommand(root *cobra.Command, deps cliDeps) {
 	del.Flags().Bool("erase", false, "also erase the data (namespaces, faces, tags) of the key's owner")
 
 	root.AddCommand(create, list, show, rotate, del)
-	for _, verb := range []string{"suspend", "resume", "revoke"} {
+	for verb, short := range map[string]string{
+		"suspend": "Suspends a key until it is resumed",
+		"resume":  "Makes a suspended key usable again",
+		"revoke":  "Revokes a key for good (its secret material is erased)",
+	} {
 		root.AddCommand(&cobra.Command{
-			Use: verb + " <key id>", Short: "Marks a key " + verb + "d", Args: oneArg("key id"),
+			Use: verb + " <key id>", Short: short, Args: oneArg("key id"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return request(cmd, deps, http.MethodPost, "/keys/"+url.PathEscape(args[0])+"/"+verb, nil, nil)
 			},

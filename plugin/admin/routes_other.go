@@ -38,8 +38,12 @@ func createNamespace(c *call, w http.ResponseWriter, r *http.Request) {
 		c.fail(w, err)
 		return
 	}
-	owner, _ := c.kr.NamespaceOwner(req.Name)
-	writeJSON(w, http.StatusCreated, map[string]any{"namespace": keyring.Namespace{Name: req.Name, Owner: owner}})
+	ns, err := c.kr.Namespace(req.Name)
+	if err != nil {
+		c.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"namespace": ns})
 }
 
 func listNamespaces(c *call, w http.ResponseWriter, r *http.Request) {

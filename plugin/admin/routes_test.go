@@ -108,7 +108,7 @@ func TestKeyEndpoints(t *testing.T) {
 func TestNamespaceEndpoints(t *testing.T) {
 	e := newEnv(t)
 	got := e.callJSON("POST", "/admin/namespaces", `{"name":"docs","owner":"acme"}`, 201)
-	if ns, _ := got["namespace"].(map[string]any); ns["owner"] != "acme" {
+	if ns, _ := got["namespace"].(map[string]any); ns["owner"] != "acme" || ns["created_at"] == 0.0 {
 		t.Fatalf("create namespace = %v", got)
 	}
 	if w := e.call("POST", "/admin/namespaces", `{"name":"docs","owner":"other"}`); w.Code != http.StatusConflict {

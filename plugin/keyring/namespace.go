@@ -39,6 +39,22 @@ func (k *Keyring) CreateNamespace(name, owner, actor string) error {
 	return nil
 }
 
+// Namespace returns the registry entry of name, or an error wrapping
+// ErrNotFound.
+func (k *Keyring) Namespace(name string) (Namespace, error) {
+	var ns Namespace
+	if !ValidName(name) {
+		return ns, fmt.Errorf("namespace %q: %w", truncate(name, 70), ErrNotFound)
+	}
+	if err := k.st.GetJSON(prefixNS+name, &ns); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ns, fmt.Errorf("namespace %s: %w", name, ErrNotFound)
+		}
+		return ns, fmt.Errorf("reading namespace %s: %w", name, err)
+	}
+	return ns, nil
+}
+
 // NamespaceOwner returns the owner of a registered namespace.
 func (k *Keyring) NamespaceOwner(name string) (string, bool) {
 	if !ValidName(name) {

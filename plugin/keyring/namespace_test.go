@@ -32,6 +32,12 @@ func TestNamespaces(t *testing.T) {
 	if owner, ok := k.NamespaceOwner("docs"); !ok || owner != "acme" {
 		t.Errorf("NamespaceOwner(docs) = %q, %v", owner, ok)
 	}
+	if ns, err := k.Namespace("docs"); err != nil || ns.Owner != "acme" || ns.CreatedAt == 0 {
+		t.Errorf("Namespace(docs) = %+v, %v", ns, err)
+	}
+	if _, err := k.Namespace("nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Namespace(nope) = %v", err)
+	}
 	if _, ok := k.NamespaceOwner("nope"); ok {
 		t.Error("unknown namespace has an owner")
 	}

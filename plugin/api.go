@@ -68,6 +68,16 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 		writeFCError(w, badArgs("only the json format is supported"), adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
 		return nil
 	}
+	if call.Route == extensionErase {
+		resp, err := h.erase(st, adm)
+		if err != nil {
+			writeFCError(w, err, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
+			return nil
+		}
+		resp.Usage, resp.OperationID = adm.Usage, adm.OperationID
+		writeJSON(w, http.StatusOK, resp, callback)
+		return nil
+	}
 	req := &service.Request{
 		Method: call.Route,
 		Owner:  adm.Key.Owner,

@@ -196,6 +196,16 @@ func (a *App) EraseKeyData(keyID string) error {
 	return st.eraseKeyData(keyID)
 }
 
+// EraseNamespaceData deletes every face, tag and template stored in the
+// namespace and drops it from the search index; the registration stays.
+func (a *App) EraseNamespaceData(name string) error {
+	st := a.current()
+	if st == nil {
+		return fmt.Errorf("facegate app is not started")
+	}
+	return st.service.DeleteNamespace(name)
+}
+
 // Interface guards.
 var (
 	_ caddy.App         = (*App)(nil)

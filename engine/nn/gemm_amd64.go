@@ -16,18 +16,32 @@ func gemmSIMD(a, b, c []float32, k, n, lo, hi int) {
 	n16 := n &^ 15
 	i := lo
 	if n16 > 0 && k > 0 {
-		for ; i+4 <= hi; i += 4 {
-			// Bounds checks for the whole tile row, so the kernel never reads outside.
-			_ = a[(i+3)*k+k-1]
-			_ = c[(i+3)*n+n-1]
+		rows := (hi - lo) &^ 3
+		// Bounds checks for all tiles, so the kernel never reads outside the slices.
+		if rows > 0 {
+			_ = a[(lo+rows-1)*k+k-1]
+			_ = c[(lo+rows-1)*n+n-1]
 			_ = b[(k-1)*n+n-1]
+		}
+		if rows*k*4 <= 256<<10 {
+			// Few rows (late, weight-heavy layers): keep one K×16 panel of B in cache
+			// while all row tiles use it, instead of streaming all of B per row tile.
 			for j := 0; j < n16; j += 16 {
-				kern4x16(&a[i*k], k, &b[j], n, &c[i*n+j], n, k)
+				for r := lo; r < lo+rows; r += 4 {
+					kern4x16(&a[r*k], k, &b[j], n, &c[r*n+j], n, k)
+				}
 			}
-			if n16 < n {
-				gemmCols(a, b, c, k, n, i, i+4, n16)
+		} else {
+			for r := lo; r < lo+rows; r += 4 {
+				for j := 0; j < n16; j += 16 {
+					kern4x16(&a[r*k], k, &b[j], n, &c[r*n+j], n, k)
+				}
 			}
 		}
+		if n16 < n && rows > 0 {
+			gemmCols(a, b, c, k, n, lo, lo+rows, n16)
+		}
+		i = lo + rows
 	}
 	if i < hi {
 		gemmRows(a, b, c, k, n, i, hi)

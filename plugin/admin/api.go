@@ -120,8 +120,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		authProblem(w, err)
 		if !isLockout(err) { // lockout refusals are not written, so they cannot flood the log
+			detail := "authentication failed"
+			if errors.Is(err, keyring.ErrCodeReused) {
+				detail = "TOTP code already used"
+			}
 			_ = kr.Audit(keyring.AuditEntry{Actor: "-", Action: "admin.api.auth", Target: r.Method + " " + a.relPath(r),
-				RemoteAddr: remote, OK: false, Detail: "authentication failed"})
+				RemoteAddr: remote, OK: false, Detail: detail})
 		}
 		a.opts.Logger.Info("admin API authentication failed", zap.String("method", r.Method),
 			zap.String("path", a.relPath(r)), zap.String("remote", remote))

@@ -167,9 +167,12 @@ func deleteKey(c *call, w http.ResponseWriter, r *http.Request) {
 		}
 		c.note = "data erased"
 	}
-	if err := c.kr.Delete(id, c.admin); err != nil && !(erase && errors.Is(err, keyring.ErrNotFound)) {
-		c.fail(w, err)
-		return
+	// The app's erasure may already have removed the key itself.
+	if _, err := c.kr.Get(id); err == nil || !errors.Is(err, keyring.ErrNotFound) {
+		if err := c.kr.Delete(id, c.admin); err != nil {
+			c.fail(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": id, "erased": erase})
 }

@@ -102,6 +102,12 @@ func TestKeyEndpoints(t *testing.T) {
 		if _, err := e.kr.Get(id2); err == nil {
 			t.Error("key survives delete with erase")
 		}
+		entries, _ := e.kr.ListAudit(time.Time{}, 20)
+		for _, en := range entries {
+			if en.Target == id2 && !en.OK {
+				t.Errorf("delete with erase audited a failure: %+v", en)
+			}
+		}
 	})
 }
 

@@ -81,6 +81,9 @@ func TestValidate(t *testing.T) {
 		{"tags/get", map[string]string{"label": strings.Repeat("x", 10000)}, nil}, // not a tags/get param: ignored
 		{"tags/remove", map[string]string{"tids": "0a1b2c3d_1234567890abc", "password": "pw"}, nil},
 		{"tags/remove", map[string]string{"password": strings.Repeat("p", 300)}, []string{"password:invalid", "tids:missing"}},
+		{"extensions/erase", map[string]string{"uids": "ann@docs,bob@docs"}, nil},
+		{"extensions/erase", map[string]string{"namespace": "docs", "all": "true"}, nil},
+		{"extensions/erase", map[string]string{"uids": "not a uid"}, []string{"uids:invalid"}},
 		{"account/authenticate", map[string]string{"api_key": "fg_live_abc"}, nil},
 		{"account/authenticate", map[string]string{"api_key": "fg live"}, []string{"api_key:invalid"}},
 		{"account/limits", nil, nil},
@@ -216,7 +219,7 @@ func TestValidatorDirs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(v.Routes()) != 13 {
+		if len(v.Routes()) != 14 { // 13 SkyBiometry methods + extensions/erase
 			t.Errorf("routes %v", v.Routes())
 		}
 	})

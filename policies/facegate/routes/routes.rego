@@ -27,6 +27,7 @@ table := {
 	"account/limits": {"write": false, "images": false, "quota": false},
 	"account/users": {"write": false, "images": false, "quota": false},
 	"account/namespaces": {"write": false, "images": false, "quota": false},
+	"extensions/erase": {"write": true, "images": false, "quota": false},
 }
 
 # METADATA

@@ -49,7 +49,7 @@ test_proxied_read_only_by_http_method if {
 
 test_every_route_has_flags if {
 	every name, r in routes.table {
-		regex.match(`^(faces|tags|account)/[a-z]+$`, name)
+		regex.match(`^(faces|tags|account|extensions)/[a-z]+$`, name)
 		is_boolean(r.write)
 		is_boolean(r.images)
 		is_boolean(r.quota)

@@ -8,9 +8,32 @@
 // Every API call needs the administrator's bearer token AND a fresh TOTP
 // code (header X-TOTP-Code), checked by keyring.VerifyAdmin: a code is
 // usable once, and repeated failures lock the administrator or the remote
-// address out (429 with Retry-After). Errors are RFC 9457
-// application/problem+json. Every call is written to the audit log with the
-// administrator's name and remote address; secrets (API secrets, admin
-// tokens) are returned once, in the response that creates them, and never
-// logged.
+// address out (429 with Retry-After). The API is only served over HTTPS.
+// Errors are RFC 9457 application/problem+json with a stable `error`
+// member (admin_auth_failed, totp_code_reused, locked_out, bad_request,
+// not_found, conflict, gone, ...). Bodies are JSON, at most 64 KiB, decoded
+// strictly (unknown fields are refused). Every call is written to the
+// audit log with the administrator's name and remote address; secrets
+// (API secrets, admin tokens) are returned once, in the response that
+// creates them, and never logged.
+//
+// Routes, relative to the prefix (default /admin):
+//
+//	POST   /keys                      create (body: keyring.CreateParams) → key + api_secret, once
+//	GET    /keys[?owner=]             list
+//	GET    /keys/{id}                 show
+//	PUT    /keys/{id}                 replace settings (body: keyring.CreateParams)
+//	POST   /keys/{id}/rotate          new secret; body {"grace_s": n} keeps the old one n s
+//	POST   /keys/{id}/suspend|resume|revoke
+//	DELETE /keys/{id}[?erase=true]    delete (erase: the owner's data too)
+//	POST   /namespaces                {"name", "owner"}
+//	GET    /namespaces[?owner=]
+//	DELETE /namespaces/{name}         erases the data, then the registry entry
+//	GET    /audit[?since=&limit=]     since: RFC 3339 or unix s; default: the latest entries
+//	POST   /policies/reload
+//	POST   /admins                    {"name"} → admin_token + admin_totp_uri, once
+//	GET    /admins
+//	DELETE /admins/{name}
+//	POST   /admins/{name}/totp        re-enroll → admin_totp_uri
+//	GET    /admins/{name}/totp.png    the enrollment QR code, once per enrollment
 package admin

@@ -73,7 +73,7 @@ func (f *fakeBackend) EraseNamespaceData(name string) error {
 
 // env is an admin API over an in-memory keyring with one admin, "root".
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	kr      *keyring.Keyring
 	clk     *clock
 	backend *fakeBackend
@@ -82,7 +82,7 @@ type env struct {
 	uri     string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{1}, 32)})
 	if err != nil {

@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -489,3 +492,115 @@ func (a *secAdmin) secOwner(owner, ns string, modes ...string) (string, string) 
 	return a.createKey(map[string]any{"owner": owner, "namespaces": []string{ns}, "scopes": []string{"*"},
 		"tier": "unlimited", "auth_modes": modes})
 }
+
+// secBombPNG is a valid PNG header claiming w×h pixels with a tiny IDAT:
+// a decompression bomb if a server allocated what the header claims.
+func secBombPNG(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+		b.Write(n[:])
+		body := append([]byte(typ), data...)
+		b.Write(body)
+		binary.BigEndian.PutUint32(n[:], crc32.ChecksumIEEE(body))
+		b.Write(n[:])
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	_, _ = zw.Write(make([]byte, 4096))
+	_ = zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return b.Bytes()
+}
+
+// secFindStrings returns every string value of member name anywhere in a
+// JSON document.
+func secFindStrings(doc any, name string) []string {
+	var out []string
+	switch v := doc.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == name {
+				out = append(out, s)
+			} else {
+				out = append(out, secFindStrings(x, name)...)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			out = append(out, secFindStrings(x, name)...)
+		}
+	}
+	return out
+}
+
+// secListener accepts and counts connections on addr until the test ends.
+type secListener struct {
+	ln    net.Listener
+	count atomic.Int32
+}
+
+func newSecListener(t testing.TB, addr string) *secListener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil
+	}
+	l := &secListener{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			l.count.Add(1)
+			_ = c.Close()
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	return l
+}
+
+func (l *secListener) port() int { return l.ln.Addr().(*net.TCPAddr).Port }
+
+// secCaddyfile is the default site with extra lines in the facegate block.
+func secCaddyfile(facegateExtra string) string {
+	return `{
+	http_port {$FACEGATE_HTTP_PORT}
+	https_port {$FACEGATE_HTTPS_PORT}
+	skip_install_trust
+	storage file_system {$FACEGATE_DATA_DIR}/caddy
+	admin {$FACEGATE_CADDY_ADMIN}
+	facegate {
+		data_dir {$FACEGATE_DATA_DIR}
+` + facegateExtra + `
+	}
+}
+
+localhost {
+	tls internal
+	handle /admin/* {
+		facegate_admin
+	}
+	handle /fc/* {
+		facegate_guard
+		facegate_api
+	}
+	handle {
+		facegate_guard
+		respond "not found" 404
+	}
+}
+`
+}
+
+// readFileT reads a test input file.
+func readFileT(path string) ([]byte, error) { return os.ReadFile(path) }

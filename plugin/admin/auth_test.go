@@ -147,3 +147,29 @@ func TestRoutingAndBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestDataKeyCannotAdminister is OWASP API5: an API key's id or secret is
+// not an admin credential, whatever TOTP code comes with it.
+func TestDataKeyCannotAdminister(t *testing.T) {
+	e := newEnv(t)
+	if err := e.kr.CreateNamespace("docs", "acme", "t"); err != nil {
+		t.Fatal(err)
+	}
+	key, secret, err := e.kr.Create(keyring.CreateParams{Owner: "acme", Namespaces: []string{"docs"}, Scopes: []string{"*"}}, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cred := range []string{secret, key.ID, key.ID + ":" + secret} {
+		r := req("POST", "/admin/keys", `{"owner":"acme"}`)
+		r.Header.Set("Authorization", "Bearer "+cred)
+		r.Header.Set("X-TOTP-Code", e.code())
+		w := httptest.NewRecorder()
+		e.api.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("data key credential on the admin API = %d, want 401", w.Code)
+		}
+	}
+	if list, _ := e.kr.List("acme"); len(list) != 1 {
+		t.Fatalf("a key was created with a data key's credentials (%d keys)", len(list))
+	}
+}

@@ -109,33 +109,47 @@ func qrPNG(key *otp.Key) ([]byte, error) {
 // TOTP enrollment (otpauth URI and QR PNG). Only the token's peppered hash
 // and the sealed TOTP seed are stored.
 func (k *Keyring) CreateAdmin(name, actor string) (token, otpauthURI string, qr []byte, err error) {
-	if !ValidName(name) {
-		return "", "", nil, fmt.Errorf("admin.create: %w", invalidf("admin name must match %s", namePattern))
-	}
-	token, err = newAdminToken()
+	rec, token, uri, qr, err := k.newAdmin(name)
 	if err != nil {
-		return "", "", nil, err
-	}
-	key, sealed, qr, err := k.newTOTP(name)
-	if err != nil {
-		return "", "", nil, err
-	}
-	now := k.now().Unix()
-	rec := adminRecord{
-		Admin:     Admin{Name: name, CreatedAt: now, EnrolledAt: now},
-		TokenHash: k.c.hashToken(token), TOTPSealed: sealed, QRPending: true,
+		return "", "", nil, fmt.Errorf("admin.create: %w", err)
 	}
 	err = k.change(AuditEntry{Actor: actor, Action: "admin.create", Target: name}, func(tx *store.Tx) error {
-		if ok, err := tx.Exists(prefixAdmin + name); err != nil || ok {
-			return errors.Join(err, fmt.Errorf("admin %s: %w", name, ErrExists))
-		}
-		return tx.PutJSON(prefixAdmin+name, rec, 0)
+		return putNewAdmin(tx, rec)
 	})
 	k.invalidateAdmins()
 	if err != nil {
 		return "", "", nil, fmt.Errorf("admin.create: %w", err)
 	}
-	return token, key.URL(), qr, nil
+	return token, uri, qr, nil
+}
+
+// newAdmin prepares the record of a new administrator with its token and
+// TOTP enrollment.
+func (k *Keyring) newAdmin(name string) (rec adminRecord, token, uri string, qr []byte, err error) {
+	if !ValidName(name) {
+		return rec, "", "", nil, invalidf("admin name must match %s", namePattern)
+	}
+	if token, err = newAdminToken(); err != nil {
+		return rec, "", "", nil, err
+	}
+	key, sealed, qr, err := k.newTOTP(name)
+	if err != nil {
+		return rec, "", "", nil, err
+	}
+	now := k.now().Unix()
+	rec = adminRecord{
+		Admin:     Admin{Name: name, CreatedAt: now, EnrolledAt: now},
+		TokenHash: k.c.hashToken(token), TOTPSealed: sealed, QRPending: true,
+	}
+	return rec, token, key.URL(), qr, nil
+}
+
+// putNewAdmin stores rec unless an administrator of that name exists.
+func putNewAdmin(tx *store.Tx, rec adminRecord) error {
+	if ok, err := tx.Exists(prefixAdmin + rec.Name); err != nil || ok {
+		return errors.Join(err, fmt.Errorf("admin %s: %w", rec.Name, ErrExists))
+	}
+	return tx.PutJSON(prefixAdmin+rec.Name, rec, 0)
 }
 
 // ListAdmins returns every administrator, in name order.

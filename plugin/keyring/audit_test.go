@@ -99,6 +99,10 @@ func TestBootstrap(t *testing.T) {
 			t.Errorf("credentials JSON lacks %s", f)
 		}
 	}
+	entries, _ := k.ListAudit(time.Time{}, 10)
+	if len(entries) != 1 || entries[0].Action != "bootstrap" || !entries[0].OK || strings.Contains(entries[0].Detail, creds.APISecret) {
+		t.Errorf("bootstrap audit = %+v", entries)
+	}
 	again, created, err := k.Bootstrap()
 	if err != nil || created || again != nil {
 		t.Fatalf("second Bootstrap = %v, %v, %v", again, created, err)

@@ -17,39 +17,51 @@ const MaxRotationGrace = 30 * 24 * time.Hour
 // is returned only here; the store keeps its peppered hash and, when the key
 // may use the signature mode, the secret sealed under the server key.
 func (k *Keyring) Create(p CreateParams, actor string) (Key, string, error) {
+	rec, secret, err := k.newKey(p)
+	if err != nil {
+		return Key{}, "", err
+	}
+	e := AuditEntry{Actor: actor, Action: "key.create", Target: rec.ID,
+		Detail: fmt.Sprintf("owner=%s namespaces=%s modes=%s", rec.Owner, strings.Join(rec.Namespaces, ","), strings.Join(rec.AuthModes, ","))}
+	err = k.change(e, func(tx *store.Tx) error { return putNewKey(tx, rec) })
+	if err != nil {
+		return Key{}, "", fmt.Errorf("creating key: %w", err)
+	}
+	k.invalidate(rec.ID)
+	return rec.Key.clone(), secret, nil
+}
+
+// newKey validates p and prepares the record of a new key with its secret.
+func (k *Keyring) newKey(p CreateParams) (keyRecord, string, error) {
 	now := k.now()
 	if err := p.normalize(now); err != nil {
-		return Key{}, "", err
+		return keyRecord{}, "", err
 	}
 	id, err := newKeyID()
 	if err != nil {
-		return Key{}, "", err
+		return keyRecord{}, "", err
 	}
 	secret, err := newSecret()
 	if err != nil {
-		return Key{}, "", err
+		return keyRecord{}, "", err
 	}
 	rec := keyRecord{Key: Key{ID: id, Status: StatusActive, CreatedAt: now.Unix()}}
 	rec.apply(p)
 	if err := k.setSecret(&rec, secret); err != nil {
-		return Key{}, "", err
+		return keyRecord{}, "", err
 	}
-	e := AuditEntry{Actor: actor, Action: "key.create", Target: id,
-		Detail: fmt.Sprintf("owner=%s namespaces=%s modes=%s", p.Owner, strings.Join(rec.Namespaces, ","), strings.Join(rec.AuthModes, ","))}
-	err = k.change(e, func(tx *store.Tx) error {
-		if err := checkNamespaces(tx, p.Owner, rec.Namespaces); err != nil {
-			return err
-		}
-		if ok, err := tx.Exists(prefixKey + id); err != nil || ok {
-			return errors.Join(err, fmt.Errorf("key id collision: %w", ErrExists))
-		}
-		return tx.PutJSON(prefixKey+id, rec, 0)
-	})
-	if err != nil {
-		return Key{}, "", fmt.Errorf("creating key: %w", err)
+	return rec, secret, nil
+}
+
+// putNewKey stores rec after checking its namespaces.
+func putNewKey(tx *store.Tx, rec keyRecord) error {
+	if err := checkNamespaces(tx, rec.Owner, rec.Namespaces); err != nil {
+		return err
 	}
-	k.invalidate(id)
-	return rec.Key.clone(), secret, nil
+	if ok, err := tx.Exists(prefixKey + rec.ID); err != nil || ok {
+		return errors.Join(err, fmt.Errorf("key id collision: %w", ErrExists))
+	}
+	return tx.PutJSON(prefixKey+rec.ID, rec, 0)
 }
 
 // apply copies the settings of p (already normalized) into the record.

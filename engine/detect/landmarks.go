@@ -8,15 +8,15 @@ import (
 	"github.com/facegate/facegate/engine/imageio"
 )
 
-// Landmark cascades used (pigo's cascade/lps file names) and whether each also runs
-// mirrored. Mean positions measured on 147 LFW images (250×250, eyes found at y≈113,
-// x≈103 and 146): lp93 lands on the nose tip (y≈137, both runs), lp84 on the mouth corners
-// (y≈157, x≈108 plain, 145 mirrored), lp81 on the upper lip (y≈152) and lp82 on the lower
-// lip (y≈166), both near the midline. The nose is the mean of lp93 plain and mirrored; the
-// mouth centre the mean of the two corners and the two lips.
+// Landmark cascades used (pigo's cascade/lps file names) and whether each runs mirrored.
+// Mean positions measured on 147 LFW images (250×250, eyes found at y≈113, x≈103 and
+// 146): lp93 lands on the nose tip (y≈137, x≈125), lp81 on the upper lip (y≈152) and
+// lp82 on the lower lip (y≈166), both on the midline; lp84 finds the mouth corners
+// (y≈157) but costs two more runs for the same centre, so it is not used. The mouth
+// centre is the midpoint of the lips. Each run costs 63 cascade passes (see perturbs).
 var (
-	noseCascades  = []lpRun{{"lp93", false}, {"lp93", true}}
-	mouthCascades = []lpRun{{"lp84", false}, {"lp84", true}, {"lp81", false}, {"lp82", false}}
+	noseCascades  = []lpRun{{"lp93", false}}
+	mouthCascades = []lpRun{{"lp81", false}, {"lp82", false}}
 )
 
 // lpRun names a landmark cascade and whether it runs mirrored.
@@ -40,20 +40,23 @@ func rot(dr, dc, a float64) (float64, float64) {
 // landmarks are the four points of one face in working pixels (row, col).
 type landmarks struct {
 	eyeR, eyeL, nose, mouth [2]float64 // eyeR: image left (subject's right)
-	// noseSpread is the distance between the plain and mirrored nose runs; mouthSpread
-	// the distance between the midpoint of the corners and that of the lips (pixels).
-	noseSpread, mouthSpread float64
+	// lipGap is the vector from the upper to the lower lip (row, col), in pixels.
+	lipGap [2]float64
 }
 
 // locate runs the pupil cascade around the expected eye positions of candidate c, then
-// the nose and mouth cascades relative to the eyes.
+// the nose and mouth cascades relative to the eyes. Start positions follow the face's
+// angle, but the cascades themselves run upright: pigo v1.4.6's rotated puploc applies
+// its regression steps unrotated and, measured on LFW faces turned by ±20°, lands far
+// off (roll error > 30°), while the upright cascades recover the roll within a few
+// degrees from rotated start positions.
 func (d *Detector) locate(img *imageio.Image, c candidate) landmarks {
 	ip := pigo.ImageParams{Pixels: img.Gray, Rows: img.GrayHeight, Cols: img.GrayWidth, Dim: img.GrayStride}
 	var lm landmarks
 	for i, side := range []float64{-1, 1} {
 		dr, dc := rot(-0.085*c.size, side*0.185*c.size, c.angle)
 		pl := pigo.Puploc{Row: int(c.row + dr), Col: int(c.col + dc), Scale: float32(0.4 * c.size), Perturbs: perturbs}
-		e := d.pupil.RunDetector(pl, ip, quantize(c.angle), false)
+		e := d.pupil.RunDetector(pl, ip, 0, false)
 		p := [2]float64{float64(e.Row), float64(e.Col)}
 		if i == 0 {
 			lm.eyeR = p
@@ -64,35 +67,29 @@ func (d *Detector) locate(img *imageio.Image, c candidate) landmarks {
 	// Landmark cascades work in the frame of the eye line (pigo GetLandmarkPoint, with the
 	// roll passed on so that tilted faces are handled too).
 	a := turnOf(lm.eyeR, lm.eyeL)
-	var nose [2][2]float64
-	for i, r := range noseCascades {
-		nose[i] = d.point(d.nose[i], ip, lm.eyeR, lm.eyeL, a, r.flip)
-	}
-	var mouth [4][2]float64
-	for i, r := range mouthCascades {
-		mouth[i] = d.point(d.mouth[i], ip, lm.eyeR, lm.eyeL, a, r.flip)
-	}
-	lm.nose = mid(nose[0], nose[1])
-	corners, lips := mid(mouth[0], mouth[1]), mid(mouth[2], mouth[3])
-	lm.mouth = mid(corners, lips)
-	lm.noseSpread = math.Hypot(nose[0][0]-nose[1][0], nose[0][1]-nose[1][1])
-	lm.mouthSpread = math.Hypot(corners[0]-lips[0], corners[1]-lips[1])
+	lm.nose = d.point(d.nose[0], ip, lm.eyeR, lm.eyeL, a, noseCascades[0].flip)
+	upper := d.point(d.mouth[0], ip, lm.eyeR, lm.eyeL, a, mouthCascades[0].flip)
+	lower := d.point(d.mouth[1], ip, lm.eyeR, lm.eyeL, a, mouthCascades[1].flip)
+	lm.mouth = mid(upper, lower)
+	lm.lipGap = [2]float64{lower[0] - upper[0], lower[1] - upper[1]}
 	return lm
 }
 
 func mid(a, b [2]float64) [2]float64 { return [2]float64{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2} }
 
-// turnOf is the pigo angle (turns in [0, 1)) of the line from eye a to eye b.
+// turnOf is the pigo angle (turns in [0, 1)) of the line from eye a to eye b. pigo maps
+// the face frame's +col axis to the image offset (row, col) = (-sin θ, cos θ), so a
+// positive angle is a counter-clockwise turn on screen.
 func turnOf(a, b [2]float64) float64 {
-	t := math.Atan2(b[0]-a[0], b[1]-a[1]) / (2 * math.Pi)
+	t := math.Atan2(-(b[0]-a[0]), b[1]-a[1]) / (2 * math.Pi)
 	if t < 0 {
 		t++
 	}
 	return t
 }
 
-// point runs landmark cascade lc placed as pigo's GetLandmarkPoint does, in the frame
-// rotated by a (turns); flip mirrors the cascade (the symmetric point).
+// point runs landmark cascade lc placed as pigo's GetLandmarkPoint does, with the start
+// offset turned by a (pigo turns, the eye line's angle); flip mirrors the cascade.
 func (d *Detector) point(lc *pigo.PuplocCascade, ip pigo.ImageParams, eyeR, eyeL [2]float64, a float64, flip bool) [2]float64 {
 	dist := math.Hypot(eyeL[0]-eyeR[0], eyeL[1]-eyeR[1])
 	dr, dcc := rot(0.25*dist, 0.15*dist, a)
@@ -102,16 +99,6 @@ func (d *Detector) point(lc *pigo.PuplocCascade, ip pigo.ImageParams, eyeR, eyeL
 		Scale:    float32(3 * dist),
 		Perturbs: perturbs,
 	}
-	p := lc.RunDetector(pl, ip, quantize(a), flip)
+	p := lc.RunDetector(pl, ip, 0, flip)
 	return [2]float64{float64(p.Row), float64(p.Col)}
-}
-
-// quantize rounds a pigo angle to the 1/32 turn its lookup tables hold (pigo truncates,
-// which would turn a 1° tilt the other way into -11.25°). 0 selects the upright classifier.
-func quantize(a float64) float64 {
-	k := int(math.Round(32*a)) % 32
-	if k == 0 {
-		return 0
-	}
-	return (float64(k) + 0.5) / 32
 }

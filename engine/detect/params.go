@@ -18,6 +18,11 @@ type params struct {
 	// 1/32 turn by pigo's lookup tables), each with its own step and scale factor.
 	angles             []float64
 	rotShift, rotScale float64
+	// Uncertain upright faces (score below sureQ) are re-scored by a dense local scan
+	// (denseShift, denseScale), at most maxRefine per image; see refine.
+	sureQ                  float32
+	denseShift, denseScale float64
+	maxRefine              int
 }
 
 // turn converts degrees to pigo's angle unit (a fraction of a full turn in [0, 1)).
@@ -32,10 +37,11 @@ func turn(deg float64) float64 {
 var modes = map[string]params{
 	"normal": {
 		minFrac: 0.06, minAbs: 24,
-		shift: 0.1, scale: 1.05,
+		shift: 0.1, scale: 1.1,
 		iou: 0.2, minQ: 4,
 		angles:   []float64{turn(-22.5), turn(22.5)},
 		rotShift: 0.15, rotScale: 1.2,
+		sureQ: 20, denseShift: 0.05, denseScale: 1.05, maxRefine: 24,
 	},
 	"aggressive": {
 		minFrac: 0.04, minAbs: 20,
@@ -43,6 +49,7 @@ var modes = map[string]params{
 		iou: 0.2, minQ: 4,
 		angles:   []float64{turn(-33.75), turn(-22.5), turn(-11.25), turn(11.25), turn(22.5), turn(33.75)},
 		rotShift: 0.1, rotScale: 1.1,
+		sureQ: 20, denseShift: 0.04, denseScale: 1.04, maxRefine: 64,
 	},
 }
 

@@ -3,13 +3,14 @@ package detect
 import "math"
 
 // Face geometry in units of the inter-ocular distance (iod), frontal face, measured as the
-// mean landmark positions on LFW (eyes at y≈112.5, nose tip ≈ 24.5 px and mouth centre
-// ≈ 44.5 px below them, iod ≈ 42.5 px of 250), and the nose tip's depth in front of the
+// mean landmark positions on LFW (eyes at y≈112.5, nose tip ≈ 24.5 px, lips ≈ 40 and
+// 54 px below them, iod ≈ 42.5 px of 250), and the nose tip's depth in front of the
 // eye plane (anthropometric, ≈ half the iod). Pose is a coarse geometric estimate.
 const (
 	noseDown  = 0.58 // eye line → nose tip
-	mouthDown = 1.05 // eye line → mouth centre
+	mouthDown = 1.09 // eye line → mouth centre (midpoint of the lips)
 	noseDepth = 0.5  // nose tip in front of the eye plane
+	lipGap    = 0.33 // upper lip (lp81) → lower lip (lp82)
 )
 
 // Pupil priors relative to the face window (pigo's puploc placement): ±0.185 window
@@ -59,9 +60,11 @@ func estimate(f *Face, c candidate, lm landmarks, side float64) {
 	}
 	f.EyeRight.Confidence = eyeConf(lm.eyeR, -1)
 	f.EyeLeft.Confidence = eyeConf(lm.eyeL, 1)
-	// Nose and mouth: agreement of their cascade runs and distance below the eye line.
-	f.Nose.Confidence = min(gauss(lm.noseSpread/iod, 0.15), gauss(ny-noseDown, 0.3))
-	f.Mouth.Confidence = min(gauss(lm.mouthSpread/iod, 0.15), gauss(mdown-mouthDown, 0.3))
+	// Nose and mouth: distance below the eye line against the frontal geometry, the nose
+	// between the eyes, and the lips one above the other about lipGap iod apart.
+	f.Nose.Confidence = min(gauss(ny-noseDown, 0.3), gauss(nx, 0.6))
+	gapAcross, gapDown := (lm.lipGap[1]*ux+lm.lipGap[0]*uy)/iod, (-lm.lipGap[1]*uy+lm.lipGap[0]*ux)/iod
+	f.Mouth.Confidence = min(gauss(mdown-mouthDown, 0.3), gauss(gapAcross, 0.15), gauss(gapDown-lipGap, 0.2))
 
 	f.Confidence = faceConfidence(c.q)
 	f.Recognizable = side >= minRecognizableSide &&

@@ -43,10 +43,12 @@ func (d *Detector) scan(img *imageio.Image, p params) []candidate {
 			all = d.collect(all, rp, a, p)
 		}
 	}
-	return mergeAngles(all, p.iou)
+	sort.Slice(all, func(i, j int) bool { return all[i].q > all[j].q })
+	return mergeAngles(d.refine(img, all, p), p.iou)
 }
 
-// collect appends the clustered windows of one scan at angle a whose score reaches p.minQ.
+// collect appends the clustered windows of one scan at angle a whose normalised score
+// reaches p.minQ/4 (weaker ones are re-scored by refine or dropped).
 func (d *Detector) collect(dst []candidate, cp pigo.CascadeParams, a float64, p params) []candidate {
 	raw := d.face.RunCascade(cp, a)
 	if len(raw) > maxRaw { // bound the quadratic clustering
@@ -56,7 +58,7 @@ func (d *Detector) collect(dst []candidate, cp pigo.CascadeParams, a float64, p 
 	norm := density(cp.ShiftFactor, cp.ScaleFactor)
 	for _, c := range d.face.ClusterDetections(raw, p.iou) {
 		q := c.Q * norm
-		if q < p.minQ {
+		if q < p.minQ/4 {
 			continue
 		}
 		dst = append(dst, candidate{row: float64(c.Row), col: float64(c.Col), size: float64(c.Scale), q: q, angle: a})

@@ -15,29 +15,25 @@ var FaceFinder []byte
 //go:embed puploc
 var Puploc []byte
 
-// Landmark cascades (cascade/lps) used by engine/detect: lp93 (nose tip), lp84 (mouth
-// corners), lp81 and lp82 (upper and lower lip).
+// Landmark cascades (cascade/lps) used by engine/detect: lp93 (nose tip), lp81 and lp82
+// (upper and lower lip).
 var (
 	//go:embed lp81
 	lp81 []byte
 	//go:embed lp82
 	lp82 []byte
-	//go:embed lp84
-	lp84 []byte
 	//go:embed lp93
 	lp93 []byte
 )
 
 // Landmark returns the embedded landmark cascade with pigo's file name (e.g. "lp93"),
-// or nil when it is not shipped (lp38, lp42, lp44, lp46 and lp312 are not).
+// or nil when it is not shipped (lp38, lp42, lp44, lp46, lp84 and lp312 are not).
 func Landmark(name string) []byte {
 	switch name {
 	case "lp81":
 		return lp81
 	case "lp82":
 		return lp82
-	case "lp84":
-		return lp84
 	case "lp93":
 		return lp93
 	}

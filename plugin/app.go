@@ -33,6 +33,10 @@ type App struct {
 	// KeyFile is the 32-byte store encryption key (raw, hex or base64). It is
 	// generated on the first start when absent and the data dir is empty.
 	KeyFile string `json:"key_file,omitempty"`
+	// KeyringKeyFile is the 32-byte keyring server key (pepper of secret
+	// hashes, seal of signing secrets), default <data_dir>/keyring.key, or
+	// FACEGATE_KEYRING_KEY. Keep it apart from the store where you can.
+	KeyringKeyFile string `json:"keyring_key_file,omitempty"`
 	// PoliciesDir overrides the embedded Rego policies and JSON Schemas.
 	PoliciesDir string `json:"policies_dir,omitempty"`
 	// PolicyPoll is how often the policies dir is checked for changes.
@@ -80,9 +84,8 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("resolving data dir: %w", err)
 	}
 	a.DataDir = abs
-	if a.KeyFile != "" {
-		a.KeyFile = repl.ReplaceKnown(a.KeyFile, "")
-	}
+	a.KeyFile = repl.ReplaceKnown(a.KeyFile, "")
+	a.KeyringKeyFile = repl.ReplaceKnown(a.KeyringKeyFile, "")
 	if a.PoliciesDir != "" {
 		a.PoliciesDir = repl.ReplaceKnown(a.PoliciesDir, "")
 	}
@@ -126,12 +129,13 @@ func (a *App) Stop() error {
 
 func (a *App) stateConfig() stateConfig {
 	return stateConfig{
-		DataDir:       a.DataDir,
-		KeyFile:       a.KeyFile,
-		PoliciesDir:   a.PoliciesDir,
-		PolicyPoll:    time.Duration(a.PolicyPoll),
-		Limits:        a.Limits,
-		URLAllowHosts: a.URLAllowHosts,
+		DataDir:        a.DataDir,
+		KeyFile:        a.KeyFile,
+		KeyringKeyFile: a.KeyringKeyFile,
+		PoliciesDir:    a.PoliciesDir,
+		PolicyPoll:     time.Duration(a.PolicyPoll),
+		Limits:         a.Limits,
+		URLAllowHosts:  a.URLAllowHosts,
 	}
 }
 

@@ -29,6 +29,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 //	    facegate {
 //	        data_dir            <path>           # default ./data
 //	        key_file            <path>           # default <data_dir>/encryption.key
+//	        keyring_key_file    <path>           # default <data_dir>/keyring.key
 //	        policies_dir        <path>           # override the embedded Rego + schemas
 //	        policy_poll         <duration>       # default 2s
 //	        url_allow_hosts     <host|cidr>...   # open hosts to server-side `urls` fetching
@@ -57,6 +58,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "key_file":
 			if !d.AllArgs(&a.KeyFile) {
+				return d.ArgErr()
+			}
+		case "keyring_key_file":
+			if !d.AllArgs(&a.KeyringKeyFile) {
 				return d.ArgErr()
 			}
 		case "policies_dir":

@@ -15,6 +15,25 @@ import (
 // keyFileName is the default name of the store encryption key in the data dir.
 const keyFileName = "encryption.key"
 
+// keyringKeyFileName is the default name of the keyring server key: the
+// pepper of secret hashes and the key that seals signing secrets. It is kept
+// apart from the store key so that an operator can store it elsewhere
+// (keyring_key_file or FACEGATE_KEYRING_KEY) and a store dump plus the store
+// key still reveal no client secret.
+const keyringKeyFileName = "keyring.key"
+
+// secretKey names one of the two 32-byte keys facegate keeps outside the DB.
+type secretKey struct {
+	what     string // for messages: "encryption key", "keyring key"
+	envVar   string
+	fileName string // default name in the data dir
+}
+
+var (
+	storeKeySpec   = secretKey{"encryption key", "FACEGATE_ENCRYPTION_KEY", keyFileName}
+	keyringKeySpec = secretKey{"keyring key", "FACEGATE_KEYRING_KEY", keyringKeyFileName}
+)
+
 // storeDirName is the folder of the Badger DB inside the data dir.
 const storeDirName = "db"
 
@@ -24,40 +43,45 @@ const storeDirName = "db"
 // store directory holds no data: a missing key for an existing store is an
 // error, never a reason to start a new, empty store.
 func loadOrCreateKey(dataDir, keyFile string) ([]byte, error) {
-	if env := strings.TrimSpace(os.Getenv("FACEGATE_ENCRYPTION_KEY")); env != "" {
-		return parseKey([]byte(env), "FACEGATE_ENCRYPTION_KEY")
+	return storeKeySpec.loadOrCreate(dataDir, keyFile)
+}
+
+// loadOrCreate implements loadOrCreateKey for either key.
+func (k secretKey) loadOrCreate(dataDir, keyFile string) ([]byte, error) {
+	if env := strings.TrimSpace(os.Getenv(k.envVar)); env != "" {
+		return parseKey([]byte(env), k.envVar)
 	}
 	path := keyFile
 	if path == "" {
-		path = filepath.Join(dataDir, keyFileName)
+		path = filepath.Join(dataDir, k.fileName)
 	}
 	raw, err := os.ReadFile(path)
 	if err == nil {
 		return parseKey(raw, path)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("reading encryption key %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s %s: %w", k.what, path, err)
 	}
 	if hasData(filepath.Join(dataDir, storeDirName)) {
-		return nil, fmt.Errorf("encryption key %s is missing but %s holds an encrypted store: "+
+		return nil, fmt.Errorf("%s %s is missing but %s holds an encrypted store: "+
 			"restore the key file (refusing to create a new store over existing data)",
-			path, filepath.Join(dataDir, storeDirName))
+			k.what, path, filepath.Join(dataDir, storeDirName))
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("generating encryption key: %w", err)
+		return nil, fmt.Errorf("generating %s: %w", k.what, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating key dir: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("writing encryption key %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s %s: %w", k.what, path, err)
 	}
 	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
 	cerr := f.Close()
 	if werr != nil || cerr != nil {
-		return nil, fmt.Errorf("writing encryption key %s: %w", path, errors.Join(werr, cerr))
+		return nil, fmt.Errorf("writing %s %s: %w", k.what, path, errors.Join(werr, cerr))
 	}
 	return key, nil
 }
@@ -77,7 +101,7 @@ func parseKey(raw []byte, source string) ([]byte, error) {
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("encryption key from %s is not 32 bytes (raw, hex or base64)", source)
+	return nil, fmt.Errorf("key from %s is not 32 bytes (raw, hex or base64)", source)
 }
 
 // hasData reports whether dir exists and is not empty.

@@ -12,6 +12,7 @@ import (
 
 func TestLoadOrCreateKey(t *testing.T) {
 	t.Setenv("FACEGATE_ENCRYPTION_KEY", "")
+	t.Setenv("FACEGATE_KEYRING_KEY", "")
 	t.Run("generates a private key file on an empty data dir, then reuses it", func(t *testing.T) {
 		dir := t.TempDir()
 		k1, err := loadOrCreateKey(dir, "")
@@ -68,6 +69,25 @@ func TestLoadOrCreateKey(t *testing.T) {
 		_, err := loadOrCreateKey(t.TempDir(), path)
 		if err == nil || strings.Contains(err.Error(), "tooshortsecretvalue") {
 			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("keyring key is a separate file with its own variable", func(t *testing.T) {
+		dir := t.TempDir()
+		store, err := loadOrCreateKey(dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring, err := keyringKeySpec.loadOrCreate(dir, "")
+		if err != nil || bytes.Equal(store, ring) {
+			t.Fatalf("keyring key equals the store key or failed: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, keyringKeyFileName)); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Repeat([]byte{5}, 32)
+		t.Setenv("FACEGATE_KEYRING_KEY", base64.StdEncoding.EncodeToString(want))
+		if got, err := keyringKeySpec.loadOrCreate(dir, ""); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("FACEGATE_KEYRING_KEY not used: %v", err)
 		}
 	})
 	t.Run("environment variable wins", func(t *testing.T) {

@@ -2,8 +2,6 @@ package plugin
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,12 +30,13 @@ const credentialsFileName = "initial-credentials.json"
 
 // stateConfig is the part of the app config that the shared state uses.
 type stateConfig struct {
-	DataDir       string
-	KeyFile       string
-	PoliciesDir   string
-	PolicyPoll    time.Duration
-	Limits        InputLimits
-	URLAllowHosts []string
+	DataDir        string
+	KeyFile        string
+	KeyringKeyFile string
+	PoliciesDir    string
+	PolicyPoll     time.Duration
+	Limits         InputLimits
+	URLAllowHosts  []string
 }
 
 // state is everything that outlives one Caddy config: one per data dir.
@@ -66,6 +65,12 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Both keys are settled before the store is opened, so that a missing
+	// keyring key is caught while the store dir still tells "new" from "existing".
+	keyringKey, err := keyringKeySpec.loadOrCreate(cfg.DataDir, cfg.KeyringKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(store.Options{
 		Dir:           filepath.Join(cfg.DataDir, storeDirName),
 		EncryptionKey: key,
@@ -76,7 +81,7 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 		return nil, fmt.Errorf("opening store in %s: %w", cfg.DataDir, err)
 	}
 	s := &state{logger: logger, store: st}
-	if err := s.build(cfg, key); err != nil {
+	if err := s.build(cfg, keyringKey); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -84,12 +89,9 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 }
 
 // build wires keyring, policies, limiter, index and service onto the store.
-func (s *state) build(cfg stateConfig, storeKey []byte) error {
-	serverKey, err := hkdf.Key(sha256.New, storeKey, nil, "facegate keyring server key v1", 32)
-	if err != nil {
-		return fmt.Errorf("deriving keyring key: %w", err)
-	}
-	s.keys, err = keyring.New(s.store, serverKey, time.Now)
+func (s *state) build(cfg stateConfig, keyringKey []byte) error {
+	var err error
+	s.keys, err = keyring.New(s.store, keyringKey, time.Now)
 	if err != nil {
 		return fmt.Errorf("opening keyring: %w", err)
 	}
@@ -253,5 +255,8 @@ func (s *state) Destruct() error {
 		s.stopWatch()
 	}
 	s.mu.Unlock()
+	if err := s.keys.Close(); err != nil {
+		s.logger.Error("flushing key last-used times failed", zap.Error(err))
+	}
 	return s.store.Close()
 }

@@ -579,13 +579,20 @@ func flowIsInt(v any) bool {
 	return ok && !strings.ContainsAny(n.String(), ".eE")
 }
 
+// flowInt and flowFloat read a number decoded as json.Number or float64.
 func flowInt(v any) int {
+	if f, ok := v.(float64); ok {
+		return int(f)
+	}
 	n, _ := v.(json.Number)
 	i, _ := strconv.Atoi(n.String())
 	return i
 }
 
 func flowFloat(v any) float64 {
+	if f, ok := v.(float64); ok {
+		return f
+	}
 	n, _ := v.(json.Number)
 	f, _ := n.Float64()
 	return f

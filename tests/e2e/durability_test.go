@@ -121,7 +121,7 @@ func durWriter(s *server, round int, people []flowPerson, known map[string]map[s
 				tid := flowStr(flowObj(st[0])["tid"])
 				log.mu.Lock()
 				log.saves = append(log.saves, durSave{uid: p.uid(), tid: tid, label: label})
-				known[p.uid()][tid] = true
+				known[p.uid()][tid] = c["recognizable"] == true
 				log.mu.Unlock()
 			}
 			time.Sleep(100 * time.Millisecond) // stay under the free tier's 5 calls/s
@@ -137,8 +137,8 @@ func durWriter(s *server, round int, people []flowPerson, known map[string]map[s
 				for _, e := range flowArr(r[k]) {
 					m := flowObj(e)
 					uid, size := flowStr(m["uid"]), flowInt(m["training_set_size"])
-					if size != len(known[uid]) {
-						log.problems = append(log.problems, fmt.Sprintf("round %d: train acknowledged %s with training_set_size %d, but it has %d saved tags", round, uid, size, len(known[uid])))
+					if want := durUsable(known[uid]); size != want {
+						log.problems = append(log.problems, fmt.Sprintf("round %d: train acknowledged %s with training_set_size %d, but it has %d usable saved tags", round, uid, size, want))
 					}
 					log.trains[uid] = durTrain{size: size, last: flowInt(m["last_trained"])}
 				}
@@ -149,10 +149,22 @@ func durWriter(s *server, round int, people []flowPerson, known map[string]map[s
 	}
 }
 
+// durUsable counts the recognizable tags of a tid → recognizable set: the
+// training set of a uid.
+func durUsable(tags map[string]bool) int {
+	n := 0
+	for _, ok := range tags {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
 var durLabelRE = regexp.MustCompile(`^r[0-9]+-c[0-9]+-[0-9]+$`)
 
 // durVerify checks the restarted server against the acknowledged writes and
-// returns the tids each uid holds now.
+// returns the tids each uid holds now (tid → recognizable).
 func durVerify(t *testing.T, s *server, round int, people []flowPerson, log *durLog) map[string]map[string]bool {
 	t.Helper()
 	now := map[string]map[string]bool{}
@@ -171,7 +183,7 @@ func durVerify(t *testing.T, s *server, round int, people []flowPerson, log *dur
 				if len(tg.UIDs) != 1 || tg.UIDs[0].UID != uid {
 					t.Errorf("round %d: tag %s of %s carries uids %+v (half-written tag)", round, tg.TID, uid, tg.UIDs)
 				}
-				now[uid][tg.TID] = true
+				now[uid][tg.TID] = tg.Recognizable
 			}
 		}
 		for _, ph := range flowArr(resp.Raw["photos"]) {
@@ -207,8 +219,8 @@ func durVerify(t *testing.T, s *server, round int, people []flowPerson, log *dur
 		m := flowObj(e)
 		uid := flowStr(m["uid"])
 		size, last := flowInt(m["training_set_size"]), flowInt(m["last_trained"])
-		if size > len(now[uid]) {
-			t.Errorf("round %d: %s trained on %d tags but has %d", round, uid, size, len(now[uid]))
+		if size > durUsable(now[uid]) {
+			t.Errorf("round %d: %s trained on %d tags but has %d usable ones", round, uid, size, durUsable(now[uid]))
 		}
 		if (size > 0) != (last > 0) {
 			t.Errorf("round %d: %s has training_set_size %d with last_trained %d", round, uid, size, last)

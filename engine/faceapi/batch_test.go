@@ -45,3 +45,41 @@ func TestDescriptorsBatch(t *testing.T) {
 		})
 	}
 }
+
+func TestMirrorAndFlipOption(t *testing.T) {
+	m := testModels(t)
+	src := goldenInput(t, loadGolden(t)[1])
+	mm := Mirror(Mirror(src))
+	for i := range src.Pix {
+		if mm.Pix[i] != src.Pix[i] {
+			t.Fatal("Mirror twice is not the identity")
+		}
+	}
+	if Mirror(src).At(0, 5, 1) != src.At(src.W-1, 5, 1) {
+		t.Error("Mirror does not swap columns")
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 300, 300))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7 % 251)
+	}
+	lm, _ := synthLandmarks(0.2, 1.1, 30, 40)
+	chip, err := Chip(img, lm, AlignSimilarity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := m.DescribeChip(chip)
+	b, _ := m.DescribeChip(Mirror(chip))
+	got, err := m.Descriptor(img, lm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i] - (a[i]+b[i])/2)); d > 1e-6 {
+			t.Fatalf("Descriptor[%d] = %v, want mean of chip and mirror %v", i, got[i], (a[i]+b[i])/2)
+		}
+	}
+	plain, _ := m.DescriptorAligned(img, lm, AlignSimilarity)
+	if plain != a {
+		t.Error("DescriptorAligned should not mirror-average")
+	}
+}

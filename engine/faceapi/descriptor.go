@@ -6,23 +6,64 @@ import (
 	"math"
 )
 
-// Descriptor returns the 128-D descriptor of the face with landmarks lm (image pixels),
-// using the default alignment (AlignSimilarity).
+// Descriptor returns the 128-D descriptor of the face with landmarks lm (image pixels):
+// the similarity-aligned chip and its mirror image both go through the net and their
+// descriptors are averaged (DefaultOptions). This measured best on LFW (BENCHMARKS.md).
 func (m *Models) Descriptor(img image.Image, lm [68]Point) ([128]float32, error) {
-	return m.DescriptorAligned(img, lm, AlignSimilarity)
+	return m.DescriptorWith(img, lm, DefaultOptions)
 }
 
-// DescriptorAligned is Descriptor with an explicit chip alignment.
+// Options choose how Descriptor builds its input.
+type Options struct {
+	Alignment Alignment
+	// Flip averages the descriptors of the chip and of its left-right mirror image. It
+	// doubles the cost and makes descriptors more stable.
+	Flip bool
+}
+
+// DefaultOptions is what Descriptor uses; DefaultThreshold is calibrated for it.
+var DefaultOptions = Options{Alignment: AlignSimilarity, Flip: true}
+
+// DescriptorAligned is Descriptor with an explicit chip alignment and no mirror
+// averaging; with AlignCrop it reproduces face-api's withFaceDescriptors.
 func (m *Models) DescriptorAligned(img image.Image, lm [68]Point, al Alignment) ([128]float32, error) {
+	return m.DescriptorWith(img, lm, Options{Alignment: al})
+}
+
+// DescriptorWith is Descriptor with explicit options.
+func (m *Models) DescriptorWith(img image.Image, lm [68]Point, o Options) ([128]float32, error) {
 	var d [128]float32
 	if !finite(lm[:]) {
 		return d, fmt.Errorf("descriptor: landmarks are not finite")
 	}
-	chip, err := Chip(img, lm, al)
+	chip, err := Chip(img, lm, o.Alignment)
 	if err != nil {
 		return d, fmt.Errorf("descriptor: %w", err)
 	}
-	return m.DescribeChip(chip)
+	if d, err = m.DescribeChip(chip); err != nil || !o.Flip {
+		return d, err
+	}
+	f, err := m.DescribeChip(Mirror(chip))
+	if err != nil {
+		return d, err
+	}
+	for i := range d {
+		d[i] = (d[i] + f[i]) / 2
+	}
+	return d, nil
+}
+
+// Mirror returns the left-right mirror image of m.
+func Mirror(m *RGB) *RGB {
+	out := &RGB{W: m.W, H: m.H, Pix: make([]float32, len(m.Pix))}
+	for y := 0; y < m.H; y++ {
+		row := m.Pix[y*m.W*3 : (y+1)*m.W*3]
+		dst := out.Pix[y*m.W*3 : (y+1)*m.W*3]
+		for x := 0; x < m.W; x++ {
+			copy(dst[x*3:x*3+3], row[(m.W-1-x)*3:(m.W-x)*3])
+		}
+	}
+	return out
 }
 
 // Chip cuts the descriptor chip for the face with landmarks lm out of img.

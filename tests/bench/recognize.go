@@ -59,7 +59,7 @@ func runRecognize(args []string) error {
 	ident := fl.Bool("ident", true, "also run the identification protocol")
 	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
 	iters := fl.Int("iters", 20, "timing iterations")
-	variantList := fl.String("variants", "similarity,crop", "descriptor variants: similarity (default Descriptor), crop (face-api chip), similarity+flip, similarity+refine")
+	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass)")
 	detector := fl.String("detector", "pigo", "face boxes: pigo (engine/detect, centre box as fallback) or centre (fixed box)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -138,7 +138,7 @@ func runRecognize(args []string) error {
 			r1 = fmt.Sprintf("%.2f %%", 100*rank1(gallery, probes, faces, al))
 		}
 		fmt.Printf("| %s | %.2f %% ± %.2f | %s | %s | %d |\n", v.name, 100*mean, 100*se, fmtTs(ts), r1, fails)
-		if v.name == "similarity" {
+		if v.name == "default" {
 			sim = s
 		}
 	}
@@ -267,7 +267,7 @@ func rank1(gallery, probes []string, faces map[string]recogFace, al int) float64
 // reportThresholds prints FAR/FRR at candidate thresholds and the confidence mapping.
 func reportThresholds(s []scored) {
 	lt, lk := fitLogistic(s)
-	fmt.Printf("Threshold (similarity alignment, all %d pairs): best single threshold %.3f; logistic fit P(same|d) = 1/(1+exp(%.1f·(d−%.3f))); faceapi.DefaultThreshold = %.2f, Confidence(d) = 100/(1+exp(%d·(d−%.2f)))\n\n",
+	fmt.Printf("Threshold (default Descriptor, all %d pairs): best single threshold %.3f; logistic fit P(same|d) = 1/(1+exp(%.1f·(d−%.3f))); faceapi.DefaultThreshold = %.2f, Confidence(d) = 100/(1+exp(%d·(d−%.2f)))\n\n",
 		len(s), bestThreshold(s), lk, lt, faceapi.DefaultThreshold, faceapi.ConfidenceSlope, faceapi.DefaultThreshold)
 	fmt.Println("| threshold | confidence at threshold | FAR | FRR | accuracy |")
 	fmt.Println("|---|---|---|---|---|")

@@ -16,29 +16,19 @@ type recogVariant struct {
 }
 
 var recogVariants = []recogVariant{
+	{"default", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+		return m.Descriptor(img, lm) // similarity alignment + mirror averaging
+	}},
 	{"similarity", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
-		return m.Descriptor(img, lm)
+		return m.DescriptorAligned(img, lm, faceapi.AlignSimilarity)
 	}},
 	{"crop", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
 		return m.DescriptorAligned(img, lm, faceapi.AlignCrop)
 	}},
-	{"similarity+flip", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
-		var d [128]float32
-		chip, err := faceapi.Chip(img, lm, faceapi.AlignSimilarity)
-		if err != nil {
-			return d, err
-		}
-		d1, err := m.DescribeChip(chip)
-		if err != nil {
-			return d, err
-		}
-		d2, err := m.DescribeChip(flipRGB(chip))
-		for i := range d {
-			d[i] = (d1[i] + d2[i]) / 2
-		}
-		return d, err
+	{"crop+flip", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+		return m.DescriptorWith(img, lm, faceapi.Options{Alignment: faceapi.AlignCrop, Flip: true})
 	}},
-	{"similarity+refine", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+	{"default+refine", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
 		lm2, err := m.Landmarks(img, landmarkBox(lm))
 		if err != nil {
 			return [128]float32{}, err
@@ -57,16 +47,6 @@ func landmarkBox(lm [68]faceapi.Point) image.Rectangle {
 	s := 1.25 * math.Max(x1-x0, y1-y0)
 	cx, cy := (x0+x1)/2, (y0+y1)/2-0.05*s
 	return image.Rect(int(cx-s/2), int(cy-s/2), int(cx+s/2), int(cy+s/2))
-}
-
-func flipRGB(c *faceapi.RGB) *faceapi.RGB {
-	out := &faceapi.RGB{W: c.W, H: c.H, Pix: make([]float32, len(c.Pix))}
-	for y := 0; y < c.H; y++ {
-		for x := 0; x < c.W; x++ {
-			copy(out.Pix[(y*c.W+x)*3:(y*c.W+x)*3+3], c.Pix[(y*c.W+c.W-1-x)*3:(y*c.W+c.W-1-x)*3+3])
-		}
-	}
-	return out
 }
 
 // pickVariants parses a comma-separated list of variant names.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -231,6 +232,7 @@ func durVerify(t *testing.T, s *server, round int, people []flowPerson, log *dur
 			}
 		}
 	}
+	sort.Strings(withTags)
 	us := s.call("account/users", map[string]string{"api_key": s.creds.APIKey, "api_secret": s.creds.APISecret, "namespaces": "demo"})
 	if got, want := fmt.Sprint(flowArr(flowObj(us.Raw["users"])["demo"])), fmt.Sprint(withTags); us.Status != "success" || got != want {
 		t.Errorf("round %d: account/users %v, want the uids with tags %v", round, got, want)

@@ -39,6 +39,7 @@ type Decider struct {
 // prepared is one compiled policy set.
 type prepared struct {
 	query   rego.PreparedEvalQuery
+	consts  constants
 	version string
 	// fingerprint of the override dir taken before reading it (empty for
 	// the embedded policies); Watch reloads when the dir's differs.
@@ -105,7 +106,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	return &prepared{query: q, version: versionOf(files), fingerprint: fp}, nil
+	return &prepared{query: q, consts: findConstants(c), version: versionOf(files), fingerprint: fp}, nil
 }
 
 // Decide evaluates the policy for one request. It never fails open: an
@@ -121,7 +122,7 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 		return failClosed()
 	}
 	p := d.active.Load()
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()))
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()), rego.EvalVirtualCache(newConstCache(p.consts)))
 	if err != nil {
 		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
 		return failClosed()

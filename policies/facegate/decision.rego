@@ -34,22 +34,44 @@ allow if {
 }
 
 # METADATA
+# description: |
+#   The fast path for the common case: every package's positive check
+#   holds. Each ok is written so that it implies an empty deny set (checked
+#   by the Rego tests and TestOkImpliesNoDenial); when one fails, the
+#   ranked deny sets decide.
+fast_allow if {
+	routes.ok
+	keys.ok
+	auth.ok
+	scopes.ok
+	schema.ok
+	namespaces.ok
+	limits.ok
+}
+
+# METADATA
 # description: The denial that answers the request (lowest order, then reason).
 first := sort([[d.order, d.reason, d] | some d in denials])[0][2]
 
 # METADATA
-# entrypoint: true
-# description: |
-#   {"allow", "status", "error_code", "error_message", "reason", "limits"}.
-#   Always defined for a well-formed input; the Go decider fails closed otherwise.
-decision := {
+# description: The decision for an allowed request.
+allowed := {
 	"allow": true,
 	"status": 200,
 	"error_code": 0,
 	"error_message": "",
 	"reason": "ok",
 	"limits": limits.list,
-} if {
+}
+
+# METADATA
+# entrypoint: true
+# description: |
+#   {"allow", "status", "error_code", "error_message", "reason", "limits"}.
+#   Always defined for a well-formed input; the Go decider fails closed otherwise.
+decision := allowed if {
+	fast_allow
+} else := allowed if {
 	allow
 } else := {
 	"allow": false,

@@ -39,6 +39,9 @@ mode_allowed if input.auth.mode in input.key.auth_modes
 
 fresh if abs(input.auth.signature.age_s) <= max_signature_age_s
 
+# The common case first: the signature covers exactly the required list.
+covers_required if input.auth.signature.covered == required_components
+
 covers_required if {
 	every c in required_components {
 		c in input.auth.signature.covered
@@ -63,6 +66,43 @@ cert_bound if {
 	fp != ""
 	fp == normalize_fp(input.key.client_cert_sha256)
 }
+
+# METADATA
+# description: |
+#   The credentials pass (implies an empty deny set): the mode's evidence
+#   holds, the certificate binding holds and no tags password is wrong.
+ok if {
+	mode_ok
+	cert_ok
+	input.auth.password_ok != false
+}
+
+mode_ok if {
+	input.auth.mode == "signature"
+	input.auth.signature.present == true
+	input.auth.signature.valid == true
+	input.auth.signature.replayed == false
+	mode_allowed
+	fresh
+	covers_required
+}
+
+mode_ok if {
+	input.auth.mode == "secret"
+	input.auth.secret_ok == true
+	mode_allowed
+	tls
+}
+
+mode_ok if {
+	input.auth.mode == "domain"
+	mode_allowed
+	origin_allowed
+}
+
+cert_ok if input.key.client_cert_sha256 == ""
+
+cert_ok if cert_bound
 
 # METADATA
 # description: Missing or unusable credentials.

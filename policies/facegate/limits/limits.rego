@@ -35,14 +35,12 @@ tiers := {
 # description: Extra limits for expensive methods (every tier but unlimited).
 method_limits := {"faces/train": [{"name": "train-rate", "kind": "rate", "rate": 1, "per_s": 10, "burst": 3}]}
 
-tier := t if {
-	t := input.key.tier
-	tiers[t]
+tier := input.key.tier if {
+	tiers[input.key.tier]
 } else := "free"
 
-base := array.concat(tiers[tier], method_limits[input.request.route]) if {
+base := array.concat(tiers[tier], object.get(method_limits, input.request.route, [])) if {
 	tier != "unlimited"
-	method_limits[input.request.route]
 } else := tiers[tier]
 
 overrides := o if {
@@ -88,9 +86,9 @@ positive(x) if {
 	x > 0
 }
 
-quota_applies if routes.current.quota
+quota_applies if routes.table[input.request.route].quota == true
 
-quota_applies if routes.proxied
+quota_applies if input.request.proxied == true
 
 cost := max([input.request.images, 1]) if is_number(input.request.images)
 
@@ -105,9 +103,18 @@ charge(l) := l if {
 # METADATA
 # description: The limits to charge, in tier order, then method limits, then new override names.
 list := [c |
+	some l in base
+	c := charge(l)
+] if {
+	input.key.limits == {}
+} else := [c |
 	some l in effective
 	c := charge(l)
 ]
+
+# METADATA
+# description: A key without limit overrides cannot have a malformed one (implies an empty deny set).
+ok if input.key.limits == {}
 
 # METADATA
 # description: A key whose limit overrides are malformed fails closed.

@@ -29,6 +29,19 @@ permitted if {
 }
 
 # METADATA
+# description: The route is within the key's scopes and allowed to its mode (implies an empty deny set).
+ok if {
+	permitted
+	write_allowed
+}
+
+write_allowed if input.auth.mode != "domain"
+
+write_allowed if routes.read_only
+
+write_allowed if input.key.domain_write == true
+
+# METADATA
 # description: Routes outside the key's scopes, and writes by domain keys.
 deny contains errors.deny(60, 403, 307, "the api key is not allowed to call this method", "scope_missing") if {
 	not permitted

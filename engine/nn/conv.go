@@ -78,8 +78,16 @@ func im2col(cols []float32, x Tensor, kh, kw, s, pt, pl, oh, ow int) {
 					i += kw * c
 					continue
 				}
+				ix0 := ox*s - pl
+				if ix0 >= 0 && ix0+kw <= x.W {
+					// The whole filter row is inside: one contiguous copy.
+					src := (iy*x.W + ix0) * c
+					copy(dst[i:i+kw*c], x.Data[src:src+kw*c])
+					i += kw * c
+					continue
+				}
 				for kx := 0; kx < kw; kx++ {
-					ix := ox*s + kx - pl
+					ix := ix0 + kx
 					if ix < 0 || ix >= x.W {
 						clear(dst[i : i+c])
 					} else {

@@ -24,7 +24,7 @@ func naiveGemm(a, b, c []float32, m, k, n int) []float64 {
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	shapes := []struct{ m, k, n int }{
-		{1, 1, 1}, {4, 3, 16}, {5, 7, 17}, {9, 33, 32}, {13, 64, 48}, {3, 5, 7}, {64, 288, 32}, {7, 0, 16}, {258, 288, 64}, // the last one is split across goroutines
+		{1, 1, 1}, {4, 3, 16}, {5, 7, 17}, {9, 33, 32}, {13, 64, 48}, {3, 5, 7}, {64, 288, 32}, {7, 0, 16}, {10, 9, 32}, {11, 5, 48}, {258, 288, 64}, // the last one is split across goroutines
 	}
 	paths := []struct {
 		name string

@@ -117,7 +117,7 @@ func BenchmarkValidate(b *testing.B) {
 }
 
 // compiledPolicies is the embedded policy set, strictly compiled.
-func compiledPolicies(b *testing.B) *ast.Compiler {
+func compiledPolicies(b testing.TB) *ast.Compiler {
 	b.Helper()
 	files, err := readPolicyFiles(embeddedPolicies(), false)
 	if err != nil {

@@ -99,3 +99,19 @@ test_missing_fields_fail_closed if {
 		decide(json.remove(fixtures.base, [path])).allow == false
 	}
 }
+
+test_fast_path_taken_for_allowed_requests if {
+	facegate.fast_allow with input as fixtures.base
+	facegate.fast_allow with input as fixtures.with_key({"tier": "standard"})
+}
+
+test_slow_path_allows_what_the_fast_path_misses if {
+	# signature components in another order and a no-op override: ok
+	# rules that need them take the ranked deny sets instead.
+	inp := object.union(fixtures.base, {
+		"auth": {"signature": {"covered": ["content-digest", "content-type", "@query", "@path", "@authority", "@method", "date"]}},
+		"key": {"limits": {"quota": {"count": 100}}},
+	})
+	not facegate.fast_allow with input as inp
+	decide(inp) == decide(fixtures.base)
+}

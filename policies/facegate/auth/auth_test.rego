@@ -127,3 +127,35 @@ test_password_is_205 if {
 	some d in auth.deny with input as fixtures.with_auth({"password_ok": false})
 	d.error_code == 205
 }
+
+test_ok_fast_path if {
+	auth.ok with input as fixtures.base
+	auth.ok with input as secret_input({})
+	auth.ok with input as fixtures.with_patch({"key": {"auth_modes": ["domain"]}, "auth": {"mode": "domain"}, "request": {"origin": "https://APP.example.com/"}})
+	auth.ok with input as fixtures.with_patch({"key": {"client_cert_sha256": "AB:12"}, "request": {"tls": {"client_cert_sha256": "ab12"}}})
+	auth.ok with input as fixtures.with_auth({"password_ok": true})
+
+	# components in another order: still ok, through the every check
+	auth.ok with input as sig_input({"covered": ["content-digest", "content-type", "@query", "@path", "@authority", "@method"]})
+}
+
+test_ok_fails_whenever_auth_denies if {
+	every inp in [
+		fixtures.with_auth({"mode": ""}),
+		fixtures.with_auth({"mode": "basic"}),
+		fixtures.with_key({"auth_modes": ["secret"]}),
+		secret_input({"request": {"tls": {"version": ""}}}),
+		secret_input({"auth": {"secret_ok": false}}),
+		sig_input({"present": false}),
+		sig_input({"valid": false}),
+		sig_input({"replayed": true}),
+		sig_input({"age_s": 301}),
+		sig_input({"covered": ["@method"]}),
+		fixtures.with_patch({"key": {"auth_modes": ["domain"]}, "auth": {"mode": "domain"}, "request": {"origin": "https://evil.example.com"}}),
+		fixtures.with_key({"client_cert_sha256": "ab12"}),
+		fixtures.with_auth({"password_ok": false}),
+	] {
+		count(reasons(inp)) > 0
+		not auth.ok with input as inp
+	}
+}

@@ -45,3 +45,21 @@ test_not_yet_expired_key if {
 test_zero_expiry_never_expires if {
 	count(reasons(fixtures.with_patch({"key": {"expires_at": 0}, "now_ns": 9000000000000000000}))) == 0
 }
+
+test_ok_fast_path if {
+	keys.ok with input as fixtures.base
+	keys.ok with input as fixtures.with_key({"expires_at": fixtures.base.now_ns + 1})
+}
+
+test_ok_fails_whenever_keys_deny if {
+	every k in [
+		{"found": false},
+		{"status": "suspended"},
+		{"status": "revoked"},
+		{"status": "paused"},
+		{"expires_at": fixtures.base.now_ns},
+	] {
+		count(reasons(fixtures.with_key(k))) > 0
+		not keys.ok with input as fixtures.with_key(k)
+	}
+}

@@ -81,3 +81,31 @@ test_key_without_namespaces_owns_nothing if {
 	inp := json.remove(fixtures.base, ["/key/namespaces"])
 	{d.reason | some d in namespaces.deny with input as inp} == {"namespace_not_owned"}
 }
+
+ok(params) if {
+	namespaces.ok with input as fixtures.with_params(params)
+}
+
+test_ok_fast_path if {
+	ok(fixtures.base.request.params)
+	ok({})
+	ok({"uids": "mark, anna@team", "namespace": " docs "})
+	ok({"namespaces": "docs, team", "namespace": "docs"})
+	namespaces.ok with input as json.patch(fixtures.with_params({"namespace": "any", "uids": "x@other"}), [{"op": "replace", "path": "/key/namespaces", "value": ["*"]}])
+	namespaces.ok with input as json.patch(fixtures.proxied("/v1", "GET"), [{"op": "replace", "path": "/request/params", "value": {"namespace": "other"}}])
+}
+
+test_ok_fails_whenever_namespaces_deny if {
+	every params in [
+		{"namespace": "other"},
+		{"uids": "mark@docs,eve@other", "namespace": "docs"},
+		{"uids": "mark@ docs", "namespace": "docs"},
+		{"uid": "eve@", "namespace": "docs"},
+		{"namespaces": "docs,other", "namespace": "docs"},
+		{"uids": "mark"},
+		{"uids": "all", "namespace": " "},
+	] {
+		count(reasons(params)) > 0
+		not ok(params)
+	}
+}

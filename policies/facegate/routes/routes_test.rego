@@ -55,3 +55,16 @@ test_every_route_has_flags if {
 		is_boolean(r.quota)
 	}
 }
+
+test_ok_fast_path if {
+	routes.ok with input as fixtures.base
+	routes.ok with input as fixtures.with_request({"method": "GET", "route": "account/limits"})
+	routes.ok with input as fixtures.proxied("/v1/items", "DELETE")
+}
+
+test_ok_fails_whenever_routes_deny if {
+	every r in [{"route": "facebook/get"}, {"method": "DELETE"}] {
+		count(reasons(fixtures.with_request(r))) > 0
+		not routes.ok with input as fixtures.with_request(r)
+	}
+}

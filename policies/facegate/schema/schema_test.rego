@@ -77,3 +77,21 @@ test_malformed_errors_still_deny if {
 	denials(result(false, [{"kind": "missing"}])) == {["params_missing", 402, 400]}
 	denials(result(false, [{}])) == {["params_invalid", 406, 400]}
 }
+
+test_ok_fast_path if {
+	schema.ok with input as fixtures.base
+	schema.ok with input as fixtures.with_request({"route": "faces/train", "images": 0})
+	schema.ok with input as fixtures.proxied("/v1/items", "GET")
+}
+
+test_ok_fails_whenever_schema_denies if {
+	every inp in [
+		result(false, []),
+		result(false, [{"kind": "missing", "param": "uids", "message": "is required"}]),
+		fixtures.with_request({"images": 0}),
+		json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {}}]),
+	] {
+		count(denials(inp)) > 0
+		not schema.ok with input as inp
+	}
+}

@@ -1,0 +1,146 @@
+package policies
+
+import (
+	"context"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// fastPathPackages expose an `ok` rule that data.facegate.decision uses
+// to allow a request without evaluating the deny sets.
+var fastPathPackages = []string{"routes", "keys", "auth", "scopes", "schema", "namespaces", "limits"}
+
+// variations are small changes to the realistic input at the edges of the
+// ok rules: each deny case, each allow case and the corner cases of
+// parsing, time, signatures, certificates and limits.
+func variations() []func(*Input) {
+	vs := []func(*Input){func(*Input) {}}
+	for _, c := range denyCases {
+		vs = append(vs, c.mutate)
+	}
+	return append(vs,
+		func(in *Input) { in.Request.Proxied = true; in.Request.Route = "/v1/items" },
+		func(in *Input) { in.Request.Method = "GET" },
+		func(in *Input) { in.Request.Method = "HEAD" },
+		func(in *Input) { in.Request.Params = nil },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark@ docs", "namespace": "docs"} },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark@docs@team", "namespace": "docs"} },
+		func(in *Input) { in.Request.Params = map[string]string{"uid": "eve@", "namespace": "docs"} },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "all", "namespace": " docs "} },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark", "namespace": " "} },
+		func(in *Input) { in.Request.Params = map[string]string{"namespaces": " docs , team,", "namespace": "docs"} },
+		func(in *Input) { in.Request.Params = map[string]string{"namespaces": "docs,other", "namespace": "docs"} },
+		func(in *Input) { in.Request.Params = map[string]string{"namespace": ""} },
+		func(in *Input) { in.Request.Params = map[string]string{"uid": "x@other"} },
+		func(in *Input) { in.Key.Namespaces = []string{"*"} },
+		func(in *Input) { in.Key.Namespaces = nil },
+		func(in *Input) { in.Key.ExpiresAt = in.NowNS + 1 },
+		func(in *Input) { in.Key.ExpiresAt = in.NowNS },
+		func(in *Input) { in.Key.ExpiresAt = -1 },
+		func(in *Input) { in.Auth.Signature.Covered = []string{"content-digest", "@method", "@authority", "@path", "@query", "content-type", "date"} },
+		func(in *Input) { in.Auth.Signature.Covered = nil },
+		func(in *Input) { in.Auth.Signature.AgeS = 300 },
+		func(in *Input) { in.Auth.Signature.AgeS = -300 },
+		func(in *Input) { in.Auth.PasswordOK = boolPtr(true) },
+		func(in *Input) { in.Auth.CertBound = true; in.Key.ClientCertSHA256 = "ab:12" },
+		func(in *Input) { in.Key.ClientCertSHA256 = "AB:12"; in.Request.TLS.ClientCertSHA256 = "ab12" },
+		func(in *Input) { in.Key.ClientCertSHA256 = "ab12"; in.Request.TLS.ClientCertSHA256 = "ab13" },
+		func(in *Input) { in.Auth = AuthInput{Mode: "secret", SecretOK: true} },
+		func(in *Input) { in.Request.TLS.Version = "1.1" },
+		func(in *Input) {
+			in.Key.AuthModes = []string{"domain"}
+			in.Auth = AuthInput{Mode: "domain"}
+			in.Request.Origin = "HTTPS://App.Example.com/"
+		},
+		func(in *Input) { in.Key.DomainWrite = true },
+		func(in *Input) { in.Request.Route = "faces/train"; in.Request.Images = 0 },
+		func(in *Input) { in.Request.Route = "tags/get"; in.Request.Images = 0 },
+		func(in *Input) { in.Request.Route = "tags/get"; in.Request.Images = 0; in.Request.Params["pids"] = "p1" },
+		func(in *Input) { in.Request.Route = "account/limits"; in.Request.Images = 0 },
+		func(in *Input) { in.Request.Route = "faces/detect"; in.Request.Images = 0 },
+		func(in *Input) { in.Schema = SchemaResult{} },
+		func(in *Input) { in.Key.Scopes = []string{"*"} },
+		func(in *Input) { in.Key.Scopes = []string{"proxy/*"} },
+		func(in *Input) { in.Key.Scopes = []string{"/v1/*"} },
+		func(in *Input) { in.Key.Tier = "unlimited" },
+		func(in *Input) { in.Key.Tier = "gold" },
+		func(in *Input) { in.Key.Limits = map[string]LimitOverride{"quota": {Count: 5}} },
+		func(in *Input) { in.Key.Limits = map[string]LimitOverride{"daily": {Kind: "quota", Count: 10, PerS: 86400}} },
+		func(in *Input) { in.Key.Limits = map[string]LimitOverride{"key-rate": {Disabled: true}} },
+	)
+}
+
+// TestOkImpliesNoDenial checks the fast path's contract on every single
+// variation and every pair of them: whenever a package's ok holds, its deny
+// set is empty, and whenever the whole fast path allows, the ranked deny
+// sets allow too. A violation would be a request the fast path lets through
+// that the policies refuse.
+func TestOkImpliesNoDenial(t *testing.T) {
+	c := compiledPolicies(t)
+	ctx := context.Background()
+	type check struct {
+		pkg        string
+		ok, denied rego.PreparedEvalQuery
+	}
+	prepare := func(q string) rego.PreparedEvalQuery {
+		pq, err := rego.New(rego.Query(q), rego.Compiler(c)).PrepareForEval(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pq
+	}
+	checks := []check{{"facegate", prepare("data.facegate.fast_allow"), prepare("not data.facegate.allow")}}
+	for _, p := range fastPathPackages {
+		checks = append(checks, check{p, prepare("data.facegate." + p + ".ok"), prepare("count(data.facegate." + p + ".deny) > 0")})
+	}
+	holds := func(q rego.PreparedEvalQuery, v ast.Value) bool {
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs.Allowed()
+	}
+	vs := variations()
+	fast := map[string]int{}
+	for i := range vs {
+		for j := i; j < len(vs); j++ {
+			in, ok := combine(vs[i], vs[j])
+			if !ok {
+				continue
+			}
+			v := in.Value()
+			for _, ch := range checks {
+				if !holds(ch.ok, v) {
+					continue
+				}
+				fast[ch.pkg]++
+				if holds(ch.denied, v) {
+					t.Errorf("variations %d+%d: %s.ok holds but it denies: %s", i, j, ch.pkg, v)
+				}
+			}
+		}
+	}
+	// The fast path must actually be taken, in every package.
+	for _, ch := range checks {
+		if fast[ch.pkg] == 0 {
+			t.Errorf("%s.ok never held", ch.pkg)
+		}
+	}
+	t.Logf("inputs where ok held: %v", fast)
+}
+
+// combine applies two variations to the realistic input; ok is false when
+// they do not compose (the second indexes into what the first removed).
+func combine(a, b func(*Input)) (in *Input, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	in = realisticInput()
+	a(in)
+	b(in)
+	return in, true
+}

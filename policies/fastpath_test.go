@@ -30,8 +30,12 @@ func variations() []func(*Input) {
 		func(in *Input) { in.Request.Params = map[string]string{"uid": "eve@", "namespace": "docs"} },
 		func(in *Input) { in.Request.Params = map[string]string{"uids": "all", "namespace": " docs "} },
 		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark", "namespace": " "} },
-		func(in *Input) { in.Request.Params = map[string]string{"namespaces": " docs , team,", "namespace": "docs"} },
-		func(in *Input) { in.Request.Params = map[string]string{"namespaces": "docs,other", "namespace": "docs"} },
+		func(in *Input) {
+			in.Request.Params = map[string]string{"namespaces": " docs , team,", "namespace": "docs"}
+		},
+		func(in *Input) {
+			in.Request.Params = map[string]string{"namespaces": "docs,other", "namespace": "docs"}
+		},
 		func(in *Input) { in.Request.Params = map[string]string{"namespace": ""} },
 		func(in *Input) { in.Request.Params = map[string]string{"uid": "x@other"} },
 		func(in *Input) { in.Key.Namespaces = []string{"*"} },
@@ -39,7 +43,9 @@ func variations() []func(*Input) {
 		func(in *Input) { in.Key.ExpiresAt = in.NowNS + 1 },
 		func(in *Input) { in.Key.ExpiresAt = in.NowNS },
 		func(in *Input) { in.Key.ExpiresAt = -1 },
-		func(in *Input) { in.Auth.Signature.Covered = []string{"content-digest", "@method", "@authority", "@path", "@query", "content-type", "date"} },
+		func(in *Input) {
+			in.Auth.Signature.Covered = []string{"content-digest", "@method", "@authority", "@path", "@query", "content-type", "date"}
+		},
 		func(in *Input) { in.Auth.Signature.Covered = nil },
 		func(in *Input) { in.Auth.Signature.AgeS = 300 },
 		func(in *Input) { in.Auth.Signature.AgeS = -300 },
@@ -57,7 +63,11 @@ func variations() []func(*Input) {
 		func(in *Input) { in.Key.DomainWrite = true },
 		func(in *Input) { in.Request.Route = "faces/train"; in.Request.Images = 0 },
 		func(in *Input) { in.Request.Route = "tags/get"; in.Request.Images = 0 },
-		func(in *Input) { in.Request.Route = "tags/get"; in.Request.Images = 0; in.Request.Params["pids"] = "p1" },
+		func(in *Input) {
+			in.Request.Route = "tags/get"
+			in.Request.Images = 0
+			in.Request.Params["pids"] = "p1"
+		},
 		func(in *Input) { in.Request.Route = "account/limits"; in.Request.Images = 0 },
 		func(in *Input) { in.Request.Route = "faces/detect"; in.Request.Images = 0 },
 		func(in *Input) { in.Schema = SchemaResult{} },
@@ -67,7 +77,9 @@ func variations() []func(*Input) {
 		func(in *Input) { in.Key.Tier = "unlimited" },
 		func(in *Input) { in.Key.Tier = "gold" },
 		func(in *Input) { in.Key.Limits = map[string]LimitOverride{"quota": {Count: 5}} },
-		func(in *Input) { in.Key.Limits = map[string]LimitOverride{"daily": {Kind: "quota", Count: 10, PerS: 86400}} },
+		func(in *Input) {
+			in.Key.Limits = map[string]LimitOverride{"daily": {Kind: "quota", Count: 10, PerS: 86400}}
+		},
 		func(in *Input) { in.Key.Limits = map[string]LimitOverride{"key-rate": {Disabled: true}} },
 	)
 }

@@ -95,7 +95,7 @@ func decisionFromTerm(t *ast.Term) (Decision, error) {
 }
 
 func field(obj ast.Object, name string) (ast.Value, error) {
-	t := obj.Get(ast.InternedTerm(name))
+	t := obj.Get(stringTerm(name))
 	if t == nil {
 		return nil, fmt.Errorf("%w: %s missing", errMalformed, name)
 	}
@@ -103,7 +103,7 @@ func field(obj ast.Object, name string) (ast.Value, error) {
 }
 
 func optionalField(obj ast.Object, name string) ast.Value {
-	if t := obj.Get(ast.InternedTerm(name)); t != nil {
+	if t := obj.Get(stringTerm(name)); t != nil {
 		return t.Value
 	}
 	return nil
@@ -170,36 +170,47 @@ func limitFromObject(obj ast.Object) (Limit, error) {
 	if l.Kind, err = stringField(obj, "kind"); err != nil {
 		return Limit{}, err
 	}
-	floats := []struct {
-		name string
-		dst  *float64
-	}{{"rate", &l.Rate}, {"per_s", &l.PerS}}
-	for _, f := range floats {
-		v := optionalField(obj, f.name)
-		if v == nil {
-			continue
-		}
-		n, ok := v.(ast.Number)
-		if !ok {
-			return Limit{}, fmt.Errorf("%w: %s is not a number", errMalformed, f.name)
-		}
-		if *f.dst, ok = n.Float64(); !ok {
-			return Limit{}, fmt.Errorf("%w: %s is out of range", errMalformed, f.name)
-		}
+	if l.Rate, err = optionalFloat(obj, "rate"); err != nil {
+		return Limit{}, err
 	}
-	ints := []struct {
-		name string
-		dst  *int
-	}{{"burst", &l.Burst}, {"count", &l.Count}, {"cost", &l.Cost}}
-	for _, f := range ints {
-		if optionalField(obj, f.name) == nil {
-			continue
-		}
-		if *f.dst, err = intField(obj, f.name); err != nil {
-			return Limit{}, err
-		}
+	if l.PerS, err = optionalFloat(obj, "per_s"); err != nil {
+		return Limit{}, err
+	}
+	if l.Burst, err = optionalInt(obj, "burst"); err != nil {
+		return Limit{}, err
+	}
+	if l.Count, err = optionalInt(obj, "count"); err != nil {
+		return Limit{}, err
+	}
+	if l.Cost, err = optionalInt(obj, "cost"); err != nil {
+		return Limit{}, err
 	}
 	return l, nil
+}
+
+// optionalFloat is the number field name, 0 when absent.
+func optionalFloat(obj ast.Object, name string) (float64, error) {
+	v := optionalField(obj, name)
+	if v == nil {
+		return 0, nil
+	}
+	n, ok := v.(ast.Number)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is not a number", errMalformed, name)
+	}
+	f, ok := n.Float64()
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is out of range", errMalformed, name)
+	}
+	return f, nil
+}
+
+// optionalInt is the integer field name, 0 when absent.
+func optionalInt(obj ast.Object, name string) (int, error) {
+	if optionalField(obj, name) == nil {
+		return 0, nil
+	}
+	return intField(obj, name)
 }
 
 // String renders the decision as JSON for logs (it holds no secret).

@@ -29,7 +29,10 @@ const secBrokenRego = "package facegate.routes\n\ndeny contains x if {\n"
 // edits take effect without a restart and broken ones leave the last good
 // version serving, with the file watcher and with POST /admin/policies/reload.
 func TestPolicyReload(t *testing.T) {
-	start := func(t *testing.T, poll string) (*server, string) {
+	// start runs a server on a written-out policies dir and returns it with
+	// routes.rego and an unlimited key (the bootstrap key's free tier would
+	// rate-limit the polling below).
+	start := func(t *testing.T, poll string) (*server, string, [2]string, *secAdmin) {
 		dir := t.TempDir()
 		pdir := filepath.Join(dir, "policies")
 		if err := os.CopyFS(pdir, policies.EmbeddedFS()); err != nil {
@@ -38,50 +41,56 @@ func TestPolicyReload(t *testing.T) {
 		s := secStartConfig(t, filepath.Join(dir, "data"), func(*server) string {
 			return secCaddyfile("\t\tpolicies_dir " + pdir + "\n\t\tpolicy_poll " + poll)
 		})
-		return s, filepath.Join(pdir, "facegate", "routes", "routes.rego")
+		adm := newSecAdmin(t, s)
+		id, sec := adm.createKey(map[string]any{"owner": "demo", "namespaces": []string{"demo"}, "scopes": []string{"*"},
+			"tier": "unlimited", "auth_modes": []string{"secret"}})
+		return s, filepath.Join(pdir, "facegate", "routes", "routes.rego"), [2]string{id, sec}, adm
 	}
 	// limitsAllowed reports whether account/limits is allowed; it fails
 	// the test on any answer other than success or the operator's denial.
-	limitsAllowed := func(t *testing.T, s *server, c *http.Client) bool {
+	// Both edits below refuse it: the added deny rule with 403 error 307,
+	// the removed table entry with 404 error 401 (unknown method).
+	limitsAllowed := func(t *testing.T, s *server, c *http.Client, k [2]string) bool {
 		t.Helper()
-		if r := secCall(t, c, s, "account/authenticate", s.creds.APIKey, s.creds.APISecret, nil); !r.ok() {
+		if r := secCall(t, c, s, "account/authenticate", k[0], k[1], nil); !r.ok() {
 			t.Fatalf("account/authenticate: %s", r)
 		}
-		r := secCall(t, c, s, "account/limits", s.creds.APIKey, s.creds.APISecret, nil)
+		r := secCall(t, c, s, "account/limits", k[0], k[1], nil)
 		switch {
 		case r.ok():
 			return true
-		case r.Status == http.StatusForbidden && r.code() == 307 && strings.Contains(r.str("error_message"), "disabled by the operator"):
+		case r.Status == http.StatusForbidden && r.code() == 307 && strings.Contains(r.str("error_message"), "disabled by the operator"),
+			r.Status == http.StatusNotFound && r.code() == 401:
 			return false
 		}
 		t.Fatalf("account/limits: %s", r)
 		return false
 	}
-	waitFor := func(t *testing.T, s *server, c *http.Client, want bool, what string) {
+	waitFor := func(t *testing.T, s *server, c *http.Client, k [2]string, want bool, what string) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
-		for limitsAllowed(t, s, c) != want {
+		for limitsAllowed(t, s, c, k) != want {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: not in effect after 15 s\n%s", what, secLogText(s))
+				t.Fatalf("%s: not in effect after 15 s; server log (decision lines left out):\n%s", what, secTail([]byte(secNoDecisions(secLogText(s))), 3000))
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
 	}
 
 	t.Run("file watcher", func(t *testing.T) {
-		s, routes := start(t, "1s")
+		s, routes, k, _ := start(t, "1s")
 		c := secClient(t, s)
 		orig, err := os.ReadFile(routes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !limitsAllowed(t, s, c) {
+		if !limitsAllowed(t, s, c, k) {
 			t.Fatal("account/limits refused by the unedited policies")
 		}
-		if err := os.WriteFile(routes, append(append([]byte{}, orig...), secDenyRule...), 0o600); err != nil {
+		if err := os.WriteFile(routes, secWithoutLimitsRoute(t, orig), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, s, c, false, "the deny rule")
+		waitFor(t, s, c, k, false, "the route removed from the table")
 
 		// A broken file: the last good version (with the deny rule) keeps serving.
 		broken := filepath.Join(filepath.Dir(routes), "broken.rego")
@@ -95,8 +104,8 @@ func TestPolicyReload(t *testing.T) {
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
-		if limitsAllowed(t, s, c) {
-			t.Error("a broken policy file dropped the last good version's deny rule")
+		if limitsAllowed(t, s, c, k) {
+			t.Error("a broken policy file dropped the last good version's edit")
 		}
 		logs := secLogText(s)
 		i := strings.Index(logs, "POLICY RELOAD FAILED")
@@ -111,29 +120,28 @@ func TestPolicyReload(t *testing.T) {
 		if err := os.WriteFile(routes, orig, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, s, c, true, "the restored policies")
+		waitFor(t, s, c, k, true, "the restored policies")
 	})
 
 	t.Run("admin reload endpoint", func(t *testing.T) {
-		s, routes := start(t, "1h") // the watcher does not get in the way
+		s, routes, k, adm := start(t, "1h") // the watcher does not get in the way
 		c := secClient(t, s)
-		adm := newSecAdmin(t, s)
 		orig, err := os.ReadFile(routes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(routes, append(append([]byte{}, orig...), secDenyRule...), 0o600); err != nil {
+		if err := os.WriteFile(routes, secWithoutLimitsRoute(t, orig), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1500 * time.Millisecond)
-		if !limitsAllowed(t, s, c) {
+		if !limitsAllowed(t, s, c, k) {
 			t.Fatal("the edit took effect before any reload (policy_poll 1h)")
 		}
 		if r := adm.do(http.MethodPost, "/policies/reload", nil); r.Status != http.StatusOK || r.JSON["reloaded"] != true {
 			t.Fatalf("reload: %s", r)
 		}
-		if limitsAllowed(t, s, c) {
-			t.Error("the deny rule is not in effect after POST /admin/policies/reload")
+		if limitsAllowed(t, s, c, k) {
+			t.Error("the edit is not in effect after POST /admin/policies/reload")
 		}
 		if err := os.WriteFile(routes, []byte(secBrokenRego), 0o600); err != nil {
 			t.Fatal(err)
@@ -143,7 +151,7 @@ func TestPolicyReload(t *testing.T) {
 			!strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
 			t.Errorf("reload of a broken policy: %s, want 422 problem policy_reload_failed", r)
 		}
-		if limitsAllowed(t, s, c) {
+		if limitsAllowed(t, s, c, k) {
 			t.Error("a failed reload dropped the last good version")
 		}
 		if err := os.WriteFile(routes, orig, 0o600); err != nil {
@@ -152,8 +160,48 @@ func TestPolicyReload(t *testing.T) {
 		if r := adm.do(http.MethodPost, "/policies/reload", nil); r.Status != http.StatusOK {
 			t.Fatalf("reload of the restored policies: %s", r)
 		}
-		if !limitsAllowed(t, s, c) {
+		if !limitsAllowed(t, s, c, k) {
 			t.Error("account/limits still refused after restoring the policies")
 		}
 	})
+
+	t.Run("an added deny rule takes effect", func(t *testing.T) {
+		// The most natural operator edit: one more deny rule in a package.
+		s, routes, k, _ := start(t, "1s")
+		c := secClient(t, s)
+		orig, err := os.ReadFile(routes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(routes, append(append([]byte{}, orig...), secDenyRule...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, s, c, k, false, "the added deny rule")
+	})
+}
+
+// secWithoutLimitsRoute removes account/limits from the routes table.
+func secWithoutLimitsRoute(t *testing.T, src []byte) []byte {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(string(src), "\n") {
+		if !strings.Contains(line, `"account/limits": {`) {
+			out = append(out, line)
+		}
+	}
+	if len(out) == strings.Count(string(src), "\n")+1 {
+		t.Fatal("routes.rego has no account/limits entry to remove")
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
+// secNoDecisions drops the per-request decision lines from a server log.
+func secNoDecisions(logs string) string {
+	var out []string
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `"msg":"decision"`) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

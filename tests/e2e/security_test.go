@@ -139,6 +139,35 @@ func TestOWASPAPITop10(t *testing.T) {
 				t.Errorf("%s: %s, want 401 error %d", tc.name, r, tc.code)
 			}
 		}
+
+		// Brute force: failed authentications are limited per client
+		// address; once blocked, even the right secret is refused from
+		// there, while other addresses are unaffected.
+		victimKey, _ := adm.createKey(map[string]any{"owner": "alice", "namespaces": []string{"alicens"}, "scopes": []string{"*"}, "tier": "unlimited"})
+		guesser := secClient(t, s)
+		var blocked *secResp
+		for i := 0; i < 15 && blocked == nil; i++ {
+			r := scan(secCall(t, guesser, s, "account/authenticate", victimKey, "guess"+strconv.Itoa(i), nil))
+			if r.Status == http.StatusTooManyRequests {
+				blocked = r
+			} else if r.Status != http.StatusUnauthorized {
+				t.Fatalf("guess %d: %s", i, r)
+			}
+		}
+		if blocked == nil || blocked.code() != 204 || blocked.Header.Get("Retry-After") == "" {
+			t.Fatalf("15 wrong secrets from one address: last answer %v, want 429 error 204 with Retry-After", blocked)
+		}
+		if r := scan(secCall(t, guesser, s, "account/authenticate", bobKey, bobSecret, nil)); r.Status != http.StatusTooManyRequests {
+			t.Errorf("right credentials from the blocked address: %s, want 429", r)
+		}
+		if r := scan(secCall(t, secClient(t, s), s, "account/authenticate", bobKey, bobSecret, nil)); !r.ok() {
+			t.Errorf("another address while one is blocked: %s", r)
+		}
+		// The guessed key id is limited too (SECURITY.md §1: per address
+		// and per key id), so guesses spread over addresses do not help.
+		if r := scan(secCall(t, secClient(t, s), s, "account/authenticate", victimKey, "guess-from-elsewhere", nil)); r.Status != http.StatusTooManyRequests {
+			t.Errorf("a further guess on the key from another address: %s, want 429", r)
+		}
 	})
 
 	t.Run("API4 resource consumption", func(t *testing.T) {
@@ -330,6 +359,11 @@ func TestOWASPAPITop10(t *testing.T) {
 		if got := r.Header.Get("Strict-Transport-Security"); !strings.Contains(got, "max-age=63072000") {
 			t.Errorf("Strict-Transport-Security = %q", got)
 		}
+		// JSONP is off by default.
+		r = scan(secCall(t, alice, s, "account/authenticate", aliceKey, aliceSecret, url.Values{"callback": {"steal"}}))
+		if r.ok() || r.Status != http.StatusBadRequest || strings.HasPrefix(string(r.Body), "steal(") {
+			t.Errorf("JSONP callback with JSONP off: %s, want 400", r)
+		}
 		// Plain HTTP never serves a secret-bearing call: it redirects.
 		plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := plain.PostForm(fmt.Sprintf("http://localhost:%d/fc/account/authenticate", s.httpPort),
@@ -384,6 +418,13 @@ func TestOWASPAPITop10(t *testing.T) {
 		secrets := []string{aliceSecret, bobSecret, s.creds.APISecret, s.creds.AdminToken}
 		for i, r := range seen.list() {
 			secNoSecrets(t, fmt.Sprintf("answer %d (HTTP %d)", i, r.Status), r.Body, secrets...)
+		}
+		// Nor in the server's own log output.
+		logs := secLogText(s)
+		for _, sec := range secrets {
+			if strings.Contains(logs, sec) {
+				t.Error("a secret appears in the server's log output")
+			}
 		}
 		if len(seen.list()) < 40 {
 			t.Errorf("only %d answers scanned", len(seen.list()))

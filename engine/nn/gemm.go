@@ -66,6 +66,15 @@ func (g *gemmJob) run(lo, hi int) {
 // the portable path.
 var useSIMD = haveSIMD
 
+// SetSIMD enables or disables the assembly GEMM kernels (they are used only where the CPU
+// supports them) and returns the previous setting. It is meant for tests and benchmarks
+// that compare the portable path; do not call it while inference is running.
+func SetSIMD(on bool) (was bool) {
+	was = useSIMD
+	useSIMD = on && haveSIMD
+	return was
+}
+
 // gemmCols is gemmRows restricted to columns j0 ≤ j < n.
 func gemmCols(a, b, c []float32, k, n, lo, hi, j0 int) {
 	for i := lo; i < hi; i++ {

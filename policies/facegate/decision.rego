@@ -22,24 +22,12 @@ denials := (((((routes.deny | keys.deny) | auth.deny) | scopes.deny) | namespace
 default allow := false
 
 # METADATA
-# description: No package denies (checked one by one, so that allowed requests build no union).
-allow if {
-	count(routes.deny) == 0
-	count(keys.deny) == 0
-	count(auth.deny) == 0
-	count(scopes.deny) == 0
-	count(schema.deny) == 0
-	count(namespaces.deny) == 0
-	count(limits.deny) == 0
-}
-
-# METADATA
 # description: |
 #   The fast path for the common case: every package's positive check
 #   holds. Each ok is written so that it implies an empty deny set (checked
-#   by the Rego tests and TestOkImpliesNoDenial); when one fails, the
-#   ranked deny sets decide.
-fast_allow if {
+#   by the Rego tests and TestOkImpliesNoDenial), so the deny sets are only
+#   evaluated when one fails.
+allow if {
 	routes.ok
 	keys.ok
 	auth.ok
@@ -50,28 +38,36 @@ fast_allow if {
 }
 
 # METADATA
-# description: The denial that answers the request (lowest order, then reason).
-first := sort([[d.order, d.reason, d] | some d in denials])[0][2]
+# description: No package denies (checked one by one, so that allowed requests build no union).
+allow if no_denials
+
+no_denials if {
+	count(routes.deny) == 0
+	count(keys.deny) == 0
+	count(auth.deny) == 0
+	count(scopes.deny) == 0
+	count(schema.deny) == 0
+	count(namespaces.deny) == 0
+	count(limits.deny) == 0
+}
 
 # METADATA
-# description: The decision for an allowed request.
-allowed := {
-	"allow": true,
-	"status": 200,
-	"error_code": 0,
-	"error_message": "",
-	"reason": "ok",
-	"limits": limits.list,
-}
+# description: The denial that answers the request (lowest order, then reason).
+first := sort([[d.order, d.reason, d] | some d in denials])[0][2]
 
 # METADATA
 # entrypoint: true
 # description: |
 #   {"allow", "status", "error_code", "error_message", "reason", "limits"}.
 #   Always defined for a well-formed input; the Go decider fails closed otherwise.
-decision := allowed if {
-	fast_allow
-} else := allowed if {
+decision := {
+	"allow": true,
+	"status": 200,
+	"error_code": 0,
+	"error_message": "",
+	"reason": "ok",
+	"limits": limits.list,
+} if {
 	allow
 } else := {
 	"allow": false,

@@ -1,7 +1,14 @@
 package facegate_test
 
 import data.facegate
+import data.facegate.auth
 import data.facegate.fixtures
+import data.facegate.keys
+import data.facegate.limits
+import data.facegate.namespaces
+import data.facegate.routes
+import data.facegate.schema
+import data.facegate.scopes
 
 decide(inp) := r if {
 	r := facegate.decision with input as inp
@@ -100,9 +107,19 @@ test_missing_fields_fail_closed if {
 	}
 }
 
+fast_path(inp) if {
+	auth.ok with input as inp
+	keys.ok with input as inp
+	limits.ok with input as inp
+	namespaces.ok with input as inp
+	routes.ok with input as inp
+	schema.ok with input as inp
+	scopes.ok with input as inp
+}
+
 test_fast_path_taken_for_allowed_requests if {
-	facegate.fast_allow with input as fixtures.base
-	facegate.fast_allow with input as fixtures.with_key({"tier": "standard"})
+	fast_path(fixtures.base)
+	fast_path(fixtures.with_key({"tier": "standard"}))
 }
 
 test_slow_path_allows_what_the_fast_path_misses if {
@@ -112,6 +129,7 @@ test_slow_path_allows_what_the_fast_path_misses if {
 		"auth": {"signature": {"covered": ["content-digest", "content-type", "@query", "@path", "@authority", "@method", "date"]}},
 		"key": {"limits": {"quota": {"count": 100}}},
 	})
-	not facegate.fast_allow with input as inp
+	not fast_path(inp)
+	facegate.no_denials with input as inp
 	decide(inp) == decide(fixtures.base)
 }

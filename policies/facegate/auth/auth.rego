@@ -72,32 +72,32 @@ cert_bound if {
 #   The credentials pass (implies an empty deny set): the mode's evidence
 #   holds, the certificate binding holds and no tags password is wrong.
 ok if {
-	mode_ok
-	cert_ok
-	input.auth.password_ok != false
-}
-
-mode_ok if {
 	input.auth.mode == "signature"
 	input.auth.signature.present == true
 	input.auth.signature.valid == true
 	input.auth.signature.replayed == false
-	mode_allowed
-	fresh
+	input.auth.mode in input.key.auth_modes
+	abs(input.auth.signature.age_s) <= max_signature_age_s
 	covers_required
+	cert_ok
+	input.auth.password_ok != false
 }
 
-mode_ok if {
+ok if {
 	input.auth.mode == "secret"
 	input.auth.secret_ok == true
-	mode_allowed
-	tls
+	input.auth.mode in input.key.auth_modes
+	input.request.tls.version in tls_versions
+	cert_ok
+	input.auth.password_ok != false
 }
 
-mode_ok if {
+ok if {
 	input.auth.mode == "domain"
-	mode_allowed
+	input.auth.mode in input.key.auth_modes
 	origin_allowed
+	cert_ok
+	input.auth.password_ok != false
 }
 
 cert_ok if input.key.client_cert_sha256 == ""

@@ -31,15 +31,19 @@ permitted if {
 # METADATA
 # description: The route is within the key's scopes and allowed to its mode (implies an empty deny set).
 ok if {
+	input.auth.mode != "domain"
 	permitted
-	write_allowed
 }
 
-write_allowed if input.auth.mode != "domain"
+ok if {
+	input.key.domain_write == true
+	permitted
+}
 
-write_allowed if routes.read_only
-
-write_allowed if input.key.domain_write == true
+ok if {
+	routes.read_only
+	permitted
+}
 
 # METADATA
 # description: Routes outside the key's scopes, and writes by domain keys.

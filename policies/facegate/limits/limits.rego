@@ -35,13 +35,16 @@ tiers := {
 # description: Extra limits for expensive methods (every tier but unlimited).
 method_limits := {"faces/train": [{"name": "train-rate", "kind": "rate", "rate": 1, "per_s": 10, "burst": 3}]}
 
-tier := input.key.tier if {
-	tiers[input.key.tier]
-} else := "free"
-
-base := array.concat(tiers[tier], object.get(method_limits, input.request.route, [])) if {
-	tier != "unlimited"
-} else := tiers[tier]
+# METADATA
+# description: |
+#   The tier's limits, then the method's (every tier but unlimited).
+#   An unknown or missing tier counts as free: tiers[input.key.tier] is
+#   then undefined, and so are the first two branches.
+base := array.concat(tiers[input.key.tier], object.get(method_limits, input.request.route, [])) if {
+	input.key.tier != "unlimited"
+} else := tiers[input.key.tier] if {
+	input.key.tier == "unlimited"
+} else := array.concat(tiers.free, object.get(method_limits, input.request.route, []))
 
 overrides := o if {
 	o := input.key.limits

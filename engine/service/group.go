@@ -21,7 +21,10 @@ func (s *Service) group(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	threshold, err := intParam(req, "threshold", 70, 0, 100)
+	// SkyBiometry documents 70 as its default on its own scale; facegate's
+	// confidences are calibrated so that its recognition threshold means "same
+	// person", so the same threshold is the grouping default.
+	threshold, err := intParam(req, "threshold", s.opts.Threshold, 0, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +41,7 @@ func (s *Service) group(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	var faces []groupFace
+	var undescribed []string // faces without a descriptor can only be ungrouped
 	recThreshold := s.opts.Threshold
 	for i := range ps {
 		if ps[i].err != nil {
@@ -49,7 +53,10 @@ func (s *Service) group(ctx context.Context, req *Request) (*Response, error) {
 			tag.Threshold = &recThreshold
 			if d := ps[i].faces[j].Descriptor; len(d) == 128 {
 				faces = append(faces, groupFace{photo: i, tag: j, tid: tag.TID, desc: d})
-			} else if withSim {
+				continue
+			}
+			undescribed = append(undescribed, tag.TID)
+			if withSim {
 				tag.Similarities = []Similarity{}
 			}
 		}
@@ -91,12 +98,13 @@ func (s *Service) group(ctx context.Context, req *Request) (*Response, error) {
 		}
 	}
 	resp := photosResponse(ps, partial)
-	resp.Groups = s.buildGroups(ps, faces, find, threshold)
+	resp.Groups = s.buildGroups(ps, faces, find, threshold, undescribed)
 	return resp, nil
 }
 
-// buildGroups lists clusters in order of their first face, then the ungrouped faces.
-func (s *Service) buildGroups(ps []processed, faces []groupFace, find func(int) int, threshold int) []Group {
+// buildGroups lists clusters in order of their first face, then the ungrouped
+// faces: singletons and the faces that have no descriptor.
+func (s *Service) buildGroups(ps []processed, faces []groupFace, find func(int) int, threshold int, undescribed []string) []Group {
 	members := map[int][]int{}
 	var roots []int
 	for i := range faces {
@@ -134,6 +142,7 @@ func (s *Service) buildGroups(ps []processed, faces []groupFace, find func(int) 
 		}
 		groups = append(groups, g)
 	}
+	ungrouped = append(ungrouped, undescribed...)
 	if len(ungrouped) > 0 {
 		groups = append(groups, Group{TIDs: ungrouped})
 	}

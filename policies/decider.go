@@ -122,7 +122,7 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 		return failClosed()
 	}
 	p := d.active.Load()
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()), rego.EvalVirtualCache(newConstCache(p.consts)))
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()), rego.EvalVirtualCache(newEvalCache(p.consts)))
 	if err != nil {
 		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
 		return failClosed()

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -171,4 +172,43 @@ func combine(a, b func(*Input)) (in *Input, ok bool) {
 	a(in)
 	b(in)
 	return in, true
+}
+
+// TestDecideMatchesPlainEvaluation compares Decide (fast path, evaluation
+// cache with constant rules) with OPA's own evaluation of the same query
+// without any of the decider's options, on every pair of variations.
+func TestDecideMatchesPlainEvaluation(t *testing.T) {
+	d := newTestDecider(t, "")
+	ctx := context.Background()
+	plain, err := rego.New(rego.Query(Query), rego.Compiler(compiledPolicies(t)),
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return decisionFromTerm(t) }),
+	).PrepareForEval(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := variations()
+	allowed := 0
+	for i := range vs {
+		for j := i; j < len(vs); j++ {
+			in, ok := combine(vs[i], vs[j])
+			if !ok {
+				continue
+			}
+			rs, err := plain.Eval(ctx, rego.EvalParsedInput(in.Value()))
+			if err != nil || len(rs) != 1 {
+				t.Fatalf("variations %d+%d: plain evaluation: %v %v", i, j, rs, err)
+			}
+			want := rs[0].Expressions[0].Value.(Decision)
+			got := d.Decide(ctx, in)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("variations %d+%d: Decide = %s, plain evaluation = %s", i, j, got, want)
+			}
+			if got.Allow {
+				allowed++
+			}
+		}
+	}
+	if allowed == 0 {
+		t.Error("no variation was allowed")
+	}
 }

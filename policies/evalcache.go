@@ -1,0 +1,147 @@
+package policies
+
+import (
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// constantRule is a policy rule whose value does not depend on the input:
+// `name := <ground value>` with no body, no else, no default and no other
+// rule defining the same document (the route table, the tier limits).
+type constantRule struct {
+	ref   ast.Ref
+	value *ast.Term
+}
+
+// constants are the constant rules of one compiled policy set, indexed by
+// the hash of their ref. They are computed once per prepared policy set
+// (so a Reload replaces them) and only ever read afterwards.
+type constants map[int][]constantRule
+
+// findConstants collects the constant rules of a compiled policy set.
+func findConstants(c *ast.Compiler) constants {
+	names := make([]string, 0, len(c.Modules))
+	for name := range c.Modules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	consts := constants{}
+	for _, name := range names {
+		for _, r := range c.Modules[name].Rules {
+			if !isConstantRule(r) {
+				continue
+			}
+			ref := r.Ref()
+			node := c.RuleTree.Find(ref)
+			if !ref.IsGround() || node == nil || len(node.Values) != 1 || len(node.Children) != 0 {
+				continue
+			}
+			h := ref.Hash()
+			consts[h] = append(consts[h], constantRule{ref: ref, value: r.Head.Value})
+		}
+	}
+	return consts
+}
+
+// isConstantRule reports whether r is `name := <ground value>` (its
+// compiled body is the single expression `true`).
+func isConstantRule(r *ast.Rule) bool {
+	h := r.Head
+	return !r.Default && r.Else == nil && len(h.Args) == 0 && h.Key == nil &&
+		h.Value != nil && h.Value.IsGround() &&
+		len(r.Body) == 1 && r.Body[0].Equal(ast.NewExpr(ast.InternedTerm(true)))
+}
+
+func (cs constants) lookup(ref ast.Ref) *ast.Term {
+	for _, c := range cs[ref.Hash()] {
+		if c.ref.Equal(ref) {
+			return c.value
+		}
+	}
+	return nil
+}
+
+// evalCache is the virtual document cache of one evaluation (the values
+// of rules already evaluated, so that a rule referenced twice is evaluated
+// once), replacing OPA's default one, which is a trie of hash maps and
+// costs about ten allocations per rule. It is a flat map from the hash of
+// a rule's ref to its entries, one per `with` frame like OPA's, and it
+// answers the policy set's constant rules without evaluating them, except
+// inside a `with` frame, because `with` may replace data.
+//
+// It follows topdown.VirtualCache's contract: Get answers (value, false)
+// for a cached value, (nil, true) for a ref cached as undefined and
+// (nil, false) for a ref not in the cache; only the top frame is visible.
+type evalCache struct {
+	consts constants
+	frames []map[int][]cacheEntry
+}
+
+type cacheEntry struct {
+	ref   ast.Ref
+	value *ast.Term // nil: undefined
+}
+
+func newEvalCache(consts constants) *evalCache {
+	return &evalCache{consts: consts, frames: []map[int][]cacheEntry{{}}}
+}
+
+// Push enters a `with` frame: an empty cache until Pop.
+func (c *evalCache) Push() {
+	c.frames = append(c.frames, map[int][]cacheEntry{})
+}
+
+// Pop leaves a `with` frame.
+func (c *evalCache) Pop() {
+	c.frames = c.frames[:len(c.frames)-1]
+}
+
+// Get answers constant rules outside `with` frames, and the top frame's
+// entries otherwise.
+func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
+	if len(c.frames) == 1 {
+		if v := c.consts.lookup(ref); v != nil {
+			return v, false
+		}
+	}
+	for _, e := range c.frames[len(c.frames)-1][ref.Hash()] {
+		if e.ref.Equal(ref) {
+			return e.value, e.value == nil
+		}
+	}
+	return nil, false
+}
+
+// Put records the value of ref in the top frame; a nil value records that
+// ref is undefined.
+func (c *evalCache) Put(ref ast.Ref, value *ast.Term) {
+	top := c.frames[len(c.frames)-1]
+	h := ref.Hash()
+	entries := top[h]
+	for i := range entries {
+		if entries[i].ref.Equal(ref) {
+			entries[i].value = value
+			return
+		}
+	}
+	// The evaluator may reuse the slice it passed: keep a copy of the ref
+	// (its terms are never mutated, as in OPA's own cache).
+	top[h] = append(entries, cacheEntry{ref: append(ast.Ref(nil), ref...), value: value})
+}
+
+// Keys lists the refs with a value in the top frame.
+func (c *evalCache) Keys() []ast.Ref {
+	var keys []ast.Ref
+	for _, entries := range c.frames[len(c.frames)-1] {
+		for _, e := range entries {
+			if e.value != nil {
+				keys = append(keys, e.ref)
+			}
+		}
+	}
+	return keys
+}
+
+var _ topdown.VirtualCache = (*evalCache)(nil)

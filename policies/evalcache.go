@@ -76,26 +76,55 @@ func (cs constants) lookup(ref ast.Ref) *ast.Term {
 // (nil, false) for a ref not in the cache; only the top frame is visible.
 type evalCache struct {
 	consts constants
-	frames []map[int][]cacheEntry
+	frames []cacheFrame
+	// refs holds the copies of the cached refs, so that caching a rule
+	// does not allocate once the arena has grown.
+	refs []*ast.Term
+}
+
+// cacheFrame is the cache of one `with` frame: entries chained by ref
+// hash through next (an index + 1 into entries; 0 ends the chain).
+type cacheFrame struct {
+	first   map[int]int
+	entries []cacheEntry
 }
 
 type cacheEntry struct {
 	ref   ast.Ref
 	value *ast.Term // nil: undefined
+	next  int
 }
 
+// cacheSize is about the number of rules an allowed request evaluates.
+const cacheSize = 32
+
 func newEvalCache(consts constants) *evalCache {
-	return &evalCache{consts: consts, frames: []map[int][]cacheEntry{{}}}
+	c := &evalCache{consts: consts, refs: make([]*ast.Term, 0, 4*cacheSize)}
+	c.frames = append(make([]cacheFrame, 0, 2), newCacheFrame(cacheSize))
+	return c
+}
+
+func newCacheFrame(size int) cacheFrame {
+	return cacheFrame{first: make(map[int]int, size), entries: make([]cacheEntry, 0, size)}
 }
 
 // Push enters a `with` frame: an empty cache until Pop.
 func (c *evalCache) Push() {
-	c.frames = append(c.frames, map[int][]cacheEntry{})
+	c.frames = append(c.frames, newCacheFrame(0))
 }
 
 // Pop leaves a `with` frame.
 func (c *evalCache) Pop() {
 	c.frames = c.frames[:len(c.frames)-1]
+}
+
+func (f *cacheFrame) find(ref ast.Ref, h int) *cacheEntry {
+	for i := f.first[h]; i != 0; i = f.entries[i-1].next {
+		if e := &f.entries[i-1]; e.ref.Equal(ref) {
+			return e
+		}
+	}
+	return nil
 }
 
 // Get answers constant rules outside `with` frames, and the top frame's
@@ -106,10 +135,8 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 			return v, false
 		}
 	}
-	for _, e := range c.frames[len(c.frames)-1][ref.Hash()] {
-		if e.ref.Equal(ref) {
-			return e.value, e.value == nil
-		}
+	if e := c.frames[len(c.frames)-1].find(ref, ref.Hash()); e != nil {
+		return e.value, e.value == nil
 	}
 	return nil, false
 }
@@ -117,28 +144,26 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 // Put records the value of ref in the top frame; a nil value records that
 // ref is undefined.
 func (c *evalCache) Put(ref ast.Ref, value *ast.Term) {
-	top := c.frames[len(c.frames)-1]
+	f := &c.frames[len(c.frames)-1]
 	h := ref.Hash()
-	entries := top[h]
-	for i := range entries {
-		if entries[i].ref.Equal(ref) {
-			entries[i].value = value
-			return
-		}
+	if e := f.find(ref, h); e != nil {
+		e.value = value
+		return
 	}
 	// The evaluator may reuse the slice it passed: keep a copy of the ref
 	// (its terms are never mutated, as in OPA's own cache).
-	top[h] = append(entries, cacheEntry{ref: append(ast.Ref(nil), ref...), value: value})
+	start := len(c.refs)
+	c.refs = append(c.refs, ref...)
+	f.entries = append(f.entries, cacheEntry{ref: c.refs[start:len(c.refs):len(c.refs)], value: value, next: f.first[h]})
+	f.first[h] = len(f.entries)
 }
 
 // Keys lists the refs with a value in the top frame.
 func (c *evalCache) Keys() []ast.Ref {
 	var keys []ast.Ref
-	for _, entries := range c.frames[len(c.frames)-1] {
-		for _, e := range entries {
-			if e.value != nil {
-				keys = append(keys, e.ref)
-			}
+	for _, e := range c.frames[len(c.frames)-1].entries {
+		if e.value != nil {
+			keys = append(keys, e.ref)
 		}
 	}
 	return keys

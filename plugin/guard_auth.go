@@ -119,7 +119,7 @@ func (g *Guard) verifySignature(r *http.Request, st *state, call *fcRequest, ev 
 		res, err := httpsig.Verify(r, call.Body, ev.sig, secret, now)
 		ev.sigResult = res
 		if err == nil && res.Valid {
-			ev.sigSecret = secret
+			ev.sigSecret, ev.sigErr = secret, "" // an earlier secret's failure no longer counts
 			exp := time.Unix(ev.sig.Created, 0).Add(httpsig.MaxAge)
 			if ev.sig.Expires > 0 {
 				exp = time.Unix(ev.sig.Expires, 0)

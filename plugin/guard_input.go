@@ -28,7 +28,7 @@ func (g *Guard) policyInput(r *http.Request, st *state, call *fcRequest, ev *evi
 	if ev.found {
 		k := ev.key
 		in.Key.Status = k.Status
-		in.Key.ExpiresAt = k.ExpiresAt
+		in.Key.ExpiresAt = k.ExpiresAt * int64(time.Second) // keyring: unix s; policy: ns like now_ns
 		in.Key.Scopes = k.Scopes
 		in.Key.Namespaces = k.Namespaces
 		in.Key.AuthModes = k.AuthModes

@@ -8,11 +8,15 @@ import (
 	"github.com/facegate/facegate/engine/imageio"
 )
 
-// BenchmarkDetect measures Detect (normal mode) on the shared detection photos; it
-// reports allocations, which must not grow with the image size.
+// BenchmarkDetect measures Detect (normal mode) on the shared detection photos, or on
+// the WIDER crowd photos with FACEGATE_BENCH_SET=wider; it reports allocations, which
+// must not grow with the image size.
 func BenchmarkDetect(b *testing.B) {
 	root := dataDir(b)
 	files, _ := filepath.Glob(filepath.Join(root, "detection", "images", "*.jpg"))
+	if os.Getenv("FACEGATE_BENCH_SET") == "wider" {
+		files, _ = filepath.Glob(filepath.Join(root, "speed", "wider416", "*.jpg"))
+	}
 	if len(files) == 0 {
 		b.Skip("no detection images")
 	}

@@ -23,7 +23,7 @@ var shared struct {
 
 func detector(t testing.TB) *Detector {
 	t.Helper()
-	shared.once.Do(func() { shared.d, shared.err = New() })
+	shared.once.Do(func() { shared.d, shared.err = Default() })
 	if shared.err != nil {
 		t.Fatal(shared.err)
 	}
@@ -292,4 +292,19 @@ func TestDetectConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestDetectImageUsesProcessDetector(t *testing.T) {
+	d := detector(t)
+	if dd, err := Default(); err != nil || dd != d {
+		t.Fatalf("Default() = %p, %v; want the shared detector %p", dd, err, d)
+	}
+	src := load(t, lfwSample(t, 8)[5]).Img
+	got, want := DetectImage(src, Options{}), d.Detect(imageio.FromImage(src), Options{})
+	if len(got) == 0 || len(got) != len(want) || got[0].Box != want[0].Box {
+		t.Fatalf("DetectImage = %d faces, Detect = %d", len(got), len(want))
+	}
+	if DetectImage(nil, Options{}) != nil {
+		t.Fatal("faces in a nil image")
+	}
 }

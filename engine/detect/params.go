@@ -36,7 +36,7 @@ func turn(deg float64) float64 {
 
 var modes = map[string]params{
 	"normal": {
-		minFrac: 0.06, minAbs: 24,
+		minFrac: 0.06, minAbs: 28,
 		shift: 0.1, scale: 1.1,
 		iou: 0.2, minQ: 4,
 		angles:   []float64{turn(-22.5), turn(22.5)},

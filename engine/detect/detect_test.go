@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -306,5 +307,40 @@ func TestDetectImageUsesProcessDetector(t *testing.T) {
 	}
 	if DetectImage(nil, Options{}) != nil {
 		t.Fatal("faces in a nil image")
+	}
+}
+
+func TestDetectAllocationDoesNotGrowWithImage(t *testing.T) {
+	d := detector(t)
+	src := load(t, lfwSample(t, 8)[2]).Img
+	var small, large uint64
+	for _, tc := range []struct {
+		side int
+		dst  *uint64
+	}{{250, &small}, {1000, &large}} {
+		m := image.NewRGBA(image.Rect(0, 0, tc.side, tc.side))
+		k := tc.side / 250
+		for y := 0; y < tc.side; y++ {
+			for x := 0; x < tc.side; x++ {
+				m.Set(x, y, src.At(x/k, y/k))
+			}
+		}
+		img := imageio.FromImage(m)
+		d.Detect(img, Options{}) // warm pools
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		faces := d.Detect(img, Options{})
+		runtime.ReadMemStats(&m1)
+		if len(faces) == 0 {
+			t.Fatalf("%d px: no face", tc.side)
+		}
+		*tc.dst = m1.TotalAlloc - m0.TotalAlloc
+	}
+	t.Logf("Detect allocated %d B on 250², %d B on 1000²", small, large)
+	// 16× the pixels; detection allocations are per window cluster and per face, not per
+	// pixel (the 1000×1000 grayscale alone would be ~1 MB).
+	if large > 4*small+64<<10 || large > 512<<10 {
+		t.Errorf("Detect allocated %d B on 250² and %d B on 1000²", small, large)
 	}
 }

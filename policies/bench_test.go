@@ -85,7 +85,7 @@ func BenchmarkDecideDenied(b *testing.B) {
 // prepared query: rego.New(...).Eval per call (the query is parsed,
 // compiled and planned every time).
 func BenchmarkDecideUnprepared(b *testing.B) {
-	c := compiledPolicies(b)
+	c := compiledPolicies(b, true)
 	in := realisticInput()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
@@ -105,7 +105,7 @@ func BenchmarkDecideUnprepared(b *testing.B) {
 // they see the same machine load, and reports their p50s and ratio.
 func BenchmarkPreparedVsUnprepared(b *testing.B) {
 	d := newTestDecider(b, "")
-	c := compiledPolicies(b)
+	c := compiledPolicies(b, true)
 	in := realisticInput()
 	ctx := context.Background()
 	prep := make([]time.Duration, 0, b.N)
@@ -143,20 +143,27 @@ func BenchmarkValidate(b *testing.B) {
 	reportLatency(b, "", samples)
 }
 
-// compiledPolicies is the embedded policy set, strictly compiled.
-func compiledPolicies(b testing.TB) *ast.Compiler {
-	b.Helper()
+// compiledPolicies is the embedded policy set, strictly compiled as the
+// decider compiles it: with the fast path enabled when fastPath is true,
+// decided by the deny sets alone otherwise.
+func compiledPolicies(tb testing.TB, fastPath bool) *ast.Compiler {
+	tb.Helper()
 	files, err := readPolicyFiles(embeddedPolicies(), false)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	mods, err := parseModules(files)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
+	}
+	if fastPath {
+		if ok, err := addFastPath(mods, files); !ok || err != nil {
+			tb.Fatalf("fast path not enabled for the embedded policies: %v", err)
+		}
 	}
 	c, err := compileStrict(mods)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c
 }

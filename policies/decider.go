@@ -42,9 +42,11 @@ type Decider struct {
 
 // prepared is one compiled policy set.
 type prepared struct {
-	query   rego.PreparedEvalQuery
-	consts  constants
-	version string
+	query  rego.PreparedEvalQuery
+	consts constants
+	// fastPath: the policy set is the verified one (see fastpath.go).
+	fastPath bool
+	version  string
 	// fingerprint of the override dir taken before reading it (empty for
 	// the embedded policies); Watch reloads when the dir's differs.
 	fingerprint string
@@ -96,6 +98,11 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	version := versionOf(files)
+	fast, err := addFastPath(mods, files)
+	if err != nil {
+		return nil, err
+	}
 	c, err := compileStrict(mods)
 	if err != nil {
 		return nil, err
@@ -110,7 +117,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	return &prepared{query: q, consts: findConstants(c), version: versionOf(files), fingerprint: fp}, nil
+	return &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp}, nil
 }
 
 // Decide evaluates the policy for one request. It never fails open: an

@@ -2,6 +2,8 @@ package policies
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -92,7 +94,7 @@ func variations() []func(*Input) {
 // sets allow too. A violation would be a request the fast path lets through
 // that the policies refuse.
 func TestOkImpliesNoDenial(t *testing.T) {
-	c := compiledPolicies(t)
+	c := compiledPolicies(t, false)
 	ctx := context.Background()
 	type check struct {
 		pkg        string
@@ -176,11 +178,12 @@ func combine(a, b func(*Input)) (in *Input, ok bool) {
 
 // TestDecideMatchesPlainEvaluation compares Decide (fast path, evaluation
 // cache with constant rules) with OPA's own evaluation of the same query
-// without any of the decider's options, on every pair of variations.
+// without any of the decider's options and without the fast path (every
+// deny set ranked), on every pair of variations.
 func TestDecideMatchesPlainEvaluation(t *testing.T) {
 	d := newTestDecider(t, "")
 	ctx := context.Background()
-	plain, err := rego.New(rego.Query(Query), rego.Compiler(compiledPolicies(t)),
+	plain, err := rego.New(rego.Query(Query), rego.Compiler(compiledPolicies(t, false)),
 		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return decisionFromTerm(t) }),
 	).PrepareForEval(ctx)
 	if err != nil {
@@ -210,5 +213,45 @@ func TestDecideMatchesPlainEvaluation(t *testing.T) {
 	}
 	if allowed == 0 {
 		t.Error("no variation was allowed")
+	}
+}
+
+// TestFastPathOnlyForVerifiedPolicies checks that the fast path is enabled
+// for the shipped policies (embedded or written out unchanged) and that an
+// operator's added deny rule takes effect on a request the fast path would
+// allow.
+func TestFastPathOnlyForVerifiedPolicies(t *testing.T) {
+	if !newTestDecider(t, "").active.Load().fastPath {
+		t.Error("fast path disabled for the embedded policies")
+	}
+	dir := copyEmbedded(t)
+	if !newTestDecider(t, filepath.Join(dir, "facegate")).active.Load().fastPath {
+		t.Error("fast path disabled for an unchanged copy of the policies' facegate folder")
+	}
+	d := newTestDecider(t, dir) // as the plugin's policies_dir: facegate/ and schemas/
+	if !d.active.Load().fastPath {
+		t.Error("fast path disabled for an unchanged copy of the policies")
+	}
+	ctx := context.Background()
+	if dec := d.Decide(ctx, realisticInput()); !dec.Allow {
+		t.Fatalf("realistic input denied: %s", dec)
+	}
+	routes := filepath.Join(dir, "facegate", "routes", "routes.rego")
+	src, err := os.ReadFile(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := "\ndeny contains errors.deny(10, 403, 307, \"disabled by the operator\", \"route_disabled\") if {\n\tinput.request.route == \"faces/recognize\"\n}\n"
+	if err := os.WriteFile(routes, append(src, rule...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if d.active.Load().fastPath {
+		t.Error("fast path still enabled for edited policies")
+	}
+	if dec := d.Decide(ctx, realisticInput()); dec.Allow || dec.Reason != "route_disabled" || dec.Status != 403 || dec.ErrorCode != 307 {
+		t.Errorf("added deny rule not in effect: %s", dec)
 	}
 }

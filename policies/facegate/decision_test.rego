@@ -133,3 +133,23 @@ test_slow_path_allows_what_the_fast_path_misses if {
 	facegate.no_denials with input as inp
 	decide(inp) == decide(fixtures.base)
 }
+
+# The decider enables the fast path for the shipped policies (fast_path_verified).
+decide_fast(inp) := r if {
+	r := facegate.decision with input as inp with data.facegate.runtime.fast_path_verified as true
+}
+
+test_fast_path_gives_the_same_decisions if {
+	every inp in [
+		fixtures.base,
+		fixtures.with_key({"tier": "standard"}),
+		fixtures.with_request({"route": "faces/train", "images": 0}),
+		json.patch(fixtures.proxied("/v1/items", "GET"), [{"op": "replace", "path": "/key/scopes", "value": ["proxy/*"]}]),
+		fixtures.with_key({"status": "revoked"}),
+		fixtures.with_params({"namespace": "other"}),
+		fixtures.with_key({"limits": {"quota": {"count": 0}}}),
+		{},
+	] {
+		decide_fast(inp) == decide(inp)
+	}
+}

@@ -2,6 +2,8 @@ package policies
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -76,6 +78,42 @@ func BenchmarkDecideDenied(b *testing.B) {
 		samples = append(samples, time.Since(start))
 		if dec.Reason != "namespace_not_owned" {
 			b.Fatalf("got %s", dec)
+		}
+	}
+	reportLatency(b, "", samples)
+}
+
+// BenchmarkDecideEdited is an allowed decision with edited policies (a
+// comment added to routes.rego): the fast path is off, so every deny set
+// is evaluated, as for an operator's own policy set.
+func BenchmarkDecideEdited(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.CopyFS(dir, EmbeddedFS()); err != nil {
+		b.Fatal(err)
+	}
+	routes := filepath.Join(dir, "facegate", "routes", "routes.rego")
+	src, err := os.ReadFile(routes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(routes, append(src, "\n# edited\n"...), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	d := newTestDecider(b, dir)
+	if d.active.Load().fastPath {
+		b.Fatal("fast path enabled for edited policies")
+	}
+	in := realisticInput()
+	ctx := context.Background()
+	samples := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		dec := d.Decide(ctx, in)
+		samples = append(samples, time.Since(start))
+		if !dec.Allow {
+			b.Fatalf("denied: %s", dec)
 		}
 	}
 	reportLatency(b, "", samples)

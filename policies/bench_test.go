@@ -39,10 +39,19 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkDecide is one prepared decision on a realistic input, including
-// the conversion of the Go input to an OPA value.
-func BenchmarkDecide(b *testing.B) {
+// uncachedDecider is a decider for the shipped policies with its memo
+// switched off, so that every Decide evaluates the policy.
+func uncachedDecider(b *testing.B) *Decider {
 	d := newTestDecider(b, "")
+	d.active.Load().memo = nil
+	return d
+}
+
+// BenchmarkDecide is one prepared decision on a realistic input, including
+// the conversion of the Go input to an OPA value, without the memo: the
+// headline number.
+func BenchmarkDecide(b *testing.B) {
+	d := uncachedDecider(b)
 	in := realisticInput()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
@@ -61,11 +70,35 @@ func BenchmarkDecide(b *testing.B) {
 	reportLatency(b, "", samples)
 }
 
+// BenchmarkDecideCached is BenchmarkDecide with the memo on: the same
+// input every time, so every decision but the first is a memo hit (the
+// memo key is built from the whole input on every call).
+func BenchmarkDecideCached(b *testing.B) {
+	d := newTestDecider(b, "")
+	if d.active.Load().memo == nil {
+		b.Fatal("no memo")
+	}
+	in := realisticInput()
+	ctx := context.Background()
+	samples := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		dec := d.Decide(ctx, in)
+		samples = append(samples, time.Since(start))
+		if !dec.Allow {
+			b.Fatalf("denied: %s", dec)
+		}
+	}
+	reportLatency(b, "", samples)
+}
+
 // BenchmarkDecideDenied is a prepared decision that the fast path cannot
 // answer: a foreign namespace makes namespaces.ok fail, so every package's
 // deny set is evaluated and ranked.
 func BenchmarkDecideDenied(b *testing.B) {
-	d := newTestDecider(b, "")
+	d := uncachedDecider(b)
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
 	ctx := context.Background()
@@ -142,7 +175,7 @@ func BenchmarkDecideUnprepared(b *testing.B) {
 // BenchmarkPreparedVsUnprepared interleaves both paths in one loop so that
 // they see the same machine load, and reports their p50s and ratio.
 func BenchmarkPreparedVsUnprepared(b *testing.B) {
-	d := newTestDecider(b, "")
+	d := uncachedDecider(b)
 	c := compiledPolicies(b, true)
 	in := realisticInput()
 	ctx := context.Background()

@@ -46,7 +46,9 @@ type prepared struct {
 	consts constants
 	// fastPath: the policy set is the verified one (see fastpath.go).
 	fastPath bool
-	version  string
+	// memo of decisions, only for the verified policy set (see memo.go).
+	memo    *memo
+	version string
 	// fingerprint of the override dir taken before reading it (empty for
 	// the embedded policies); Watch reloads when the dir's differs.
 	fingerprint string
@@ -117,7 +119,11 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	return &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp}, nil
+	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp}
+	if fast {
+		p.memo = newMemo()
+	}
+	return p, nil
 }
 
 // Decide evaluates the policy for one request. It never fails open: an
@@ -133,23 +139,54 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 		return failClosed()
 	}
 	p := d.active.Load()
+	if p.memo == nil {
+		return d.evaluate(ctx, p, in)
+	}
+	bp := memoKeyPool.Get().(*[]byte)
+	defer memoKeyPool.Put(bp)
+	key, ok := in.memoKey((*bp)[:0])
+	if cap(key) <= 4*memoMaxKeyBytes { // keep grown buffers, not huge ones
+		*bp = key[:0]
+	}
+	if !ok {
+		return d.evaluate(ctx, p, in)
+	}
+	if dec, ok := p.memo.get(key); ok {
+		return dec
+	}
+	dec, ok := d.evaluateOK(ctx, p, in)
+	if ok {
+		p.memo.put(key, dec)
+	}
+	return dec
+}
+
+// evaluate evaluates the prepared query for one input.
+func (d *Decider) evaluate(ctx context.Context, p *prepared, in *Input) Decision {
+	dec, _ := d.evaluateOK(ctx, p, in)
+	return dec
+}
+
+// evaluateOK is evaluate, reporting false when the decision is the
+// fail-closed one of an evaluation failure (which is not memoized).
+func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decision, bool) {
 	// The decider reads no evaluation metrics: the no-op ones allocate nothing.
 	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()),
 		rego.EvalVirtualCache(newEvalCache(p.consts)), rego.EvalMetrics(noMetrics))
 	if err != nil {
 		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
-		return failClosed()
+		return failClosed(), false
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
-		return failClosed()
+		return failClosed(), false
 	}
 	dec, ok := rs[0].Expressions[0].Value.(Decision)
 	if !ok { // GenerateJSON returned an error wrapped by rego, or another type
 		d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
-		return failClosed()
+		return failClosed(), false
 	}
-	return dec
+	return dec, true
 }
 
 // Reload recompiles the policy set. On failure the last good version keeps

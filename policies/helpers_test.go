@@ -60,3 +60,14 @@ func copyEmbedded(t *testing.T) string {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+func appendFile(t *testing.T, name, text string) {
+	t.Helper()
+	src, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, append(src, text...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,7 +6,8 @@
 #   limits for expensive methods, then per-key overrides from key.limits
 #   (merged by name over the tier's limit; {"disabled": true} removes one;
 #   new names need a kind and come last, sorted). Quota limits cost one per
-#   image (at least 1) and are not charged on account/* routes.
+#   image (at least 1); on account/* routes they cost 0, so that their
+#   usage block (and account/limits) still reports the quota.
 #   Tier and method tables are written in the decision's shape so that keys
 #   without overrides (the common case) need no merging; limits_test.rego
 #   checks that they are well formed, and overrides are checked per request.
@@ -101,7 +102,7 @@ charge(l) := l if {
 	l.kind != "quota"
 } else := object.union(l, {"cost": cost}) if {
 	quota_applies
-}
+} else := object.union(l, {"cost": 0})
 
 # METADATA
 # description: The limits to charge, in tier order, then method limits, then new override names.

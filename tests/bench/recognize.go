@@ -271,7 +271,7 @@ func reportThresholds(s []scored) {
 		len(s), bestThreshold(s), lk, lt, faceapi.DefaultThreshold, faceapi.ConfidenceSlope, faceapi.DefaultThreshold)
 	fmt.Println("| threshold | confidence at threshold | FAR | FRR | accuracy |")
 	fmt.Println("|---|---|---|---|---|")
-	for _, t := range []float64{0.45, 0.50, 0.55, float64(faceapi.DefaultThreshold), 0.65, 0.70} {
+	for _, t := range []float64{0.50, 0.55, 0.58, float64(faceapi.DefaultThreshold), 0.62, 0.65, 0.70} {
 		far, frr := farFRR(s, t)
 		fmt.Printf("| %.3f | %d | %.2f %% | %.2f %% | %.2f %% |\n", t, faceapi.Confidence(float32(t)), 100*far, 100*frr, 100*accuracy(s, t))
 	}

@@ -42,9 +42,9 @@ type Options struct {
 // Detector holds the parsed cascades. It is safe for concurrent use.
 type Detector struct {
 	face  *pigo.Pigo
-	pupil *pigo.PuplocCascade
-	nose  []*pigo.PuplocCascade // one per noseCascades entry
-	mouth []*pigo.PuplocCascade // one per mouthCascades entry
+	pupil *regressor
+	nose  []*regressor // one per noseCascades entry
+	mouth []*regressor // one per mouthCascades entry
 }
 
 // New parses the embedded cascades. Parse once per process and share the Detector.
@@ -53,14 +53,14 @@ func New() (*Detector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse facefinder cascade: %w", err)
 	}
-	pupil, err := pigo.NewPuplocCascade().UnpackCascade(models.Puploc)
+	pupil, err := parseRegressor(models.Puploc)
 	if err != nil {
 		return nil, fmt.Errorf("parse puploc cascade: %w", err)
 	}
 	d := &Detector{face: face, pupil: pupil}
-	parsed := map[string]*pigo.PuplocCascade{}
-	load := func(runs []lpRun) ([]*pigo.PuplocCascade, error) {
-		out := make([]*pigo.PuplocCascade, len(runs))
+	parsed := map[string]*regressor{}
+	load := func(runs []lpRun) ([]*regressor, error) {
+		out := make([]*regressor, len(runs))
 		for i, r := range runs {
 			if parsed[r.name] == nil {
 				c, err := landmark(r.name)
@@ -82,12 +82,12 @@ func New() (*Detector, error) {
 	return d, nil
 }
 
-func landmark(name string) (*pigo.PuplocCascade, error) {
+func landmark(name string) (*regressor, error) {
 	b := models.Landmark(name)
 	if b == nil {
 		return nil, fmt.Errorf("landmark cascade %s is not embedded", name)
 	}
-	c, err := pigo.NewPuplocCascade().UnpackCascade(b)
+	c, err := parseRegressor(b)
 	if err != nil {
 		return nil, fmt.Errorf("parse landmark cascade %s: %w", name, err)
 	}

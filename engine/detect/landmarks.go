@@ -3,8 +3,6 @@ package detect
 import (
 	"math"
 
-	pigo "github.com/esimov/pigo/core"
-
 	"github.com/facegate/facegate/engine/imageio"
 )
 
@@ -26,9 +24,8 @@ type lpRun struct {
 }
 
 // perturbs is the number of jittered runs whose median a pupil or landmark cascade
-// returns. It must be exactly 63: pigo v1.4.6 sorts its whole 63-entry pooled buffer and
-// takes the element at perturbs/2, so any smaller count mixes in zeros or stale values
-// from other calls.
+// returns (regress.go; the jitter is deterministic). 63 is what the positions were
+// measured with (pigo v1.4.6's own runner only works with exactly 63).
 const perturbs = 63
 
 // rot rotates the face-frame offset (dr, dc) by a pigo angle (turns) into image offsets.
@@ -51,13 +48,12 @@ type landmarks struct {
 // off (roll error > 30°), while the upright cascades recover the roll within a few
 // degrees from rotated start positions.
 func (d *Detector) locate(img *imageio.Image, c candidate) landmarks {
-	ip := pigo.ImageParams{Pixels: img.Gray, Rows: img.GrayHeight, Cols: img.GrayWidth, Dim: img.GrayStride}
+	ip := &grayView{pix: img.Gray, rows: img.GrayHeight, cols: img.GrayWidth, dim: img.GrayStride}
 	var lm landmarks
 	for i, side := range []float64{-1, 1} {
 		dr, dc := rot(-0.085*c.size, side*0.185*c.size, c.angle)
-		pl := pigo.Puploc{Row: int(c.row + dr), Col: int(c.col + dc), Scale: float32(0.4 * c.size), Perturbs: perturbs}
-		e := d.pupil.RunDetector(pl, ip, 0, false)
-		p := [2]float64{float64(e.Row), float64(e.Col)}
+		er, ec := d.pupil.locateMedian(int(c.row+dr), int(c.col+dc), float32(0.4*c.size), perturbs, ip, false)
+		p := [2]float64{float64(int(er)), float64(int(ec))}
 		if i == 0 {
 			lm.eyeR = p
 		} else {
@@ -90,15 +86,9 @@ func turnOf(a, b [2]float64) float64 {
 
 // point runs landmark cascade lc placed as pigo's GetLandmarkPoint does, with the start
 // offset turned by a (pigo turns, the eye line's angle); flip mirrors the cascade.
-func (d *Detector) point(lc *pigo.PuplocCascade, ip pigo.ImageParams, eyeR, eyeL [2]float64, a float64, flip bool) [2]float64 {
+func (d *Detector) point(lc *regressor, ip *grayView, eyeR, eyeL [2]float64, a float64, flip bool) [2]float64 {
 	dist := math.Hypot(eyeL[0]-eyeR[0], eyeL[1]-eyeR[1])
 	dr, dcc := rot(0.25*dist, 0.15*dist, a)
-	pl := pigo.Puploc{
-		Row:      int((eyeR[0]+eyeL[0])/2 + dr),
-		Col:      int((eyeR[1]+eyeL[1])/2 + dcc),
-		Scale:    float32(3 * dist),
-		Perturbs: perturbs,
-	}
-	p := lc.RunDetector(pl, ip, 0, flip)
-	return [2]float64{float64(p.Row), float64(p.Col)}
+	pr, pc := lc.locateMedian(int((eyeR[0]+eyeL[0])/2+dr), int((eyeR[1]+eyeL[1])/2+dcc), float32(3*dist), perturbs, ip, flip)
+	return [2]float64{float64(int(pr)), float64(int(pc))}
 }

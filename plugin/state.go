@@ -18,7 +18,6 @@ import (
 	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 	"github.com/facegate/facegate/engine/store"
-	"github.com/facegate/facegate/plugin/httpsig"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
 	"github.com/facegate/facegate/plugin/urlfetch"
@@ -47,7 +46,7 @@ type state struct {
 	index     *index.Index
 	service   *service.Service
 	limiter   *limits.Limiter
-	nonces    *httpsig.NonceCache
+	nonces    *nonceGuard
 	validator *policies.Validator
 
 	mu        sync.Mutex
@@ -102,7 +101,7 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		return err
 	}
 	s.limiter = limits.New(limits.SystemClock{}, 100_000)
-	s.nonces = httpsig.NewNonceCache(1_000_000, 10*time.Minute)
+	s.nonces = newNonceGuard(s.store, s.logger)
 
 	s.index = index.New()
 	n, err := s.index.Load(s.store)
@@ -255,6 +254,9 @@ func (s *state) Destruct() error {
 		s.stopWatch()
 	}
 	s.mu.Unlock()
+	if s.nonces != nil {
+		s.nonces.Close()
+	}
 	if err := s.keys.Close(); err != nil {
 		s.logger.Error("flushing key last-used times failed", zap.Error(err))
 	}

@@ -1,10 +1,10 @@
 package plugin
 
 import (
-	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -23,15 +23,18 @@ const nonceFlushEvery = 200 * time.Millisecond
 
 // nonceGuard is the replay defence of signed requests: an in-memory cache
 // (httpsig.NonceCache) for speed, journaled to the store so that a restart
-// does not reopen the window. After a (re)start, nonces of signatures that
-// could have been used before it are also looked up in the store; after
-// httpsig.MaxAge*2 of uptime no signature from before the start can still be
-// valid, and only the memory cache is consulted.
+// does not reopen the window. At start the journal's live entries (hashes
+// of key id and nonce, with a TTL) are loaded into a read-only set that
+// Seen consults too; after 2×httpsig.MaxAge of uptime no signature from
+// before the start can still be valid and the set is dropped.
 type nonceGuard struct {
 	mem     *httpsig.NonceCache
 	st      *store.Store
 	logger  *zap.Logger
 	started time.Time
+
+	// before holds the journaled nonces of earlier runs (nil once expired).
+	before atomic.Pointer[map[string]struct{}]
 
 	mu      sync.Mutex
 	pending []nonceRecord
@@ -53,8 +56,26 @@ func newNonceGuard(st *store.Store, logger *zap.Logger) *nonceGuard {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	g.loadJournal()
 	go g.flushLoop()
 	return g
+}
+
+// loadJournal reads the nonces earlier runs accepted and that may still be
+// replayed. A read error keeps a set that refuses nothing but is logged
+// loudly: the memory cache still refuses replays within this run.
+func (g *nonceGuard) loadJournal() {
+	set := map[string]struct{}{}
+	err := g.st.ScanJSON(nonceKeyPrefix, func(key string, _ []byte) error {
+		set[key] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		g.logger.Error("reading the nonce journal failed; replays of signatures from before this start are not detected", zap.Error(err))
+	}
+	if len(set) > 0 {
+		g.before.Store(&set)
+	}
 }
 
 // nonceStoreKey never stores the nonce itself: a hash of key id and nonce.
@@ -70,18 +91,10 @@ func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) bool {
 		return true
 	}
 	key := nonceStoreKey(keyID, nonce)
-	if time.Since(g.started) < 2*httpsig.MaxAge {
-		err := g.st.View(func(tx *store.Tx) error {
-			ok, err := tx.Exists(key)
-			if ok {
-				return errReplayed
-			}
-			return err
-		})
-		if err != nil {
-			if !errors.Is(err, errReplayed) {
-				g.logger.Error("nonce journal lookup failed; refusing the signature", zap.Error(err))
-			}
+	if before := g.before.Load(); before != nil {
+		if time.Since(g.started) > 2*httpsig.MaxAge {
+			g.before.Store(nil)
+		} else if _, seen := (*before)[key]; seen {
 			return true
 		}
 	}
@@ -90,9 +103,6 @@ func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) bool {
 	g.mu.Unlock()
 	return false
 }
-
-// errReplayed stops a View when the nonce is in the journal.
-var errReplayed = errors.New("nonce already used")
 
 func (g *nonceGuard) flushLoop() {
 	defer close(g.done)

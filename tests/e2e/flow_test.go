@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -480,59 +476,9 @@ func flowStartConfig(t testing.TB, dataDir, config string) *server {
 
 // flowLaunch is server.start with other command-line arguments.
 func flowLaunch(s *server, args ...string) {
-	t := s.t
-	t.Helper()
-	s.logs = new(bytes.Buffer)
-	s.cmd = exec.Command(binPath, args...)
-	s.cmd.Env = s.env()
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting facegate: %v", err)
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if flowExited(s.cmd.Process.Pid) {
-			_ = s.cmd.Wait()
-			t.Fatalf("facegate exited early:\n%s", s.logs)
-		}
-		if pem, err := os.ReadFile(s.rootCA()); err == nil {
-			pool := x509.NewCertPool()
-			if pool.AppendCertsFromPEM(pem) {
-				s.client = &http.Client{
-					Timeout:       60 * time.Second,
-					Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-				}
-				if resp, err := s.client.Get(s.url("/fc/account/authenticate")); err == nil {
-					resp.Body.Close()
-					break
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("facegate did not come up over HTTPS within 90s:\n%s", s.logs)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	raw, err := os.ReadFile(filepath.Join(s.dataDir, "initial-credentials.json"))
-	if err != nil {
-		t.Fatalf("reading credentials: %v", err)
-	}
-	if err := json.Unmarshal(raw, &s.creds); err != nil {
-		t.Fatalf("decoding credentials: %v", err)
-	}
-}
-
-// flowExited reports whether process pid has ended (is a zombie or gone).
-func flowExited(pid int) bool {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	// The state follows the command name in parentheses: "pid (comm) S ...".
-	i := bytes.LastIndexByte(raw, ')')
-	return i < 0 || i+2 >= len(raw) || raw[i+2] == 'Z'
+	s.t.Helper()
+	s.args = args
+	s.start()
 }
 
 // flowNode runs one call of the real npm skybiometry client (node/client.js)

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -81,7 +82,8 @@ type server struct {
 	httpPort  int
 	adminAddr string
 	cmd       *exec.Cmd
-	logs      *bytes.Buffer
+	args      []string // command line after the binary; default: serve
+	logs      *logBuffer
 	client    *http.Client
 	creds     creds
 	extraEnv  []string
@@ -122,11 +124,26 @@ func (s *server) env() []string {
 	), s.extraEnv...)
 }
 
+// startServerArgs is startServer with another command line, e.g.
+// run --config <file> --adapter caddyfile.
+func startServerArgs(t testing.TB, dataDir string, args []string, env ...string) *server {
+	t.Helper()
+	s := &server{t: t, dataDir: dataDir, httpsPort: freePort(t), httpPort: freePort(t),
+		adminAddr: fmt.Sprintf("localhost:%d", freePort(t)), extraEnv: env, args: args}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
 func (s *server) start() {
 	t := s.t
 	t.Helper()
-	s.logs = new(bytes.Buffer)
-	s.cmd = exec.Command(binPath, "serve")
+	s.logs = new(logBuffer)
+	args := s.args
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	s.cmd = exec.Command(binPath, args...)
 	s.cmd.Env = s.env()
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -136,7 +153,8 @@ func (s *server) start() {
 	root := filepath.Join(s.dataDir, "caddy", "pki", "authorities", "local", "root.crt")
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		if s.cmd.ProcessState != nil {
+		if processExited(s.cmd.Process.Pid) {
+			_ = s.cmd.Wait()
 			t.Fatalf("facegate exited early:\n%s", s.logs)
 		}
 		if pem, err := os.ReadFile(root); err == nil {
@@ -182,6 +200,36 @@ func (s *server) stop() {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
+}
+
+// processExited reports whether process pid has ended (is a zombie or
+// gone): cmd.ProcessState is only set by Wait.
+func processExited(pid int) bool {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses: "pid (comm) S ...".
+	i := bytes.LastIndexByte(raw, ')')
+	return i < 0 || i+2 >= len(raw) || raw[i+2] == 'Z'
+}
+
+// logBuffer collects a process's output; safe to read while it writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // kill ends the process with SIGKILL, as a crash would.

@@ -19,12 +19,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -228,85 +225,12 @@ func secStartConfig(t testing.TB, dataDir string, cfg func(s *server) string, en
 // secRun starts s with the Caddyfile at path and waits for HTTPS.
 func secRun(t testing.TB, s *server, path string) {
 	t.Helper()
-	s.logs = new(bytes.Buffer)
-	lw := &secLogs{buf: s.logs}
-	secLogMap.Store(s, lw)
-	s.cmd = exec.Command(binPath, "run", "--config", path, "--adapter", "caddyfile")
-	s.cmd.Env = s.env()
-	s.cmd.Stdout, s.cmd.Stderr = lw, lw
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting facegate: %v", err)
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		if secExited(s.cmd.Process.Pid) {
-			t.Fatalf("facegate exited early:\n%s", secLogText(s))
-		}
-		if pem, err := os.ReadFile(s.rootCA()); err == nil {
-			pool := x509.NewCertPool()
-			if pool.AppendCertsFromPEM(pem) {
-				s.client = &http.Client{
-					Timeout:       60 * time.Second,
-					Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-				}
-				resp, err := s.client.Get(s.url("/fc/account/authenticate"))
-				if err == nil {
-					resp.Body.Close()
-					break
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("facegate did not come up over HTTPS within 90s:\n%s", secLogText(s))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	raw, err := os.ReadFile(filepath.Join(s.dataDir, "initial-credentials.json"))
-	if err != nil {
-		t.Fatalf("reading credentials: %v", err)
-	}
-	if err := json.Unmarshal(raw, &s.creds); err != nil {
-		t.Fatalf("decoding credentials: %v", err)
-	}
+	s.args = []string{"run", "--config", path, "--adapter", "caddyfile"}
+	s.start()
 }
-
-// secExited reports whether pid is gone or a zombie.
-func secExited(pid int) bool {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(raw, ')')
-	return i < 0 || i+2 >= len(raw) || raw[i+2] == 'Z'
-}
-
-// secLogs is a goroutine-safe writer for process output.
-type secLogs struct {
-	mu  sync.Mutex
-	buf *bytes.Buffer
-}
-
-func (l *secLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// secLogMap maps servers started by secRun to their log writers.
-var secLogMap sync.Map
 
 // secLogText returns what the server has logged so far.
-func secLogText(s *server) string {
-	if v, ok := secLogMap.Load(s); ok {
-		l := v.(*secLogs)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		return l.buf.String()
-	}
-	return s.logs.String()
-}
+func secLogText(s *server) string { return s.logs.String() }
 
 // secTOTPCode is the code of secret for a 30 s time step.
 func secTOTPCode(t testing.TB, uri string, step int64) string {

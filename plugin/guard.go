@@ -83,6 +83,10 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		g.deny(w, unavailable("facegate is starting"), nil, opID)
 		return nil
 	}
+	if g.Mode == "api" && isPreflight(r) {
+		g.preflight(w, r, st)
+		return nil
+	}
 	call, ferr := g.readCall(r, st)
 	if ferr != nil {
 		g.deny(w, ferr, nil, opID)
@@ -102,6 +106,9 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		return nil
 	}
 	ev := g.authenticate(r, st, call)
+	if ev.origin != "" {
+		setCORS(w.Header(), ev.origin, corsAllowed(ev.key, ev.found, ev.origin))
+	}
 	if ev.keyID != "" {
 		if blocked, retry := st.limiter.Blocked("key:" + ev.keyID); blocked {
 			setRetryAfter(w, retry)
@@ -145,6 +152,9 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	}
 	return next.ServeHTTP(w, r)
 }
+
+// nowUnix is the wall clock in unix seconds (key expiry is in seconds).
+func nowUnix() int64 { return time.Now().Unix() }
 
 // deny answers a refused request in the mode's format.
 func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string) {

@@ -97,7 +97,7 @@ func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]stri
 	mediaType, mparams, _ := mime.ParseMediaType(ctype)
 	switch {
 	case ctype == "" || mediaType == "application/x-www-form-urlencoded" || mediaType == "text/plain":
-		if looksLikeImage(body) {
+		if isBinary(body) {
 			return rawImage(params, body, lim)
 		}
 		form, err := url.ParseQuery(string(body))
@@ -125,7 +125,7 @@ func rawImage(params map[string]string, body []byte, lim InputLimits) (map[strin
 }
 
 // parseMultipart reads every part: a part with a filename, or whose bytes
-// are an image or not text, is an image; any other part is a parameter.
+// are binary (isBinary), is an image; any other part is a parameter.
 func parseMultipart(body []byte, boundary string, params map[string]string, lim InputLimits) ([]service.File, *service.Error) {
 	if boundary == "" {
 		return nil, badArgs("multipart body without boundary")
@@ -148,7 +148,7 @@ func parseMultipart(body []byte, boundary string, params map[string]string, lim 
 			return nil, badArgs("malformed multipart body")
 		}
 		name := p.FormName()
-		if p.FileName() != "" || looksLikeImage(data) || !utf8.Valid(data) {
+		if p.FileName() != "" || isBinary(data) {
 			if int64(len(data)) > lim.MaxImageBytes {
 				return nil, tooLarge("an image exceeds the configured max_image_bytes")
 			}
@@ -171,14 +171,13 @@ func mergeValues(params map[string]string, v url.Values) {
 	}
 }
 
-// looksLikeImage sniffs the magic bytes of the formats facegate decodes (and
-// JPEG 2000, so that it is refused as an image rather than read as text).
-func looksLikeImage(b []byte) bool {
-	if strings.HasPrefix(http.DetectContentType(b), "image/") {
-		return true
-	}
-	return bytes.HasPrefix(b, []byte{0, 0, 0, 0x0c, 'j', 'P', ' ', ' '}) || // JP2
-		bytes.HasPrefix(b, []byte{0xff, 0x4f, 0xff, 0x51}) // J2K codestream
+// isBinary tells image bytes from parameter text: every image format
+// (JPEG, PNG, GIF, BMP, WebP, JPEG 2000) has NUL bytes or bytes that are not
+// UTF-8 in its header, while parameters are text. Sniffing magic numbers
+// instead would take a secret that happens to start with "BM" (BMP) or
+// "GIF8" for an image.
+func isBinary(b []byte) bool {
+	return bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b)
 }
 
 // safeName keeps a client-chosen name printable and short for error messages.

@@ -113,6 +113,25 @@ func TestParseParams(t *testing.T) {
 			t.Error("image bytes were taken as a parameter")
 		}
 	})
+	t.Run("text that starts like an image magic number stays a parameter", func(t *testing.T) {
+		// A secret is random URL-safe text: it can start with "BM" (BMP) or "GIF8".
+		fields := map[string]string{"api_key": "k", "api_secret": "BMx7Qa-9_secret", "label": "GIF89a party"}
+		ct, body := multipartBody(t, fields, map[string][]byte{"files": img}, false)
+		r := httptest.NewRequest(http.MethodPost, "/fc/faces/detect", nil)
+		r.Header.Set("Content-Type", ct)
+		params, files, err := parseParams(r, body, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if params["api_secret"] != "BMx7Qa-9_secret" || params["label"] != "GIF89a party" || len(files) != 1 {
+			t.Errorf("params %v, %d files", params, len(files))
+		}
+		r = httptest.NewRequest(http.MethodPost, "/fc/faces/detect", nil)
+		params, files, err = parseParams(r, []byte("BM=1&api_key=k"), lim)
+		if err != nil || params["api_key"] != "k" || len(files) != 0 {
+			t.Errorf("urlencoded body starting with BM: params %v, %d files, err %v", params, len(files), err)
+		}
+	})
 	t.Run("multipart file under any field name", func(t *testing.T) {
 		ct, body := multipartBody(t, nil, map[string][]byte{"img.jpg": img, "_file": img}, true)
 		r := httptest.NewRequest(http.MethodPost, "/fc/faces/detect", nil)

@@ -109,6 +109,17 @@ func (x *Index) Len(ns string) int {
 	return sp.s.len()
 }
 
+// UIDCount returns how many uids have at least one template in ns.
+func (x *Index) UIDCount(ns string) int {
+	sp := x.get(ns, false)
+	if sp == nil {
+		return 0
+	}
+	sp.mu.RLock()
+	defer sp.mu.RUnlock()
+	return len(sp.s.uidSlot)
+}
+
 // UIDs returns the uids that have at least one template in ns, sorted.
 func (x *Index) UIDs(ns string) []string {
 	sp := x.get(ns, false)

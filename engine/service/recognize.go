@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"math"
 	"sort"
 )
 
@@ -57,6 +58,33 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) []UIDMatch
 	return out
 }
 
+// listThreshold is the recommended confidence cut-off for a search among
+// the targets' uids. SkyBiometry's threshold "depends on face quality and
+// uid-list size": every extra candidate is one more chance that a stranger
+// resembles somebody, so the cut-off rises with the number of uids searched —
+// the calibrated threshold for one uid, then 20 points per decade, at most 95.
+// Measured with `go run ./tests/bench service-recognize` (BENCHMARKS.md).
+func (s *Service) listThreshold(ts []target) int {
+	n := 0
+	for _, t := range ts {
+		if t.filter != nil {
+			n += len(t.filter)
+		} else {
+			n += s.idx.UIDCount(t.ns)
+		}
+	}
+	return thresholdForList(s.opts.Threshold, n)
+}
+
+// thresholdForList raises base by 20 per decade of n candidates, capped at 95.
+func thresholdForList(base, n int) int {
+	if n <= 1 {
+		return base
+	}
+	t := base + int(math.Round(20*math.Log10(float64(n))))
+	return min(max(t, base), max(base, 95))
+}
+
 // recognize implements faces/recognize: detect plus per-tag candidates among trained uids.
 func (s *Service) recognize(ctx context.Context, req *Request) (*Response, error) {
 	ts, err := s.targets(req)
@@ -75,7 +103,7 @@ func (s *Service) recognize(ctx context.Context, req *Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	threshold := s.opts.Threshold
+	threshold := s.listThreshold(ts)
 	for i := range ps {
 		for j := range ps[i].photo.Tags {
 			if ps[i].err != nil {

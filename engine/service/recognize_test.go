@@ -44,26 +44,27 @@ func TestSaveTrainRecognize(t *testing.T) {
 	}
 
 	tests := []struct {
-		name     string
-		params   map[string]string
-		who      string
-		wantTop  string
-		wantNone bool
+		name       string
+		params     map[string]string
+		who        string
+		wantTop    string
+		wantNone   bool
+		candidates int // uids searched: the returned threshold depends on it
 	}{
-		{"all in namespace", map[string]string{"uids": "all", "namespace": "ns"}, "alice", "alice@ns", false},
-		{"bob", map[string]string{"uids": "all", "namespace": "ns"}, "bob", "bob@ns", false},
-		{"uid list restricts", map[string]string{"uids": "bob@ns"}, "bob", "bob@ns", false},
-		{"uid list excludes others", map[string]string{"uids": "bob@ns"}, "alice", "", false},
-		{"stranger below threshold", map[string]string{"uids": "all", "namespace": "ns"}, "mallory", "", false},
-		{"matching_threshold drops weak", map[string]string{"uids": "all", "namespace": "ns", "matching_threshold": "60"}, "mallory", "", true},
-		{"empty namespace", map[string]string{"uids": "all", "namespace": "ns2"}, "alice", "", true},
+		{"all in namespace", map[string]string{"uids": "all", "namespace": "ns"}, "alice", "alice@ns", false, 2},
+		{"bob", map[string]string{"uids": "all", "namespace": "ns"}, "bob", "bob@ns", false, 2},
+		{"uid list restricts", map[string]string{"uids": "bob@ns"}, "bob", "bob@ns", false, 1},
+		{"uid list excludes others", map[string]string{"uids": "bob@ns"}, "alice", "", false, 1},
+		{"stranger below threshold", map[string]string{"uids": "all", "namespace": "ns"}, "mallory", "", false, 2},
+		{"matching_threshold drops weak", map[string]string{"uids": "all", "namespace": "ns", "matching_threshold": "60"}, "mallory", "", true, 2},
+		{"empty namespace", map[string]string{"uids": "all", "namespace": "ns2"}, "alice", "", true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.call("faces/recognize", tt.params, img(person(tt.who, 7, 50)))
 			tag := r.Photos[0].Tags[0]
-			if tag.Threshold == nil || *tag.Threshold != DefaultThreshold {
-				t.Fatalf("threshold %v", tag.Threshold)
+			if want := thresholdForList(DefaultThreshold, tt.candidates); tag.Threshold == nil || *tag.Threshold != want {
+				t.Fatalf("threshold %v, want %d for %d candidates", tag.Threshold, want, tt.candidates)
 			}
 			if tt.wantNone {
 				if len(tag.UIDs) != 0 {
@@ -207,4 +208,16 @@ func TestGroup(t *testing.T) {
 			t.Fatal("similarities returned without return_similarities")
 		}
 	})
+}
+
+func TestThresholdForList(t *testing.T) {
+	tests := []struct{ base, n, want int }{
+		{50, 0, 50}, {50, 1, 50}, {50, 2, 56}, {50, 10, 70}, {50, 100, 90}, {50, 208, 95}, {50, 1000000, 95},
+		{97, 1000, 97}, // a base above the cap is kept
+	}
+	for _, tt := range tests {
+		if got := thresholdForList(tt.base, tt.n); got != tt.want {
+			t.Errorf("thresholdForList(%d, %d) = %d, want %d", tt.base, tt.n, got, tt.want)
+		}
+	}
 }

@@ -105,14 +105,16 @@ func (a *App) Validate() error {
 
 // Start opens (or reuses, across reloads) the shared state for the data dir.
 func (a *App) Start() error {
-	val, _, err := statePool.LoadOrNew(a.poolID, func() (caddy.Destructor, error) {
+	val, loaded, err := statePool.LoadOrNew(a.poolID, func() (caddy.Destructor, error) {
 		return openState(a.stateConfig(), a.logger)
 	})
 	if err != nil {
 		return err
 	}
 	st := val.(*state)
-	st.reconfigure(a.stateConfig())
+	if loaded { // a reload: a fresh state has just compiled the policies itself
+		st.reconfigure(a.stateConfig())
+	}
 	a.state.Store(st)
 	close(a.started)
 	return nil

@@ -100,9 +100,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		return nil
 	}
 	if blocked, retry := st.limiter.Blocked(clientAddr(r)); blocked {
-		setRetryAfter(w, retry)
-		g.deny(w, &service.Error{Code: 204, Name: "API_KEY_NOT_AUTHENTICATED",
-			Detail: "too many failed authentications from this address", HTTPStatus: http.StatusTooManyRequests}, nil, opID)
+		g.denyLockedOut(w, retry, "too many failed authentications from this address", opID)
 		return nil
 	}
 	ev := g.authenticate(r, st, call)
@@ -111,9 +109,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	}
 	if ev.keyID != "" {
 		if blocked, retry := st.limiter.Blocked("key:" + ev.keyID); blocked {
-			setRetryAfter(w, retry)
-			g.deny(w, &service.Error{Code: 204, Name: "API_KEY_NOT_AUTHENTICATED",
-				Detail: "too many failed authentications for this key", HTTPStatus: http.StatusTooManyRequests}, nil, opID)
+			g.denyLockedOut(w, retry, "too many failed authentications for this key", opID)
 			return nil
 		}
 	}
@@ -155,6 +151,15 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 
 // nowUnix is the wall clock in unix seconds (key expiry is in seconds).
 func nowUnix() int64 { return time.Now().Unix() }
+
+// denyLockedOut answers a caller blocked by the failed-authentication limit:
+// 204 with HTTP 429 and Retry-After.
+func (g *Guard) denyLockedOut(w http.ResponseWriter, retry time.Duration, detail, opID string) {
+	setRetryAfter(w, retry)
+	e := service.ErrNotAuthenticated(detail)
+	e.HTTPStatus = http.StatusTooManyRequests
+	g.deny(w, e, nil, opID)
+}
 
 // deny answers a refused request in the mode's format.
 func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string) {

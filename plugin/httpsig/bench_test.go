@@ -75,3 +75,18 @@ func BenchmarkNonceSeen(b *testing.B) {
 		nc.Seen(vecKeyID, nonces[i%len(nonces)], now.Add(MaxAge))
 	}
 }
+
+var benchRespBody = []byte(`{"status":"success","photos":[{"url":"https://example.com/a.jpg","width":640,"height":480,"tags":[]}]}`)
+
+func BenchmarkSignResponse(b *testing.B) {
+	_, p := benchRequest(b, benchBody)
+	now := testNow.Add(time.Second)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := SignResponse(h, 200, benchRespBody, p, []byte(vecSecret), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

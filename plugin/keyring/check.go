@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"fmt"
 )
@@ -33,7 +34,8 @@ func (k *Keyring) CheckSecret(id, secret string) bool {
 // signature of key id: the current one, then the previous one during a
 // rotation's grace period. It fails when the key is unknown, not usable
 // (ErrSuspended, ErrRevoked, ErrExpired) or not allowed the signature mode.
-// The caller must not log or keep the returned bytes.
+// The caller must not log, keep or modify the returned bytes (they are
+// shared with the keyring's cache).
 func (k *Keyring) SigningSecrets(id string) ([][]byte, error) {
 	rec, err := k.record(id)
 	if err != nil {
@@ -49,17 +51,49 @@ func (k *Keyring) SigningSecrets(id string) ([][]byte, error) {
 	if len(rec.SecretSealed) == 0 {
 		return nil, fmt.Errorf("key %s: %w", id, ErrNeedsRotation)
 	}
-	cur, err := k.c.unseal(rec.SecretSealed, id)
+	cur, err := k.unsealSecret(id, 0, rec.SecretSealed)
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", id, err)
 	}
 	out := [][]byte{cur}
 	if len(rec.PrevSealed) > 0 && now.Unix() < rec.PrevUntil {
-		prev, err := k.c.unseal(rec.PrevSealed, id)
+		prev, err := k.unsealSecret(id, 1, rec.PrevSealed)
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", id, err)
 		}
 		out = append(out, prev)
 	}
 	return out, nil
+}
+
+// unsealedSecret is a key's current (0) and previous (1) signing secrets
+// in clear, each with the sealed bytes it was opened from.
+type unsealedSecret struct {
+	sealed [2][]byte
+	plain  [2][]byte
+}
+
+// unsealSecret opens the sealed secret of key id (slot 0: current, 1:
+// previous), through a cache that holds it only while the record still has
+// the same sealed bytes; invalidate drops a changed or deleted key's entry.
+func (k *Keyring) unsealSecret(id string, slot int, sealed []byte) ([]byte, error) {
+	k.unsealedMu.Lock()
+	e := k.unsealed[id]
+	k.unsealedMu.Unlock()
+	if e.plain[slot] != nil && bytes.Equal(e.sealed[slot], sealed) {
+		return e.plain[slot], nil
+	}
+	plain, err := k.c.unseal(sealed, id)
+	if err != nil {
+		return nil, err
+	}
+	k.unsealedMu.Lock()
+	if len(k.unsealed) >= maxCachedKeys {
+		clear(k.unsealed)
+	}
+	e = k.unsealed[id]
+	e.sealed[slot], e.plain[slot] = bytes.Clone(sealed), plain
+	k.unsealed[id] = e
+	k.unsealedMu.Unlock()
+	return plain, nil
 }

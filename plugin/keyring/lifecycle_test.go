@@ -138,6 +138,10 @@ func TestRotateGracePeriod(t *testing.T) {
 	if k.CheckSecret(key.ID, fresh) || !k.CheckSecret(key.ID, again) {
 		t.Error("rotation without grace must invalidate the previous secret at once")
 	}
+	// The unsealed secrets cached by the checks above must not outlive it.
+	if secrets, err := k.SigningSecrets(key.ID); err != nil || len(secrets) != 1 || string(secrets[0]) != again {
+		t.Errorf("after a second rotation: SigningSecrets = %d secrets, %v; want only the new one", len(secrets), err)
+	}
 	if got, _ := k.Get(key.ID); got.RotatedAt != clk.Now().Unix() {
 		t.Errorf("rotated_at = %d, want %d", got.RotatedAt, clk.Now().Unix())
 	}

@@ -122,8 +122,23 @@ var (
 // ValidName reports whether s is a valid namespace or administrator name.
 func ValidName(s string) bool { return namePattern.MatchString(s) }
 
-// ValidKeyID reports whether s has the shape of a key id.
-func ValidKeyID(s string) bool { return keyIDPattern.MatchString(s) }
+// ValidKeyID reports whether s has the shape of a key id (keyIDPattern,
+// checked by hand: it runs several times per request).
+func ValidKeyID(s string) bool {
+	rest, ok := strings.CutPrefix(s, KeyIDPrefix)
+	if !ok || len(rest) != keyIDChars {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// keyIDChars is the length of a key id after its prefix.
+const keyIDChars = 24
 
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)

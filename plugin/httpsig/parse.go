@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -92,11 +93,13 @@ func parse(h http.Header, label string, anyIfSingle bool) (*Parsed, error) {
 	if len(inVals) == 0 || len(sigVals) == 0 {
 		return nil, fmt.Errorf("%w: need both Signature-Input and Signature", ErrMalformed)
 	}
-	inputs, err := parseDictionary(strings.Join(inVals, ", "))
+	// The entries only live during the parse: collect them on the stack.
+	var inBuf, sigBuf [2]sfEntry
+	inputs, err := appendDictionary(inBuf[:0], joinLines(inVals))
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature-input: %w", ErrMalformed, err)
 	}
-	sigs, err := parseDictionary(strings.Join(sigVals, ", "))
+	sigs, err := appendDictionary(sigBuf[:0], joinLines(sigVals))
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
 	}
@@ -121,6 +124,15 @@ func parse(h http.Header, label string, anyIfSingle bool) (*Parsed, error) {
 	return p, nil
 }
 
+// joinLines combines the lines of a field as RFC 9110 §5.3 allows: joined
+// with ", " (a single line is returned as is).
+func joinLines(v []string) string {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return strings.Join(v, ", ")
+}
+
 func lookup(d []sfEntry, key string) (sfEntry, bool) {
 	for _, e := range d {
 		if e.key == key {
@@ -135,7 +147,11 @@ func (p *Parsed) fillInput(m sfMember) error {
 	if !m.isList {
 		return errors.New("signature input is not an inner list")
 	}
-	seen := map[string]bool{}
+	if n := len(m.list); n > 0 {
+		p.components = make([]component, 0, n)
+		p.Covered = make([]string, 0, n)
+	}
+	var seen map[string]bool
 	for _, it := range m.list {
 		if it.item.kind != kindString {
 			return errors.New("component identifier is not a string")
@@ -145,10 +161,9 @@ func (p *Parsed) fillInput(m sfMember) error {
 			return err
 		}
 		id := c.String()
-		if seen[id] {
+		if covered(p.Covered, id, &seen) {
 			return fmt.Errorf("component %q covered twice", id)
 		}
-		seen[id] = true
 		p.components = append(p.components, c)
 		p.Covered = append(p.Covered, id)
 	}
@@ -176,6 +191,26 @@ func (p *Parsed) fillInput(m sfMember) error {
 		}
 	}
 	return nil
+}
+
+// covered reports whether id is in ids; when it is not, id counts as seen
+// from now on. Short lists are searched linearly; from smallSet
+// components on, *seen indexes all of them.
+func covered(ids []string, id string, seen *map[string]bool) bool {
+	if len(ids) < smallSet {
+		return slices.Contains(ids, id)
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*len(ids))
+		for _, s := range ids {
+			(*seen)[s] = true
+		}
+	}
+	if (*seen)[id] {
+		return true
+	}
+	(*seen)[id] = true
+	return false
 }
 
 func checkComponentName(name string) error {

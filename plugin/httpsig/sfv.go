@@ -100,22 +100,47 @@ func (sc *scanner) errorf(format string, args ...any) error {
 
 // parseDictionary parses a whole dictionary field value.
 func parseDictionary(v string) ([]sfEntry, error) {
+	var buf [4]sfEntry
+	d, err := appendDictionary(buf[:0], v)
+	if err != nil {
+		return nil, err
+	}
+	return exact(d), nil
+}
+
+// exact returns a copy of s that owns exactly len(s) elements (nil when s
+// is empty), so that parsers can collect into a stack buffer and allocate
+// once.
+func exact[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make([]T, 0, len(s)), s...)
+}
+
+// smallSet is how many keys are checked for duplicates by linear search;
+// longer lists switch to a map so that a long field cannot make the check
+// quadratic.
+const smallSet = 16
+
+// appendDictionary parses dictionary v, appending its entries to out. On
+// error the appended entries are unspecified.
+func appendDictionary(out []sfEntry, v string) ([]sfEntry, error) {
 	if len(v) > maxFieldLen {
 		return nil, fmt.Errorf("%w: field longer than %d bytes", errSyntax, maxFieldLen)
 	}
-	sc := &scanner{s: v}
+	sc := scanner{s: v}
 	sc.skipSP()
-	var out []sfEntry
-	seen := map[string]bool{}
+	first := len(out)
+	var seen map[string]bool
 	for !sc.eof() {
 		key, err := sc.parseKey()
 		if err != nil {
 			return nil, err
 		}
-		if seen[key] {
+		if dupKey(out[first:], key, &seen) {
 			return nil, sc.errorf("duplicate dictionary key %q", key)
 		}
-		seen[key] = true
 		var m sfMember
 		if sc.peek() == '=' {
 			sc.pos++
@@ -144,6 +169,31 @@ func parseDictionary(v string) ([]sfEntry, error) {
 	return out, nil
 }
 
+// dupKey reports whether key is among the keys of d; when it is not, key
+// counts as seen from now on. Short dictionaries are searched linearly;
+// from smallSet entries on, *seen indexes all keys.
+func dupKey(d []sfEntry, key string, seen *map[string]bool) bool {
+	if len(d) < smallSet {
+		for _, e := range d {
+			if e.key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]bool, 2*len(d))
+		for _, e := range d {
+			(*seen)[e.key] = true
+		}
+	}
+	if (*seen)[key] {
+		return true
+	}
+	(*seen)[key] = true
+	return false
+}
+
 func (sc *scanner) parseItemOrInnerList() (sfMember, error) {
 	if sc.peek() == '(' {
 		list, params, err := sc.parseInnerList()
@@ -159,13 +209,17 @@ func (sc *scanner) parseItemOrInnerList() (sfMember, error) {
 
 func (sc *scanner) parseInnerList() ([]sfInner, []sfParam, error) {
 	sc.pos++ // '('
-	var list []sfInner
+	var buf [8]sfInner
+	list := buf[:0]
 	for !sc.eof() {
 		sc.skipSP()
 		if sc.peek() == ')' {
 			sc.pos++
 			params, err := sc.parseParams()
-			return list, params, err
+			if err != nil {
+				return nil, nil, err
+			}
+			return exact(list), params, nil
 		}
 		it, err := sc.parseBareItem()
 		if err != nil {
@@ -184,7 +238,11 @@ func (sc *scanner) parseInnerList() ([]sfInner, []sfParam, error) {
 }
 
 func (sc *scanner) parseParams() ([]sfParam, error) {
-	var out []sfParam
+	if sc.peek() != ';' {
+		return nil, nil
+	}
+	var buf [8]sfParam
+	out := buf[:0]
 	for sc.peek() == ';' {
 		sc.pos++
 		sc.skipSP()
@@ -206,7 +264,7 @@ func (sc *scanner) parseParams() ([]sfParam, error) {
 		}
 		out = append(out, sfParam{key: key, val: val})
 	}
-	return out, nil
+	return exact(out), nil
 }
 
 func isLCAlpha(c byte) bool { return c >= 'a' && c <= 'z' }
@@ -273,6 +331,18 @@ func (sc *scanner) parseInteger() (sfItem, error) {
 
 func (sc *scanner) parseString() (sfItem, error) {
 	sc.pos++ // '"'
+	// Fast path: a string without escapes is a substring of the field.
+	for i := sc.pos; i < len(sc.s); i++ {
+		c := sc.s[i]
+		if c == '"' {
+			s := sc.s[sc.pos:i]
+			sc.pos = i + 1
+			return sfItem{kind: kindString, s: s}, nil
+		}
+		if c == '\\' || c < 0x20 || c > 0x7e {
+			break // escapes and errors take the general path
+		}
+	}
 	var b strings.Builder
 	for !sc.eof() {
 		c := sc.s[sc.pos]

@@ -8,71 +8,109 @@ import (
 
 // Serialization of structured-field values (RFC 8941 §4.1), used to write
 // signature fields and to rebuild "@signature-params" and keyed members.
+// The append* functions are the implementation (they let the hot paths
+// build a signature base in one buffer); the serialize* functions write the
+// same bytes to a strings.Builder.
 
-// serializeItem appends the RFC 8941 serialization of a bare item.
-func serializeItem(b *strings.Builder, it sfItem) {
+// appendItem appends the RFC 8941 serialization of a bare item.
+func appendItem(b []byte, it sfItem) []byte {
 	switch it.kind {
 	case kindInteger:
-		b.WriteString(strconv.FormatInt(it.i, 10))
+		b = strconv.AppendInt(b, it.i, 10)
 	case kindString:
-		b.WriteByte('"')
-		for i := 0; i < len(it.s); i++ {
-			if c := it.s[i]; c == '"' || c == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(it.s[i])
-		}
-		b.WriteByte('"')
+		b = appendString(b, it.s)
 	case kindToken:
-		b.WriteString(it.s)
+		b = append(b, it.s...)
 	case kindBytes:
-		b.WriteByte(':')
-		b.WriteString(base64.StdEncoding.EncodeToString(it.b))
-		b.WriteByte(':')
+		b = appendBytes(b, it.b)
 	case kindBool:
 		if it.bo {
-			b.WriteString("?1")
+			b = append(b, "?1"...)
 		} else {
-			b.WriteString("?0")
+			b = append(b, "?0"...)
 		}
 	}
+	return b
 }
 
-// serializeParams appends parameters; a true boolean is written bare.
-func serializeParams(b *strings.Builder, params []sfParam) {
+// appendString appends s as an sf-string, escaping '"' and '\'.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+// appendBytes appends v as an sf-binary: colon-delimited standard base64.
+func appendBytes(b []byte, v []byte) []byte {
+	b = append(b, ':')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, ':')
+}
+
+// appendParams appends parameters; a true boolean is written bare.
+func appendParams(b []byte, params []sfParam) []byte {
 	for _, p := range params {
-		b.WriteByte(';')
-		b.WriteString(p.key)
+		b = append(b, ';')
+		b = append(b, p.key...)
 		if p.val.kind == kindBool && p.val.bo {
 			continue
 		}
-		b.WriteByte('=')
-		serializeItem(b, p.val)
+		b = append(b, '=')
+		b = appendItem(b, p.val)
 	}
+	return b
 }
 
-// serializeInnerList appends an inner list with its parameters.
-func serializeInnerList(b *strings.Builder, list []sfInner, params []sfParam) {
-	b.WriteByte('(')
+// appendInnerList appends an inner list with its parameters.
+func appendInnerList(b []byte, list []sfInner, params []sfParam) []byte {
+	b = append(b, '(')
 	for i, it := range list {
 		if i > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		serializeItem(b, it.item)
-		serializeParams(b, it.params)
+		b = appendItem(b, it.item)
+		b = appendParams(b, it.params)
 	}
-	b.WriteByte(')')
-	serializeParams(b, params)
+	b = append(b, ')')
+	return appendParams(b, params)
 }
 
-// serializeMember appends a dictionary member value (without its key).
-func serializeMember(b *strings.Builder, m sfMember) {
+// appendMember appends a dictionary member value (without its key).
+func appendMember(b []byte, m sfMember) []byte {
 	if m.isList {
-		serializeInnerList(b, m.list, m.params)
-		return
+		return appendInnerList(b, m.list, m.params)
 	}
-	serializeItem(b, m.item)
-	serializeParams(b, m.params)
+	b = appendItem(b, m.item)
+	return appendParams(b, m.params)
+}
+
+// serializeItem writes the RFC 8941 serialization of a bare item.
+func serializeItem(b *strings.Builder, it sfItem) {
+	var buf [128]byte
+	b.Write(appendItem(buf[:0], it))
+}
+
+// serializeParams writes parameters; a true boolean is written bare.
+func serializeParams(b *strings.Builder, params []sfParam) {
+	var buf [128]byte
+	b.Write(appendParams(buf[:0], params))
+}
+
+// serializeInnerList writes an inner list with its parameters.
+func serializeInnerList(b *strings.Builder, list []sfInner, params []sfParam) {
+	var buf [256]byte
+	b.Write(appendInnerList(buf[:0], list, params))
+}
+
+// serializeMember writes a dictionary member value (without its key).
+func serializeMember(b *strings.Builder, m sfMember) {
+	var buf [256]byte
+	b.Write(appendMember(buf[:0], m))
 }
 
 // isValidString reports whether s can be serialized as an sf-string.

@@ -87,6 +87,17 @@ func (k *Keyring) Get(id string) (Key, error) {
 	return rec.Key.clone(), nil
 }
 
+// View is Get without the copy, for the per-request path: the returned
+// Key shares its slices and map with the keyring's cache, so the caller
+// must only read them.
+func (k *Keyring) View(id string) (Key, error) {
+	rec, err := k.record(id)
+	if err != nil {
+		return Key{}, err
+	}
+	return rec.Key, nil
+}
+
 // record returns the stored record of a key, through the cache.
 func (k *Keyring) record(id string) (keyRecord, error) {
 	if !ValidKeyID(id) {

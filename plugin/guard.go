@@ -99,11 +99,12 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		g.deny(w, e, nil, opID)
 		return nil
 	}
-	if blocked, retry := st.limiter.Blocked(clientAddr(r)); blocked {
+	ev := &evidence{remoteIP: clientAddr(r)}
+	if blocked, retry := st.limiter.Blocked(ev.remoteIP); blocked {
 		g.denyLockedOut(w, retry, "too many failed authentications from this address", opID)
 		return nil
 	}
-	ev := g.authenticate(r, st, call)
+	g.authenticate(r, st, call, ev)
 	if ev.origin != "" {
 		setCORS(w.Header(), ev.origin, corsAllowed(ev.key, ev.found, ev.origin))
 	}
@@ -115,11 +116,11 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	}
 	in := g.policyInput(r, st, call, ev)
 	decision := st.currentDecider().Decide(r.Context(), in)
-	g.logDecision(r, call.Route, ev, decision, start)
+	g.logDecision(call.Route, ev, decision, start)
 	observeDecision(g.Mode, call.Route, decision.Allow, decision.Reason, time.Since(start))
 	if !decision.Allow {
 		if decision.ErrorCode == 201 || decision.ErrorCode == 204 {
-			st.limiter.FailedAuth(clientAddr(r))
+			st.limiter.FailedAuth(ev.remoteIP)
 			if ev.keyID != "" {
 				st.limiter.FailedAuth("key:" + ev.keyID)
 			}
@@ -184,7 +185,7 @@ func decisionError(d policies.Decision) *service.Error {
 }
 
 // logDecision writes one decision log line: no secrets, no biometrics.
-func (g *Guard) logDecision(r *http.Request, route string, ev *evidence, d policies.Decision, start time.Time) {
+func (g *Guard) logDecision(route string, ev *evidence, d policies.Decision, start time.Time) {
 	g.logger.Info("decision",
 		zap.String("key_id", ev.keyID),
 		zap.String("route", route),
@@ -192,7 +193,7 @@ func (g *Guard) logDecision(r *http.Request, route string, ev *evidence, d polic
 		zap.Bool("allow", d.Allow),
 		zap.Int("error_code", d.ErrorCode),
 		zap.String("reason", d.Reason),
-		zap.String("remote_ip", clientAddr(r)),
+		zap.String("remote_ip", ev.remoteIP),
 		zap.Duration("latency", time.Since(start)),
 	)
 }

@@ -29,6 +29,7 @@ type evidence struct {
 	sigSecret []byte // the secret that verified the signature, to sign the answer
 	certSHA   string
 	origin    string
+	remoteIP  string // the client address (clientAddr), found once per request
 }
 
 // readCall reads the body (bounded) and the parameters of the request.
@@ -57,11 +58,11 @@ func (g *Guard) readCall(r *http.Request, st *state) (*fcRequest, *service.Error
 	return call, nil
 }
 
-// authenticate gathers the facts about the caller's credentials: which key,
-// whether its secret or signature checks out, whether the nonce is fresh,
-// which client certificate and Origin it came with.
-func (g *Guard) authenticate(r *http.Request, st *state, call *fcRequest) *evidence {
-	ev := &evidence{mode: "none", origin: r.Header.Get("Origin")}
+// authenticate gathers into ev the facts about the caller's credentials:
+// which key, whether its secret or signature checks out, whether the nonce
+// is fresh, which client certificate and Origin it came with.
+func (g *Guard) authenticate(r *http.Request, st *state, call *fcRequest, ev *evidence) {
+	ev.mode, ev.origin = "none", r.Header.Get("Origin")
 	ev.keyID = call.Params["api_key"]
 	secret, hasSecret := call.Params["api_secret"]
 	if g.Mode == "proxy" {
@@ -104,7 +105,6 @@ func (g *Guard) authenticate(r *http.Request, st *state, call *fcRequest) *evide
 	if ev.sig != nil && ev.found && ev.sigErr == "" {
 		g.verifySignature(r, st, call, ev)
 	}
-	return ev
 }
 
 // verifySignature checks the RFC 9421 signature with each of the key's

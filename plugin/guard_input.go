@@ -19,7 +19,7 @@ func (g *Guard) policyInput(r *http.Request, st *state, call *fcRequest, ev *evi
 		Method:   r.Method,
 		Route:    call.Route,
 		Params:   redactParams(call.Params),
-		RemoteIP: clientAddr(r),
+		RemoteIP: ev.remoteIP,
 		Origin:   ev.origin,
 		Images:   call.images(),
 		Proxied:  g.Mode == "proxy",

@@ -33,25 +33,23 @@ func Base(r *http.Request, p *Parsed) ([]byte, error) {
 }
 
 func buildBase(m *message, comps []component, p *Parsed) ([]byte, error) {
-	var b strings.Builder
-	b.Grow(256 + 64*len(comps))
+	b := make([]byte, 0, 256+64*len(comps))
 	for _, c := range comps {
-		v, err := m.value(c)
-		if err != nil {
+		b = c.appendIdentifier(b)
+		b = append(b, ": "...)
+		var err error
+		if b, err = m.appendValue(b, c); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrBase, c.String(), err)
 		}
-		c.identifier(&b)
-		b.WriteString(": ")
-		b.WriteString(v)
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	b.WriteString(`"@signature-params": `)
-	p.writeParams(&b)
-	return []byte(b.String()), nil
+	b = append(b, `"@signature-params": `...)
+	return p.appendParams(b), nil
 }
 
-// value returns the component value of c in m (RFC 9421 §2.1 and §2.2).
-func (m *message) value(c component) (string, error) {
+// appendValue appends the component value of c in m (RFC 9421 §2.1 and
+// §2.2).
+func (m *message) appendValue(b []byte, c component) ([]byte, error) {
 	var key string
 	var hasKey, req bool
 	for _, p := range c.params {
@@ -61,58 +59,67 @@ func (m *message) value(c component) (string, error) {
 		case p.key == "key" && p.val.kind == kindString:
 			key, hasKey = p.val.s, true
 		default:
-			return "", fmt.Errorf("unsupported component parameter %q", p.key)
+			return b, fmt.Errorf("unsupported component parameter %q", p.key)
 		}
 	}
 	if req {
 		if m.parent == nil {
-			return "", errors.New(`"req" used outside a response`)
+			return b, errors.New(`"req" used outside a response`)
 		}
 		m = m.parent
 	}
 	if strings.HasPrefix(c.name, "@") {
 		if hasKey {
-			return "", errors.New(`"key" on a derived component`)
+			return b, errors.New(`"key" on a derived component`)
 		}
-		return m.derived(c.name)
+		return m.appendDerived(b, c.name)
 	}
-	return m.field(c.name, key, hasKey)
+	return m.appendField(b, c.name, key, hasKey)
 }
 
-func (m *message) derived(name string) (string, error) {
+func (m *message) appendDerived(b []byte, name string) ([]byte, error) {
 	if name == "@status" {
 		if m.req != nil || m.status < 100 || m.status > 999 {
-			return "", errors.New("@status needs a response")
+			return b, errors.New("@status needs a response")
 		}
-		return strconv.Itoa(m.status), nil
+		return strconv.AppendInt(b, int64(m.status), 10), nil
 	}
 	r := m.req
 	if r == nil {
-		return "", fmt.Errorf("%s needs a request", name)
+		return b, fmt.Errorf("%s needs a request", name)
 	}
 	switch name {
 	case "@method":
-		return r.Method, nil
+		return append(b, r.Method...), nil
 	case "@authority":
-		return authority(r), nil
+		return append(b, authority(r)...), nil
 	case "@scheme":
-		return scheme(r), nil
+		return append(b, scheme(r)...), nil
 	case "@request-target":
-		return requestTarget(r), nil
+		return append(b, requestTarget(r)...), nil
 	case "@target-uri":
 		path, query, err := pathQuery(r)
 		if err != nil {
-			return "", err
+			return b, err
 		}
-		return scheme(r) + "://" + authority(r) + path + query, nil
+		b = append(b, scheme(r)...)
+		b = append(b, "://"...)
+		b = append(b, authority(r)...)
+		b = append(b, path...)
+		b = append(b, '?')
+		return append(b, query...), nil
 	case "@path":
 		path, _, err := pathQuery(r)
-		return path, err
+		return append(b, path...), err
 	case "@query":
 		_, query, err := pathQuery(r)
-		return query, err
+		if err != nil {
+			return b, err
+		}
+		b = append(b, '?')
+		return append(b, query...), nil
 	}
-	return "", fmt.Errorf("unsupported derived component %s", name)
+	return b, fmt.Errorf("unsupported derived component %s", name)
 }
 
 // authority is the Host as sent, lower-cased.
@@ -146,8 +153,9 @@ func requestTarget(r *http.Request) string {
 	return r.URL.RequestURI()
 }
 
-// pathQuery splits the request target into @path and @query as sent.
-// A missing query gives "?" (RFC 9421 §2.2.7).
+// pathQuery splits the request target into @path and the query as sent,
+// without its "?": the @query value is "?" followed by it, so a missing
+// query gives "?" (RFC 9421 §2.2.7).
 func pathQuery(r *http.Request) (string, string, error) {
 	t := requestTarget(r)
 	if !strings.HasPrefix(t, "/") {
@@ -159,39 +167,52 @@ func pathQuery(r *http.Request) (string, string, error) {
 		if p == "" {
 			p = "/"
 		}
-		return p, "?" + u.RawQuery, nil
+		return p, u.RawQuery, nil
 	}
 	path, query, _ := strings.Cut(t, "?")
-	return path, "?" + query, nil
+	return path, query, nil
 }
 
-// field returns the canonical value of a header field: each line trimmed,
-// lines joined with ", "; with key, the serialized dictionary member.
-func (m *message) field(name, key string, hasKey bool) (string, error) {
+// appendField appends the canonical value of a header field: each line
+// trimmed, lines joined with ", "; with key, the serialized dictionary
+// member.
+func (m *message) appendField(b []byte, name, key string, hasKey bool) ([]byte, error) {
 	values := m.header.Values(name)
 	if len(values) == 0 {
-		return "", fmt.Errorf("field %s is absent", name)
+		return b, fmt.Errorf("field %s is absent", name)
 	}
-	parts := make([]string, len(values))
-	for i, v := range values {
+	for _, v := range values {
 		if strings.ContainsAny(v, "\r\n") {
-			return "", fmt.Errorf("field %s contains a line break", name)
+			return b, fmt.Errorf("field %s contains a line break", name)
 		}
-		parts[i] = strings.Trim(v, " \t")
 	}
-	v := strings.Join(parts, ", ")
 	if !hasKey {
-		return v, nil
+		for i, v := range values {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, strings.Trim(v, " \t")...)
+		}
+		return b, nil
 	}
-	dict, err := parseDictionary(v)
+	var v string
+	if len(values) == 1 {
+		v = strings.Trim(values[0], " \t")
+	} else {
+		parts := make([]string, len(values))
+		for i, line := range values {
+			parts[i] = strings.Trim(line, " \t")
+		}
+		v = strings.Join(parts, ", ")
+	}
+	var buf [4]sfEntry
+	dict, err := appendDictionary(buf[:0], v)
 	if err != nil {
-		return "", fmt.Errorf("field %s: %w", name, err)
+		return b, fmt.Errorf("field %s: %w", name, err)
 	}
 	e, ok := lookup(dict, key)
 	if !ok {
-		return "", fmt.Errorf("field %s has no member %q", name, key)
+		return b, fmt.Errorf("field %s has no member %q", name, key)
 	}
-	var b strings.Builder
-	serializeMember(&b, e.val)
-	return b.String(), nil
+	return appendMember(b, e.val), nil
 }

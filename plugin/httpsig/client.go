@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -37,15 +36,15 @@ func plain(names ...string) []component {
 func intP(k string, v int64) sfParam { return sfParam{k, sfItem{kind: kindInteger, i: v}} }
 func strP(k, v string) sfParam       { return sfParam{k, sfItem{kind: kindString, s: v}} }
 func setSignature(h http.Header, p *Parsed, sig []byte) {
-	var in, sv strings.Builder
-	in.WriteString(p.Label)
-	in.WriteByte('=')
-	p.writeParams(&in)
-	sv.WriteString(p.Label)
-	sv.WriteByte('=')
-	serializeItem(&sv, sfItem{kind: kindBytes, b: sig})
-	h.Set("Signature-Input", in.String())
-	h.Set("Signature", sv.String())
+	var buf [512]byte
+	in := append(buf[:0], p.Label...)
+	in = append(in, '=')
+	in = p.appendParams(in)
+	h.Set("Signature-Input", string(in))
+	sv := append(buf[:0], p.Label...)
+	sv = append(sv, '=')
+	sv = appendBytes(sv, sig)
+	h.Set("Signature", string(sv))
 }
 
 // NewNonce returns 128 random bits, base64url without padding.

@@ -4,10 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // Errors reported by VerifyDigest.
@@ -24,11 +24,16 @@ var (
 // using sha-256: `sha-256=:<base64>:`.
 func ContentDigest(body []byte) string {
 	sum := sha256.Sum256(body)
-	var b strings.Builder
-	b.WriteString("sha-256=")
-	serializeItem(&b, sfItem{kind: kindBytes, b: sum[:]})
-	return b.String()
+	var buf [len(sha256Prefix) + sha256B64Len + 1]byte
+	return string(appendBytes(append(buf[:0], "sha-256="...), sum[:]))
 }
+
+// sha256Prefix starts the usual Content-Digest value, and sha256B64Len is
+// the length of a sha-256 digest in padded base64.
+const (
+	sha256Prefix = "sha-256=:"
+	sha256B64Len = (sha256.Size + 2) / 3 * 4
+)
 
 // VerifyDigest recomputes the digest of body and compares it with the
 // Content-Digest field of h. The field must carry a sha-256 member; a
@@ -42,7 +47,19 @@ func VerifyDigest(h http.Header, body []byte) error {
 		}
 		return ErrMissingDigest
 	}
-	dict, err := parseDictionary(strings.Join(values, ", "))
+	if len(values) == 1 {
+		if handled, err := verifySHA256Only(values[0], body); handled {
+			return err
+		}
+	}
+	return verifyDigestDict(joinLines(values), body)
+}
+
+// verifyDigestDict is VerifyDigest for a present field with value v,
+// through the general dictionary parser.
+func verifyDigestDict(v string, body []byte) error {
+	var buf [2]sfEntry
+	dict, err := appendDictionary(buf[:0], v)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrDigestMalformed, err)
 	}
@@ -71,4 +88,35 @@ func VerifyDigest(h http.Header, body []byte) error {
 		return fmt.Errorf("%w: no sha-256 member", ErrDigestMalformed)
 	}
 	return nil
+}
+
+// verifySHA256Only is the fast path of VerifyDigest for the usual field
+// value, a lone `sha-256=:<base64>:` member exactly as ContentDigest writes
+// it. handled is false when v has any other form; the general parser then
+// decides. When handled, err is what the general path would return: for such a
+// value it parses one sha-256 byte sequence, whose base64 is checked here
+// with the same character set and strict decoding.
+func verifySHA256Only(v string, body []byte) (handled bool, err error) {
+	if len(v) != len(sha256Prefix)+sha256B64Len+1 || v[:len(sha256Prefix)] != sha256Prefix || v[len(v)-1] != ':' {
+		return false, nil
+	}
+	raw := v[len(sha256Prefix) : len(v)-1]
+	var src [sha256B64Len]byte
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if !isAlpha(c) && !isDigit(c) && c != '+' && c != '/' && c != '=' {
+			return false, nil
+		}
+		src[i] = c
+	}
+	var got [sha256B64Len]byte // decodes to at most 33 bytes
+	n, derr := base64.StdEncoding.Strict().Decode(got[:], src[:])
+	if derr != nil {
+		return false, nil
+	}
+	want := sha256.Sum256(body)
+	if subtle.ConstantTimeCompare(got[:n], want[:]) != 1 {
+		return true, ErrDigestMismatch
+	}
+	return true, nil
 }

@@ -34,10 +34,10 @@ func (c component) String() string {
 	return b.String()
 }
 
-// identifier renders the identifier as it appears in a signature base.
-func (c component) identifier(b *strings.Builder) {
-	serializeItem(b, sfItem{kind: kindString, s: c.name})
-	serializeParams(b, c.params)
+// appendIdentifier appends the identifier as it appears in a signature base.
+func (c component) appendIdentifier(b []byte) []byte {
+	b = appendString(b, c.name)
+	return appendParams(b, c.params)
 }
 
 // Parsed is one signature taken from Signature-Input and Signature.
@@ -58,17 +58,22 @@ type Parsed struct {
 // SignatureParams returns the serialized signature parameters, the value of
 // the "@signature-params" line in the signature base.
 func (p *Parsed) SignatureParams() string {
-	var b strings.Builder
-	p.writeParams(&b)
-	return b.String()
+	var buf [256]byte
+	return string(p.appendParams(buf[:0]))
 }
 
-func (p *Parsed) writeParams(b *strings.Builder) {
-	list := make([]sfInner, len(p.components))
+// appendParams appends the serialized signature parameters: the inner list
+// of component identifiers and the signature's parameters.
+func (p *Parsed) appendParams(b []byte) []byte {
+	b = append(b, '(')
 	for i, c := range p.components {
-		list[i] = sfInner{item: sfItem{kind: kindString, s: c.name}, params: c.params}
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = c.appendIdentifier(b)
 	}
-	serializeInnerList(b, list, p.params)
+	b = append(b, ')')
+	return appendParams(b, p.params)
 }
 
 // ParseRequest extracts the facegate signature from request headers: the

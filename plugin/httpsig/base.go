@@ -177,7 +177,7 @@ func pathQuery(r *http.Request) (string, string, error) {
 // trimmed, lines joined with ", "; with key, the serialized dictionary
 // member.
 func (m *message) appendField(b []byte, name, key string, hasKey bool) ([]byte, error) {
-	values := m.header.Values(name)
+	values := fieldValues(m.header, name)
 	if len(values) == 0 {
 		return b, fmt.Errorf("field %s is absent", name)
 	}
@@ -215,4 +215,18 @@ func (m *message) appendField(b []byte, name, key string, hasKey bool) ([]byte, 
 		return b, fmt.Errorf("field %s has no member %q", name, key)
 	}
 	return appendMember(b, e.val), nil
+}
+
+// fieldValues is h.Values(name), without canonicalizing (and allocating)
+// the names the profile covers.
+func fieldValues(h http.Header, name string) []string {
+	switch name {
+	case "content-digest":
+		return h["Content-Digest"]
+	case "content-type":
+		return h["Content-Type"]
+	case "signature":
+		return h["Signature"]
+	}
+	return h.Values(name)
 }

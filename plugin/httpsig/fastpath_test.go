@@ -3,8 +3,11 @@ package httpsig
 import (
 	"encoding/base64"
 	"math/rand"
+	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,5 +168,49 @@ func TestStringItems(t *testing.T) {
 	d, err := parseDictionary(`a="x";p="y\"z", b="q"`)
 	if err != nil || d[0].val.params[0].val.s != `y"z` || d[1].val.item.s != "q" {
 		t.Errorf("params and later members: %+v, %v", d, err)
+	}
+}
+
+func TestFieldValuesCanonical(t *testing.T) {
+	h := http.Header{}
+	for _, name := range []string{"content-digest", "content-type", "signature", "date", "x-Odd_name"} {
+		h.Add(name, "v-"+name)
+		if got, want := fieldValues(h, name), h.Values(name); !slices.Equal(got, want) || len(got) != 1 {
+			t.Errorf("fieldValues(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestSignResponseAgreesWithGeneral checks the directly written response
+// base against the generic builder, which re-reads the request signature
+// from a Signature field.
+func TestSignResponseAgreesWithGeneral(t *testing.T) {
+	labels := []string{"sig1", "sig-b25", "*x", "a.b_c-d*1", "z", "", "Sig1", "a b", "a,b", "1a", "a=", `a"b`, "é", strings.Repeat("k", maxFieldLen)}
+	sigs := [][]byte{{1}, []byte("0123456789abcdef0123456789abcdef"), make([]byte, 6000), make([]byte, 6200)}
+	keyIDs := []string{vecKeyID, "", `a"b\c`, "é\x00"}
+	fast := 0
+	for _, label := range labels {
+		for _, sig := range sigs {
+			for _, keyID := range keyIDs {
+				for _, status := range []int{200, 204, 0, 99, 100, 999, 1000, -1} {
+					reqSig := &Parsed{Label: label, Sig: sig, KeyID: keyID}
+					if plainResponse(status, reqSig) {
+						fast++
+					}
+					body := []byte(label + keyID)
+					got := http.Header{"Content-Type": {"application/json"}}
+					gotErr := SignResponse(got, status, body, reqSig, []byte(vecSecret), testNow)
+					want := http.Header{"Content-Type": {"application/json"}}
+					want.Set("Content-Digest", ContentDigest(body))
+					wantErr := signResponseGeneral(want, status, reqSig, []byte(vecSecret), testNow)
+					if errText(gotErr) != errText(wantErr) || !reflect.DeepEqual(got, want) {
+						t.Fatalf("label %q keyid %q status %d sig %d bytes:\n got %v %q\nwant %v %q", label, keyID, status, len(sig), gotErr, got, wantErr, want)
+					}
+				}
+			}
+		}
+	}
+	if fast == 0 {
+		t.Fatal("the direct path was never taken")
 	}
 }

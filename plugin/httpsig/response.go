@@ -2,9 +2,11 @@ package httpsig
 
 import (
 	"crypto/hmac"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,7 +39,67 @@ func SignResponse(w http.Header, status int, body []byte, reqSig *Parsed, secret
 	if len(secret) == 0 {
 		return errors.New("signing response: empty secret")
 	}
-	w.Set("Content-Digest", ContentDigest(body))
+	digest := ContentDigest(body)
+	w.Set("Content-Digest", digest)
+	if !plainResponse(status, reqSig) {
+		return signResponseGeneral(w, status, reqSig, secret, now)
+	}
+	// The base of responseComponents, written directly: the status, the
+	// digest just set and the request's signature as the member that
+	// `"signature";req;key=<label>` selects, which for a plain label is
+	// the serialization of its byte sequence.
+	b := make([]byte, 0, 320+len(reqSig.Label)*2+len(reqSig.KeyID)+len(reqSig.Sig)*4/3)
+	b = append(b, `"@status": `...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, "\n\"content-digest\": "...)
+	b = append(b, digest...)
+	b = append(b, "\n\"signature\";req;key="...)
+	b = appendString(b, reqSig.Label)
+	b = append(b, ": "...)
+	b = appendBytes(b, reqSig.Sig)
+	b = append(b, "\n\"@signature-params\": "...)
+	params := len(b)
+	b = append(b, `("@status" "content-digest" "signature";req;key=`...)
+	b = appendString(b, reqSig.Label)
+	b = append(b, ");created="...)
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, ";keyid="...)
+	b = appendString(b, reqSig.KeyID)
+	b = append(b, `;alg="`+Alg+`";tag="`+Tag+`"`...)
+
+	var buf [512]byte
+	in := append(append(buf[:0], Label+"="...), b[params:]...)
+	w.Set("Signature-Input", string(in))
+	sv := appendBytes(append(buf[:0], Label+"="...), mac(secret, b))
+	w.Set("Signature", string(sv))
+	return nil
+}
+
+// plainResponse reports whether SignResponse can write the base directly:
+// the status is one @status accepts, and the request's label is a plain
+// dictionary key, so that the field `<label>=:<sig>:` it stands for parses
+// back to the byte sequence alone (see message.appendField). Anything else
+// takes the general path, which fails the same way it always did.
+func plainResponse(status int, reqSig *Parsed) bool {
+	l := reqSig.Label
+	if status < 100 || status > 999 || l == "" || (!isLCAlpha(l[0]) && l[0] != '*') {
+		return false
+	}
+	if len(l)+1+base64.StdEncoding.EncodedLen(len(reqSig.Sig))+2 > maxFieldLen {
+		return false
+	}
+	for i := 1; i < len(l); i++ {
+		if c := l[i]; !isLCAlpha(c) && !isDigit(c) && c != '_' && c != '-' && c != '.' && c != '*' {
+			return false
+		}
+	}
+	return true
+}
+
+// signResponseGeneral is SignResponse (after Content-Digest is set)
+// through the generic base builder, re-reading the request's signature
+// from a Signature field.
+func signResponseGeneral(w http.Header, status int, reqSig *Parsed, secret []byte, now time.Time) error {
 	reqHeader := http.Header{}
 	var sv strings.Builder
 	sv.WriteString(reqSig.Label)

@@ -38,10 +38,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == '"' || c == '\\' {
-			b = append(b, '\\')
+			b = append(b, s[:i]...)
+			b = append(b, '\\', c)
+			s, i = s[i+1:], -1
 		}
-		b = append(b, s[i])
 	}
+	b = append(b, s...)
 	return append(b, '"')
 }
 

@@ -36,10 +36,10 @@ const (
 // sfItem is a bare item.
 type sfItem struct {
 	kind itemKind
+	bo   bool
 	i    int64
 	s    string // string or token
 	b    []byte
-	bo   bool
 }
 
 // sfParam is one parameter, kept in received order.

@@ -214,3 +214,18 @@ func TestSignResponseAgreesWithGeneral(t *testing.T) {
 		t.Fatal("the direct path was never taken")
 	}
 }
+
+// FuzzDigestFastPath compares the Content-Digest fast path with the
+// dictionary parser on arbitrary field values.
+func FuzzDigestFastPath(f *testing.F) {
+	f.Add(ContentDigest(nil), []byte(nil))
+	f.Add(ContentDigest([]byte("x")), []byte("x"))
+	f.Add("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=:", []byte{})
+	f.Fuzz(func(t *testing.T, v string, body []byte) {
+		if handled, err := verifySHA256Only(v, body); handled {
+			if slow := verifyDigestDict(v, body); errText(err) != errText(slow) {
+				t.Fatalf("Content-Digest %q: fast path says %v, parser says %v", v, err, slow)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,7 +122,8 @@ func (k *Keyring) record(id string) (keyRecord, error) {
 				if len(k.miss) >= maxCachedMisses {
 					clear(k.miss)
 				}
-				k.miss[id] = struct{}{}
+				// A copy: id may point into a large request header.
+				k.miss[strings.Clone(id)] = struct{}{}
 			}
 			k.mu.Unlock()
 			return keyRecord{}, fmt.Errorf("key %s: %w", id, ErrNotFound)
@@ -135,7 +137,7 @@ func (k *Keyring) record(id string) (keyRecord, error) {
 		if len(k.cache) >= maxCachedKeys {
 			clear(k.cache)
 		}
-		k.cache[id] = rec
+		k.cache[strings.Clone(id)] = rec
 	}
 	k.mu.Unlock()
 	return rec, nil

@@ -47,7 +47,10 @@ type prepared struct {
 	// fastPath: the policy set is the verified one (see fastpath.go).
 	fastPath bool
 	// memo of decisions, only for the verified policy set (see memo.go).
-	memo    *memo
+	memo *memo
+	// deps and rules: the rule values shared between decisions (rulecache.go).
+	deps    *depIndex
+	rules   *ruleCache
 	version string
 	// fingerprint of the override dir taken before reading it (empty for
 	// the embedded policies); Watch reloads when the dir's differs.
@@ -119,7 +122,8 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp}
+	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
+		deps: findDeps(c), rules: newRuleCache()}
 	if fast {
 		p.memo = newMemo()
 	}
@@ -171,8 +175,13 @@ func (d *Decider) evaluate(ctx context.Context, p *prepared, in *Input) Decision
 // fail-closed one of an evaluation failure (which is not memoized).
 func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decision, bool) {
 	// The decider reads no evaluation metrics: the no-op ones allocate nothing.
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.Value()),
-		rego.EvalVirtualCache(newEvalCache(p.consts)), rego.EvalMetrics(noMetrics))
+	input := in.Value()
+	vc := newEvalCache(p.consts)
+	if p.rules != nil {
+		vc.withRules(p.deps, p.rules, input)
+	}
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input),
+		rego.EvalVirtualCache(vc), rego.EvalMetrics(noMetrics))
 	if err != nil {
 		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
 		return failClosed(), false
@@ -185,6 +194,9 @@ func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decis
 	if !ok { // GenerateJSON returned an error wrapped by rego, or another type
 		d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
 		return failClosed(), false
+	}
+	if p.rules != nil {
+		vc.commit()
 	}
 	return dec, true
 }

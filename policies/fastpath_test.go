@@ -34,6 +34,10 @@ func variations() []func(*Input) {
 		func(in *Input) { in.Request.Params = map[string]string{"uid": "eve@", "namespace": "docs"} },
 		func(in *Input) { in.Request.Params = map[string]string{"uids": "all", "namespace": " docs "} },
 		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark", "namespace": " "} },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark@docs, anna@team,"} },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark@docs,anna"} },
+		func(in *Input) { in.Request.Params = map[string]string{"uid": "all@docs", "namespaces": "team,other"} },
+		func(in *Input) { in.Request.Params = map[string]string{"uids": "mark@docs,eve@"} },
 		func(in *Input) {
 			in.Request.Params = map[string]string{"namespaces": " docs , team,", "namespace": "docs"}
 		},

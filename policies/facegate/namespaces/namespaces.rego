@@ -55,7 +55,8 @@ applies if not input.request.proxied == true
 # description: |
 #   The request's namespaces pass (implies an empty deny set): proxied; or
 #   no namespace params at all; or a namespace param the key owns and
-#   every namespace in uids, uid and namespaces owned too.
+#   every namespace in uids, uid and namespaces owned too; or no namespace
+#   param and every uid naming its own namespace (uid@ns), all owned.
 ok if input.request.proxied == true
 
 ok if {
@@ -84,6 +85,24 @@ ok if {
 
 # A namespace in uids, uid or namespaces the key does not own (used by ok,
 # which has checked that key.namespaces is an array).
+ok if {
+	input.request.proxied == false
+	not input.request.params.namespace
+	is_array(input.key.namespaces)
+	not uid_without_namespace
+	not foreign_list_item
+}
+
+# METADATA
+# description: A uid (or uids=all) that names no namespace of its own.
+uid_without_namespace if {
+	some name in ["uids", "uid"]
+	some raw in split(input.request.params[name], ",")
+	item := trim_space(raw)
+	item != ""
+	not contains(item, "@")
+}
+
 foreign_list_item if {
 	some name in ["uids", "uid"]
 	some raw in split(input.request.params[name], ",")

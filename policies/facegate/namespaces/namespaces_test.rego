@@ -91,6 +91,8 @@ test_ok_fast_path if {
 	ok({})
 	ok({"uids": "mark, anna@team", "namespace": " docs "})
 	ok({"namespaces": "docs, team", "namespace": "docs"})
+	ok({"uids": "mark@docs, anna@team,"})
+	ok({"uid": "all@docs", "namespaces": "team"})
 	namespaces.ok with input as json.patch(fixtures.with_params({"namespace": "any", "uids": "x@other"}), [{"op": "replace", "path": "/key/namespaces", "value": ["*"]}])
 	namespaces.ok with input as json.patch(fixtures.proxied("/v1", "GET"), [{"op": "replace", "path": "/request/params", "value": {"namespace": "other"}}])
 }
@@ -104,6 +106,11 @@ test_ok_fails_whenever_namespaces_deny if {
 		{"namespaces": "docs,other", "namespace": "docs"},
 		{"uids": "mark"},
 		{"uids": "all", "namespace": " "},
+		{"uids": "mark@docs,eve@other"},
+		{"uids": "mark@docs,anna"},
+		{"uids": "all"},
+		{"uid": "mark@docs", "namespaces": "docs,other"},
+		{"uid": "eve@"},
 	] {
 		count(reasons(params)) > 0
 		not ok(params)

@@ -193,7 +193,14 @@ func jsonInt(v any) (int, bool) {
 
 // redactParams drops credentials before parameters reach the policy input
 // (and so any decision log an operator might add).
+// Without credentials among them (signature mode), p itself is returned:
+// the policy input only reads it.
 func redactParams(p map[string]string) map[string]string {
+	_, secret := p["api_secret"]
+	_, password := p["password"]
+	if !secret && !password {
+		return p
+	}
 	out := make(map[string]string, len(p))
 	for k, v := range p {
 		switch k {

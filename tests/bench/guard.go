@@ -93,6 +93,21 @@ func guardBench(args []string) error {
 			return r, httpsig.SignRequest(r, body, k[0], []byte(k[1]), time.Now())
 		}
 	}
+	// signedUniqueReq is signedReq with a different uid on every request,
+	// so that no two inputs of the policy are alike and the decision memo
+	// never hits: every request is an OPA evaluation.
+	var uidSeq atomic.Int64
+	signedUniqueReq := func(k [2]string) func(u string) (*http.Request, error) {
+		return func(u string) (*http.Request, error) {
+			body := []byte(url.Values{"uids": {fmt.Sprintf("user%d@demo", uidSeq.Add(1))}}.Encode())
+			r, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r, httpsig.SignRequest(r, body, k[0], []byte(k[1]), time.Now())
+		}
+	}
 	configs := []config{
 		{"bare respond (no guard), secret-style body", bare, secretReq(plain)},
 		{"guard, secret mode, tier unlimited", guarded, secretReq(plain)},
@@ -100,6 +115,7 @@ func guardBench(args []string) error {
 		{"bare respond (no guard), signed request", bare, signedReq(plain)},
 		{"guard, signature mode, tier unlimited (+ response signature)", guarded, signedReq(plain)},
 		{"guard, signature mode, tier unlimited + 3 limit overrides", guarded, signedReq(limited)},
+		{"guard, signature mode, + 3 limit overrides, new uid every request (no memo hit)", guarded, signedUniqueReq(limited)},
 	}
 	fmt.Printf("guard overhead: %d workers (HTTP/1.1 keep-alive, TLS), %v per configuration, route tags/get, log level %s\n\n",
 		*workers, *dur, *logLevel)

@@ -123,11 +123,12 @@ test_fast_path_taken_for_allowed_requests if {
 }
 
 test_slow_path_allows_what_the_fast_path_misses if {
-	# signature components in another order and a no-op override: ok
-	# rules that need them take the ranked deny sets instead.
+	# signature components in another order, a no-op override and a blank
+	# namespace param: what no ok rule covers takes the ranked deny sets.
 	inp := object.union(fixtures.base, {
 		"auth": {"signature": {"covered": ["content-digest", "content-type", "@query", "@path", "@authority", "@method", "date"]}},
 		"key": {"limits": {"quota": {"count": 100}}},
+		"request": {"params": {"namespace": " "}},
 	})
 	not fast_path(inp)
 	facegate.no_denials with input as inp

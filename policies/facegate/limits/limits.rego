@@ -121,9 +121,18 @@ list := [c |
 ok if input.key.limits == {}
 
 # METADATA
-# description: A key whose limit overrides are malformed fails closed.
-deny contains errors.deny(90, 500, 104, "limit configuration invalid", "limit_config_invalid") if {
+# description: A key whose limit overrides are all well formed (implies an empty deny set).
+ok if {
+	overrides
+	not config_invalid
+}
+
+config_invalid if {
 	overrides
 	some l in merged
 	l.kind == "invalid"
 }
+
+# METADATA
+# description: A key whose limit overrides are malformed fails closed.
+deny contains errors.deny(90, 500, 104, "limit configuration invalid", "limit_config_invalid") if config_invalid

@@ -120,7 +120,9 @@ test_good_config_no_denials if {
 test_ok_fast_path if {
 	limits.ok with input as fixtures.base
 	not limits.ok with input as fixtures.with_key({"limits": {"quota": {"count": 0}}})
-	not limits.ok with input as fixtures.with_key({"limits": {"quota": {"count": 5}}})
+	not limits.ok with input as fixtures.with_key({"limits": {"daily": {"count": 5}}})
+	limits.ok with input as fixtures.with_key({"limits": {"quota": {"count": 5}}})
+	limits.ok with input as fixtures.with_key({"limits": {"key-rate": {"disabled": true}, "daily": {"kind": "quota", "count": 5, "per_s": 60}}})
 }
 
 test_list_same_with_and_without_fast_path if {

@@ -51,6 +51,18 @@ ok if {
 	input.request.route != "tags/get"
 }
 
+ok if {
+	input.schema.valid == true
+	input.request.route == "tags/get"
+	has_param("uids")
+}
+
+ok if {
+	input.schema.valid == true
+	input.request.route == "tags/get"
+	has_param("pids")
+}
+
 # METADATA
 # description: Invalid params, unknown routes and requests without images.
 deny contains errors.deny(12, 404, 401, "unknown method", "route_unknown") if {

@@ -82,6 +82,8 @@ test_ok_fast_path if {
 	schema.ok with input as fixtures.base
 	schema.ok with input as fixtures.with_request({"route": "faces/train", "images": 0})
 	schema.ok with input as fixtures.proxied("/v1/items", "GET")
+	schema.ok with input as fixtures.with_request({"route": "tags/get", "images": 0})
+	schema.ok with input as json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {"pids": "p1"}}])
 }
 
 test_ok_fails_whenever_schema_denies if {
@@ -90,6 +92,7 @@ test_ok_fails_whenever_schema_denies if {
 		result(false, [{"kind": "missing", "param": "uids", "message": "is required"}]),
 		fixtures.with_request({"images": 0}),
 		json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {}}]),
+		json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {"uids": " ", "pids": ""}}]),
 	] {
 		count(denials(inp)) > 0
 		not schema.ok with input as inp

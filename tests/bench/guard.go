@@ -39,14 +39,15 @@ func init() { commands["guard"] = guardBench }
 // `respond` without the guard. Both run on loopback over TLS, one after the
 // other, with the same keep-alive load generator.
 //
-//	go run ./tests/bench guard [--bin bin/facegate] [--duration 10s] [--workers 8]
+//	go run ./tests/bench guard [--bin bin/facegate] [--rounds 3] [--duration 5s] [--workers 8]
 func guardBench(args []string) error {
 	fs := flag.NewFlagSet("guard", flag.ContinueOnError)
 	bin := fs.String("bin", "bin/facegate", "facegate binary")
-	dur := fs.Duration("duration", 10*time.Second, "measured time per configuration")
+	dur := fs.Duration("duration", 5*time.Second, "measured time per configuration and round")
 	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
 	logLevel := fs.String("log-level", "INFO", "Caddy log level of both servers (INFO is the default: one decision line per request)")
-	profile := fs.String("cpuprofile", "", "save a CPU profile of the guarded server per mode to <prefix>-<configuration>.pprof")
+	profile := fs.String("cpuprofile", "", "save a CPU profile of the guarded server per mode (first round) to <prefix>-<configuration>.pprof")
+	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -117,35 +118,58 @@ func guardBench(args []string) error {
 		{"guard, signature mode, tier unlimited + 3 limit overrides", guarded, signedReq(limited)},
 		{"guard, signature mode, + 3 limit overrides, new uid every request (no memo hit)", guarded, signedUniqueReq(limited)},
 	}
-	fmt.Printf("guard overhead: %d workers (HTTP/1.1 keep-alive, TLS), %v per configuration, route tags/get, log level %s\n\n",
-		*workers, *dur, *logLevel)
-	fmt.Println("| configuration | req/s | vs bare | server CPU µs/req p50 | guard CPU µs/req (p50 − bare p50) | non-200 |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|")
-	var bareRPS, bareCPU float64
-	for _, c := range configs {
-		var prof chan error
-		if *profile != "" && c.srv == guarded {
-			mode := strings.NewReplacer(" ", "", ",", "-", "(", "", ")", "", "+", "").Replace(strings.TrimPrefix(c.name, "guard, "))
-			prof = make(chan error, 1)
-			go func() { prof <- c.srv.cpuProfile(*dur, *profile+"-"+mode+".pprof") }()
-		}
-		res, err := runLoad(c.srv, c.req, *workers, *dur)
-		if prof != nil {
-			if perr := <-prof; perr != nil {
-				fmt.Fprintln(os.Stderr, "cpu profile:", perr)
+	fmt.Printf("guard overhead: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s\n\n",
+		*workers, *rounds, *dur, *logLevel)
+	// Rounds run every configuration in turn, so that each guarded one is
+	// measured close in time to its bare baseline; the table gives medians.
+	type acc struct {
+		rps, ratio []float64
+		cpu        []float64 // per-second CPU/request samples of every round
+		errors     int64
+	}
+	accs := make([]acc, len(configs))
+	for round := range *rounds {
+		var bareRPS float64
+		for i, c := range configs {
+			var prof chan error
+			if *profile != "" && c.srv == guarded && round == 0 {
+				mode := strings.NewReplacer(" ", "", ",", "-", "(", "", ")", "", "+", "").Replace(strings.TrimPrefix(c.name, "guard, "))
+				prof = make(chan error, 1)
+				go func() { prof <- c.srv.cpuProfile(*dur, *profile+"-"+mode+".pprof") }()
 			}
+			res, err := runLoad(c.srv, c.req, *workers, *dur)
+			if prof != nil {
+				if perr := <-prof; perr != nil {
+					fmt.Fprintln(os.Stderr, "cpu profile:", perr)
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			if c.srv == bare {
+				bareRPS = res.rps
+			}
+			a := &accs[i]
+			a.rps = append(a.rps, res.rps)
+			a.ratio = append(a.ratio, res.rps/bareRPS)
+			a.cpu = append(a.cpu, res.cpuSamples...)
+			a.errors += res.errors
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
-		}
+	}
+	fmt.Println("| configuration | req/s (median) | vs bare (median; min–max of rounds) | server CPU µs/req p50 | guard CPU µs/req (p50 − bare p50) | non-200 |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	var bareCPU float64
+	for i, c := range configs {
+		a := accs[i]
+		cpu := median(a.cpu)
 		ratio, extra := "1.00", "—"
 		if c.srv == bare {
-			bareRPS, bareCPU = res.rps, res.cpuP50
+			bareCPU = cpu
 		} else {
-			ratio = fmt.Sprintf("%.2f", res.rps/bareRPS)
-			extra = fmt.Sprintf("%.0f", res.cpuP50-bareCPU)
+			ratio = fmt.Sprintf("%.2f (%.2f–%.2f)", median(a.ratio), slices.Min(a.ratio), slices.Max(a.ratio))
+			extra = fmt.Sprintf("%.0f", cpu-bareCPU)
 		}
-		fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, res.rps, ratio, res.cpuP50, extra, res.errors)
+		fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, median(a.rps), ratio, cpu, extra, a.errors)
 	}
 	return nil
 }
@@ -361,9 +385,19 @@ func (s *benchServer) benchKeys() (plain, limited [2]string, err error) {
 
 // loadResult is one configuration's measurement.
 type loadResult struct {
-	rps    float64
-	cpuP50 float64 // server CPU µs per request, median over 1 s intervals
-	errors int64
+	rps        float64
+	cpuSamples []float64 // server CPU µs per request, one per 1 s interval
+	errors     int64
+}
+
+// median of xs (0 for none); xs is not modified.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // runLoad drives s with workers keep-alive connections for a 1 s warm-up
@@ -426,12 +460,7 @@ func runLoad(s *benchServer, mk func(u string) (*http.Request, error), workers i
 	if e, ok := firstErr.Load().(error); ok {
 		fmt.Fprintf(os.Stderr, "first error: %v\n", e)
 	}
-	slices.Sort(perReq)
-	var p50 float64
-	if len(perReq) > 0 {
-		p50 = perReq[len(perReq)/2]
-	}
-	return loadResult{rps: float64(total) / elapsed.Seconds(), cpuP50: p50, errors: bad.Load() - badStart}, nil
+	return loadResult{rps: float64(total) / elapsed.Seconds(), cpuSamples: perReq, errors: bad.Load() - badStart}, nil
 }
 
 // procCPU is the process's user+system CPU time in nanoseconds, from

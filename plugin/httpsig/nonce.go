@@ -17,7 +17,7 @@ const minNonceTTL = 2 * MaxAge
 // is full of live entries, Seen fails closed and reports a replay rather
 // than forget a nonce that could still be replayed. Safe for concurrent use.
 type NonceCache struct {
-	seed     maphash.Seed
+	seeds    [2]maphash.Seed
 	ttl      time.Duration
 	perShard int
 	now      func() time.Time
@@ -26,14 +26,34 @@ type NonceCache struct {
 
 type nonceShard struct {
 	mu    sync.Mutex
-	m     map[string]int64 // key → expiry, unix nanoseconds
-	queue []nonceEntry     // insertion order, for cheap expiry sweeps
+	m     map[nonceKey]int64 // key → expiry, unix nanoseconds
+	queue []nonceEntry       // insertion order, for cheap expiry sweeps
 	head  int
 }
 
+// nonceKey identifies a (key id, nonce) pair by two independently seeded
+// 64-bit hashes. Entries hold no pointers, so a cache of a million nonces
+// costs the garbage collector nothing to scan. Two pairs sharing both
+// hashes (about 2^-128, and the seeds are secret) would make the second
+// one look like a replay: a refusal, never an acceptance.
+type nonceKey [2]uint64
+
 type nonceEntry struct {
-	key string
+	key nonceKey
 	exp int64
+}
+
+func (c *NonceCache) key(keyID, nonce string) nonceKey {
+	var k nonceKey
+	for i := range k {
+		var h maphash.Hash
+		h.SetSeed(c.seeds[i])
+		h.WriteString(keyID)
+		h.WriteByte(0)
+		h.WriteString(nonce)
+		k[i] = h.Sum64()
+	}
+	return k
 }
 
 // NewNonceCache returns a cache holding at most max nonces, each kept until
@@ -52,9 +72,9 @@ func NewNonceCacheClock(max int, ttl time.Duration, now func() time.Time) *Nonce
 	if per < 1 {
 		per = 1
 	}
-	c := &NonceCache{seed: maphash.MakeSeed(), ttl: ttl, perShard: per, now: now}
+	c := &NonceCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, ttl: ttl, perShard: per, now: now}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]int64)
+		c.shards[i].m = make(map[nonceKey]int64)
 	}
 	return c
 }
@@ -66,8 +86,8 @@ func (c *NonceCache) Seen(keyID, nonce string, exp time.Time) (replayed bool) {
 	if len(nonce) > 2*maxNonceBytes || len(keyID) > 1024 {
 		return true
 	}
-	key := keyID + "\x00" + nonce
-	sh := &c.shards[maphash.String(c.seed, key)%nonceShards]
+	key := c.key(keyID, nonce)
+	sh := &c.shards[key[0]%nonceShards]
 	now := c.now()
 	nowNs := now.UnixNano()
 	until := exp.UnixNano()

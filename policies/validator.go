@@ -8,8 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -23,6 +25,49 @@ const schemaBaseURL = "https://facegate.dev/schemas/"
 // are compiled once; Validate is safe for concurrent use.
 type Validator struct {
 	schemas map[string]*jsonschema.Schema // by route, "faces/detect"
+	results resultCache
+}
+
+// resultCache remembers the results of Validate, a pure function of the
+// route and the params, for calls without credentials among their params
+// (api_secret and password never enter it). Bounded: emptied when it holds
+// resultCacheMax results; only keys up to resultKeyMax bytes are kept.
+type resultCache struct {
+	mu sync.RWMutex
+	m  map[string]SchemaResult
+}
+
+const (
+	resultCacheMax = 4096
+	resultKeyMax   = 1024
+)
+
+var resultKeyPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// resultKey encodes route and params (length-prefixed, sorted by name), or
+// reports false when they must not or need not be cached.
+func resultKey(b []byte, route string, params map[string]string) ([]byte, bool) {
+	var names [16]string
+	if len(params) > len(names) {
+		return b, false
+	}
+	n := 0
+	for k := range params {
+		if sensitiveParams[k] {
+			return b, false
+		}
+		names[n] = k
+		n++
+	}
+	slices.Sort(names[:n])
+	b = appendString(b, route)
+	for _, k := range names[:n] {
+		b = appendString(appendString(b, k), params[k])
+		if len(b) > resultKeyMax {
+			return b, false
+		}
+	}
+	return b, true
 }
 
 // NewValidator compiles every <group>_<method>.json schema (with the shared
@@ -107,7 +152,36 @@ func (v *Validator) Routes() []string {
 // Validate checks params against the schema of route ("faces/detect").
 // Unknown params are ignored. An unknown route is invalid with kind
 // "unknown_route". Messages never contain parameter values.
+//
+// Results are cached by route and params (see resultCache): the returned
+// Errors must only be read.
 func (v *Validator) Validate(route string, params map[string]string) SchemaResult {
+	bp := resultKeyPool.Get().(*[]byte)
+	defer resultKeyPool.Put(bp)
+	key, cacheable := resultKey((*bp)[:0], route, params)
+	*bp = key[:0]
+	if cacheable {
+		v.results.mu.RLock()
+		r, ok := v.results.m[string(key)]
+		v.results.mu.RUnlock()
+		if ok {
+			return r
+		}
+	}
+	r := v.validate(route, params)
+	if cacheable {
+		v.results.mu.Lock()
+		if v.results.m == nil || len(v.results.m) >= resultCacheMax {
+			v.results.m = make(map[string]SchemaResult)
+		}
+		v.results.m[string(key)] = r
+		v.results.mu.Unlock()
+	}
+	return r
+}
+
+// validate is Validate without the cache.
+func (v *Validator) validate(route string, params map[string]string) SchemaResult {
 	sch, ok := v.schemas[path.Clean(route)]
 	if !ok || route == "" {
 		return SchemaResult{Errors: []SchemaError{{Kind: KindUnknownRoute, Message: "no such method"}}}

@@ -2,8 +2,11 @@ package policies
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -237,5 +240,51 @@ func TestCountListItems(t *testing.T) {
 		if got := countListItems(s); got != want {
 			t.Errorf("countListItems(%q) = %d, want %d", s, got, want)
 		}
+	}
+}
+
+// TestValidateResultCache: cached results equal fresh ones, calls with
+// credentials are never cached, and the cache stays bounded.
+func TestValidateResultCache(t *testing.T) {
+	v := newTestValidator(t)
+	routes := []string{"faces/detect", "faces/recognize", "tags/save", "tags/get", "faces/train", "nope/nope"}
+	names := []string{"uids", "uid", "namespace", "urls", "detector", "attributes", "tids", "label", "limit"}
+	values := []string{"", "all", "mark@docs", "normal", "aggressive", "x", "https://example.com/a.jpg", "1,2,3", strings.Repeat("u@d,", 30)}
+	rng := rand.New(rand.NewPCG(5, 6))
+	type call struct {
+		route  string
+		params map[string]string
+	}
+	var calls []call
+	for range 400 {
+		p := map[string]string{}
+		for range rng.IntN(4) {
+			p[names[rng.IntN(len(names))]] = values[rng.IntN(len(values))]
+		}
+		calls = append(calls, call{routes[rng.IntN(len(routes))], p})
+	}
+	for pass := range 2 {
+		for _, c := range calls {
+			got, want := v.Validate(c.route, c.params), v.validate(c.route, c.params)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("pass %d: Validate(%s, %v) = %+v, uncached %+v", pass, c.route, c.params, got, want)
+			}
+		}
+	}
+	if n := len(v.results.m); n == 0 || n > len(calls) {
+		t.Errorf("%d cached results for %d calls", n, len(calls))
+	}
+	before := len(v.results.m)
+	for _, secret := range []string{"api_secret", "password"} {
+		v.Validate("faces/detect", map[string]string{"urls": "https://example.com/new.jpg", secret: "s3cr3t"})
+	}
+	if len(v.results.m) != before {
+		t.Error("a call with credentials was cached")
+	}
+	for i := range resultCacheMax + 10 {
+		v.Validate("tags/get", map[string]string{"uids": fmt.Sprintf("u%d@docs", i)})
+	}
+	if n := len(v.results.m); n > resultCacheMax {
+		t.Errorf("cache holds %d results, more than %d", n, resultCacheMax)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // limitOverride must decode exactly what a JSON round trip into
@@ -70,5 +71,14 @@ func TestLimitOverridesMatchJSON(t *testing.T) {
 	all := limitOverrides(map[string]any{"a": map[string]any{"kind": "rate"}, "b": "bad", "c": nil})
 	if len(all) != 2 || all["a"].Kind != "rate" {
 		t.Errorf("limitOverrides kept %+v, want a and c", all)
+	}
+}
+
+func TestResetText(t *testing.T) {
+	for _, unix := range []int64{1_800_000_000, 1_800_000_000, 1_800_003_600, 0, 1_800_000_000} {
+		want := time.Unix(unix, 0).UTC().Format("Mon, 2 January 2006 15:04:05 -0700")
+		if got := resetText(unix); got != want {
+			t.Errorf("resetText(%d) = %q, want %q", unix, got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/facegate/facegate/engine/service"
@@ -46,9 +47,27 @@ func usageBlock(u limits.Usage) *service.Usage {
 		Remaining:     u.Remaining,
 		Limit:         u.Limit,
 		ResetTime:     reset.Unix(),
-		ResetTimeText: reset.UTC().Format("Mon, 2 January 2006 15:04:05 -0700"),
+		ResetTimeText: resetText(reset.Unix()),
 	}
 }
+
+// resetText formats a reset time as SkyBiometry does, remembering the last
+// one: the requests of a quota window share their reset second.
+func resetText(unix int64) string {
+	if last := lastResetText.Load(); last != nil && last.unix == unix {
+		return last.text
+	}
+	t := &unixText{unix: unix, text: time.Unix(unix, 0).UTC().Format("Mon, 2 January 2006 15:04:05 -0700")}
+	lastResetText.Store(t)
+	return t.text
+}
+
+type unixText struct {
+	unix int64
+	text string
+}
+
+var lastResetText atomic.Pointer[unixText]
 
 func setRateHeaders(w http.ResponseWriter, policy, state string) {
 	if policy != "" {

@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -188,9 +190,54 @@ const maxNonceEncoded = (maxNonceBytes*8 + 5) / 6
 
 // mac is HMAC-SHA256 of base under secret.
 func mac(secret, base []byte) []byte {
-	h := hmac.New(sha256.New, secret)
+	p := keyedMACs.pool(secret)
+	h := p.Get().(hash.Hash)
+	h.Reset()
 	h.Write(base)
-	return h.Sum(nil)
+	sum := h.Sum(make([]byte, 0, sha256.Size))
+	p.Put(h)
+	return sum
+}
+
+// keyedMACs keeps HMAC-SHA256 states keyed with each recently used secret,
+// so that a signature check does not key a new HMAC (six allocations and
+// two hash blocks for the padded key) every time: crypto/hmac's Reset then
+// restores the precomputed inner and outer states (FIPS 198-1 §6). The
+// states are as sensitive as the secrets, which the caller holds anyway;
+// the map is bounded and emptied when full.
+var keyedMACs = macPools{m: map[string]*sync.Pool{}}
+
+type macPools struct {
+	mu sync.RWMutex
+	m  map[string]*sync.Pool
+}
+
+const maxKeyedMACs = 4096
+
+func (mp *macPools) pool(secret []byte) *sync.Pool {
+	mp.mu.RLock()
+	p := mp.m[string(secret)]
+	mp.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	key := string(secret)
+	p = &sync.Pool{New: func() any {
+		h := hmac.New(sha256.New, []byte(key))
+		h.Reset() // records the keyed states for the following Resets
+		return h
+	}}
+	mp.mu.Lock()
+	if q := mp.m[key]; q != nil {
+		p = q
+	} else {
+		if len(mp.m) >= maxKeyedMACs {
+			clear(mp.m)
+		}
+		mp.m[key] = p
+	}
+	mp.mu.Unlock()
+	return p
 }
 
 // SignBase returns the hmac-sha256 signature of a signature base; it is

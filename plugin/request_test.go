@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"maps"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -229,4 +232,33 @@ func FuzzParseParams(f *testing.F) {
 		}
 		_ = params
 	})
+}
+
+// parseForm must accept, refuse and decode exactly like url.ParseQuery
+// followed by mergeValues (first value of each name).
+func TestParseFormMatchesParseQuery(t *testing.T) {
+	cases := []string{"", "a=1", "a=1&a=2", "a=1&&b=2&", "a", "=x", "a=%zz", "%zz=1", "a=1;b=2", "a=%41+b&c=%2B",
+		"uids=mark%40docs%2Canna%40docs&namespace=docs", strings.Repeat("k=v&", 1200), strings.Repeat("&", 1001)}
+	rng := rand.New(rand.NewPCG(11, 12))
+	alphabet := "ab=&;%2B+x41z"
+	for range 20000 {
+		b := make([]byte, rng.IntN(14))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		want := map[string]string{"pre": "set"}
+		v, werr := url.ParseQuery(s)
+		mergeValues(want, v)
+		got := map[string]string{"pre": "set"}
+		gerr := parseForm(got, s)
+		if (gerr != nil) != (werr != nil) {
+			t.Fatalf("%q: parseForm error %v, url.ParseQuery error %v", s, gerr, werr)
+		}
+		if gerr == nil && !maps.Equal(got, want) {
+			t.Fatalf("%q: parseForm %v, url.ParseQuery %v", s, got, want)
+		}
+	}
 }

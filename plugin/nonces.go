@@ -3,6 +3,8 @@ package plugin
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,17 +15,40 @@ import (
 	"github.com/facegate/facegate/plugin/httpsig"
 )
 
-// nonceKeyPrefix is where seen signature nonces are journaled, with a TTL.
-const nonceKeyPrefix = "nonce/"
+// nonceKeyPrefix is where seen signature nonces are journaled, with a TTL:
+// one entry per flush under nonceBatchPrefix, whose value is the 16-byte
+// digests of the nonces it holds (earlier versions wrote one entry per
+// nonce, nonce/<hex digest>, still read at start until they expire).
+const (
+	nonceKeyPrefix   = "nonce/"
+	nonceBatchPrefix = nonceKeyPrefix + "b/"
+	// nonceBatchMax bounds one journal entry (64 KiB of digests).
+	nonceBatchMax = 4096
+)
 
 // nonceFlushEvery is how often the journal is written: a nonce accepted in
 // the last interval before a crash (kill -9, power loss) is the only one
 // that could be replayed after the restart.
 const nonceFlushEvery = 200 * time.Millisecond
 
+// nonceDigest identifies a (key id, nonce) pair in the journal without
+// storing the nonce: the first 16 bytes of SHA-256(key id, 0, nonce).
+type nonceDigest [16]byte
+
+func digestNonce(keyID, nonce string) nonceDigest {
+	h := sha256.New()
+	h.Write([]byte(keyID))
+	h.Write([]byte{0})
+	h.Write([]byte(nonce))
+	var sum [sha256.Size]byte
+	var d nonceDigest
+	copy(d[:], h.Sum(sum[:0]))
+	return d
+}
+
 // nonceGuard is the replay defence of signed requests: an in-memory cache
 // (httpsig.NonceCache) for speed, journaled to the store so that a restart
-// does not reopen the window. At start the journal's live entries (hashes
+// does not reopen the window. At start the journal's live entries (digests
 // of key id and nonce, with a TTL) are loaded into a read-only set that
 // Seen consults too; after 2×httpsig.MaxAge of uptime no signature from
 // before the start can still be valid and the set is dropped.
@@ -34,17 +59,18 @@ type nonceGuard struct {
 	started time.Time
 
 	// before holds the journaled nonces of earlier runs (nil once expired).
-	before atomic.Pointer[map[string]struct{}]
+	before atomic.Pointer[map[nonceDigest]struct{}]
 
 	mu      sync.Mutex
 	pending []nonceRecord
+	seq     uint64 // journal entries written by this process
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 type nonceRecord struct {
-	key string
-	exp time.Time
+	digest nonceDigest
+	exp    time.Time
 }
 
 func newNonceGuard(st *store.Store, logger *zap.Logger) *nonceGuard {
@@ -65,23 +91,36 @@ func newNonceGuard(st *store.Store, logger *zap.Logger) *nonceGuard {
 // replayed. A read error keeps a set that refuses nothing but is logged
 // loudly: the memory cache still refuses replays within this run.
 func (g *nonceGuard) loadJournal() {
-	set := map[string]struct{}{}
-	err := g.st.ScanJSON(nonceKeyPrefix, func(key string, _ []byte) error {
-		set[key] = struct{}{}
+	set := map[nonceDigest]struct{}{}
+	malformed := 0
+	err := g.st.ScanJSON(nonceKeyPrefix, func(key string, raw []byte) error {
+		if strings.HasPrefix(key, nonceBatchPrefix) {
+			if len(raw)%len(nonceDigest{}) != 0 {
+				malformed++
+				return nil
+			}
+			for ; len(raw) > 0; raw = raw[len(nonceDigest{}):] {
+				set[nonceDigest(raw[:len(nonceDigest{})])] = struct{}{}
+			}
+			return nil
+		}
+		var d nonceDigest
+		if b, err := hex.DecodeString(strings.TrimPrefix(key, nonceKeyPrefix)); err == nil && len(b) == len(d) {
+			set[nonceDigest(b)] = struct{}{}
+		} else {
+			malformed++
+		}
 		return nil
 	})
 	if err != nil {
 		g.logger.Error("reading the nonce journal failed; replays of signatures from before this start are not detected", zap.Error(err))
 	}
+	if malformed > 0 {
+		g.logger.Error("nonce journal entries of an unknown shape were ignored", zap.Int("entries", malformed))
+	}
 	if len(set) > 0 {
 		g.before.Store(&set)
 	}
-}
-
-// nonceStoreKey never stores the nonce itself: a hash of key id and nonce.
-func nonceStoreKey(keyID, nonce string) string {
-	sum := sha256.Sum256([]byte(keyID + "\x00" + nonce))
-	return nonceKeyPrefix + hex.EncodeToString(sum[:16])
 }
 
 // Seen records the nonce and reports whether it was used before (a replay).
@@ -90,16 +129,16 @@ func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) bool {
 	if g.mem.Seen(keyID, nonce, exp) {
 		return true
 	}
-	key := nonceStoreKey(keyID, nonce)
+	d := digestNonce(keyID, nonce)
 	if before := g.before.Load(); before != nil {
 		if time.Since(g.started) > 2*httpsig.MaxAge {
 			g.before.Store(nil)
-		} else if _, seen := (*before)[key]; seen {
+		} else if _, seen := (*before)[d]; seen {
 			return true
 		}
 	}
 	g.mu.Lock()
-	g.pending = append(g.pending, nonceRecord{key: key, exp: exp})
+	g.pending = append(g.pending, nonceRecord{digest: d, exp: exp})
 	g.mu.Unlock()
 	return false
 }
@@ -119,7 +158,8 @@ func (g *nonceGuard) flushLoop() {
 	}
 }
 
-// flush writes the pending nonces with a TTL until their signature expires.
+// flush writes the pending nonces, up to nonceBatchMax per journal entry,
+// each entry kept until the last of its signatures expires.
 func (g *nonceGuard) flush() {
 	g.mu.Lock()
 	batch := g.pending
@@ -130,12 +170,24 @@ func (g *nonceGuard) flush() {
 	}
 	now := time.Now()
 	err := g.st.Update(func(tx *store.Tx) error {
-		for _, r := range batch {
-			ttl := r.exp.Sub(now) + time.Second
-			if ttl <= 0 {
+		for len(batch) > 0 {
+			n := min(len(batch), nonceBatchMax)
+			chunk := batch[:n]
+			batch = batch[n:]
+			var ttl time.Duration
+			raw := make([]byte, 0, n*len(nonceDigest{}))
+			for _, r := range chunk {
+				if t := r.exp.Sub(now) + time.Second; t > 0 {
+					raw = append(raw, r.digest[:]...)
+					ttl = max(ttl, t)
+				}
+			}
+			if len(raw) == 0 {
 				continue
 			}
-			if err := tx.PutRaw(r.key, []byte{1}, min(ttl, 2*httpsig.MaxAge)); err != nil {
+			g.seq++
+			key := fmt.Sprintf("%s%020d-%d", nonceBatchPrefix, now.UnixNano(), g.seq)
+			if err := tx.PutRaw(key, raw, min(ttl, 2*httpsig.MaxAge)); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"bytes"
+	"encoding/hex"
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,5 +72,51 @@ func TestNonceGuardFlushesWhileRunning(t *testing.T) {
 			t.Fatal("the nonce was not journaled within 5 s without a Close")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestNonceJournalBatches: many nonces go into few journal entries (one per
+// nonceBatchMax), all of them refused after a restart, and a journal entry
+// in the format of earlier versions (one key per nonce) is still honoured.
+func TestNonceJournalBatches(t *testing.T) {
+	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{5}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	exp := time.Now().Add(time.Minute)
+	old := digestNonce("fg_live_old", "old-nonce")
+	if err := st.Update(func(tx *store.Tx) error {
+		if err := tx.PutRaw(nonceKeyPrefix+hex.EncodeToString(old[:]), []byte{1}, time.Minute); err != nil {
+			return err
+		}
+		return tx.PutRaw(nonceBatchPrefix+"bad", []byte{1, 2, 3}, time.Minute) // not whole digests: ignored
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g := newNonceGuard(st, zap.NewNop())
+	const n = nonceBatchMax + 10
+	for i := range n {
+		if g.Seen("fg_live_a", fmt.Sprintf("nonce-%d", i), exp) {
+			t.Fatalf("fresh nonce %d refused", i)
+		}
+	}
+	g.Close()
+	entries := 0
+	if err := st.ScanJSON(nonceBatchPrefix, func(string, []byte) error { entries++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if entries != 3 { // two batches and the malformed one
+		t.Errorf("%d nonces journaled in %d entries, want 2 batches (+1 malformed)", n, entries-1)
+	}
+	g = newNonceGuard(st, zap.NewNop())
+	defer g.Close()
+	for i := range n {
+		if !g.Seen("fg_live_a", fmt.Sprintf("nonce-%d", i), exp) {
+			t.Fatalf("after a restart, nonce %d was accepted again", i)
+		}
+	}
+	if !g.Seen("fg_live_old", "old-nonce", exp) {
+		t.Error("a nonce journaled in the per-nonce format was accepted again")
 	}
 }

@@ -156,8 +156,9 @@ func BenchmarkDecideDenied(b *testing.B) {
 }
 
 // BenchmarkDecideEdited is an allowed decision with edited policies (a
-// comment added to routes.rego): the fast path is off, so every deny set
-// is evaluated, as for an operator's own policy set.
+// comment added to routes.rego): the fast path and the memo are off, so
+// every deny set is evaluated, as for an operator's own policy set; the
+// rule cache is on (the same input every time: every cacheable rule hits).
 func BenchmarkDecideEdited(b *testing.B) {
 	dir := b.TempDir()
 	if err := os.CopyFS(dir, EmbeddedFS()); err != nil {
@@ -289,8 +290,26 @@ func BenchmarkOPAFloor(b *testing.B) {
 	reportLatency(b, "query-", query)
 }
 
-// BenchmarkValidate is the JSON Schema check of a realistic recognize call.
+// BenchmarkValidate is the JSON Schema check of a realistic recognize call,
+// without the result cache (what a call with new params costs).
 func BenchmarkValidate(b *testing.B) {
+	v := newTestValidator(b)
+	params := realisticInput().Request.Params
+	samples := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if r := v.validate("faces/recognize", params); !r.Valid {
+			b.Fatalf("invalid: %+v", r)
+		}
+		samples = append(samples, time.Since(start))
+	}
+	reportLatency(b, "", samples)
+}
+
+// BenchmarkValidateCached is Validate on params it has seen before.
+func BenchmarkValidateCached(b *testing.B) {
 	v := newTestValidator(b)
 	params := realisticInput().Request.Params
 	samples := make([]time.Duration, 0, b.N)

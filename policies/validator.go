@@ -2,6 +2,8 @@ package policies
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,9 +31,10 @@ type Validator struct {
 }
 
 // resultCache remembers the results of Validate, a pure function of the
-// route and the params, for calls without credentials among their params
-// (api_secret and password never enter it). Bounded: emptied when it holds
-// resultCacheMax results; only keys up to resultKeyMax bytes are kept.
+// route and the params. Credentials (api_secret, password) never enter it:
+// their place in the key is taken by a SHA-256 digest salted with a random
+// value of this process. Bounded: emptied when it holds resultCacheMax
+// results; only keys up to resultKeyMax bytes are kept.
 type resultCache struct {
 	mu sync.RWMutex
 	m  map[string]SchemaResult
@@ -44,8 +47,9 @@ const (
 
 var resultKeyPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// resultKey encodes route and params (length-prefixed, sorted by name), or
-// reports false when they must not or need not be cached.
+// resultKey encodes route and params (length-prefixed, sorted by name;
+// credentials as salted digests), or reports false when they are too many
+// or too long to be worth caching.
 func resultKey(b []byte, route string, params map[string]string) ([]byte, bool) {
 	var names [16]string
 	if len(params) > len(names) {
@@ -53,21 +57,38 @@ func resultKey(b []byte, route string, params map[string]string) ([]byte, bool) 
 	}
 	n := 0
 	for k := range params {
-		if sensitiveParams[k] {
-			return b, false
-		}
 		names[n] = k
 		n++
 	}
 	slices.Sort(names[:n])
 	b = appendString(b, route)
 	for _, k := range names[:n] {
-		b = appendString(appendString(b, k), params[k])
+		b = appendString(b, k)
+		if sensitiveParams[k] { // the name tells that 32 bytes of digest follow
+			b = appendSecretDigest(b, params[k])
+		} else {
+			b = appendString(b, params[k])
+		}
 		if len(b) > resultKeyMax {
 			return b, false
 		}
 	}
 	return b, true
+}
+
+// resultSalt makes the digests of credentials in cache keys useless outside
+// this process.
+var resultSalt = func() [32]byte {
+	var s [32]byte
+	_, _ = rand.Read(s[:]) // crypto/rand.Read does not fail (Go 1.24+)
+	return s
+}()
+
+func appendSecretDigest(b []byte, v string) []byte {
+	h := sha256.New()
+	h.Write(resultSalt[:])
+	h.Write([]byte(v))
+	return h.Sum(b)
 }
 
 // NewValidator compiles every <group>_<method>.json schema (with the shared

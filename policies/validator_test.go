@@ -274,12 +274,26 @@ func TestValidateResultCache(t *testing.T) {
 	if n := len(v.results.m); n == 0 || n > len(calls) {
 		t.Errorf("%d cached results for %d calls", n, len(calls))
 	}
-	before := len(v.results.m)
-	for _, secret := range []string{"api_secret", "password"} {
-		v.Validate("faces/detect", map[string]string{"urls": "https://example.com/new.jpg", secret: "s3cr3t"})
+	// Credentials are cached by salted digest: right results, no secret in
+	// any key.
+	long := strings.Repeat("s", 300) // over api_secret's maxLength
+	for _, name := range []string{"api_secret", "password"} {
+		for range 2 {
+			for _, secret := range []string{"s3cr3t-value", long} {
+				p := map[string]string{"uids": "all", "namespace": "docs", name: secret}
+				if got, want := v.Validate("tags/save", p), v.validate("tags/save", p); !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s of %d bytes: Validate %+v, uncached %+v", name, len(secret), got, want)
+				}
+			}
+		}
 	}
-	if len(v.results.m) != before {
-		t.Error("a call with credentials was cached")
+	if r := v.Validate("tags/save", map[string]string{"uids": "all", "namespace": "docs", "api_secret": long}); r.Valid {
+		t.Error("an over-long api_secret validated (from the cache)")
+	}
+	for k := range v.results.m {
+		if strings.Contains(k, "s3cr3t") || strings.Contains(k, "sssss") {
+			t.Fatalf("a cache key holds a credential: %q", k)
+		}
 	}
 	for i := range resultCacheMax + 10 {
 		v.Validate("tags/get", map[string]string{"uids": fmt.Sprintf("u%d@docs", i)})

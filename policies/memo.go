@@ -4,11 +4,13 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 )
 
 // memo caches the decisions of the verified policy set (see fastpath.go),
-// keyed by the whole input except now_ns. It is exact because, in that
+// keyed by the whole input except now_ns and except the params the
+// shipped policies do not read (appendParamsRead). It is exact because, in that
 // policy set, a decision depends on now_ns only through the key_expired
 // rule (expires_at > 0 and now_ns >= expires_at), and the key includes
 // that one bit (TestMemoTimeDependenceIsKnown checks that the shipped
@@ -64,17 +66,7 @@ func (in *Input) memoKey(b []byte) ([]byte, bool) {
 	r, k, a, s := &in.Request, &in.Key, &in.Auth, &in.Schema
 	b = appendString(b, r.Method)
 	b = appendString(b, r.Route)
-	names := make([]string, 0, len(r.Params))
-	for name := range r.Params {
-		if !sensitiveParams[name] {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	b = binary.AppendUvarint(b, uint64(len(names)))
-	for _, name := range names {
-		b = appendString(appendString(b, name), r.Params[name])
-	}
+	b = appendParamsRead(b, r.Params)
 	b = appendString(b, r.RemoteIP)
 	b = appendString(b, r.TLS.Version)
 	b = appendString(b, r.TLS.ClientCertSHA256)
@@ -129,6 +121,50 @@ func (in *Input) memoKey(b []byte) ([]byte, bool) {
 		b = appendString(appendString(appendString(b, e.Kind), e.Param), e.Message)
 	}
 	return b, len(b) <= memoMaxKeyBytes
+}
+
+// appendParamsRead encodes what the shipped policies can observe of the
+// params (TestMemoParamsReadIsKnown pins the Rego that reads them, and
+// TestMemoParamsProjection checks that inputs sharing this encoding get the
+// same decision from OPA): namespace and namespaces as they are; for uids
+// and uid, whether present, whether blank, and per comma-separated item
+// (trimmed) whether it is empty, "all", a bare name, or names a namespace
+// after its first "@" (that namespace kept); whether pids is non-blank.
+// Nothing else: the uids themselves, urls, detector ... change no decision
+// of the shipped policies (the JSON Schema result, which does depend on
+// them, is in the key on its own).
+func appendParamsRead(b []byte, params map[string]string) []byte {
+	for _, name := range [...]string{"namespace", "namespaces"} {
+		v, ok := params[name]
+		b = appendBool(b, ok)
+		if ok {
+			b = appendString(b, v)
+		}
+	}
+	for _, name := range [...]string{"uids", "uid"} {
+		v, ok := params[name]
+		b = appendBool(b, ok)
+		if !ok {
+			continue
+		}
+		b = appendBool(b, strings.TrimSpace(v) != "")
+		b = binary.AppendUvarint(b, uint64(strings.Count(v, ",")+1))
+		for item := range strings.SplitSeq(v, ",") {
+			item = strings.TrimSpace(item)
+			switch _, ns, at := strings.Cut(item, "@"); {
+			case item == "":
+				b = append(b, 0)
+			case item == "all":
+				b = append(b, 1)
+			case !at:
+				b = append(b, 2)
+			default:
+				b = appendString(append(b, 3), ns)
+			}
+		}
+	}
+	pids, ok := params["pids"]
+	return appendBool(b, ok && strings.TrimSpace(pids) != "")
 }
 
 func appendString(b []byte, s string) []byte {

@@ -170,7 +170,10 @@ func (s *state) bootstrap(dataDir string) error {
 
 // setPolicies builds the decider and the schema validator for cfg.PoliciesDir.
 func (s *state) setPolicies(cfg stateConfig) error {
-	d, err := policies.NewDecider(policies.Options{Dir: cfg.PoliciesDir, Logger: s.logger})
+	// FACEGATE_DECISION_MEMO=off makes every request evaluate the policies
+	// (to measure their cost; decisions are the same either way).
+	noMemo := os.Getenv("FACEGATE_DECISION_MEMO") == "off"
+	d, err := policies.NewDecider(policies.Options{Dir: cfg.PoliciesDir, Logger: s.logger, NoMemo: noMemo})
 	if err != nil {
 		return fmt.Errorf("loading policies: %w", err)
 	}

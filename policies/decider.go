@@ -28,11 +28,15 @@ type Options struct {
 	Dir string
 	// Logger receives reload and evaluation failures. Nil discards them.
 	Logger *zap.Logger
+	// NoMemo turns the decision memo off (every decision is evaluated, with
+	// the rule cache): for measuring the policies' own cost.
+	NoMemo bool
 }
 
 // Decider evaluates the prepared policy query. It is safe for concurrent
 // use; Reload swaps the policy set atomically.
 type Decider struct {
+	noMemo bool
 	dir    string // empty: embedded policies
 	fsys   fs.FS
 	logger *zap.Logger
@@ -60,7 +64,7 @@ type prepared struct {
 // NewDecider compiles the policies (strictly) and prepares the decision
 // query once. It fails when the policies do not compile.
 func NewDecider(opts Options) (*Decider, error) {
-	d := &Decider{dir: opts.Dir, fsys: embeddedPolicies(), logger: opts.Logger}
+	d := &Decider{dir: opts.Dir, fsys: embeddedPolicies(), logger: opts.Logger, noMemo: opts.NoMemo}
 	if opts.Dir != "" {
 		if _, err := os.Stat(opts.Dir); err != nil {
 			return nil, fmt.Errorf("policy directory: %w", err)
@@ -124,7 +128,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	}
 	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
 		deps: findDeps(c), rules: newRuleCache()}
-	if fast {
+	if fast && !d.noMemo {
 		p.memo = newMemo()
 	}
 	return p, nil

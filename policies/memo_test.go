@@ -415,3 +415,16 @@ func TestMemoParamsProjection(t *testing.T) {
 		t.Errorf("only %d inputs shared a key: the projection was not exercised", shared)
 	}
 }
+
+func TestNoMemoOption(t *testing.T) {
+	d, err := NewDecider(Options{NoMemo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.active.Load().memo != nil {
+		t.Error("NoMemo decider has a memo")
+	}
+	if dec := d.Decide(context.Background(), realisticInput()); !dec.Allow {
+		t.Errorf("NoMemo decider denies the realistic input: %s", dec)
+	}
+}

@@ -65,6 +65,17 @@ func guardBench(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The same guard with the decision memo off: every request is an OPA
+	// evaluation (with the rule cache), the policies' own cost.
+	noMemo, err := startBenchServer(*bin, benchCaddyfile(true, *logLevel), "FACEGATE_DECISION_MEMO=off")
+	if err != nil {
+		return fmt.Errorf("starting the guarded server without memo: %w", err)
+	}
+	defer noMemo.stop()
+	_, noMemoLimited, err := noMemo.benchKeys()
+	if err != nil {
+		return err
+	}
 	params := url.Values{"uids": {"someone@demo"}}
 	type config struct {
 		name string
@@ -94,9 +105,10 @@ func guardBench(args []string) error {
 			return r, httpsig.SignRequest(r, body, k[0], []byte(k[1]), time.Now())
 		}
 	}
-	// signedUniqueReq is signedReq with a different uid on every request,
-	// so that no two inputs of the policy are alike and the decision memo
-	// never hits: every request is an OPA evaluation.
+	// signedUniqueReq is signedReq with a different uid on every request
+	// (same namespace): the decision memo, which keys on the namespaces the
+	// uids name and not on the uids, still answers; with the memo off every
+	// request is an OPA evaluation.
 	var uidSeq atomic.Int64
 	signedUniqueReq := func(k [2]string) func(u string) (*http.Request, error) {
 		return func(u string) (*http.Request, error) {
@@ -116,7 +128,8 @@ func guardBench(args []string) error {
 		{"bare respond (no guard), signed request", bare, signedReq(plain)},
 		{"guard, signature mode, tier unlimited (+ response signature)", guarded, signedReq(plain)},
 		{"guard, signature mode, tier unlimited + 3 limit overrides", guarded, signedReq(limited)},
-		{"guard, signature mode, + 3 limit overrides, new uid every request (no memo hit)", guarded, signedUniqueReq(limited)},
+		{"guard, signature mode, + 3 limit overrides, new uid every request", guarded, signedUniqueReq(limited)},
+		{"guard, signature mode, + 3 limit overrides, new uid every request, decision memo off", noMemo, signedUniqueReq(noMemoLimited)},
 	}
 	fmt.Printf("guard overhead: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s\n\n",
 		*workers, *rounds, *dur, *logLevel)
@@ -132,7 +145,7 @@ func guardBench(args []string) error {
 		var bareRPS float64
 		for i, c := range configs {
 			var prof chan error
-			if *profile != "" && c.srv == guarded && round == 0 {
+			if *profile != "" && c.srv != bare && round == 0 {
 				mode := strings.NewReplacer(" ", "", ",", "-", "(", "", ")", "", "+", "").Replace(strings.TrimPrefix(c.name, "guard, "))
 				prof = make(chan error, 1)
 				go func() { prof <- c.srv.cpuProfile(*dur, *profile+"-"+mode+".pprof") }()
@@ -220,7 +233,7 @@ func benchPort() (int, error) {
 }
 
 // startBenchServer runs bin with caddyfile in a temp dir and waits for HTTPS.
-func startBenchServer(bin, caddyfile string) (*benchServer, error) {
+func startBenchServer(bin, caddyfile string, env ...string) (*benchServer, error) {
 	dir, err := os.MkdirTemp("", "facegate-guard-bench-")
 	if err != nil {
 		return nil, err
@@ -244,6 +257,7 @@ func startBenchServer(bin, caddyfile string) (*benchServer, error) {
 	s.cmd.Env = append(os.Environ(), "BENCH_DIR="+dir, "BENCH_HTTP_PORT="+strconv.Itoa(ports[0]),
 		"BENCH_HTTPS_PORT="+strconv.Itoa(ports[1]), "BENCH_ADMIN_PORT="+strconv.Itoa(ports[2]),
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "xdg-config"), "XDG_DATA_HOME="+filepath.Join(dir, "xdg-data"))
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {

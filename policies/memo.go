@@ -15,12 +15,16 @@ import (
 // rule (expires_at > 0 and now_ns >= expires_at), and the key includes
 // that one bit (TestMemoTimeDependenceIsKnown checks that the shipped
 // policies use now_ns nowhere else). It belongs to one prepared policy set,
-// so Reload starts an empty one, and it is bounded: when it holds
-// memoMaxEntries it is cleared. Sensitive params (api_secret, password)
+// so Reload starts an empty one, and it is bounded: it holds at most
+// memoMaxEntries, in two generations. Sensitive params (api_secret, password)
 // are left out of the key, as out of the input.
 type memo struct {
-	mu      sync.Mutex
-	entries map[string]Decision
+	mu sync.Mutex
+	// entries is the current generation, older the one before: when
+	// entries holds half of memoMaxEntries it becomes older (dropping the
+	// previous older), so decisions still in use survive while the memo
+	// stays bounded even with more distinct callers than it can hold.
+	entries, older map[string]Decision
 }
 
 const (
@@ -40,6 +44,11 @@ var memoKeyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return 
 func (m *memo) get(key []byte) (Decision, bool) {
 	m.mu.Lock()
 	dec, ok := m.entries[string(key)]
+	if !ok {
+		if dec, ok = m.older[string(key)]; ok {
+			m.insert(string(key), dec) // still in use: keep it a generation longer
+		}
+	}
 	m.mu.Unlock()
 	if ok {
 		dec.Limits = slices.Clone(dec.Limits)
@@ -51,11 +60,17 @@ func (m *memo) get(key []byte) (Decision, bool) {
 func (m *memo) put(key []byte, dec Decision) {
 	dec.Limits = slices.Clone(dec.Limits)
 	m.mu.Lock()
-	if len(m.entries) >= memoMaxEntries {
-		clear(m.entries)
-	}
-	m.entries[string(key)] = dec
+	m.insert(string(key), dec)
 	m.mu.Unlock()
+}
+
+// insert adds an entry to the current generation, starting a new one when
+// it is full; m.mu must be held.
+func (m *memo) insert(key string, dec Decision) {
+	if len(m.entries) >= memoMaxEntries/2 {
+		m.older, m.entries = m.entries, make(map[string]Decision, memoMaxEntries/2)
+	}
+	m.entries[key] = dec
 }
 
 // memoKey appends the encoding of everything the policy sees except

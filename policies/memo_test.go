@@ -118,11 +118,21 @@ func TestMemo(t *testing.T) {
 
 	t.Run("bounded", func(t *testing.T) {
 		m := newMemo()
-		for i := range memoMaxEntries + 10 {
+		hot := []byte("hot")
+		m.put(hot, Decision{Reason: "hot"})
+		for i := range 3 * memoMaxEntries {
 			m.put([]byte(fmt.Sprint(i)), Decision{Reason: "ok"})
+			if n := len(m.entries) + len(m.older); n > memoMaxEntries {
+				t.Fatalf("%d entries, bound %d", n, memoMaxEntries)
+			}
+			if i%1000 == 0 { // a decision still in use survives the flow of others
+				if dec, ok := m.get(hot); !ok || dec.Reason != "hot" {
+					t.Fatalf("after %d other entries the hot one is gone", i)
+				}
+			}
 		}
-		if n := len(m.entries); n > memoMaxEntries {
-			t.Fatalf("%d entries, bound %d", n, memoMaxEntries)
+		if _, ok := m.get([]byte("0")); ok {
+			t.Error("an entry unused for 3× the bound is still held")
 		}
 	})
 

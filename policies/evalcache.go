@@ -137,7 +137,9 @@ func (c *evalCache) shared(ref ast.Ref) *ruleDeps {
 // body fails the evaluation later, so nothing is shared before the end.)
 func (c *evalCache) commit() {
 	for i, e := range c.pending {
-		c.rules.put(e.ref, c.hashes[i], e.vals, e.value)
+		if e, ok := detachEntry(e); ok {
+			c.rules.put(e.ref, c.hashes[i], e.vals, e.value)
+		}
 	}
 	c.pending, c.hashes = c.pending[:0], c.hashes[:0]
 }

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -308,6 +309,106 @@ func (c *ruleCache) get(key ast.Ref, h int, vals []ast.Value) (*ast.Term, bool) 
 	}
 	c.misses.Add(1)
 	return nil, false
+}
+
+// ruleCacheMaxBytes bounds the strings one entry may hold: a rule reading
+// a large part of the input is not worth keeping.
+const ruleCacheMaxBytes = 4096
+
+// detach returns a copy of v that shares no string memory with it, and
+// false when v holds more than *budget bytes of strings. Input strings
+// may be slices of a whole request body: an entry kept across requests
+// must not pin it.
+func detach(v ast.Value, budget *int) (ast.Value, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case ast.String:
+		if *budget -= len(x); *budget < 0 {
+			return nil, false
+		}
+		return ast.String(strings.Clone(string(x))), true
+	case ast.Number:
+		return ast.Number(strings.Clone(string(x))), true
+	case ast.Boolean, ast.Null:
+		return x, true
+	case *ast.Array:
+		terms := make([]*ast.Term, 0, x.Len())
+		for i := range x.Len() {
+			d, ok := detach(x.Elem(i).Value, budget)
+			if !ok {
+				return nil, false
+			}
+			terms = append(terms, ast.NewTerm(d))
+		}
+		return ast.NewArray(terms...), true
+	case ast.Object:
+		items := make([][2]*ast.Term, 0, x.Len())
+		ok := true
+		x.Foreach(func(k, val *ast.Term) {
+			if !ok {
+				return
+			}
+			dk, okk := detach(k.Value, budget)
+			dv, okv := detach(val.Value, budget)
+			ok = okk && okv
+			items = append(items, [2]*ast.Term{ast.NewTerm(dk), ast.NewTerm(dv)})
+		})
+		if !ok {
+			return nil, false
+		}
+		return ast.NewObject(items...), true
+	case ast.Set:
+		terms := make([]*ast.Term, 0, x.Len())
+		ok := true
+		x.Foreach(func(t *ast.Term) {
+			if !ok {
+				return
+			}
+			d, okd := detach(t.Value, budget)
+			ok = okd
+			terms = append(terms, ast.NewTerm(d))
+		})
+		if !ok {
+			return nil, false
+		}
+		return ast.NewSet(terms...), true
+	}
+	return nil, false // anything else (refs, comprehensions) is not a value to keep
+}
+
+// detachEntry makes e safe to keep across requests, or reports false.
+func detachEntry(e ruleCacheEntry) (ruleCacheEntry, bool) {
+	budget := ruleCacheMaxBytes
+	for i, v := range e.vals {
+		d, ok := detach(v, &budget)
+		if !ok {
+			return e, false
+		}
+		e.vals[i] = d
+	}
+	ref := make(ast.Ref, len(e.ref))
+	for i, t := range e.ref {
+		switch t.Value.(type) {
+		case ast.Var, ast.Ref: // data, or a function's ref: from the policy
+			ref[i] = t
+		default: // a key or an argument: may come from the input
+			d, ok := detach(t.Value, &budget)
+			if !ok {
+				return e, false
+			}
+			ref[i] = ast.NewTerm(d)
+		}
+	}
+	e.ref = ref
+	if e.value != nil {
+		d, ok := detach(e.value.Value, &budget)
+		if !ok {
+			return e, false
+		}
+		e.value = ast.NewTerm(d)
+	}
+	return e, true
 }
 
 // put stores value for key (already a copy, with vals owned by the entry).

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -205,5 +207,45 @@ decision := {"allow": true, "status": 200, "error_code": 0, "error_message": "",
 	}
 	if n := d.active.Load().rules.n; n != 0 {
 		t.Errorf("%d rule values shared after failed evaluations", n)
+	}
+}
+
+// TestDetachCopiesStrings: what the rule cache keeps must not point into
+// the request's memory (an input string may be a slice of a whole body),
+// and large values are not kept.
+func TestDetachCopiesStrings(t *testing.T) {
+	body := strings.Repeat("x", 1<<16) + "docs"
+	ns := body[len(body)-4:] // "docs", sharing body's memory
+	v := ast.NewObject(
+		ast.Item(ast.StringTerm("namespace"), ast.StringTerm(ns)),
+		ast.Item(ast.StringTerm("list"), ast.ArrayTerm(ast.StringTerm(ns), ast.IntNumberTerm(3))),
+		ast.Item(ast.StringTerm("set"), ast.SetTerm(ast.StringTerm(ns))),
+	)
+	budget := ruleCacheMaxBytes
+	d, ok := detach(v, &budget)
+	if !ok || d.Compare(v) != 0 {
+		t.Fatalf("detach = %v, %v; want an equal value", d, ok)
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(body)))
+	hi := lo + uintptr(len(body))
+	var walk func(x ast.Value)
+	walk = func(x ast.Value) {
+		switch x := x.(type) {
+		case ast.String:
+			if p := uintptr(unsafe.Pointer(unsafe.StringData(string(x)))); len(x) > 0 && p >= lo && p < hi {
+				t.Errorf("detached string %q still points into the body", x)
+			}
+		case ast.Object:
+			x.Foreach(func(k, v *ast.Term) { walk(k.Value); walk(v.Value) })
+		case *ast.Array:
+			x.Foreach(func(e *ast.Term) { walk(e.Value) })
+		case ast.Set:
+			x.Foreach(func(e *ast.Term) { walk(e.Value) })
+		}
+	}
+	walk(d)
+	budget = ruleCacheMaxBytes
+	if _, ok := detach(ast.String(body), &budget); ok {
+		t.Error("a 64 KiB string was kept")
 	}
 }

@@ -191,6 +191,7 @@ func (v *Validator) Validate(route string, params map[string]string) SchemaResul
 	}
 	r := v.validate(route, params)
 	if cacheable {
+		r = detachResult(r)
 		v.results.mu.Lock()
 		if v.results.m == nil || len(v.results.m) >= resultCacheMax {
 			v.results.m = make(map[string]SchemaResult)
@@ -198,6 +199,17 @@ func (v *Validator) Validate(route string, params map[string]string) SchemaResul
 		v.results.m[string(key)] = r
 		v.results.mu.Unlock()
 	}
+	return r
+}
+
+// detachResult copies the strings of r, which may be slices of the request
+// (param names), so that a cached result does not keep the request alive.
+func detachResult(r SchemaResult) SchemaResult {
+	errs := make([]SchemaError, len(r.Errors))
+	for i, e := range r.Errors {
+		errs[i] = SchemaError{Kind: strings.Clone(e.Kind), Param: strings.Clone(e.Param), Message: strings.Clone(e.Message)}
+	}
+	r.Errors = errs
 	return r
 }
 

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -161,8 +162,15 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
 		return
 	}
+	rel := a.relPath(r)
+	if rel != "/" && path.Clean(rel) != rel {
+		// Non-canonical ("/keys//x", "/keys/", "/a/../keys"): the mux would
+		// answer with a redirect; an API answers that there is no such route.
+		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		return
+	}
 	r2 := r.Clone(r.Context())
-	r2.URL.Path = a.relPath(r)
+	r2.URL.Path = rel
 	r2.URL.RawPath = ""
 	h, pattern := a.mux.Handler(r2)
 	if pattern == "" {

@@ -1,9 +1,11 @@
 package httpsig
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -67,6 +69,9 @@ func FuzzVerifyDigest(f *testing.F) {
 // FuzzDictionary checks the strict parser against github.com/dunglas/httpsfv:
 // everything we accept, httpsfv accepts too, and we serialize what we parse
 // to a form that parses back identically.
+// fifteenDigits matches an integer of exactly 15 digits.
+var fifteenDigits = regexp.MustCompile(`(^|[^0-9.])-?[0-9]{15}([^0-9.]|$)`)
+
 func FuzzDictionary(f *testing.F) {
 	for _, s := range []string{
 		`a=1, b="x\"y", c=tok, d=:AQID:, e=?0, f`,
@@ -82,7 +87,11 @@ func FuzzDictionary(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := httpsfv.UnmarshalDictionary([]string{v}); err != nil {
+		if _, err := httpsfv.UnmarshalDictionary([]string{v}); err != nil &&
+			!(errors.Is(err, httpsfv.ErrNumberOutOfRange) && fifteenDigits.MatchString(v)) {
+			// httpsfv v1.1.1 rejects a 15-digit integer that is followed by
+			// more input, where RFC 8941 §4.2.4 allows up to 15 digits (and
+			// its own test suite has a valid 15-digit "long integer").
 			t.Fatalf("we accepted %q, httpsfv rejects it: %v", v, err)
 		}
 		var b strings.Builder

@@ -92,3 +92,17 @@ func TestSignatureParamsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// RFC 8941 §4.2.4: an integer has at most 15 digits, wherever it stands.
+func TestIntegerDigitLimit(t *testing.T) {
+	for _, ok := range []string{"a=999999999999999", "a=-999999999999999", "a=(000000000000000 1)", "a=1;p=999999999999999"} {
+		if _, err := parseDictionary(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"a=1000000000000000", "a=(0000000000000000)", "a=1;p=-1000000000000000"} {
+		if _, err := parseDictionary(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -49,29 +49,22 @@ func uncachedDecider(b *testing.B) *Decider {
 	return d
 }
 
-// decideStream decides a stream of realistic inputs in which every request
-// names another uid (same namespace) and the signature age cycles through
-// 0-4 s, reporting p50/p90 and how often the rule cache answered.
-func decideStream(b *testing.B, d *Decider) {
+// decideLoop times d.Decide on inputs[i % len(inputs)] for b.N calls,
+// fails when want rejects a decision, and reports p50/p90, process CPU per
+// call and, when the rule cache is on, how often it answered.
+func decideLoop(b *testing.B, d *Decider, inputs []*Input, want func(Decision) bool) {
 	p := d.active.Load()
-	ins := make([]*Input, b.N)
-	for i := range ins {
-		in := realisticInput()
-		in.Request.Params["uids"] = fmt.Sprintf("user%d@docs,anna@docs", i)
-		in.Auth.Signature.AgeS = int64(i % 5)
-		ins[i] = in
-	}
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuTime(b)
-	for _, in := range ins {
+	for i := range b.N {
 		start := time.Now()
-		dec := d.Decide(ctx, in)
+		dec := d.Decide(ctx, inputs[i%len(inputs)])
 		samples = append(samples, time.Since(start))
-		if !dec.Allow {
-			b.Fatalf("denied: %s", dec)
+		if !want(dec) {
+			b.Fatalf("unexpected decision: %s", dec)
 		}
 	}
 	b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
@@ -80,6 +73,22 @@ func decideStream(b *testing.B, d *Decider) {
 		hits, misses := p.rules.hits.Load(), p.rules.misses.Load()
 		b.ReportMetric(float64(hits)/float64(max(hits+misses, 1)), "rule-hit-ratio")
 	}
+}
+
+func allowed(dec Decision) bool { return dec.Allow }
+
+// decideStream decides a stream of realistic inputs in which every request
+// names another uid (same namespace) and the signature age cycles through
+// 0-4 s.
+func decideStream(b *testing.B, d *Decider) {
+	ins := make([]*Input, b.N)
+	for i := range ins {
+		in := realisticInput()
+		in.Request.Params["uids"] = fmt.Sprintf("user%d@docs,anna@docs", i)
+		in.Auth.Signature.AgeS = int64(i % 5)
+		ins[i] = in
+	}
+	decideLoop(b, d, ins, allowed)
 }
 
 // BenchmarkDecideNewUids is the decider as the guard runs it (memo and
@@ -102,23 +111,7 @@ func BenchmarkDecideUnique(b *testing.B) {
 // the conversion of the Go input to an OPA value, without the memo: the
 // headline number.
 func BenchmarkDecide(b *testing.B) {
-	d := uncachedDecider(b)
-	in := realisticInput()
-	ctx := context.Background()
-	samples := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := cpuTime(b)
-	for range b.N {
-		start := time.Now()
-		dec := d.Decide(ctx, in)
-		samples = append(samples, time.Since(start))
-		if !dec.Allow {
-			b.Fatalf("denied: %s", dec)
-		}
-	}
-	b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	reportLatency(b, "", samples)
+	decideLoop(b, uncachedDecider(b), []*Input{realisticInput()}, allowed)
 }
 
 // BenchmarkDecideCached is BenchmarkDecide with the memo on: the same
@@ -129,42 +122,16 @@ func BenchmarkDecideCached(b *testing.B) {
 	if d.active.Load().memo == nil {
 		b.Fatal("no memo")
 	}
-	in := realisticInput()
-	ctx := context.Background()
-	samples := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		dec := d.Decide(ctx, in)
-		samples = append(samples, time.Since(start))
-		if !dec.Allow {
-			b.Fatalf("denied: %s", dec)
-		}
-	}
-	reportLatency(b, "", samples)
+	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
 // BenchmarkDecideDenied is a prepared decision that the fast path cannot
 // answer: a foreign namespace makes namespaces.ok fail, so every package's
 // deny set is evaluated and ranked.
 func BenchmarkDecideDenied(b *testing.B) {
-	d := uncachedDecider(b)
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
-	ctx := context.Background()
-	samples := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		dec := d.Decide(ctx, in)
-		samples = append(samples, time.Since(start))
-		if dec.Reason != "namespace_not_owned" {
-			b.Fatalf("got %s", dec)
-		}
-	}
-	reportLatency(b, "", samples)
+	decideLoop(b, uncachedDecider(b), []*Input{in}, func(dec Decision) bool { return dec.Reason == "namespace_not_owned" })
 }
 
 // BenchmarkDecideEdited is an allowed decision with edited policies (a
@@ -188,20 +155,7 @@ func BenchmarkDecideEdited(b *testing.B) {
 	if d.active.Load().fastPath {
 		b.Fatal("fast path enabled for edited policies")
 	}
-	in := realisticInput()
-	ctx := context.Background()
-	samples := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		dec := d.Decide(ctx, in)
-		samples = append(samples, time.Since(start))
-		if !dec.Allow {
-			b.Fatalf("denied: %s", dec)
-		}
-	}
-	reportLatency(b, "", samples)
+	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
 // BenchmarkDecideUnprepared evaluates the same compiled policy without a

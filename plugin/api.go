@@ -79,12 +79,13 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 		return nil
 	}
 	req := &service.Request{
-		Method: call.Route,
-		Owner:  adm.Key.Owner,
-		KeyID:  adm.Key.ID,
-		Params: call.Params,
-		Files:  call.Files,
-		Usage:  adm.Usage,
+		Method:     call.Route,
+		Owner:      adm.Key.Owner,
+		KeyID:      adm.Key.ID,
+		Namespaces: adm.Key.Namespaces,
+		Params:     call.Params,
+		Files:      call.Files,
+		Usage:      adm.Usage,
 	}
 	resp, err := st.service.Call(r.Context(), req)
 	if err != nil {

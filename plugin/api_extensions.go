@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/facegate/facegate/engine/service"
@@ -73,10 +74,11 @@ func (h *API) erase(st *state, adm *admitted) (*erasedResponse, *service.Error) 
 }
 
 // ownNamespace re-checks, after the policy, that the caller's owner holds
-// ns (defence in depth for a destructive call).
+// ns and that ns is one of the key's namespaces (defence in depth for a
+// destructive call).
 func (h *API) ownNamespace(st *state, adm *admitted, ns string) *service.Error {
 	owner, ok := st.keys.NamespaceOwner(ns)
-	if !ok || owner != adm.Key.Owner {
+	if !ok || owner != adm.Key.Owner || !(slices.Contains(adm.Key.Namespaces, "*") || slices.Contains(adm.Key.Namespaces, ns)) {
 		return service.ErrNamespace("namespace %s is not yours", ns)
 	}
 	return nil

@@ -66,10 +66,14 @@ func (s *Service) users(ctx context.Context, req *Request) (*Response, error) {
 	return &Response{Users: out}, nil
 }
 
-// namespaces implements account/namespaces: the caller's namespaces with their user counts.
+// namespaces implements account/namespaces: the namespaces the calling key may use, with
+// their user counts (the owner's other namespaces are not named).
 func (s *Service) namespaces(ctx context.Context, req *Request) (*Response, error) {
 	list := []Namespace{}
 	for _, ns := range s.ownerNamespaces(req.Owner) {
+		if !s.mayUse(req, ns) {
+			continue
+		}
 		users, err := s.nsUsers(ns)
 		if err != nil {
 			return nil, err

@@ -26,7 +26,7 @@ func TestAccount(t *testing.T) {
 		if u == nil || *u.NamespaceLimit != 5 || *u.NamespaceUsed != 2 || *u.NamespaceRemaining != 3 {
 			t.Fatalf("usage %+v", u)
 		}
-		req := &Request{Method: "account/limits", Owner: "alice-co", Usage: &Usage{Used: 3, Limit: 100, Remaining: 97}}
+		req := &Request{Method: "account/limits", Owner: "alice-co", Namespaces: []string{"ns"}, Usage: &Usage{Used: 3, Limit: 100, Remaining: 97}}
 		r, err := e.svc.Call(t.Context(), req)
 		if err != nil || r.Usage.Used != 3 || r.Usage.Remaining != 97 || *r.Usage.NamespaceUsed != 2 {
 			t.Fatalf("usage passed in: %+v %v", r, err)

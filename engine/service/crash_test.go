@@ -60,17 +60,17 @@ func crashWriter(dir string) int {
 	ctx := context.Background()
 	for i := start; ; i++ {
 		uid := fmt.Sprintf("u%d@ns", i%5)
-		d, err := svc.Call(ctx, &Request{Method: "faces/detect", Owner: "owner", Files: []File{{Data: img(person(uid, i, 50))}}})
+		d, err := svc.Call(ctx, &Request{Method: "faces/detect", Owner: "owner", Namespaces: []string{"*"}, Files: []File{{Data: img(person(uid, i, 50))}}})
 		if err != nil {
 			return 4
 		}
-		s, err := svc.Call(ctx, &Request{Method: "tags/save", Owner: "owner", Params: map[string]string{"uid": uid, "tids": d.Photos[0].Tags[0].TID}})
+		s, err := svc.Call(ctx, &Request{Method: "tags/save", Owner: "owner", Namespaces: []string{"*"}, Params: map[string]string{"uid": uid, "tids": d.Photos[0].Tags[0].TID}})
 		if err != nil {
 			return 4
 		}
 		fmt.Fprintf(ack, "save %s %s\n", s.SavedTags[0].TID, uid)
 		ack.Sync()
-		tr, err := svc.Call(ctx, &Request{Method: "faces/train", Owner: "owner", Params: map[string]string{"uids": uid}})
+		tr, err := svc.Call(ctx, &Request{Method: "faces/train", Owner: "owner", Namespaces: []string{"*"}, Params: map[string]string{"uids": uid}})
 		if err != nil {
 			return 4
 		}
@@ -141,7 +141,7 @@ func TestKill9DuringSaveAndTrain(t *testing.T) {
 			if err := st.GetJSON(trainKey(uidRef{name: name, ns: "ns"}), &rec); err != nil || len(rec.TIDs) < n {
 				t.Errorf("round %d: acknowledged training of %s (%d tags) lost: %d, %v", round, uid, n, len(rec.TIDs), err)
 			}
-			r, err := svc.Call(context.Background(), &Request{Method: "faces/recognize", Owner: "owner",
+			r, err := svc.Call(context.Background(), &Request{Method: "faces/recognize", Owner: "owner", Namespaces: []string{"*"},
 				Params: map[string]string{"uids": "all", "namespace": "ns"}, Files: []File{{Data: img(person(uid, 7, 50))}}})
 			if err != nil || len(r.Photos[0].Tags[0].UIDs) == 0 || r.Photos[0].Tags[0].UIDs[0].UID != uid {
 				t.Errorf("round %d: %s not recognised after restart", round, uid)

@@ -141,8 +141,14 @@ func (e *env) call(method string, params map[string]string, files ...[]byte) *Re
 	return r
 }
 
+// try runs a method as a key of owner that may use all of its namespaces.
 func (e *env) try(owner, method string, params map[string]string, files ...[]byte) (*Response, error) {
-	req := &Request{Method: method, Owner: owner, Params: params}
+	return e.tryKey(owner, []string{"*"}, method, params, files...)
+}
+
+// tryKey runs a method as a key of owner limited to namespaces.
+func (e *env) tryKey(owner string, namespaces []string, method string, params map[string]string, files ...[]byte) (*Response, error) {
+	req := &Request{Method: method, Owner: owner, Namespaces: namespaces, Params: params}
 	for i, f := range files {
 		req.Files = append(req.Files, File{Name: fmt.Sprint("f", i), Data: f})
 	}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -111,11 +112,22 @@ func (s *Service) checkNamespace(req *Request, ns string) *Error {
 	if err := validName("namespace", ns); err != nil {
 		return err
 	}
-	owner, ok := s.opts.NamespaceOwner(ns)
-	if !ok || owner != req.Owner || req.Owner == "" {
+	if !s.mayUse(req, ns) {
 		return ErrNamespace("namespace %s is not yours", ns)
 	}
 	return nil
+}
+
+// mayUse reports whether the caller may see and change data of namespace ns: its owner
+// owns ns and ns is one of the calling key's namespaces (or the key has "*").
+func (s *Service) mayUse(req *Request, ns string) bool {
+	if req.Owner == "" {
+		return false
+	}
+	if owner, ok := s.opts.NamespaceOwner(ns); !ok || owner != req.Owner {
+		return false
+	}
+	return slices.Contains(req.Namespaces, "*") || slices.Contains(req.Namespaces, ns)
 }
 
 // uidsParam parses the uids parameter. all reports uids=all (whole namespace).

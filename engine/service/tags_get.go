@@ -114,8 +114,8 @@ func (s *Service) tagsGet(ctx context.Context, req *Request) (*Response, error) 
 				if err := json.Unmarshal(raw, &ref); err != nil {
 					return err
 				}
-				if owner, ok := s.opts.NamespaceOwner(ref.NS); !ok || owner != req.Owner {
-					return nil
+				if !s.mayUse(req, ref.NS) {
+					return nil // a tag in a namespace this key may not use
 				}
 				var t tagRec
 				if err := tx.GetJSON(tagKey(ref.uid(), strings.TrimPrefix(key, photoTagPrefix(pid))), &t); err != nil {

@@ -59,8 +59,8 @@ func (s *Service) tagsRemove(ctx context.Context, req *Request) (*Response, erro
 				}
 				return notFound
 			}
-			if owner, ok := s.opts.NamespaceOwner(ref.NS); !ok || owner != req.Owner {
-				return notFound
+			if !s.mayUse(req, ref.NS) {
+				return notFound // another owner's, or a namespace this key may not use
 			}
 			u := ref.uid()
 			if err := s.deleteTag(tx, u, tid, ref.PID); err != nil {

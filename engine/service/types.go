@@ -65,8 +65,13 @@ type Request struct {
 	Method string // e.g. "faces/detect"
 	Owner  string // owner of the calling key
 	KeyID  string
-	Params map[string]string
-	Files  []File
+	// Namespaces are the namespaces the calling key may use, all of them owned by Owner;
+	// "*" stands for every namespace of Owner. Nothing in a namespace outside this list is
+	// read, listed or changed, however the request reaches it (uids, pids, tids, urls,
+	// uploads). The zero value allows no namespace.
+	Namespaces []string
+	Params     map[string]string
+	Files      []File
 	// Usage is the caller's current usage, filled by the plugin for account/limits.
 	Usage *Usage
 }

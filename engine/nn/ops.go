@@ -139,3 +139,10 @@ func Softmax(x []float32) {
 		x[i] = float32(float64(x[i]) / s)
 	}
 }
+
+// ReLU6 clips x to [0, 6] in place (MobileNet's activation).
+func ReLU6(x []float32) {
+	for i, v := range x {
+		x[i] = min(max(v, 0), 6)
+	}
+}

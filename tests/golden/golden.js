@@ -2,6 +2,7 @@
 // or times the reference descriptor.
 //
 //   cd tests/golden && npm ci && node golden.js            # writes ../../engine/faceapi/testdata/
+//   node golden.js --ssd                                    # writes ../../engine/ssd/testdata/golden.json
 //   node golden.js --timing --backend wasm --n 20           # prints {"backend":..,"ms_per_face":..,"cpu_ms_per_face":..}
 //
 // Inputs are synthetic (integer formulas, no photos) and are written next to the JSON as raw
@@ -60,6 +61,10 @@ async function main() {
   await tf.setBackend(backend);
   await tf.ready();
   const nets = faceapi.nets;
+  if (process.argv.includes('--ssd')) {
+    await require('./ssd.js').golden({ faceapi, tf, root, loadNet, backend, data: arg('--data', path.join(root, '..', 'shared', 'data', 'faces')) });
+    return;
+  }
   loadNet(nets.faceRecognitionNet, 'face_recognition_model');
   if (process.argv.includes('--timing')) {
     const n = Number(arg('--n', '20'));

@@ -6,8 +6,8 @@ package faceapi
 import "embed"
 
 // Files holds every model file of this folder: <name>-weights_manifest.json and <name>.bin
-// for face_recognition_model, face_landmark_68_model, age_gender_model and
-// face_expression_model.
+// for face_recognition_model, face_landmark_68_model, age_gender_model,
+// face_expression_model and ssd_mobilenetv1_model.
 //
 //go:embed *.bin *.json
 var Files embed.FS

@@ -7,7 +7,7 @@ PKG=@vladmandic/face-api@1.7.15
 DIR=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-MODELS="face_recognition_model face_landmark_68_model age_gender_model face_expression_model"
+MODELS="face_recognition_model face_landmark_68_model age_gender_model face_expression_model ssd_mobilenetv1_model"
 (cd "$TMP" && npm pack --silent "$PKG" >/dev/null && tar xzf ./*.tgz)
 for m in $MODELS; do
   for f in "$m.bin" "$m-weights_manifest.json"; do

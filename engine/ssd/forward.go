@@ -1,0 +1,130 @@
+package ssd
+
+import (
+	"fmt"
+
+	"github.com/facegate/facegate/engine/nn"
+)
+
+// state is the scratch memory of one inference. Activations alternate between two arenas
+// (each layer reads one and writes the other), so the memory held is two of the largest
+// layer outputs, not the sum of all layers; the head outputs are copied into enc and
+// logits as soon as their feature map exists.
+type state struct {
+	arenas [2]nn.Arena
+	next   int
+	head   nn.Arena
+	input  []float32 // InputSize² × 3
+	enc    []float32 // 4 box encodings per anchor (ty, tx, th, tw)
+	logits []float32 // face logit (class 1) per anchor
+	cands  []candidate
+}
+
+// largestActivation is the float count of the largest layer output at the 512 input
+// (pair 1's pointwise output, 256×256×64).
+const largestActivation = 256 * 256 * 64
+
+func newState() *state {
+	s := &state{
+		input:  make([]float32, InputSize*InputSize*3),
+		enc:    make([]float32, 4*numAnchors),
+		logits: make([]float32, numAnchors),
+	}
+	for i := range s.arenas {
+		s.arenas[i].Raw(largestActivation) // size each arena once: Reset grows it to fit
+		s.arenas[i].Reset()
+	}
+	return s
+}
+
+// out returns the arena for the next layer output, emptied.
+func (s *state) out() *nn.Arena {
+	a := &s.arenas[s.next]
+	s.next ^= 1
+	a.Reset()
+	return a
+}
+
+func (p pointwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
+	y, err := nn.Conv2D(s.out(), x, p.filters, p.offset, p.stride, nn.Same)
+	if err != nil {
+		return y, err
+	}
+	nn.ReLU6(y.Data)
+	return y, nil
+}
+
+func (d depthwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
+	y, err := nn.Depthwise(s.out(), x, d.filters, d.stride, nn.Same)
+	if err != nil {
+		return y, err
+	}
+	nn.Affine(y, d.scale, d.shift)
+	nn.ReLU6(y.Data)
+	return y, nil
+}
+
+// predict runs box predictor h on feature map f and stores its encodings and logits from
+// anchor index first on.
+func (h head) predict(s *state, f nn.Tensor, first int) (int, error) {
+	s.head.Reset()
+	box, err := nn.Conv2D(&s.head, f, h.box, h.boxBias, 1, nn.Same)
+	if err != nil {
+		return 0, err
+	}
+	cls, err := nn.Conv2D(&s.head, f, h.cls, h.clsBias, 1, nn.Same)
+	if err != nil {
+		return 0, err
+	}
+	n := f.H * f.W * h.anchors
+	if first+n > numAnchors {
+		return 0, fmt.Errorf("ssd: feature maps give more than %d anchors", numAnchors)
+	}
+	// HWC with C = 4·anchors is already the (y, x, anchor, k) order of the priors.
+	copy(s.enc[4*first:4*(first+n)], box.Data)
+	for i := range n {
+		s.logits[first+i] = cls.Data[3*i+1]
+	}
+	return first + n, nil
+}
+
+// forward runs the network on the normalised input tensor and fills s.enc and s.logits.
+func (n *network) forward(s *state, x nn.Tensor) error {
+	s.next = 0
+	cur, err := n.stem.run(s, x)
+	if err != nil {
+		return fmt.Errorf("ssd stem: %w", err)
+	}
+	anchor := 0
+	for i := range n.pairs {
+		p := &n.pairs[i]
+		if cur, err = p.dw.run(s, cur); err != nil {
+			return fmt.Errorf("ssd pair %d: %w", i+1, err)
+		}
+		if cur, err = p.pw.run(s, cur); err != nil {
+			return fmt.Errorf("ssd pair %d: %w", i+1, err)
+		}
+		if i+1 == 11 {
+			if anchor, err = n.heads[0].predict(s, cur, anchor); err != nil {
+				return err
+			}
+		}
+	}
+	if anchor, err = n.heads[1].predict(s, cur, anchor); err != nil {
+		return err
+	}
+	for k := range n.extra {
+		if cur, err = n.extra[k].run(s, cur); err != nil {
+			return fmt.Errorf("ssd extra layer %d: %w", k, err)
+		}
+		if k%2 == 1 {
+			if anchor, err = n.heads[2+k/2].predict(s, cur, anchor); err != nil {
+				return err
+			}
+		}
+	}
+	if anchor != numAnchors {
+		return fmt.Errorf("ssd: %d anchors, want %d", anchor, numAnchors)
+	}
+	return nil
+}

@@ -29,6 +29,16 @@ func outSize(in, k, s int, p Padding) (out, before int) {
 // padding (zeros), adds bias (length cout, or nil) and returns the result from arena a.
 // The convolution lowers to im2col + GEMM; 1×1 stride-1 filters skip the im2col copy.
 func Conv2D(a *Arena, x Tensor, f *Param, bias *Param, stride int, pad Padding) (Tensor, error) {
+	return conv2D(a, x, f, bias, stride, pad, nil)
+}
+
+// Conv2DReLU6 is Conv2D followed by ReLU6. The activation runs on blocks of output rows
+// right after the GEMM has written them, while they are still in cache.
+func Conv2DReLU6(a *Arena, x Tensor, f *Param, bias *Param, stride int, pad Padding) (Tensor, error) {
+	return conv2D(a, x, f, bias, stride, pad, ReLU6)
+}
+
+func conv2D(a *Arena, x Tensor, f *Param, bias *Param, stride int, pad Padding, act func([]float32)) (Tensor, error) {
 	if len(f.Shape) != 4 || f.Shape[2] != x.C {
 		return Tensor{}, fmt.Errorf("conv2d: filter shape %v does not fit %d input channels", f.Shape, x.C)
 	}
@@ -57,7 +67,17 @@ func Conv2D(a *Arena, x Tensor, f *Param, bias *Param, stride int, pad Padding) 
 		cols = a.Scratch(m * k)
 		im2col(cols, x, kh, kw, stride, pt, pl, oh, ow)
 	}
-	Gemm(cols, f.Data, out.Data, m, k, cout)
+	if act == nil {
+		Gemm(cols, f.Data, out.Data, m, k, cout)
+		return out, nil
+	}
+	// Blocks of about 64 K output floats (256 KB), a multiple of the 6-row micro-kernel.
+	rows := max(6, (1<<16)/cout/6*6)
+	for r0 := 0; r0 < m; r0 += rows {
+		r1 := min(m, r0+rows)
+		Gemm(cols[r0*k:r1*k], f.Data, out.Data[r0*cout:r1*cout], r1-r0, k, cout)
+		act(out.Data[r0*cout : r1*cout])
+	}
 	return out, nil
 }
 
@@ -102,8 +122,22 @@ func im2col(cols []float32, x Tensor, kh, kw, s, pt, pl, oh, ow int) {
 }
 
 // Depthwise applies a 3-D depthwise filter f of shape [kh, kw, C, 1] at the given stride and
-// padding (zeros), without bias.
+// padding (no bias).
 func Depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding) (Tensor, error) {
+	return depthwise(a, x, f, stride, pad, nil, nil)
+}
+
+// DepthwiseAffineReLU6 is Depthwise followed by clip(y·scale[c] + shift[c], 0, 6) per
+// channel (a batch norm folded into scale and shift, then ReLU6), applied to each output
+// pixel while it is still in cache.
+func DepthwiseAffineReLU6(a *Arena, x Tensor, f *Param, stride int, pad Padding, scale, shift []float32) (Tensor, error) {
+	if len(scale) != x.C || len(shift) != x.C {
+		return Tensor{}, fmt.Errorf("depthwise: %d scales and %d shifts for %d channels", len(scale), len(shift), x.C)
+	}
+	return depthwise(a, x, f, stride, pad, scale, shift)
+}
+
+func depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding, scale, shift []float32) (Tensor, error) {
 	if len(f.Shape) != 4 || f.Shape[2] != x.C || f.Shape[3] != 1 {
 		return Tensor{}, fmt.Errorf("depthwise: filter shape %v does not fit %d channels", f.Shape, x.C)
 	}
@@ -117,13 +151,25 @@ func Depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding) (Tensor, e
 	for oy := 0; oy < oh; oy++ {
 		for ox := 0; ox < ow; ox++ {
 			dst := out.Data[(oy*ow+ox)*c : (oy*ow+ox+1)*c]
+			ix0 := ox*stride - pl
 			for ky := 0; ky < kh; ky++ {
 				iy := oy*stride + ky - pt
 				if iy < 0 || iy >= x.H {
 					continue
 				}
+				if kw == 3 && ix0 >= 0 && ix0+3 <= x.W {
+					// Interior of a 3-wide filter: three taps per pass over dst.
+					src := x.Data[(iy*x.W+ix0)*c : (iy*x.W+ix0+3)*c]
+					w := f.Data[ky*3*c : (ky+1)*3*c]
+					s0, s1, s2 := src[:len(dst)], src[c:c+len(dst)], src[2*c:2*c+len(dst)]
+					w0, w1, w2 := w[:len(dst)], w[c:c+len(dst)], w[2*c:2*c+len(dst)]
+					for i := range dst {
+						dst[i] += s0[i]*w0[i] + s1[i]*w1[i] + s2[i]*w2[i]
+					}
+					continue
+				}
 				for kx := 0; kx < kw; kx++ {
-					ix := ox*stride + kx - pl
+					ix := ix0 + kx
 					if ix < 0 || ix >= x.W {
 						continue
 					}
@@ -135,6 +181,13 @@ func Depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding) (Tensor, e
 						dst[i] += src[i] * w[i]
 					}
 				}
+			}
+			if scale != nil {
+				sc, sh := scale[:len(dst)], shift[:len(dst)]
+				for i := range dst {
+					dst[i] = dst[i]*sc[i] + sh[i]
+				}
+				clip6(dst)
 			}
 		}
 	}

@@ -202,3 +202,25 @@ func TestArenaReuse(t *testing.T) {
 		t.Error("Floats not zeroed")
 	}
 }
+
+func TestReLU6(t *testing.T) {
+	in := []float32{-7, -0.5, float32(math.Copysign(0, -1)), 0, 0.25, 5.999, 6, 6.001, 1e9, float32(math.Inf(1))}
+	want := []float32{0, 0, 0, 0, 0.25, 5.999, 6, 6, 6, 6}
+	for _, simd := range []bool{false, true} {
+		was := SetSIMD(simd)
+		x := append([]float32(nil), in...)
+		x = append(x, in...) // 20 values: the 8-wide loop and the tail
+		ReLU6(x)
+		SetSIMD(was)
+		for i := range x {
+			if x[i] != want[i%len(want)] {
+				t.Errorf("simd %v: relu6[%d] = %v, want %v", simd, i, x[i], want[i%len(want)])
+			}
+		}
+	}
+	x := Tensor{H: 1, W: 2, C: 2, Data: []float32{1, 2, -3, 4}}
+	AffineReLU6(x, []float32{2, 10}, []float32{-1, 0})
+	if x.Data[0] != 1 || x.Data[1] != 6 || x.Data[2] != 0 || x.Data[3] != 6 {
+		t.Errorf("affine relu6 = %v", x.Data)
+	}
+}

@@ -140,9 +140,41 @@ func Softmax(x []float32) {
 	}
 }
 
-// ReLU6 clips x to [0, 6] in place (MobileNet's activation).
-func ReLU6(x []float32) {
+// six is the bit pattern of float32 6.
+const six = 0x40c00000
+
+// relu6 clips v to [0, 6] without branches: the sign-bit mask zeroes negatives (as in
+// ReLU), and for non-negative floats the bit patterns order like the values, so an
+// integer compare-by-subtraction selects 6 above it. Clipping branches mispredict about
+// as often as ReLU's would, and the builtin min and max (NaN-aware) are slower still.
+func relu6(v float32) float32 {
+	b := math.Float32bits(v)
+	b &^= uint32(int32(b) >> 31)
+	m := uint32(int32(six-b) >> 31) // all ones when b > six
+	return math.Float32frombits(b ^ ((b ^ six) & m))
+}
+
+// ReLU6 clips x to [0, 6] in place (MobileNet's activation), eight floats at a time with
+// AVX on amd64.
+func ReLU6(x []float32) { clip6(x) }
+
+// clip6Go is the portable ReLU6.
+func clip6Go(x []float32) {
 	for i, v := range x {
-		x[i] = min(max(v, 0), 6)
+		x[i] = relu6(v)
+	}
+}
+
+// AffineReLU6 computes x[...,c] = clip(x[...,c]*scale[c] + shift[c], 0, 6) in place
+// (batch norm folded into a scale and shift, then ReLU6).
+func AffineReLU6(x Tensor, scale, shift []float32) {
+	c := x.C
+	scale, shift = scale[:c], shift[:c]
+	for p := 0; p+c <= len(x.Data); p += c {
+		row := x.Data[p : p+c]
+		for i := range row {
+			row[i] = row[i]*scale[i] + shift[i]
+		}
+		clip6(row)
 	}
 }

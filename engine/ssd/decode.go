@@ -32,10 +32,10 @@ func logit(p float32) float32 {
 // A prior (ymin, xmin, ymax, xmax) with centre (pcy, pcx) and size (ph, pw) and an
 // encoding (ty, tx, th, tw) give the centre ty/10·ph + pcy, tx/10·pw + pcx and the size
 // exp(th/5)·ph, exp(tw/5)·pw.
-func decode(s *state, priors []float32, minScore float32) []candidate {
+func decode(s *state, priors []float32, anchors int, minScore float32) []candidate {
 	out := s.cands[:0]
 	cut := logit(minScore)
-	for i, z := range s.logits {
+	for i, z := range s.logits[:anchors] {
 		if z < cut {
 			continue
 		}

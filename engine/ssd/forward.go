@@ -14,7 +14,7 @@ type state struct {
 	arenas [2]nn.Arena
 	next   int
 	head   nn.Arena
-	input  []float32 // InputSize² × 3
+	input  []float32 // up to MaxInputSize² × 3
 	enc    []float32 // 4 box encodings per anchor (ty, tx, th, tw)
 	logits []float32 // face logit (class 1) per anchor
 	cands  []candidate
@@ -26,7 +26,7 @@ const largestActivation = 256 * 256 * 64
 
 func newState() *state {
 	s := &state{
-		input:  make([]float32, InputSize*InputSize*3),
+		input:  make([]float32, MaxInputSize*MaxInputSize*3),
 		enc:    make([]float32, 4*numAnchors),
 		logits: make([]float32, numAnchors),
 	}
@@ -46,22 +46,11 @@ func (s *state) out() *nn.Arena {
 }
 
 func (p pointwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
-	y, err := nn.Conv2D(s.out(), x, p.filters, p.offset, p.stride, nn.Same)
-	if err != nil {
-		return y, err
-	}
-	nn.ReLU6(y.Data)
-	return y, nil
+	return nn.Conv2DReLU6(s.out(), x, p.filters, p.offset, p.stride, nn.Same)
 }
 
 func (d depthwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
-	y, err := nn.Depthwise(s.out(), x, d.filters, d.stride, nn.Same)
-	if err != nil {
-		return y, err
-	}
-	nn.Affine(y, d.scale, d.shift)
-	nn.ReLU6(y.Data)
-	return y, nil
+	return nn.DepthwiseAffineReLU6(s.out(), x, d.filters, d.stride, nn.Same, d.scale, d.shift)
 }
 
 // predict runs box predictor h on feature map f and stores its encodings and logits from
@@ -77,8 +66,8 @@ func (h head) predict(s *state, f nn.Tensor, first int) (int, error) {
 		return 0, err
 	}
 	n := f.H * f.W * h.anchors
-	if first+n > numAnchors {
-		return 0, fmt.Errorf("ssd: feature maps give more than %d anchors", numAnchors)
+	if first+n > len(s.logits) {
+		return 0, fmt.Errorf("ssd: feature maps give more than %d anchors", len(s.logits))
 	}
 	// HWC with C = 4·anchors is already the (y, x, anchor, k) order of the priors.
 	copy(s.enc[4*first:4*(first+n)], box.Data)
@@ -88,43 +77,44 @@ func (h head) predict(s *state, f nn.Tensor, first int) (int, error) {
 	return first + n, nil
 }
 
-// forward runs the network on the normalised input tensor and fills s.enc and s.logits.
-func (n *network) forward(s *state, x nn.Tensor) error {
+// forward runs the network on the normalised input tensor, fills s.enc and s.logits and
+// returns the number of anchors, which must equal want.
+func (n *network) forward(s *state, x nn.Tensor, want int) (int, error) {
 	s.next = 0
 	cur, err := n.stem.run(s, x)
 	if err != nil {
-		return fmt.Errorf("ssd stem: %w", err)
+		return 0, fmt.Errorf("ssd stem: %w", err)
 	}
 	anchor := 0
 	for i := range n.pairs {
 		p := &n.pairs[i]
 		if cur, err = p.dw.run(s, cur); err != nil {
-			return fmt.Errorf("ssd pair %d: %w", i+1, err)
+			return 0, fmt.Errorf("ssd pair %d: %w", i+1, err)
 		}
 		if cur, err = p.pw.run(s, cur); err != nil {
-			return fmt.Errorf("ssd pair %d: %w", i+1, err)
+			return 0, fmt.Errorf("ssd pair %d: %w", i+1, err)
 		}
 		if i+1 == 11 {
 			if anchor, err = n.heads[0].predict(s, cur, anchor); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
 	if anchor, err = n.heads[1].predict(s, cur, anchor); err != nil {
-		return err
+		return 0, err
 	}
 	for k := range n.extra {
 		if cur, err = n.extra[k].run(s, cur); err != nil {
-			return fmt.Errorf("ssd extra layer %d: %w", k, err)
+			return 0, fmt.Errorf("ssd extra layer %d: %w", k, err)
 		}
 		if k%2 == 1 {
 			if anchor, err = n.heads[2+k/2].predict(s, cur, anchor); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	if anchor != numAnchors {
-		return fmt.Errorf("ssd: %d anchors, want %d", anchor, numAnchors)
+	if anchor != want {
+		return 0, fmt.Errorf("ssd: %d anchors, want %d", anchor, want)
 	}
-	return nil
+	return anchor, nil
 }

@@ -54,7 +54,7 @@ func dataDir(tb testing.TB) string {
 	return root
 }
 
-func decodePhoto(t *testing.T, path string) *imageio.Image {
+func decodePhoto(t testing.TB, path string) *imageio.Image {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

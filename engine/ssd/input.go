@@ -8,8 +8,13 @@ import (
 	"github.com/facegate/facegate/engine/nn"
 )
 
-// InputSize is the side of the network input.
-const InputSize = 512
+// DefaultInputSize is the side of the network input the detector was trained at;
+// MaxInputSize is the largest side Detect accepts and MinInputSize the smallest.
+const (
+	DefaultInputSize = 512
+	MaxInputSize     = 512
+	MinInputSize     = 128
+)
 
 // pixelReader returns the RGB value (0…255) of pixel (x, y) of img, with fast paths for
 // the decoder's usual image types. Values equal those of faceapi.ToRGB.
@@ -40,11 +45,10 @@ func pixelReader(img image.Image) func(x, y int) (r, g, b float32) {
 
 // fillInput builds face-api's SSD input from the part r of img (r lies inside img's
 // bounds): zero padding at the bottom or right to a square of side L = max(w, h), legacy
-// bilinear resize of that square to InputSize (source coordinate = dst·L/InputSize, no
-// half-pixel centres), then v/127.5 − 1. Only InputSize² output pixels are computed, from
-// at most four source pixels each, so the cost does not grow with the image.
-func fillInput(dst []float32, img image.Image, r image.Rectangle) nn.Tensor {
-	n := InputSize
+// bilinear resize of that square to n (source coordinate = dst·L/n, no half-pixel
+// centres), then v/127.5 − 1. Only n² output pixels are computed, from at most four source
+// pixels each, so the cost does not grow with the image.
+func fillInput(dst []float32, img image.Image, r image.Rectangle, n int) nn.Tensor {
 	w, h := r.Dx(), r.Dy()
 	l := max(w, h)
 	at := pixelReader(img)
@@ -90,5 +94,5 @@ func fillInput(dst []float32, img image.Image, r image.Rectangle) nn.Tensor {
 			}
 		}
 	}
-	return nn.Tensor{H: n, W: n, C: 3, Data: dst}
+	return nn.Tensor{H: n, W: n, C: 3, Data: dst[:n*n*3]}
 }

@@ -42,7 +42,7 @@ type network struct {
 	}
 	extra  [8]pointwise
 	heads  [6]head
-	priors []float32 // 4 per anchor: ymin, xmin, ymax, xmax (normalised)
+	priors priorCache // 4 floats per anchor: ymin, xmin, ymax, xmax (normalised)
 }
 
 // pairStride is the depthwise stride of backbone pair i (1-based).
@@ -64,7 +64,8 @@ var extraShape = [8][2]int{{1, 256}, {3, 512}, {1, 128}, {3, 256}, {1, 128}, {3,
 // headChannels are the input channels of the six box predictors.
 var headChannels = [6]int{512, 1024, 512, 256, 256, 128}
 
-// numAnchors is the number of prior boxes at the 512×512 input.
+// numAnchors is the number of prior boxes at the 512×512 input (the most at any
+// supported input size).
 const numAnchors = 5118
 
 func loadPointwise(w nn.Weights, prefix string, k, cin, cout, stride int) (pointwise, error) {
@@ -154,13 +155,13 @@ func newNetwork(w nn.Weights) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.priors = pr.Data
+	n.priors.stored = pr.Data
 	return n, nil
 }
 
 // params counts the float32 values the network holds.
 func (n *network) params() int {
-	c := len(n.stem.filters.Data) + len(n.priors)
+	c := len(n.stem.filters.Data) + len(n.priors.stored)
 	for _, p := range n.pairs {
 		c += len(p.dw.filters.Data) + 2*len(p.dw.scale) + len(p.pw.filters.Data)
 	}

@@ -34,6 +34,11 @@ type Detection struct {
 type Options struct {
 	MinConfidence float32 // keep boxes scoring above this (0: DefaultMinConfidence)
 	MaxResults    int     // keep at most this many boxes (0: DefaultMaxResults)
+	// InputSize is the side the region is resized to (0: DefaultInputSize, the size the
+	// network was trained at; clamped to MinInputSize…MaxInputSize, rounded down to a
+	// multiple of 32). Smaller inputs cost about (InputSize/512)² and miss small faces;
+	// their priors are generated with the training anchor generator (priors.go).
+	InputSize int
 }
 
 // Net is the loaded SSD MobileNet v1 face detector. It is safe for concurrent use; each
@@ -88,7 +93,8 @@ var ErrEmptyRegion = errors.New("ssd: empty region")
 // Detect finds faces in the part r of img (r is clipped to img's bounds; pass
 // img.Bounds() for the whole image) and returns them in descending score order, with
 // boxes in img's pixel coordinates. The region is padded at the bottom or right to a
-// square and resized to 512×512, as face-api does with tensor inputs.
+// square and resized to opt.InputSize (512×512 by default), as face-api does with tensor
+// inputs.
 func (n *Net) Detect(img image.Image, r image.Rectangle, opt Options) ([]Detection, error) {
 	r = r.Intersect(img.Bounds())
 	if r.Empty() {
@@ -100,18 +106,25 @@ func (n *Net) Detect(img image.Image, r image.Rectangle, opt Options) ([]Detecti
 	if opt.MaxResults <= 0 {
 		opt.MaxResults = DefaultMaxResults
 	}
+	size := DefaultInputSize
+	if opt.InputSize > 0 {
+		size = min(max(opt.InputSize, MinInputSize), MaxInputSize) / 32 * 32
+	}
+	priors := n.net.priors.get(size)
 	s := n.states.Get().(*state)
 	defer n.states.Put(s)
-	x := fillInput(s.input, img, r)
-	if err := n.net.forward(s, x); err != nil {
+	x := fillInput(s.input, img, r, size)
+	anchors, err := n.net.forward(s, x, len(priors)/4)
+	if err != nil {
 		return nil, err
 	}
-	kept := suppress(decode(s, n.net.priors, opt.MinConfidence), opt.MaxResults)
+	kept := suppress(decode(s, priors, anchors, opt.MinConfidence), opt.MaxResults)
 	// face-api maps the padded square back with the reshaped (rounded) image size.
 	w, h := float64(r.Dx()), float64(r.Dy())
-	sc := InputSize / math.Max(w, h)
-	padX := InputSize / math.Round(w*sc)
-	padY := InputSize / math.Round(h*sc)
+	n64 := float64(size)
+	sc := n64 / math.Max(w, h)
+	padX := n64 / math.Round(w*sc)
+	padY := n64 / math.Round(h*sc)
 	out := make([]Detection, 0, len(kept))
 	for _, c := range kept {
 		top := math.Max(0, float64(c.ymin)) * padY

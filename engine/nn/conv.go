@@ -152,6 +152,14 @@ func depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding, scale, shi
 		for ox := 0; ox < ow; ox++ {
 			dst := out.Data[(oy*ow+ox)*c : (oy*ow+ox+1)*c]
 			ix0 := ox*stride - pl
+			iy0 := oy*stride - pt
+			if kh == 3 && kw == 3 && iy0 >= 0 && iy0+3 <= x.H && ix0 >= 0 && ix0+3 <= x.W {
+				row := func(iy int) []float32 { return x.Data[(iy*x.W+ix0)*c : (iy*x.W+ix0+3)*c] }
+				if dw3x3(dst, row(iy0), row(iy0+1), row(iy0+2), f.Data) {
+					epilogue(dst, scale, shift)
+					continue
+				}
+			}
 			for ky := 0; ky < kh; ky++ {
 				iy := oy*stride + ky - pt
 				if iy < 0 || iy >= x.H {
@@ -182,16 +190,22 @@ func depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding, scale, shi
 					}
 				}
 			}
-			if scale != nil {
-				sc, sh := scale[:len(dst)], shift[:len(dst)]
-				for i := range dst {
-					dst[i] = dst[i]*sc[i] + sh[i]
-				}
-				clip6(dst)
-			}
+			epilogue(dst, scale, shift)
 		}
 	}
 	return out, nil
+}
+
+// epilogue applies clip(v·scale + shift, 0, 6) to one output pixel when scale is set.
+func epilogue(dst, scale, shift []float32) {
+	if scale == nil {
+		return
+	}
+	sc, sh := scale[:len(dst)], shift[:len(dst)]
+	for i := range dst {
+		dst[i] = dst[i]*sc[i] + sh[i]
+	}
+	clip6(dst)
 }
 
 // Separable runs a depthwise 3×3 (or any size) filter then a pointwise 1×1 conv with bias.

@@ -94,16 +94,22 @@ func TestConv2D(t *testing.T) {
 
 func TestDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, s := range []int{1, 2} {
-		var a Arena
-		x := randTensor(r, 8, 7, 6)
-		f := &Param{Shape: []int{3, 3, 6, 1}, Data: randSlice(r, 54, 0)}
-		got, err := Depthwise(&a, x, f, s, Same)
-		if err != nil {
-			t.Fatal(err)
+	for _, simd := range []bool{false, true} {
+		for _, c := range []int{6, 16} { // 16 channels take the AVX path inside the image
+			for _, s := range []int{1, 2} {
+				was := SetSIMD(simd)
+				var a Arena
+				x := randTensor(r, 8, 7, c)
+				f := &Param{Shape: []int{3, 3, c, 1}, Data: randSlice(r, 9*c, 0)}
+				got, err := Depthwise(&a, x, f, s, Same)
+				SetSIMD(was)
+				if err != nil {
+					t.Fatal(err)
+				}
+				shape, want := naiveConv(x, f, nil, s, Same, true)
+				closeTo(t, got, shape, want)
+			}
 		}
-		shape, want := naiveConv(x, f, nil, s, Same, true)
-		closeTo(t, got, shape, want)
 	}
 }
 

@@ -57,11 +57,7 @@ func (d depthwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
 // anchor index first on.
 func (h head) predict(s *state, f nn.Tensor, first int) (int, error) {
 	s.head.Reset()
-	box, err := nn.Conv2D(&s.head, f, h.box, h.boxBias, 1, nn.Same)
-	if err != nil {
-		return 0, err
-	}
-	cls, err := nn.Conv2D(&s.head, f, h.cls, h.clsBias, 1, nn.Same)
+	out, err := nn.Conv2D(&s.head, f, h.joined, h.joinedBias, 1, nn.Same)
 	if err != nil {
 		return 0, err
 	}
@@ -69,10 +65,15 @@ func (h head) predict(s *state, f nn.Tensor, first int) (int, error) {
 	if first+n > len(s.logits) {
 		return 0, fmt.Errorf("ssd: feature maps give more than %d anchors", len(s.logits))
 	}
-	// HWC with C = 4·anchors is already the (y, x, anchor, k) order of the priors.
-	copy(s.enc[4*first:4*(first+n)], box.Data)
-	for i := range n {
-		s.logits[first+i] = cls.Data[3*i+1]
+	// Per cell: 4·anchors encodings in (anchor, k) order, then 3·anchors logits; cells are
+	// row-major, which is the order of the priors.
+	a, c := h.anchors, out.C
+	for p := range f.H * f.W {
+		row := out.Data[p*c : (p+1)*c]
+		copy(s.enc[4*(first+p*a):4*(first+(p+1)*a)], row[:4*a])
+		for k := range a {
+			s.logits[first+p*a+k] = row[4*a+3*k+1]
+		}
 	}
 	return first + n, nil
 }

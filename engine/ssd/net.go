@@ -26,10 +26,29 @@ type depthwise struct {
 }
 
 // head is one box predictor: 1×1 convs for the 4 box encodings and 3 class logits of each
-// of its anchors.
+// of its anchors. Both are joined at load time into one conv whose output channels are
+// the 4·anchors encodings, then the 3·anchors logits, then zero columns up to a multiple
+// of 16 (the GEMM micro-kernel's width).
 type head struct {
 	box, boxBias, cls, clsBias *nn.Param
+	joined, joinedBias         *nn.Param
 	anchors                    int
+}
+
+// join builds the joined filter and bias of h.
+func (h *head) join() {
+	cin := h.box.Shape[2]
+	nb, nc := 4*h.anchors, 3*h.anchors
+	n := (nb + nc + 15) / 16 * 16
+	f := &nn.Param{Shape: []int{1, 1, cin, n}, Data: make([]float32, cin*n)}
+	for i := range cin {
+		copy(f.Data[i*n:], h.box.Data[i*nb:(i+1)*nb])
+		copy(f.Data[i*n+nb:], h.cls.Data[i*nc:(i+1)*nc])
+	}
+	b := &nn.Param{Shape: []int{n}, Data: make([]float32, n)}
+	copy(b.Data, h.boxBias.Data)
+	copy(b.Data[nb:], h.clsBias.Data)
+	h.joined, h.joinedBias = f, b
 }
 
 // network is face-api's SSD MobileNet v1: a MobileNet v1 backbone (13 depthwise/pointwise
@@ -119,6 +138,7 @@ func loadHead(w nn.Weights, j, cin int) (head, error) {
 	if h.clsBias, err = w.Get(p+"ClassPredictor/biases", 3*h.anchors); err != nil {
 		return h, err
 	}
+	h.join()
 	return h, nil
 }
 
@@ -169,7 +189,7 @@ func (n *network) params() int {
 		c += len(e.filters.Data)
 	}
 	for _, h := range n.heads {
-		c += len(h.box.Data) + len(h.cls.Data)
+		c += len(h.box.Data) + len(h.cls.Data) + len(h.joined.Data)
 	}
 	return c
 }

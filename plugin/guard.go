@@ -100,19 +100,15 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		return nil
 	}
 	ev := &evidence{remoteIP: clientAddr(r)}
-	if blocked, retry := st.limiter.Blocked(ev.remoteIP); blocked {
-		g.denyLockedOut(w, retry, "too many failed authentications from this address", opID)
+	if g.addressLockedOut(w, st, ev, opID) {
 		return nil
 	}
 	g.authenticate(r, st, call, ev)
 	if ev.origin != "" {
 		setCORS(w.Header(), ev.origin, corsAllowed(ev.key, ev.found, ev.origin))
 	}
-	if ev.keyID != "" {
-		if blocked, retry := st.limiter.Blocked("key:" + ev.keyID); blocked {
-			g.denyLockedOut(w, retry, "too many failed authentications for this key", opID)
-			return nil
-		}
+	if g.keyLockedOut(w, st, ev, opID) {
+		return nil
 	}
 	in := g.policyInput(r, st, call, ev)
 	decision := st.currentDecider().Decide(r.Context(), in)
@@ -120,9 +116,8 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	observeDecision(g.Mode, call.Route, decision.Allow, decision.Reason, time.Since(start))
 	if !decision.Allow {
 		if decision.ErrorCode == 201 || decision.ErrorCode == 204 {
-			st.limiter.FailedAuth(ev.remoteIP)
-			if ev.keyID != "" {
-				st.limiter.FailedAuth("key:" + ev.keyID)
+			if g.failedAuth(w, r, st, ev, opID) {
+				return nil
 			}
 		}
 		g.deny(w, decisionError(decision), nil, opID)
@@ -152,15 +147,6 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 
 // nowUnix is the wall clock in unix seconds (key expiry is in seconds).
 func nowUnix() int64 { return time.Now().Unix() }
-
-// denyLockedOut answers a caller blocked by the failed-authentication limit:
-// 204 with HTTP 429 and Retry-After.
-func (g *Guard) denyLockedOut(w http.ResponseWriter, retry time.Duration, detail, opID string) {
-	setRetryAfter(w, retry)
-	e := service.ErrNotAuthenticated(detail)
-	e.HTTPStatus = http.StatusTooManyRequests
-	g.deny(w, e, nil, opID)
-}
 
 // deny answers a refused request in the mode's format.
 func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string) {

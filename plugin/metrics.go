@@ -17,6 +17,8 @@ var guardMetrics = struct {
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	images    *prometheus.CounterVec
+	failed    prometheus.Counter
+	lockouts  *prometheus.CounterVec
 }{}
 
 func initMetrics(registry *prometheus.Registry) {
@@ -35,11 +37,19 @@ func initMetrics(registry *prometheus.Registry) {
 			Namespace: ns, Subsystem: "api", Name: "images_total",
 			Help: "Images carried by admitted API calls, by route.",
 		}, []string{"route"})
+		guardMetrics.failed = prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "failed_authentications_total",
+			Help: "Requests refused for their credentials (unknown key, wrong secret or signature, replay).",
+		})
+		guardMetrics.lockouts = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "auth_lockouts_total",
+			Help: "Requests held back after failed authentications: address (refused, all keys), key_address (refused, one key from one address), key_delay (a failing answer delayed because the key has failures from many addresses), key_delay_full (refused: too many delayed answers waiting).",
+		}, []string{"kind"})
 	})
 	if registry == nil {
 		return
 	}
-	for _, c := range []prometheus.Collector{guardMetrics.decisions, guardMetrics.latency, guardMetrics.images} {
+	for _, c := range []prometheus.Collector{guardMetrics.decisions, guardMetrics.latency, guardMetrics.images, guardMetrics.failed, guardMetrics.lockouts} {
 		if err := registry.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {
@@ -78,4 +88,19 @@ func observeDecision(mode, route string, allow bool, reason string, elapsed time
 	}
 	guardMetrics.decisions.WithLabelValues(knownRoute(route), a, reason).Inc()
 	guardMetrics.latency.WithLabelValues(mode).Observe(elapsed.Seconds())
+}
+
+// observeFailedAuth counts one request refused for its credentials.
+func observeFailedAuth() {
+	if guardMetrics.failed != nil {
+		guardMetrics.failed.Inc()
+	}
+}
+
+// observeLockout counts one request held back by the failed-authentication
+// limits; kind is one of the fixed values of auth_lockouts_total.
+func observeLockout(kind string) {
+	if guardMetrics.lockouts != nil {
+		guardMetrics.lockouts.WithLabelValues(kind).Inc()
+	}
 }

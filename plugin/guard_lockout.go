@@ -1,0 +1,106 @@
+package plugin
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/plugin/limits"
+)
+
+// maxDelayedFailures bounds the failing answers held back at once (each
+// holds a goroutine and its request); past it a failing request is answered
+// at once with 429 and Retry-After instead of waiting.
+const maxDelayedFailures = 256
+
+// failureDelays is the process-wide count of failing answers being delayed.
+var failureDelays = make(chan struct{}, maxDelayedFailures)
+
+// addressLockedOut refuses, before credentials are looked at, a caller
+// whose address has used up its failed authentications over all keys. It
+// reports whether it answered.
+func (g *Guard) addressLockedOut(w http.ResponseWriter, st *state, ev *evidence, opID string) bool {
+	blocked, retry := st.limiter.SourceBlocked(ev.remoteIP)
+	if blocked {
+		observeLockout("address")
+		g.denyLockedOut(w, retry, "too many failed authentications from this address", opID)
+	}
+	return blocked
+}
+
+// keyLockedOut refuses, before the policy runs, a caller whose address has
+// used up its failed authentications for the key it names. Failures from
+// other addresses never lock a key's holder out (see limits.KeyFailure).
+func (g *Guard) keyLockedOut(w http.ResponseWriter, st *state, ev *evidence, opID string) bool {
+	if ev.keyID == "" {
+		return false
+	}
+	blocked, retry := st.limiter.Blocked(limits.KeySource(ev.keyID, ev.remoteIP))
+	if blocked {
+		observeLockout("key_address")
+		g.denyLockedOut(w, retry, "too many failed authentications for this key from this address", opID)
+	}
+	return blocked
+}
+
+// failedAuth counts a refused authentication for the address, the (key,
+// address) pair and the key, and delays the failing answer when the key has
+// more failures than its allowance over all addresses (reported once per
+// period in the audit log). It reports whether it answered the request
+// itself (a 429 when too many failing answers are already waiting).
+func (g *Guard) failedAuth(w http.ResponseWriter, r *http.Request, st *state, ev *evidence, opID string) bool {
+	observeFailedAuth()
+	st.limiter.FailedSource(ev.remoteIP)
+	if ev.keyID == "" {
+		return false
+	}
+	st.limiter.FailedAuth(limits.KeySource(ev.keyID, ev.remoteIP))
+	delay, report := st.limiter.KeyFailure(ev.keyID)
+	if report {
+		// The key id is what the caller sent, found or not: the entry must
+		// not tell an admin less than what was tried, and holds no secret.
+		_ = st.keys.Audit(keyring.AuditEntry{Actor: "-", Action: "key.auth_failures", Target: truncateID(ev.keyID),
+			RemoteAddr: ev.remoteIP, Detail: "failed authentications for this key passed the allowance; failing answers are delayed"})
+		g.logger.Warn("failed authentications for a key passed the allowance", zap.String("key_id", truncateID(ev.keyID)))
+	}
+	if delay <= 0 {
+		return false
+	}
+	select {
+	case failureDelays <- struct{}{}:
+	default:
+		observeLockout("key_delay_full")
+		g.denyLockedOut(w, delay, "too many failed authentications for this key", opID)
+		return true
+	}
+	defer func() { <-failureDelays }()
+	observeLockout("key_delay")
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	return false
+}
+
+// truncateID bounds a client-chosen key id before it is logged or audited.
+func truncateID(id string) string {
+	if len(id) > 64 {
+		return fmt.Sprintf("%s…", id[:64])
+	}
+	return id
+}
+
+// denyLockedOut answers a caller blocked by the failed-authentication limit:
+// 204 with HTTP 429 and Retry-After.
+func (g *Guard) denyLockedOut(w http.ResponseWriter, retry time.Duration, detail, opID string) {
+	setRetryAfter(w, retry)
+	e := service.ErrNotAuthenticated(detail)
+	e.HTTPStatus = http.StatusTooManyRequests
+	g.deny(w, e, nil, opID)
+}

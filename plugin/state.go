@@ -70,6 +70,9 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := restrictFileModes(filepath.Join(cfg.DataDir, storeDirName)); err != nil {
+		return nil, fmt.Errorf("restricting store file modes: %w", err)
+	}
 	st, err := store.Open(store.Options{
 		Dir:           filepath.Join(cfg.DataDir, storeDirName),
 		EncryptionKey: key,

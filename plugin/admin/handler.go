@@ -3,6 +3,8 @@ package admin
 import (
 	"fmt"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -57,10 +59,17 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// ServeHTTP serves the admin API for paths under the prefix.
+// ServeHTTP serves the admin API for paths under the prefix. A path that
+// only reaches the prefix once cleaned or lower-cased ("/ADMIN/keys",
+// "/fc/../admin/keys", which Caddy's case-insensitive, cleaning path
+// matchers route here) gets the API's 404 problem, not the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if !h.api.Owns(r.URL.Path) {
-		return next.ServeHTTP(w, r)
+		if !h.api.Owns(path.Clean("/" + strings.ToLower(r.URL.Path))) {
+			return next.ServeHTTP(w, r)
+		}
+		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		return nil
 	}
 	h.api.ServeHTTP(w, r)
 	return nil

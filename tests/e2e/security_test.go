@@ -366,7 +366,7 @@ func TestOWASPAPITop10(t *testing.T) {
 		if r.ok() || r.Status != http.StatusBadRequest || strings.HasPrefix(string(r.Body), "steal(") {
 			t.Errorf("JSONP callback with JSONP off: %s, want 400", r)
 		}
-		// Plain HTTP never serves a secret-bearing call: it redirects.
+		// Plain HTTP never serves nor redirects a secret-bearing call.
 		plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := plain.PostForm(fmt.Sprintf("http://localhost:%d/fc/account/authenticate", s.httpPort),
 			url.Values{"api_key": {aliceKey}, "api_secret": {aliceSecret}})
@@ -374,8 +374,8 @@ func TestOWASPAPITop10(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode < 300 || resp.StatusCode > 308 {
-			t.Errorf("secret over plain HTTP: HTTP %d, want a redirect", resp.StatusCode)
+		if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Location") != "" {
+			t.Errorf("secret over plain HTTP: HTTP %d Location %q, want 403 without a redirect", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
 

@@ -123,6 +123,15 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		g.deny(w, decisionError(decision), nil, opID)
 		return nil
 	}
+	// A signed request is served only once its nonce is journaled, so that
+	// it cannot be replayed after a crash; if the journal cannot be written,
+	// fail closed.
+	if ev.nonce != nil {
+		if err := ev.nonce.Wait(r.Context()); err != nil {
+			g.deny(w, unavailable("the request could not be recorded; retry with a new signature"), nil, opID)
+			return nil
+		}
+	}
 	grant, usage, lerr := g.charge(w, st, ev.key.ID, decision.Limits)
 	if lerr != nil {
 		g.deny(w, lerr, usage, opID)

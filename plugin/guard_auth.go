@@ -26,6 +26,7 @@ type evidence struct {
 	sigResult httpsig.Result
 	sigErr    string
 	replayed  bool
+	nonce     *nonceCommit // the journal write of a fresh nonce, awaited before serving
 	sigSecret []byte // the secret that verified the signature, to sign the answer
 	certSHA   string
 	origin    string
@@ -125,7 +126,7 @@ func (g *Guard) verifySignature(r *http.Request, st *state, call *fcRequest, ev 
 			if ev.sig.Expires > 0 {
 				exp = time.Unix(ev.sig.Expires, 0)
 			}
-			ev.replayed = st.nonces.Seen(ev.keyID, ev.sig.Nonce, exp)
+			ev.replayed, ev.nonce = st.nonces.Seen(ev.keyID, ev.sig.Nonce, exp)
 			return
 		}
 		if err != nil {

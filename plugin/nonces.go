@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -26,10 +27,11 @@ const (
 	nonceBatchMax = 4096
 )
 
-// nonceFlushEvery is how often the journal is written: a nonce accepted in
-// the last interval before a crash (kill -9, power loss) is the only one
-// that could be replayed after the restart.
-const nonceFlushEvery = 200 * time.Millisecond
+// A nonce is journaled before the request that carried it is served: the
+// guard waits for the commit (Badger with SyncWrites) of the batch that holds
+// it, so no accepted signed request can be replayed after a crash. Requests
+// that arrive while a batch is being written share the next one (group
+// commit): one synced write per batch, not per request.
 
 // nonceDigest identifies a (key id, nonce) pair in the journal without
 // storing the nonce: the first 16 bytes of SHA-256(key id, 0, nonce).
@@ -63,9 +65,29 @@ type nonceGuard struct {
 
 	mu      sync.Mutex
 	pending []nonceRecord
-	seq     uint64 // journal entries written by this process
+	open    *nonceCommit  // the batch that new nonces join
+	wake    chan struct{} // tells the writer that nonces are pending
+	seq     uint64        // journal entries written by this process
 	stop    chan struct{}
 	done    chan struct{}
+}
+
+// nonceCommit is one batch of the journal; done closes when it is written,
+// with err set if it could not be.
+type nonceCommit struct {
+	done chan struct{}
+	err  error
+}
+
+// Wait blocks until the nonce's batch is durable, or ctx ends. An error
+// means the nonce may not survive a crash: the caller fails closed.
+func (c *nonceCommit) Wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 type nonceRecord struct {
@@ -79,11 +101,13 @@ func newNonceGuard(st *store.Store, logger *zap.Logger) *nonceGuard {
 		st:      st,
 		logger:  logger,
 		started: time.Now(),
+		open:    &nonceCommit{done: make(chan struct{})},
+		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	g.loadJournal()
-	go g.flushLoop()
+	go g.writeLoop()
 	return g
 }
 
@@ -124,32 +148,38 @@ func (g *nonceGuard) loadJournal() {
 }
 
 // Seen records the nonce and reports whether it was used before (a replay).
-// A store error while checking fails closed (reported as a replay).
-func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) bool {
+// For a fresh nonce it returns the commit to Wait for before the request is
+// served.
+func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) (bool, *nonceCommit) {
 	if g.mem.Seen(keyID, nonce, exp) {
-		return true
+		return true, nil
 	}
 	d := digestNonce(keyID, nonce)
 	if before := g.before.Load(); before != nil {
 		if time.Since(g.started) > 2*httpsig.MaxAge {
 			g.before.Store(nil)
 		} else if _, seen := (*before)[d]; seen {
-			return true
+			return true, nil
 		}
 	}
 	g.mu.Lock()
 	g.pending = append(g.pending, nonceRecord{digest: d, exp: exp})
+	c := g.open
 	g.mu.Unlock()
-	return false
+	select {
+	case g.wake <- struct{}{}:
+	default: // the writer is already told
+	}
+	return false, c
 }
 
-func (g *nonceGuard) flushLoop() {
+// writeLoop writes a batch as soon as nonces are pending; nonces that come
+// while it writes form the next batch.
+func (g *nonceGuard) writeLoop() {
 	defer close(g.done)
-	t := time.NewTicker(nonceFlushEvery)
-	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-g.wake:
 			g.flush()
 		case <-g.stop:
 			g.flush()
@@ -159,17 +189,19 @@ func (g *nonceGuard) flushLoop() {
 }
 
 // flush writes the pending nonces, up to nonceBatchMax per journal entry,
-// each entry kept until the last of its signatures expires.
+// each entry kept until the last of its signatures expires, and releases the
+// requests waiting for them.
 func (g *nonceGuard) flush() {
 	g.mu.Lock()
-	batch := g.pending
-	g.pending = nil
+	batch, c := g.pending, g.open
+	g.pending, g.open = nil, &nonceCommit{done: make(chan struct{})}
 	g.mu.Unlock()
+	defer close(c.done)
 	if len(batch) == 0 {
 		return
 	}
 	now := time.Now()
-	err := g.st.Update(func(tx *store.Tx) error {
+	c.err = g.st.Update(func(tx *store.Tx) error {
 		for len(batch) > 0 {
 			n := min(len(batch), nonceBatchMax)
 			chunk := batch[:n]
@@ -193,8 +225,8 @@ func (g *nonceGuard) flush() {
 		}
 		return nil
 	})
-	if err != nil {
-		g.logger.Error("writing the nonce journal failed; replays are still refused until restart", zap.Error(err))
+	if c.err != nil {
+		g.logger.Error("writing the nonce journal failed; signed requests are refused until it works again", zap.Error(c.err))
 	}
 }
 

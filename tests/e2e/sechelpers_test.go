@@ -501,6 +501,7 @@ func secCaddyfile(facegateExtra string) string {
 	http_port {$FACEGATE_HTTP_PORT}
 	https_port {$FACEGATE_HTTPS_PORT}
 	skip_install_trust
+	auto_https disable_redirects
 	storage file_system {$FACEGATE_DATA_DIR}/caddy
 	admin {$FACEGATE_CADDY_ADMIN}
 	facegate {
@@ -522,6 +523,10 @@ localhost {
 		facegate_guard
 		respond "not found" 404
 	}
+}
+
+http:// {
+	facegate_https_only {$FACEGATE_HTTPS_PORT}
 }
 `
 }

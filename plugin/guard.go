@@ -87,6 +87,11 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		g.preflight(w, r, st)
 		return nil
 	}
+	ev := &evidence{remoteIP: clientAddr(r)}
+	// A locked-out address is refused before its body is read.
+	if g.addressLockedOut(w, st, ev, opID) {
+		return nil
+	}
 	call, ferr := g.readCall(r, st)
 	if ferr != nil {
 		g.deny(w, ferr, nil, opID)
@@ -97,10 +102,6 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		e := service.ErrAuthorization("api_secret is refused over plain HTTP: use HTTPS")
 		e.HTTPStatus = http.StatusForbidden
 		g.deny(w, e, nil, opID)
-		return nil
-	}
-	ev := &evidence{remoteIP: clientAddr(r)}
-	if g.addressLockedOut(w, st, ev, opID) {
 		return nil
 	}
 	g.authenticate(r, st, call, ev)

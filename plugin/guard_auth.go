@@ -42,7 +42,9 @@ func (g *Guard) readCall(r *http.Request, st *state) (*fcRequest, *service.Error
 	} else {
 		call.Route, call.Format, _ = parseRoute(r.URL.Path)
 	}
-	body, err := readBody(r, lim.MaxBody)
+	body, err := readGatedBody(r, lim.MaxBody,
+		func() bool { return g.credentialsOutsideBody(r, st) },
+		func(prefix []byte) bool { return credentialsInPrefix(r, st, prefix) })
 	if err != nil {
 		return nil, err
 	}

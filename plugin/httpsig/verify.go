@@ -89,6 +89,30 @@ func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Tim
 		}
 		return reject(res, ReasonDigest)
 	}
+	return signatureValid(r, p, secret, res)
+}
+
+// VerifyHeaders is Verify without the body: it checks the profile, the time
+// window and the signature over the covered components, whose
+// content-digest is the header's value, not yet compared with a body. A
+// server uses it to decide whether a request is worth reading in full;
+// Verify must still run on the body that was read.
+func VerifyHeaders(r *http.Request, p *Parsed, secret []byte, now time.Time) (Result, error) {
+	if r == nil || p == nil {
+		return reject(Result{}, ReasonParams)
+	}
+	res := Result{Covered: slices.Clone(p.Covered), AgeS: now.Unix() - p.Created}
+	if reason := profileReason(p); reason != "" {
+		return reject(res, reason)
+	}
+	if reason := timeReason(p, now); reason != "" {
+		return reject(res, reason)
+	}
+	return signatureValid(r, p, secret, res)
+}
+
+// signatureValid compares the signature with the HMAC of the signature base.
+func signatureValid(r *http.Request, p *Parsed, secret []byte, res Result) (Result, error) {
 	base, err := Base(r, p)
 	if err != nil {
 		return reject(res, ReasonBase)

@@ -1,0 +1,138 @@
+package plugin
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/plugin/httpsig"
+)
+
+// preAuthBody is how much of a body is read before the caller is known:
+// enough for any call without images and for the credential fields that
+// SkyBiometry clients send before the files of a multipart upload. A larger
+// body is read further only once credentials outside it (query, headers, a
+// signature, a browser key's Origin) or in this first part check out, so
+// that unauthenticated uploads cannot make the server buffer max_body each.
+const preAuthBody = 64 << 10
+
+// errBodyBeforeCredentials refuses a large body whose sender is not known.
+func errBodyBeforeCredentials() *service.Error {
+	e := service.ErrNotAuthenticated("a request body over 64 KiB needs credentials first: api_key and api_secret in the query or as the first multipart fields, or a request signature")
+	e.HTTPStatus = http.StatusUnauthorized
+	return e
+}
+
+// readGatedBody reads r's body up to limit when known reports that the
+// caller's credentials check out; otherwise it reads preAuthBody bytes and
+// goes on only if inBody finds valid credentials in them.
+func readGatedBody(r *http.Request, limit int64, known func() bool, inBody func(prefix []byte) bool) ([]byte, *service.Error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge("request body exceeds the configured max_body")
+	}
+	if (r.ContentLength >= 0 && r.ContentLength <= preAuthBody) || limit <= preAuthBody || known() {
+		return readBody(r, limit)
+	}
+	prefix, err := io.ReadAll(io.LimitReader(r.Body, preAuthBody+1))
+	if err != nil {
+		return nil, badArgs("reading request body failed")
+	}
+	if len(prefix) <= preAuthBody {
+		r.Body = io.NopCloser(bytes.NewReader(prefix))
+		return prefix, nil
+	}
+	if !inBody(prefix) {
+		return nil, errBodyBeforeCredentials()
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(prefix), r.Body), r.Body}
+	return readBody(r, limit)
+}
+
+// credentialsOutsideBody reports whether the request's credentials that
+// travel outside the body already check out: api_key and api_secret in the
+// query (or X-Api-Key/X-Api-Secret in proxy mode), a request signature over
+// its headers, or a browser key's allowed Origin.
+func (g *Guard) credentialsOutsideBody(r *http.Request, st *state) bool {
+	q := r.URL.Query()
+	keyID, secret := q.Get("api_key"), q.Get("api_secret")
+	if g.Mode == "proxy" {
+		if h := r.Header.Get("X-Api-Key"); h != "" {
+			keyID = h
+		}
+		if h := r.Header.Get("X-Api-Secret"); h != "" {
+			secret = h
+		}
+	}
+	if keyID != "" && secret != "" && st.keys.CheckSecret(keyID, secret) {
+		return true
+	}
+	if sig, err := httpsig.ParseRequest(r.Header); err == nil {
+		secrets, err := st.keys.SigningSecrets(sig.KeyID)
+		if err != nil {
+			return false
+		}
+		now := time.Now()
+		for _, s := range secrets {
+			if res, err := httpsig.VerifyHeaders(r, sig, s, now); err == nil && res.Valid {
+				return true
+			}
+		}
+		return false
+	}
+	if origin := r.Header.Get("Origin"); keyID != "" && origin != "" {
+		k, err := st.keys.View(keyID)
+		return err == nil && slices.Contains(k.AuthModes, "domain") && corsAllowed(k, true, origin)
+	}
+	return false
+}
+
+// credentialsInPrefix reports whether the first bytes of a body hold
+// api_key and api_secret that check out: the complete fields of a
+// multipart body before its first file, or the complete pairs of an
+// urlencoded one.
+func credentialsInPrefix(r *http.Request, st *state, prefix []byte) bool {
+	fields := map[string]string{}
+	mediaType, mparams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case mediaType == "multipart/form-data" && mparams["boundary"] != "":
+		mr := multipart.NewReader(bytes.NewReader(prefix), mparams["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				break
+			}
+			data, err := io.ReadAll(io.LimitReader(p, preAuthBody))
+			if err != nil || p.FileName() != "" || isBinary(data) {
+				break // a file, or a part cut off by the prefix: no fields after it count
+			}
+			fields[p.FormName()] = string(data)
+		}
+	case mediaType == "" || mediaType == formMediaType:
+		s := string(prefix)
+		if i := strings.LastIndexByte(s, '&'); i >= 0 {
+			s = s[:i] // the last pair may be cut off
+		} else {
+			return false
+		}
+		if err := parseForm(fields, s); err != nil && !errors.Is(err, io.EOF) {
+			return false
+		}
+	default:
+		return false
+	}
+	keyID, secret := fields["api_key"], fields["api_secret"]
+	return keyID != "" && secret != "" && st.keys.CheckSecret(keyID, secret)
+}

@@ -94,6 +94,9 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 			h.logger.Error("face service failed", zap.String("route", call.Route), zap.Error(err))
 			se = internalError("the request could not be processed")
 		}
+		if se.HTTPStatus == http.StatusServiceUnavailable {
+			setRetryAfter(w, busyRetryAfter)
+		}
 		writeFCError(w, se, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
 		return nil
 	}

@@ -40,6 +40,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 //	            max_images      <n>              # default 10
 //	            max_image_bytes <size>           # default 10MiB
 //	            max_pixels      <n>              # default 25000000
+//	            max_pixels_in_flight <n>         # server-wide, default 40000000
 //	            max_parts       <n>              # default 32
 //	            max_param_bytes <size>           # default 64KiB
 //	        }
@@ -130,12 +131,16 @@ func (l *InputLimits) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			} else {
 				l.MaxParts = n
 			}
-		case "max_pixels":
+		case "max_pixels", "max_pixels_in_flight":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
-				return d.Errf("max_pixels: want a whole number, got %q", v)
+				return d.Errf("%s: want a whole number, got %q", name, v)
 			}
-			l.MaxPixels = n
+			if name == "max_pixels" {
+				l.MaxPixels = n
+			} else {
+				l.MaxPixelsInFlight = n
+			}
 		default:
 			return d.Errf("unrecognized facegate limit %q", name)
 		}

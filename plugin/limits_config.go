@@ -18,6 +18,11 @@ type InputLimits struct {
 	MaxImageBytes int64 `json:"max_image_bytes,omitempty"`
 	// MaxPixels is the largest width×height decoded (default 25 megapixels).
 	MaxPixels int64 `json:"max_pixels,omitempty"`
+	// MaxPixelsInFlight bounds the pixels of all images being decoded and
+	// analysed at once, server-wide (default 40 megapixels, at least
+	// MaxPixels); an image that finds no room within 10 s is refused with
+	// 105 SERVICE_TEMPORARILY_UNAVAILABLE, HTTP 503 and Retry-After.
+	MaxPixelsInFlight int64 `json:"max_pixels_in_flight,omitempty"`
 	// MaxParts is the most multipart parts one request may have (default 32).
 	MaxParts int `json:"max_parts,omitempty"`
 	// MaxParamBytes is the largest single non-file parameter (default 64 KiB).
@@ -37,6 +42,9 @@ func (l *InputLimits) setDefaults() {
 	if l.MaxPixels == 0 {
 		l.MaxPixels = 25_000_000
 	}
+	if l.MaxPixelsInFlight == 0 {
+		l.MaxPixelsInFlight = max(40_000_000, l.MaxPixels)
+	}
 	if l.MaxParts == 0 {
 		l.MaxParts = 32
 	}
@@ -47,10 +55,12 @@ func (l *InputLimits) setDefaults() {
 
 func (l InputLimits) validate() error {
 	switch {
-	case l.MaxBody < 0 || l.MaxImageBytes < 0 || l.MaxPixels < 0 || l.MaxParamBytes < 0:
+	case l.MaxBody < 0 || l.MaxImageBytes < 0 || l.MaxPixels < 0 || l.MaxParamBytes < 0 || l.MaxPixelsInFlight < 0:
 		return fmt.Errorf("facegate limits must not be negative")
 	case l.MaxImages < 0 || l.MaxParts < 0:
 		return fmt.Errorf("facegate limits must not be negative")
+	case l.MaxPixelsInFlight > 0 && l.MaxPixelsInFlight < l.MaxPixels:
+		return fmt.Errorf("facegate limits: max_pixels_in_flight (%d) is below max_pixels (%d): the largest image could never be analysed", l.MaxPixelsInFlight, l.MaxPixels)
 	case l.MaxImageBytes > l.MaxBody:
 		return fmt.Errorf("facegate limits: max_image_bytes (%s) exceeds max_body (%s)",
 			humanize.IBytes(uint64(l.MaxImageBytes)), humanize.IBytes(uint64(l.MaxBody)))

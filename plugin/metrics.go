@@ -19,6 +19,7 @@ var guardMetrics = struct {
 	images    *prometheus.CounterVec
 	failed    prometheus.Counter
 	lockouts  *prometheus.CounterVec
+	busy      prometheus.Counter
 }{}
 
 func initMetrics(registry *prometheus.Registry) {
@@ -45,11 +46,15 @@ func initMetrics(registry *prometheus.Registry) {
 			Namespace: ns, Subsystem: sub, Name: "auth_lockouts_total",
 			Help: "Requests held back after failed authentications: address (refused, all keys), key_address (refused, one key from one address), key_delay (a failing answer delayed because the key has failures from many addresses), key_delay_full (refused: too many delayed answers waiting).",
 		}, []string{"kind"})
+		guardMetrics.busy = prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: "api", Name: "images_refused_busy_total",
+			Help: "Images refused because the server-wide pixel budget (max_pixels_in_flight) had no room within 10 s.",
+		})
 	})
 	if registry == nil {
 		return
 	}
-	for _, c := range []prometheus.Collector{guardMetrics.decisions, guardMetrics.latency, guardMetrics.images, guardMetrics.failed, guardMetrics.lockouts} {
+	for _, c := range []prometheus.Collector{guardMetrics.decisions, guardMetrics.latency, guardMetrics.images, guardMetrics.failed, guardMetrics.lockouts, guardMetrics.busy} {
 		if err := registry.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {
@@ -102,5 +107,12 @@ func observeFailedAuth() {
 func observeLockout(kind string) {
 	if guardMetrics.lockouts != nil {
 		guardMetrics.lockouts.WithLabelValues(kind).Inc()
+	}
+}
+
+// observeBusy counts one image refused for want of room in the pixel budget.
+func observeBusy() {
+	if guardMetrics.busy != nil {
+		guardMetrics.busy.Inc()
 	}
 }

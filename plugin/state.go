@@ -123,7 +123,7 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 	if err != nil {
 		return fmt.Errorf("configuring url fetching: %w", err)
 	}
-	s.service, err = service.New(s.store, s.index, an, fetcher, service.Options{
+	s.service, err = service.New(s.store, s.index, newPixelBudget(an, cfg.Limits.MaxPixelsInFlight, pixelQueueWait), fetcher, service.Options{
 		NamespaceOwner: s.keys.NamespaceOwner,
 		Namespaces:     s.ownerNamespaces,
 		Confidence:     faceapi.Confidence,

@@ -160,3 +160,18 @@ func safeDecode(c codec, data []byte) (img image.Image, err error) {
 	}()
 	return c.decode(bytes.NewReader(data))
 }
+
+// Pixels reads only the header of untrusted image bytes and returns the
+// image's width×height, without decoding it (to budget work before it is
+// done). It fails as Decode would on an unsupported or corrupt header.
+func Pixels(data []byte) (int64, error) {
+	format, _ := sniff(data)
+	if format == "" {
+		return 0, fmt.Errorf("image header: %w", ErrUnsupported)
+	}
+	cfg, err := safeConfig(codecs[format], data)
+	if err != nil {
+		return 0, fmt.Errorf("decode %s header: %w", format, classify(err))
+	}
+	return int64(max(cfg.Width, 0)) * int64(max(cfg.Height, 0)), nil
+}

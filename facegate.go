@@ -1,12 +1,13 @@
 // Package facegate registers all of facegate's Caddy modules and commands, so
-// that `xcaddy build --with github.com/facegate/facegate=.` and xcaddy/main.go
+// that `xcaddy build --with github.com/facegate/facegate` and xcaddy/main.go
 // build the same binary.
 package facegate
 
 import (
-	// The app, facegate_guard and facegate_api.
+	// The app, facegate_guard, facegate_api and the `facegate serve` command;
+	// through plugin/cli, facegate's help and `facegate version`.
 	_ "github.com/facegate/facegate/plugin"
-	// facegate_admin and the `facegate key|admin` commands.
+	// facegate_admin and the `facegate key|namespace|admin` commands.
 	_ "github.com/facegate/facegate/plugin/admin"
 	// The `facegate sign` command.
 	_ "github.com/facegate/facegate/plugin/signcmd"

@@ -2,7 +2,8 @@
 // state that survives config reloads: the encrypted store, the keyring, the
 // policy decider, the limiters and the face engine), the facegate_guard
 // handler (API keys, signatures, schema validation, OPA decisions, limits)
-// and the facegate_api handler (the SkyBiometry-compatible /fc/ routes).
+// and the facegate_api handler (the SkyBiometry-compatible /fc/ routes),
+// and the `facegate serve` command (the embedded default Caddyfile).
 //
 // It is the only package that imports Caddy; it joins policies/ and engine/.
 package plugin

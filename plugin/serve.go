@@ -1,45 +1,110 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
+
 	"github.com/facegate/facegate/caddyfiles"
+	"github.com/facegate/facegate/plugin/cli"
 )
 
 // AdminSocketName is the file name of Caddy's admin socket in the data dir.
 const AdminSocketName = "caddy-admin.sock"
 
-// ServeArgs turns `facegate serve [flags]` into `facegate run --config
-// <data dir>/Caddyfile.default --adapter caddyfile [flags]`: it writes the
-// embedded default Caddyfile (caddyfiles/Caddyfile) into the data dir
-// (FACEGATE_DATA_DIR, default ./data) and runs it. Operators who want their
-// own config use `facegate run --config <file>` as with any Caddy.
-func ServeArgs(args []string) ([]string, error) {
-	dataDir := os.Getenv("FACEGATE_DATA_DIR")
-	if dataDir == "" {
-		dataDir = "./data"
+// DefaultCaddyfileName is the file serve writes the embedded default
+// Caddyfile to, in the data dir.
+const DefaultCaddyfileName = "Caddyfile.default"
+
+func init() {
+	cli.Register(caddycmd.Command{
+		Name:      "serve",
+		Usage:     "[--envfile <path>] [--environ] [--resume] [--watch] [--pidfile <file>]",
+		Short:     "Runs facegate with the embedded default Caddyfile",
+		Long:      serveLong,
+		CobraFunc: buildServeCommand,
+	})
+}
+
+const serveLong = `
+Runs facegate in the foreground with the embedded default Caddyfile
+(caddyfiles/Caddyfile of the source): HTTPS on
+https://localhost:$FACEGATE_HTTPS_PORT (default 8443) with Caddy's internal
+CA, plain HTTP on $FACEGATE_HTTP_PORT (default 8080) answering with a
+redirect to HTTPS, the admin API under /admin, the SkyBiometry API under
+/fc. Data (encrypted store, keys, certificates) lives in
+$FACEGATE_DATA_DIR (default ./data); the first start writes
+initial-credentials.json (0600) there.
+
+serve writes the Caddyfile to $FACEGATE_DATA_DIR/Caddyfile.default and runs
+it as 'facegate run --config <that file> --adapter caddyfile' would, with
+Caddy's admin endpoint on a 0600 unix socket in the data dir
+(caddy-admin.sock) unless FACEGATE_CADDY_ADMIN says otherwise. The other
+flags are those of 'run'. For your own config use
+'facegate run --config <file>'.
+`
+
+// buildServeCommand gives serve the flags of Caddy's run command and runs
+// it on the default Caddyfile.
+func buildServeCommand(cmd *cobra.Command) {
+	run, ok := caddycmd.Commands()["run"]
+	if !ok || run.CobraFunc == nil {
+		cmd.RunE = func(*cobra.Command, []string) error {
+			return errors.New("serve: this build has no 'run' command")
+		}
+		return
 	}
+	run.CobraFunc(cmd)
+	runE := cmd.RunE
+	for _, name := range []string{"config", "adapter"} {
+		_ = cmd.Flags().MarkHidden(name)
+	}
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Flags().Changed("config") || cmd.Flags().Changed("adapter") {
+			return errors.New("serve runs the embedded default Caddyfile; use 'facegate run --config <file>' for another config")
+		}
+		path, err := PrepareServe(cli.OSEnv, os.Setenv)
+		if err != nil {
+			return fmt.Errorf("facegate serve: %w", err)
+		}
+		if err := cmd.Flags().Set("config", path); err != nil {
+			return err
+		}
+		if err := cmd.Flags().Set("adapter", "caddyfile"); err != nil {
+			return err
+		}
+		return runE(cmd, args)
+	}
+}
+
+// PrepareServe creates the data dir (FACEGATE_DATA_DIR, default ./data),
+// points Caddy's admin endpoint at a 0600 unix socket in it unless
+// FACEGATE_CADDY_ADMIN is set, writes the embedded default Caddyfile there
+// and returns its path.
+func PrepareServe(env cli.Env, setenv func(key, value string) error) (string, error) {
+	dataDir := env.DataDir()
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data dir: %w", err)
+		return "", fmt.Errorf("creating data dir: %w", err)
 	}
 	// Caddy's admin endpoint listens on a 0600 unix socket in the data dir
-	// (not on a TCP port anyone on the host can reach), unless
-	// FACEGATE_CADDY_ADMIN says otherwise.
-	if os.Getenv("FACEGATE_CADDY_ADMIN") == "" {
+	// (not on a TCP port anyone on the host can reach).
+	if env("FACEGATE_CADDY_ADMIN") == "" {
 		abs, err := filepath.Abs(dataDir)
 		if err != nil {
-			return nil, fmt.Errorf("resolving data dir: %w", err)
+			return "", fmt.Errorf("resolving data dir: %w", err)
 		}
-		if err := os.Setenv("FACEGATE_CADDY_ADMIN", "unix/"+filepath.Join(abs, AdminSocketName)+"|0600"); err != nil {
-			return nil, err
+		if err := setenv("FACEGATE_CADDY_ADMIN", "unix/"+filepath.Join(abs, AdminSocketName)+"|0600"); err != nil {
+			return "", fmt.Errorf("setting FACEGATE_CADDY_ADMIN: %w", err)
 		}
 	}
-	path := filepath.Join(dataDir, "Caddyfile.default")
+	path := filepath.Join(dataDir, DefaultCaddyfileName)
 	if err := os.WriteFile(path, caddyfiles.Default, 0o600); err != nil {
-		return nil, fmt.Errorf("writing the default Caddyfile: %w", err)
+		return "", fmt.Errorf("writing the default Caddyfile: %w", err)
 	}
-	out := []string{args[0], "run", "--config", path, "--adapter", "caddyfile"}
-	return append(out, args[2:]...), nil
+	return path, nil
 }

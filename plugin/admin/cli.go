@@ -11,25 +11,27 @@ import (
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+
+	"github.com/facegate/facegate/plugin/cli"
 )
 
 func init() {
 	deps := cliDeps{now: time.Now, sleep: time.Sleep}
-	caddycmd.RegisterCommand(caddycmd.Command{
+	cli.Register(caddycmd.Command{
 		Name:      "key",
 		Usage:     "create|list|show|rotate|suspend|resume|revoke|delete ...",
 		Short:     "Manages facegate API keys on the running server",
 		Long:      cliLong,
 		CobraFunc: func(cmd *cobra.Command) { buildKeyCommand(cmd, deps) },
 	})
-	caddycmd.RegisterCommand(caddycmd.Command{
+	cli.Register(caddycmd.Command{
 		Name:      "namespace",
 		Usage:     "create|list|delete ...",
 		Short:     "Manages facegate namespaces on the running server",
 		Long:      cliLong,
 		CobraFunc: func(cmd *cobra.Command) { buildNamespaceCommand(cmd, deps) },
 	})
-	caddycmd.RegisterCommand(caddycmd.Command{
+	cli.Register(caddycmd.Command{
 		Name:      "admin",
 		Usage:     "totp|create|list|delete|audit|reload-policies ...",
 		Short:     "Manages facegate administrators, the audit log and policies",
@@ -39,16 +41,18 @@ func init() {
 }
 
 const cliLong = `
-Talks to the admin API (facegate_admin) of the RUNNING server over HTTPS:
-the store is locked by the server process. Authenticates with the admin
-token and a TOTP code generated from the credentials file (or --totp).
-Since a code is single use, a second command within the same 30 s waits
-for the next code. Answers are printed as JSON on stdout.
+Talks to the admin API (facegate_admin) of the RUNNING facegate server over
+HTTPS: the store is locked by the server process. Authenticates with the
+admin token and a TOTP code generated from the credentials file (or
+--totp). Since a code is single use, a second command within the same 30 s
+waits for the next code. Answers are printed as JSON on stdout.
 
-Defaults: --server https://localhost:8443, --prefix /admin,
---credentials $FACEGATE_DATA_DIR/initial-credentials.json,
---cacert $FACEGATE_DATA_DIR/caddy/pki/authorities/local/root.crt (if it
-exists; FACEGATE_DATA_DIR defaults to ./data).
+Defaults come from the same environment as the server:
+  --server       https://localhost:$FACEGATE_HTTPS_PORT (default 8443)
+  --prefix       /admin
+  --credentials  $FACEGATE_DATA_DIR/initial-credentials.json
+  --cacert       $FACEGATE_DATA_DIR/caddy/pki/authorities/local/root.crt
+                 (if it exists; FACEGATE_DATA_DIR defaults to ./data)
 `
 
 // cliDeps are the clock of the CLI (injected by tests).
@@ -59,7 +63,7 @@ type cliDeps struct {
 
 // addClientFlags adds the connection flags to a parent command.
 func addClientFlags(cmd *cobra.Command) {
-	d := DefaultClientConfig()
+	d := DefaultClientConfig(cli.OSEnv)
 	f := cmd.PersistentFlags()
 	f.String("server", d.Server, "base URL of the running facegate server")
 	f.String("prefix", d.Prefix, "path where facegate_admin is mounted")

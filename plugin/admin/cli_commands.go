@@ -158,8 +158,8 @@ func buildNamespaceCommand(root *cobra.Command, deps cliDeps) {
 func buildAdminCommand(root *cobra.Command, deps cliDeps) {
 	addClientFlags(root)
 	totpCmd := &cobra.Command{
-		Use:   "totp [--reenroll <name> [--qr <file.png>]]",
-		Short: "Prints the current TOTP code from the credentials, or re-enrolls an admin",
+		Use:   "totp [--json] [--reenroll <name> [--qr <file.png>]]",
+		Short: "Prints the current TOTP code from the credentials (just the code), or re-enrolls an admin",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			name, _ := cmd.Flags().GetString("reenroll")
@@ -173,9 +173,12 @@ func buildAdminCommand(root *cobra.Command, deps cliDeps) {
 				if err != nil {
 					return err
 				}
-				left := 30 - deps.now().Unix()%30
-				out, _ := json.Marshal(map[string]any{"code": code, "valid_for_s": left})
-				_, err = fmt.Fprintln(cmd.OutOrStdout(), string(out))
+				if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+					left := 30 - deps.now().Unix()%30
+					out, _ := json.Marshal(map[string]any{"code": code, "valid_for_s": left})
+					code = string(out)
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), code)
 				return err
 			}
 			if err := request(cmd, deps, http.MethodPost, "/admins/"+url.PathEscape(name)+"/totp", nil, nil); err != nil {
@@ -189,6 +192,7 @@ func buildAdminCommand(root *cobra.Command, deps cliDeps) {
 	}
 	totpCmd.Flags().String("reenroll", "", "admin whose TOTP seed is replaced (prints the new otpauth URI)")
 	totpCmd.Flags().String("qr", "", "with --reenroll: also save the enrollment QR code PNG here")
+	totpCmd.Flags().Bool("json", false, `print {"code": ..., "valid_for_s": ...} instead of the code alone`)
 
 	create := &cobra.Command{
 		Use: "create <name> [--qr <file.png>]", Short: "Creates an administrator (token and otpauth URI shown once)", Args: oneArg("admin name"),

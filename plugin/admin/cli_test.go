@@ -139,9 +139,15 @@ func TestCLIKeyCommands(t *testing.T) {
 
 func TestCLIAdminCommands(t *testing.T) {
 	c := newCLIEnv(t)
-	got := c.runJSON("admin", "totp")
-	if got["code"] != totpCode(t, c.uri, c.clk.Now()) {
-		t.Fatalf("admin totp printed %v", got)
+	// Just the code by default (for -H "X-TOTP-Code: $(facegate admin totp)"),
+	// JSON with --json.
+	out, _, err := c.run("admin", "totp")
+	if want := totpCode(t, c.uri, c.clk.Now()) + "\n"; err != nil || out != want {
+		t.Fatalf("admin totp printed %q, %v; want %q", out, err, want)
+	}
+	got := c.runJSON("admin", "totp", "--json")
+	if got["code"] != totpCode(t, c.uri, c.clk.Now()) || got["valid_for_s"] == nil {
+		t.Fatalf("admin totp --json printed %v", got)
 	}
 	qr := filepath.Join(c.dir, "ops.png")
 	created := c.runJSON("admin", "create", "ops", "--qr", qr)

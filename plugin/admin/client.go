@@ -11,12 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/facegate/facegate/plugin/cli"
 )
 
 // maxAnswerBytes caps what the CLI reads from the server.
@@ -32,26 +33,19 @@ type ClientConfig struct {
 	TOTP        string // a TOTP code to use instead of generating one
 }
 
-// dataDir is FACEGATE_DATA_DIR or ./data, as for the server.
-func dataDir() string {
-	if d := os.Getenv("FACEGATE_DATA_DIR"); d != "" {
-		return d
-	}
-	return "./data"
-}
-
-// DefaultClientConfig returns the defaults of the CLI flags.
-func DefaultClientConfig() ClientConfig {
-	cfg := ClientConfig{
-		Server:      "https://localhost:8443",
+// DefaultClientConfig returns the defaults of the CLI flags, from the
+// same environment as the server: https://localhost:$FACEGATE_HTTPS_PORT
+// (default 8443), and the credentials file and internal CA root of
+// $FACEGATE_DATA_DIR (default ./data). Server is "" when
+// FACEGATE_HTTPS_PORT is not a port number (NewClient then says why).
+func DefaultClientConfig(env cli.Env) ClientConfig {
+	server, _ := env.Server()
+	return ClientConfig{
+		Server:      server,
 		Prefix:      DefaultPrefix,
-		Credentials: filepath.Join(dataDir(), "initial-credentials.json"),
+		Credentials: env.Credentials(),
+		CACert:      env.RootCA(),
 	}
-	root := filepath.Join(dataDir(), "caddy", "pki", "authorities", "local", "root.crt")
-	if _, err := os.Stat(root); err == nil {
-		cfg.CACert = root
-	}
-	return cfg
 }
 
 // Client calls the admin API with the admin token and a TOTP code.
@@ -70,6 +64,12 @@ type Client struct {
 // generating codes and waiting for the next one); notify gets progress
 // messages.
 func NewClient(cfg ClientConfig, now func() time.Time, sleep func(time.Duration), notify io.Writer) (*Client, error) {
+	if cfg.Server == "" {
+		if _, err := cli.OSEnv.Server(); err != nil {
+			return nil, fmt.Errorf("no --server given: %w", err)
+		}
+		return nil, errors.New("no --server given")
+	}
 	u, err := url.Parse(cfg.Server)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("invalid --server %q", cfg.Server)

@@ -25,9 +25,8 @@ type Options struct {
 	KeyID      string   // --key
 	SecretFile string   // --secret-file
 	Secret     string   // --secret (discouraged)
-	CACert     string   // --cacert
+	CACert     string   // --cacert; default: the data dir's internal CA, if any
 	Insecure   bool     // --insecure
-	Strict     bool     // --strict: fail when the response signature is bad
 }
 
 // maxFileBytes bounds a file attached with -F or -d @file.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/facegate/facegate/plugin/cli"
 	"github.com/facegate/facegate/plugin/httpsig"
 )
 
@@ -21,7 +22,8 @@ const maxResponseBytes = 256 << 20
 const (
 	exitOK          = 0
 	exitFailed      = 1 // bad options or transport error
-	exitBadResponse = 2 // --strict and the response signature did not verify
+	exitBadResponse = 2 // the response signature did not verify
+	exitHTTPFailure = 3 // the server answered with a failure status (4xx, 5xx)
 )
 
 // run sends the signed request described by o, writes the response body to
@@ -32,6 +34,10 @@ func run(ctx context.Context, o Options, getenv func(string) string, stdout, std
 	}
 	if o.KeyID == "" {
 		return exitFailed, errors.New("--key is required")
+	}
+	if o.CACert == "" && !o.Insecure {
+		// The data dir's internal CA, as for the admin commands.
+		o.CACert = cli.Env(getenv).RootCA()
 	}
 	secret, err := loadSecret(o, getenv, stderr)
 	if err != nil {
@@ -63,12 +69,19 @@ func run(ctx context.Context, o Options, getenv func(string) string, stdout, std
 	if err != nil {
 		return exitFailed, fmt.Errorf("reading response: %w", err)
 	}
-	stdout.Write(body)
-	if err := httpsig.VerifyResponse(resp, body, secret, time.Now()); err != nil {
-		fmt.Fprintf(stderr, "warning: response signature did not verify (HTTP %d): %v\n", resp.StatusCode, err)
-		if o.Strict {
-			return exitBadResponse, nil
-		}
+	if _, err := stdout.Write(body); err != nil {
+		return exitFailed, fmt.Errorf("writing response: %w", err)
+	}
+	verr := httpsig.VerifyResponse(resp, body, secret, time.Now())
+	if verr != nil {
+		fmt.Fprintf(stderr, "warning: response signature did not verify (HTTP %d): %v\n", resp.StatusCode, verr)
+	}
+	switch {
+	case resp.StatusCode >= 400:
+		fmt.Fprintf(stderr, "error: the server answered HTTP %d %s\n", resp.StatusCode, http.StatusText(resp.StatusCode))
+		return exitHTTPFailure, nil
+	case verr != nil:
+		return exitBadResponse, nil
 	}
 	return exitOK, nil
 }
@@ -88,7 +101,10 @@ func transport(o Options, stderr io.Writer) (*http.Transport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading CA certificate: %w", err)
 		}
-		pool := x509.NewCertPool()
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("no PEM certificate found in %s", o.CACert)
 		}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -41,6 +42,10 @@ type Options struct {
 	// AllowPlainHTTP serves requests that did not arrive over TLS. Only
 	// for tests: admin tokens are secrets.
 	AllowPlainHTTP bool
+	// SessionTTL is how long an admin session opened with POST /sessions
+	// lasts (and the most a caller may ask for); default
+	// keyring.DefaultSessionTTL, at most keyring.MaxSessionTTL.
+	SessionTTL time.Duration
 }
 
 // API is the admin JSON API as a plain http.Handler.
@@ -62,6 +67,10 @@ func New(backend Backend, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = keyring.DefaultSessionTTL
+	}
+	opts.SessionTTL = min(opts.SessionTTL, keyring.MaxSessionTTL)
 	a := &API{backend: backend, opts: opts, mux: http.NewServeMux()}
 	a.routes()
 	return a
@@ -115,11 +124,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remote := remoteAddr(r)
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	code := strings.TrimSpace(r.Header.Get("X-TOTP-Code"))
-	name, err := kr.VerifyAdmin(strings.TrimSpace(token), code, remote)
+	name, sessionID, err := a.authenticate(kr, r, remote)
 	if err != nil {
 		authProblem(w, err)
+		if errors.Is(err, keyring.ErrSessionExpired) {
+			// Its expiry is audited once by the keyring; using it is not a
+			// failed authentication.
+			a.opts.Logger.Info("admin API call with an expired admin session", zap.String("method", r.Method),
+				zap.String("path", a.relPath(r)), zap.String("remote", remote))
+			return
+		}
 		if !isLockout(err) { // lockout refusals are not written, so they cannot flood the log
 			detail := "authentication failed"
 			if errors.Is(err, keyring.ErrCodeReused) {
@@ -133,7 +147,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	c := &call{kr: kr, admin: name, remote: remote, api: a}
+	c := &call{kr: kr, admin: name, remote: remote, api: a, session: sessionID}
+	if sessionID != "" {
+		c.note = "session " + sessionID
+	}
 	a.dispatch(sw, r.WithContext(withCall(r.Context(), c)))
 	status := sw.status()
 	detail := "status " + strconv.Itoa(status)
@@ -144,6 +161,22 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RemoteAddr: remote, OK: status < 400, Detail: detail})
 	a.opts.Logger.Info("admin API call", zap.String("admin", name), zap.String("method", r.Method),
 		zap.String("path", a.relPath(r)), zap.Int("status", status), zap.String("remote", remote))
+}
+
+// authenticate checks the call's credentials: `Authorization: Bearer
+// <admin token>` with `X-TOTP-Code: <code>`, or `Authorization: Bearer
+// <admin token>.<admin session>` (both in the one header that Caddy's
+// access logs never write). It returns the administrator and the id of the
+// session used, if any.
+func (a *API) authenticate(kr *keyring.Keyring, r *http.Request, remote string) (string, string, error) {
+	cred, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, session, withSession := strings.Cut(strings.TrimSpace(cred), ".")
+	if withSession {
+		name, s, err := kr.VerifyAdminSession(token, session, remote)
+		return name, s.ID, err
+	}
+	name, err := kr.VerifyAdmin(token, strings.TrimSpace(r.Header.Get("X-TOTP-Code")), remote)
+	return name, "", err
 }
 
 // relPath is the request path below the prefix.

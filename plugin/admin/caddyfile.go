@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -20,12 +21,15 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
 //	facegate_admin {
-//		prefix <path>
+//		prefix      <path>
+//		session_ttl <duration>
 //	}
 //
 // The prefix (default /admin) is where the API lives; mount it with e.g.
 // `handle /admin/* { facegate_admin }` (nothing is stripped). A path given
 // right after the directive name is a Caddy request matcher, not a prefix.
+// session_ttl (default 10m, at most 1h) is how long an admin session opened
+// with one TOTP code lasts.
 func (a *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {
@@ -38,6 +42,18 @@ func (a *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			a.Prefix = d.Val()
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+		case "session_ttl":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			ttl, err := caddy.ParseDuration(d.Val())
+			if err != nil || ttl <= 0 {
+				return d.Errf("session_ttl: want a positive duration like 10m, got %q", d.Val())
+			}
+			a.SessionTTL = caddy.Duration(ttl)
 			if d.NextArg() {
 				return d.ArgErr()
 			}

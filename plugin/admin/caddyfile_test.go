@@ -2,7 +2,9 @@ package admin
 
 import (
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
@@ -10,13 +12,18 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 	tests := []struct {
 		name, input, prefix string
 		ok                  bool
+		ttl                 time.Duration
 	}{
-		{"bare", `facegate_admin`, "", true},
-		{"prefix", "facegate_admin {\n prefix /ops/admin\n}", "/ops/admin", true},
-		{"positional arg", `facegate_admin /admin`, "", false},
-		{"prefix without value", "facegate_admin {\n prefix\n}", "", false},
-		{"prefix with two values", "facegate_admin {\n prefix /a /b\n}", "", false},
-		{"unknown option", "facegate_admin {\n strip /admin\n}", "", false},
+		{"session ttl", "facegate_admin {\n session_ttl 5m\n}", "", true, 5 * time.Minute},
+		{"session ttl not a duration", "facegate_admin {\n session_ttl soon\n}", "", false, 0},
+		{"session ttl zero", "facegate_admin {\n session_ttl 0s\n}", "", false, 0},
+		{"session ttl without value", "facegate_admin {\n session_ttl\n}", "", false, 0},
+		{"bare", `facegate_admin`, "", true, 0},
+		{"prefix", "facegate_admin {\n prefix /ops/admin\n}", "/ops/admin", true, 0},
+		{"positional arg", `facegate_admin /admin`, "", false, 0},
+		{"prefix without value", "facegate_admin {\n prefix\n}", "", false, 0},
+		{"prefix with two values", "facegate_admin {\n prefix /a /b\n}", "", false, 0},
+		{"unknown option", "facegate_admin {\n strip /admin\n}", "", false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -25,13 +32,16 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("UnmarshalCaddyfile = %v, want ok=%v", err, tt.ok)
 			}
-			if tt.ok && h.Prefix != tt.prefix {
-				t.Errorf("prefix = %q, want %q", h.Prefix, tt.prefix)
+			if tt.ok && (h.Prefix != tt.prefix || time.Duration(h.SessionTTL) != tt.ttl) {
+				t.Errorf("prefix = %q, session_ttl %s; want %q, %s", h.Prefix, time.Duration(h.SessionTTL), tt.prefix, tt.ttl)
 			}
 		})
 	}
 	if err := (&Handler{Prefix: "admin"}).Validate(); err == nil {
 		t.Error("prefix without a leading slash validated")
+	}
+	if err := (&Handler{SessionTTL: caddy.Duration(2 * time.Hour)}).Validate(); err == nil {
+		t.Error("session_ttl of 2h validated")
 	}
 }
 

@@ -20,7 +20,10 @@ type call struct {
 	kr     *keyring.Keyring
 	admin  string
 	remote string
-	note   string // extra audit detail (never a secret)
+	// session is the id (hash) of the admin session the call was made
+	// with, "" for a call with a TOTP code.
+	session string
+	note    string // extra audit detail (never a secret)
 }
 
 type callKey struct{}

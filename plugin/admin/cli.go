@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	deps := cliDeps{now: time.Now, sleep: time.Sleep}
+	deps := cliDeps{now: time.Now, sleep: time.Sleep, sessionDir: DefaultSessionDir(cli.OSEnv)}
 	cli.Register(caddycmd.Command{
 		Name:      "key",
 		Usage:     "create|list|show|rotate|suspend|resume|revoke|delete ...",
@@ -33,7 +33,7 @@ func init() {
 	})
 	cli.Register(caddycmd.Command{
 		Name:      "admin",
-		Usage:     "totp|create|list|delete|audit|reload-policies ...",
+		Usage:     "totp|create|list|delete|audit|sessions|logout|reload-policies ...",
 		Short:     "Manages facegate administrators, the audit log and policies",
 		Long:      cliLong,
 		CobraFunc: func(cmd *cobra.Command) { buildAdminCommand(cmd, deps) },
@@ -42,10 +42,15 @@ func init() {
 
 const cliLong = `
 Talks to the admin API (facegate_admin) of the RUNNING facegate server over
-HTTPS: the store is locked by the server process. Authenticates with the
-admin token and a TOTP code generated from the credentials file (or
---totp). Since a code is single use, a second command within the same 30 s
-waits for the next code. Answers are printed as JSON on stdout.
+HTTPS: the store is locked by the server process. The first command opens
+an admin session with the admin token and one TOTP code (generated from the
+credentials file, or --totp); the following commands reuse it until it
+expires (10 minutes by default), so a sequence of commands needs one code.
+The session is cached in a 0600 file in $XDG_RUNTIME_DIR/facegate, or in the
+data dir when XDG_RUNTIME_DIR is not set; 'facegate admin logout' closes
+it. With --no-session every command sends its own TOTP code (a code is
+single use, so a second command within the same 30 s waits for the next
+one). Answers are printed as JSON on stdout.
 
 Defaults come from the same environment as the server:
   --server       https://localhost:$FACEGATE_HTTPS_PORT (default 8443)
@@ -55,10 +60,12 @@ Defaults come from the same environment as the server:
                  (if it exists; FACEGATE_DATA_DIR defaults to ./data)
 `
 
-// cliDeps are the clock of the CLI (injected by tests).
+// cliDeps are the clock of the CLI and where it caches admin sessions
+// (injected by tests).
 type cliDeps struct {
-	now   func() time.Time
-	sleep func(time.Duration)
+	now        func() time.Time
+	sleep      func(time.Duration)
+	sessionDir string
 }
 
 // addClientFlags adds the connection flags to a parent command.
@@ -71,6 +78,7 @@ func addClientFlags(cmd *cobra.Command) {
 	f.String("cacert", d.CACert, "PEM root certificate to trust (Caddy's internal CA)")
 	f.String("token-file", "", "file holding the admin token (overrides --credentials)")
 	f.String("totp", "", "TOTP code to use instead of generating one")
+	f.Bool("no-session", false, "send a TOTP code with the call instead of opening or reusing an admin session")
 }
 
 // clientFrom builds a client from the flags of cmd.
@@ -80,6 +88,10 @@ func clientFrom(cmd *cobra.Command, deps cliDeps) (*Client, error) {
 	cfg := ClientConfig{
 		Server: get("server"), Prefix: get("prefix"), Credentials: get("credentials"),
 		CACert: get("cacert"), TokenFile: get("token-file"), TOTP: get("totp"),
+		SessionDir: deps.sessionDir,
+	}
+	if noSession, _ := f.GetBool("no-session"); noSession {
+		cfg.SessionDir = ""
 	}
 	return NewClient(cfg, deps.now, deps.sleep, cmd.ErrOrStderr())
 }

@@ -154,7 +154,7 @@ func buildNamespaceCommand(root *cobra.Command, deps cliDeps) {
 	root.AddCommand(create, list, del)
 }
 
-// buildAdminCommand adds `admin totp|create|list|delete|audit|reload-policies`.
+// buildAdminCommand adds `admin totp|create|list|delete|audit|sessions|logout|reload-policies`.
 func buildAdminCommand(root *cobra.Command, deps cliDeps) {
 	addClientFlags(root)
 	totpCmd := &cobra.Command{
@@ -235,11 +235,36 @@ func buildAdminCommand(root *cobra.Command, deps cliDeps) {
 	}
 	audit.Flags().String("since", "", "RFC 3339 time or unix seconds (default: the latest entries)")
 	audit.Flags().Int("limit", 0, "how many entries (default 100)")
+	sessions := &cobra.Command{
+		Use: "sessions", Short: "Lists the open admin sessions (never their secrets)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return request(cmd, deps, http.MethodGet, "/sessions", nil, nil)
+		},
+	}
+	logout := &cobra.Command{
+		Use: "logout", Short: "Closes the cached admin session on the server and forgets it", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := clientFrom(cmd, deps)
+			if err != nil {
+				return err
+			}
+			had, err := c.Logout()
+			if err != nil {
+				return err
+			}
+			if had {
+				fmt.Fprintln(cmd.ErrOrStderr(), "admin session closed")
+			} else {
+				fmt.Fprintln(cmd.ErrOrStderr(), "no admin session was open")
+			}
+			return nil
+		},
+	}
 	reload := &cobra.Command{
 		Use: "reload-policies", Short: "Recompiles the Rego policies on the server", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return request(cmd, deps, http.MethodPost, "/policies/reload", nil, nil)
 		},
 	}
-	root.AddCommand(totpCmd, create, list, del, audit, reload)
+	root.AddCommand(totpCmd, create, list, del, audit, sessions, logout, reload)
 }

@@ -31,6 +31,9 @@ type ClientConfig struct {
 	CACert      string // PEM root to trust (Caddy's internal CA)
 	TokenFile   string // file holding the admin token (overrides Credentials)
 	TOTP        string // a TOTP code to use instead of generating one
+	// SessionDir holds the cached admin session (0600 files); "" sends a
+	// TOTP code with every call instead of opening a session.
+	SessionDir string
 }
 
 // DefaultClientConfig returns the defaults of the CLI flags, from the
@@ -45,6 +48,7 @@ func DefaultClientConfig(env cli.Env) ClientConfig {
 		Prefix:      DefaultPrefix,
 		Credentials: env.Credentials(),
 		CACert:      env.RootCA(),
+		SessionDir:  DefaultSessionDir(env),
 	}
 }
 
@@ -58,6 +62,8 @@ type Client struct {
 	now     func() time.Time
 	sleep   func(time.Duration)
 	notify  io.Writer // progress messages (stderr)
+	// cache is the admin session cache; nil: a TOTP code per call.
+	cache *sessionCache
 }
 
 // NewClient builds a client from cfg. now and sleep are the clock (for
@@ -85,6 +91,9 @@ func NewClient(cfg ClientConfig, now func() time.Time, sleep func(time.Duration)
 	c.base = strings.TrimRight(c.base, "/")
 	if err := c.loadCredentials(cfg); err != nil {
 		return nil, err
+	}
+	if cfg.SessionDir != "" {
+		c.cache = newSessionCache(cfg.SessionDir, c.base, c.token)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -181,8 +190,10 @@ func (a Answer) problemCode() string {
 }
 
 // Do calls method on path (below the prefix) with an optional JSON body.
-// When the server says the generated code was already used, it waits for
-// the next 30 s step and retries once.
+// With a session cache it uses the cached admin session, or opens one with
+// a TOTP code first (see session.go); otherwise it sends a TOTP code. When
+// the server says the generated code was already used, it waits for the
+// next 30 s step and retries once.
 func (c *Client) Do(method, path string, query url.Values, body any) (Answer, error) {
 	var payload []byte
 	if body != nil {
@@ -191,6 +202,19 @@ func (c *Client) Do(method, path string, query url.Values, body any) (Answer, er
 			return Answer{}, fmt.Errorf("encoding request: %w", err)
 		}
 	}
+	if c.cache != nil {
+		ans, ok, err := c.doWithSession(method, path, query, payload)
+		if ok || err != nil {
+			return ans, err
+		}
+		c.cache = nil // the server has no sessions: a code per call
+	}
+	return c.doWithCode(method, path, query, payload)
+}
+
+// doWithCode makes the call with a TOTP code, waiting once for the next
+// step when the code was already used.
+func (c *Client) doWithCode(method, path string, query url.Values, payload []byte) (Answer, error) {
 	ans, err := c.once(method, path, query, payload)
 	if err == nil && ans.Status == http.StatusUnauthorized && ans.problemCode() == errCodeReused && c.code == "" {
 		wait := time.Duration(30-c.now().Unix()%30)*time.Second + 500*time.Millisecond
@@ -201,6 +225,7 @@ func (c *Client) Do(method, path string, query url.Values, body any) (Answer, er
 	return ans, err
 }
 
+// once makes the call with the admin token and a TOTP code.
 func (c *Client) once(method, path string, query url.Values, payload []byte) (Answer, error) {
 	code := c.code
 	if code == "" {
@@ -209,6 +234,12 @@ func (c *Client) once(method, path string, query url.Values, payload []byte) (An
 			return Answer{}, err
 		}
 	}
+	return c.send(method, path, query, payload, c.token, code)
+}
+
+// send makes one call with the given bearer credential and, unless "", a
+// TOTP code.
+func (c *Client) send(method, path string, query url.Values, payload []byte, bearer, code string) (Answer, error) {
 	u := c.base + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -221,8 +252,10 @@ func (c *Client) once(method, path string, query url.Values, payload []byte) (An
 	if err != nil {
 		return Answer{}, fmt.Errorf("building request: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("X-TOTP-Code", code)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	if code != "" {
+		req.Header.Set("X-TOTP-Code", code)
+	}
 	req.Header.Set("Accept", "application/json")
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")

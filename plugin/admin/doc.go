@@ -5,13 +5,16 @@
 // CLI commands, which talk to that API on the running server (the store is
 // locked by the server process).
 //
-// Every API call needs the administrator's bearer token AND a fresh TOTP
-// code (header X-TOTP-Code), checked by keyring.VerifyAdmin: a code is
-// usable once, and repeated failures lock the administrator or the remote
-// address out (429 with Retry-After). The API is only served over HTTPS.
+// Every API call needs the administrator's bearer token AND either a fresh
+// TOTP code (header X-TOTP-Code, checked by keyring.VerifyAdmin: a code is
+// usable once) or an admin session opened with one (POST /sessions; then
+// `Authorization: Bearer <admin token>.<session>`, checked by
+// keyring.VerifyAdminSession). Repeated failures lock the administrator or
+// the remote address out (429 with Retry-After), also across restarts. The
+// API is only served over HTTPS.
 // Errors are RFC 9457 application/problem+json with a stable `error`
 // member (admin_auth_failed, totp_code_reused, locked_out, bad_request,
-// not_found, conflict, gone, ...). Bodies are JSON, at most 64 KiB, decoded
+// not_found, conflict, gone, admin_session_expired, ...). Bodies are JSON, at most 64 KiB, decoded
 // strictly (unknown fields are refused). Every call is written to the
 // audit log with the administrator's name and remote address; secrets
 // (API secrets, admin tokens) are returned once, in the response that
@@ -36,4 +39,8 @@
 //	DELETE /admins/{name}
 //	POST   /admins/{name}/totp        re-enroll → admin_totp_uri
 //	GET    /admins/{name}/totp.png    the enrollment QR code, once per enrollment
+//	POST   /sessions                  with a TOTP code; body {"ttl_s": n} optional → session, once
+//	GET    /sessions                  the open sessions (never their secrets)
+//	DELETE /sessions/current          closes the session the call was made with
+//	DELETE /sessions/{id}             closes any session
 package admin

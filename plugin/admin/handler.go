@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/facegate/facegate/plugin"
+	"github.com/facegate/facegate/plugin/keyring"
 )
 
 func init() {
@@ -24,6 +26,10 @@ type Handler struct {
 	// Prefix is the path the API is served under; default "/admin". The
 	// route is the rest of the path, e.g. /admin/keys/{id}/rotate.
 	Prefix string `json:"prefix,omitempty"`
+
+	// SessionTTL is how long an admin session (POST /sessions, opened
+	// with one TOTP code) lasts; default 10m, at most 1h.
+	SessionTTL caddy.Duration `json:"session_ttl,omitempty"`
 
 	api *API
 }
@@ -47,14 +53,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if !ok {
 		return fmt.Errorf("facegate app has unexpected type %T", appIface)
 	}
-	h.api = New(app, Options{Prefix: h.Prefix, Logger: ctx.Logger()})
+	h.api = New(app, Options{Prefix: h.Prefix, Logger: ctx.Logger(), SessionTTL: time.Duration(h.SessionTTL)})
 	return nil
 }
 
-// Validate checks the prefix.
+// Validate checks the prefix and the session lifetime.
 func (h *Handler) Validate() error {
 	if h.Prefix != "" && h.Prefix[0] != '/' {
 		return fmt.Errorf("facegate_admin: prefix must start with /: %q", h.Prefix)
+	}
+	if ttl := time.Duration(h.SessionTTL); ttl < 0 || ttl > keyring.MaxSessionTTL {
+		return fmt.Errorf("facegate_admin: session_ttl must be between 1s and %s, got %s", keyring.MaxSessionTTL, ttl)
 	}
 	return nil
 }

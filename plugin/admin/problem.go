@@ -13,17 +13,21 @@ import (
 // problemType values for the `error` extension member of a problem, so
 // that clients can react without parsing the detail text.
 const (
-	errAuth        = "admin_auth_failed"
-	errCodeReused  = "totp_code_reused"
-	errLockedOut   = "locked_out"
-	errBadRequest  = "bad_request"
-	errNotFound    = "not_found"
-	errConflict    = "conflict"
-	errGone        = "gone"
-	errInternal    = "internal"
-	errUnavailable = "unavailable"
-	errHTTPS       = "https_required"
-	errMethod      = "method_not_allowed"
+	errAuth       = "admin_auth_failed"
+	errCodeReused = "totp_code_reused"
+	// errSessionExpired: the token and session match, but the session
+	// expired or was closed; open a new one.
+	errSessionExpired   = "admin_session_expired"
+	errSessionNeedsCode = "session_needs_totp"
+	errLockedOut        = "locked_out"
+	errBadRequest       = "bad_request"
+	errNotFound         = "not_found"
+	errConflict         = "conflict"
+	errGone             = "gone"
+	errInternal         = "internal"
+	errUnavailable      = "unavailable"
+	errHTTPS            = "https_required"
+	errMethod           = "method_not_allowed"
 )
 
 // Problem is an RFC 9457 problem details object, with `error`, a stable
@@ -57,13 +61,17 @@ func authProblem(w http.ResponseWriter, err error) {
 		secs := int(math.Ceil(le.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		writeProblem(w, http.StatusTooManyRequests, errLockedOut, "too many failed authentications; retry later")
+	case errors.Is(err, keyring.ErrSessionExpired):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="facegate-admin"`)
+		writeProblem(w, http.StatusUnauthorized, errSessionExpired,
+			"admin session expired or closed; open a new one with POST /sessions and a TOTP code")
 	case errors.Is(err, keyring.ErrCodeReused):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="facegate-admin"`)
 		writeProblem(w, http.StatusUnauthorized, errCodeReused, "TOTP code already used; wait for the next code")
 	case errors.Is(err, keyring.ErrAdminAuth):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="facegate-admin"`)
 		writeProblem(w, http.StatusUnauthorized, errAuth,
-			"admin authentication failed: send Authorization: Bearer <admin token> and X-TOTP-Code: <6 digits>")
+			"admin authentication failed: send Authorization: Bearer <admin token> and X-TOTP-Code: <6 digits>, or Authorization: Bearer <admin token>.<admin session>")
 	default:
 		writeProblem(w, http.StatusInternalServerError, errInternal, "internal error")
 	}

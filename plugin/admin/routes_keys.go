@@ -36,6 +36,11 @@ func (a *API) routes() {
 	m.HandleFunc("DELETE /admins/{name}", wrap(deleteAdmin))
 	m.HandleFunc("POST /admins/{name}/totp", wrap(reenrollAdmin))
 	m.HandleFunc("GET /admins/{name}/totp.png", wrap(adminQR))
+
+	m.HandleFunc("POST /sessions", wrap(openSession))
+	m.HandleFunc("GET /sessions", wrap(listSessions))
+	m.HandleFunc("DELETE /sessions/current", wrap(closeCurrentSession))
+	m.HandleFunc("DELETE /sessions/{id}", wrap(closeSession))
 }
 
 // KeyCreated is the answer to POST /keys: the secret is shown only here.

@@ -185,6 +185,9 @@ func (k *Keyring) DeleteAdmin(name, actor string) error {
 		if err := tx.Delete(prefixAdmin + name); err != nil {
 			return err
 		}
+		if err := k.closeSessionsTx(tx, name); err != nil {
+			return err
+		}
 		return tx.Delete(prefixAdminStep + name)
 	})
 	k.invalidateAdmins()
@@ -202,9 +205,10 @@ func (k *Keyring) ReenrollTOTP(name, actor string) (otpauthURI string, qr []byte
 		return "", nil, err
 	}
 	now := k.now().Unix()
-	err = k.modifyAdmin(name, actor, "admin.totp.reenroll", func(r *adminRecord) error {
+	// The sessions opened with the old authenticator end with it.
+	err = k.modifyAdmin(name, actor, "admin.totp.reenroll", func(tx *store.Tx, r *adminRecord) error {
 		r.TOTPSealed, r.QRPending, r.EnrolledAt = sealed, true, now
-		return nil
+		return k.closeSessionsTx(tx, name)
 	})
 	if err != nil {
 		return "", nil, err
@@ -216,7 +220,7 @@ func (k *Keyring) ReenrollTOTP(name, actor string) (otpauthURI string, qr []byte
 // once: later calls fail with ErrQRGone until ReenrollTOTP.
 func (k *Keyring) TOTPQR(name, actor string) ([]byte, error) {
 	var qr []byte
-	err := k.modifyAdmin(name, actor, "admin.totp.qr", func(r *adminRecord) error {
+	err := k.modifyAdmin(name, actor, "admin.totp.qr", func(_ *store.Tx, r *adminRecord) error {
 		if !r.QRPending {
 			return ErrQRGone
 		}
@@ -241,7 +245,7 @@ func (k *Keyring) TOTPQR(name, actor string) ([]byte, error) {
 }
 
 // modifyAdmin applies fn to the record of administrator name, audited.
-func (k *Keyring) modifyAdmin(name, actor, action string, fn func(r *adminRecord) error) error {
+func (k *Keyring) modifyAdmin(name, actor, action string, fn func(tx *store.Tx, r *adminRecord) error) error {
 	err := k.change(AuditEntry{Actor: actor, Action: action, Target: name}, func(tx *store.Tx) error {
 		var rec adminRecord
 		if !ValidName(name) {
@@ -253,7 +257,7 @@ func (k *Keyring) modifyAdmin(name, actor, action string, fn func(r *adminRecord
 			}
 			return err
 		}
-		if err := fn(&rec); err != nil {
+		if err := fn(tx, &rec); err != nil {
 			return err
 		}
 		return tx.PutJSON(prefixAdmin+name, rec, 0)

@@ -27,16 +27,40 @@ type usedSteps struct {
 // Every failure is ErrAdminAuth (ErrCodeReused when a right code is
 // replayed); after LockoutFailures failures per administrator or per
 // remote address within LockoutWindow it answers a *LockoutError
-// (ErrLockedOut) for LockoutDuration, even to right credentials.
+// (ErrLockedOut) for LockoutDuration, even to right credentials. Lockouts
+// are kept in the store: a restart does not lift them. A store error fails
+// the call.
 func (k *Keyring) VerifyAdmin(token, code, remoteAddr string) (string, error) {
 	now := k.now()
 	ipSubj := "ip:" + remoteHost(remoteAddr)
-	if err := k.lockout.check(ipSubj, now); err != nil {
+	rec, err := k.adminByToken(token, ipSubj, remoteAddr, now)
+	if err != nil {
 		return "", err
+	}
+	adminSubj := "admin:" + rec.Name
+	steps := k.matchTOTP(rec, code, now.Unix())
+	if len(steps) == 0 {
+		return "", k.adminFailure(ipSubj, adminSubj, remoteAddr, now)
+	}
+	if err := k.useStep(rec.Name, steps, now.Unix()); err != nil {
+		return "", err
+	}
+	if err := k.adminSuccess(ipSubj, adminSubj); err != nil {
+		return "", err
+	}
+	return rec.Name, nil
+}
+
+// adminByToken finds the administrator whose token this is, after checking
+// that the remote address and then the administrator are not locked out. An
+// unknown token is a failure of the address.
+func (k *Keyring) adminByToken(token, ipSubj, remoteAddr string, now time.Time) (adminRecord, error) {
+	if err := k.lockout.check(ipSubj, now); err != nil {
+		return adminRecord{}, err
 	}
 	recs, err := k.adminRecords()
 	if err != nil {
-		return "", fmt.Errorf("verifying admin: %w", err)
+		return adminRecord{}, fmt.Errorf("verifying admin: %w", err)
 	}
 	// Compare the token against every administrator, without stopping
 	// early, and against a dummy when there is none.
@@ -51,34 +75,41 @@ func (k *Keyring) VerifyAdmin(token, code, remoteAddr string) (string, error) {
 		hmac.Equal(h, k.dumm.SecretHash)
 	}
 	if match < 0 {
-		return "", k.adminFailure(ipSubj, "", remoteAddr, now)
+		return adminRecord{}, k.adminFailure(ipSubj, "", remoteAddr, now)
 	}
-	rec := recs[match]
-	adminSubj := "admin:" + rec.Name
-	if err := k.lockout.check(adminSubj, now); err != nil {
-		return "", err
+	if err := k.lockout.check("admin:"+recs[match].Name, now); err != nil {
+		return adminRecord{}, err
 	}
-	steps := k.matchTOTP(rec, code, now.Unix())
-	if len(steps) == 0 {
-		return "", k.adminFailure(ipSubj, adminSubj, remoteAddr, now)
-	}
-	if err := k.useStep(rec.Name, steps, now.Unix()); err != nil {
-		return "", err
-	}
-	k.lockout.reset(ipSubj)
-	k.lockout.reset(adminSubj)
-	return rec.Name, nil
+	return recs[match], nil
 }
 
-// adminFailure records a failure for the subjects and audits a lockout.
+// adminFailure records a failure for the subjects and audits a lockout. It
+// returns ErrAdminAuth, or the store error that kept it from counting.
 func (k *Keyring) adminFailure(ipSubj, adminSubj, remoteAddr string, now time.Time) error {
 	for _, subj := range []string{ipSubj, adminSubj} {
-		if subj != "" && k.lockout.fail(subj, now) {
+		if subj == "" {
+			continue
+		}
+		locked, err := k.lockout.fail(subj, now)
+		if err != nil {
+			return fmt.Errorf("verifying admin: %w", err)
+		}
+		if locked {
 			_ = k.Audit(AuditEntry{Actor: subj, Action: "admin.lockout", RemoteAddr: remoteAddr,
 				Detail: fmt.Sprintf("%d failures within %s", LockoutFailures, LockoutWindow)})
 		}
 	}
 	return ErrAdminAuth
+}
+
+// adminSuccess forgets the failures of the subjects.
+func (k *Keyring) adminSuccess(subjects ...string) error {
+	for _, subj := range subjects {
+		if err := k.lockout.reset(subj); err != nil {
+			return fmt.Errorf("verifying admin: %w", err)
+		}
+	}
+	return nil
 }
 
 // matchTOTP checks code against the steps around now and returns every

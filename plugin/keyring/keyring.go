@@ -74,7 +74,7 @@ func New(st *store.Store, serverKey []byte, now func() time.Time) (*Keyring, err
 	k.dumm.SecretHash = c.hashSecret("dummy", "dummy")
 	k.dumm.PrevHash = k.dumm.SecretHash
 	k.touch.init()
-	k.lockout.init()
+	k.lockout = lockout{st: st}
 	return k, nil
 }
 

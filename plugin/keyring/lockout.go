@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
+
+	"github.com/facegate/facegate/engine/store"
 )
 
 // Lockout policy for admin authentication: LockoutFailures failures per
@@ -15,8 +16,12 @@ const (
 	LockoutFailures = 5
 	LockoutWindow   = 15 * time.Minute
 	LockoutDuration = 15 * time.Minute
-	maxLockoutTrack = 100_000
 )
+
+// prefixAdminLock stores the recent failures and the lockout of each
+// subject ("ip:<addr>", "admin:<name>"), so that a restart does not lift a
+// lockout. Entries expire (store TTL) once nothing in them matters.
+const prefixAdminLock = "adminlock/"
 
 // ErrLockedOut is returned (wrapped in a *LockoutError) while an
 // administrator or remote address is locked out.
@@ -34,79 +39,74 @@ func (e *LockoutError) Error() string {
 // Is makes errors.Is(err, ErrLockedOut) true.
 func (e *LockoutError) Is(target error) bool { return target == ErrLockedOut }
 
-// failState is the recent failures of one subject.
-type failState struct {
-	fails       []time.Time // within the window, oldest first
-	lockedUntil time.Time
+// lockRecord is the stored state of one subject.
+type lockRecord struct {
+	Fails       []int64 `json:"fails,omitempty"`        // unix ns, within the window, oldest first
+	LockedUntil int64   `json:"locked_until,omitempty"` // unix ns
 }
 
-// lockout tracks failures per subject ("ip:<addr>", "admin:<name>") in
-// memory. A restart clears it; the per-admin used TOTP steps persist.
+// lockout keeps failures per subject in the store. Every store error is
+// returned, so that authentication fails closed.
 type lockout struct {
-	mu    sync.Mutex
-	state map[string]*failState
+	st *store.Store
 }
-
-func (l *lockout) init() { l.state = make(map[string]*failState) }
 
 // check returns a *LockoutError if subject is locked out at now.
-func (l *lockout) check(subject string, now time.Time) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s := l.state[subject]; s != nil && now.Before(s.lockedUntil) {
-		return &LockoutError{RetryAfter: s.lockedUntil.Sub(now)}
+func (l lockout) check(subject string, now time.Time) error {
+	var rec lockRecord
+	err := l.st.GetJSON(prefixAdminLock+subject, &rec)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading admin lockout: %w", err)
+	}
+	if until := time.Unix(0, rec.LockedUntil); now.Before(until) {
+		return &LockoutError{RetryAfter: until.Sub(now)}
 	}
 	return nil
 }
 
 // fail records a failure; it reports whether this failure started a lockout.
-func (l *lockout) fail(subject string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.state[subject]
-	if s == nil {
-		if len(l.state) >= maxLockoutTrack {
-			l.purge(now)
+func (l lockout) fail(subject string, now time.Time) (bool, error) {
+	var locked bool
+	err := l.st.Update(func(tx *store.Tx) error {
+		var rec lockRecord
+		if err := tx.GetJSON(prefixAdminLock+subject, &rec); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		s = &failState{}
-		l.state[subject] = s
+		cut := 0
+		for cut < len(rec.Fails) && now.Sub(time.Unix(0, rec.Fails[cut])) >= LockoutWindow {
+			cut++
+		}
+		rec.Fails = append(rec.Fails[cut:], now.UnixNano())
+		ttl := LockoutWindow
+		if len(rec.Fails) >= LockoutFailures {
+			rec.Fails, locked = nil, true
+			rec.LockedUntil = now.Add(LockoutDuration).UnixNano()
+			ttl = LockoutDuration
+		}
+		return tx.PutJSON(prefixAdminLock+subject, rec, ttl+time.Minute)
+	})
+	if err != nil {
+		return false, fmt.Errorf("recording admin authentication failure: %w", err)
 	}
-	cut := 0
-	for cut < len(s.fails) && now.Sub(s.fails[cut]) >= LockoutWindow {
-		cut++
-	}
-	s.fails = append(s.fails[cut:], now)
-	if len(s.fails) >= LockoutFailures {
-		s.fails = nil
-		s.lockedUntil = now.Add(LockoutDuration)
-		return true
-	}
-	return false
+	return locked, nil
 }
 
 // reset forgets the failures of subject (after a success).
-func (l *lockout) reset(subject string) {
-	l.mu.Lock()
-	delete(l.state, subject)
-	l.mu.Unlock()
-}
-
-// purge drops subjects with no lockout and no failure in the window; if
-// that frees nothing, it drops every subject that is not locked out.
-func (l *lockout) purge(now time.Time) {
-	for k, s := range l.state {
-		recent := len(s.fails) > 0 && now.Sub(s.fails[len(s.fails)-1]) < LockoutWindow
-		if !recent && !now.Before(s.lockedUntil) {
-			delete(l.state, k)
+func (l lockout) reset(subject string) error {
+	err := l.st.Update(func(tx *store.Tx) error {
+		ok, err := tx.Exists(prefixAdminLock + subject)
+		if err != nil || !ok {
+			return err
 		}
+		return tx.Delete(prefixAdminLock + subject)
+	})
+	if err != nil {
+		return fmt.Errorf("clearing admin failures: %w", err)
 	}
-	if len(l.state) >= maxLockoutTrack {
-		for k, s := range l.state {
-			if !now.Before(s.lockedUntil) {
-				delete(l.state, k)
-			}
-		}
-	}
+	return nil
 }
 
 // remoteHost strips the port from a remote address.

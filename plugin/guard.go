@@ -124,9 +124,10 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 		g.deny(w, decisionError(decision), nil, opID)
 		return nil
 	}
-	// A signed request is served only once its nonce is journaled, so that
-	// it cannot be replayed after a crash; if the journal cannot be written,
-	// fail closed.
+	// A signed request created after the current second (a client clock
+	// ahead) is served only once its nonce is journaled, so that it cannot
+	// be replayed after a crash; if the journal cannot be written, fail
+	// closed. Earlier ones are refused after any restart (see nonceGuard).
 	if ev.nonce != nil {
 		if err := ev.nonce.Wait(r.Context()); err != nil {
 			g.deny(w, unavailable("the request could not be recorded; retry with a new signature"), nil, opID)

@@ -27,11 +27,16 @@ const (
 	nonceBatchMax = 4096
 )
 
-// A nonce is journaled before the request that carried it is served: the
-// guard waits for the commit (Badger with SyncWrites) of the batch that holds
-// it, so no accepted signed request can be replayed after a crash. Requests
-// that arrive while a batch is being written share the next one (group
-// commit): one synced write per batch, not per request.
+// Replays after a crash (kill -9, power loss) are refused without a synced
+// write per request: a signature created at or before the second the
+// process started is refused as a replay (its request may have been
+// accepted by the process before; a client signs again), so whatever the
+// previous process accepted, its nonces need not have reached the journal.
+// Only a signature created after the current second (a client clock ahead
+// of the server's) could outlive a restart: its request is served once its
+// nonce is committed. The journal is otherwise written every
+// nonceFlushEvery, in batches, for graceful restarts and for such requests.
+const nonceFlushEvery = 200 * time.Millisecond
 
 // nonceDigest identifies a (key id, nonce) pair in the journal without
 // storing the nonce: the first 16 bytes of SHA-256(key id, 0, nonce).
@@ -147,10 +152,15 @@ func (g *nonceGuard) loadJournal() {
 	}
 }
 
-// Seen records the nonce and reports whether it was used before (a replay).
-// For a fresh nonce it returns the commit to Wait for before the request is
-// served.
-func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) (bool, *nonceCommit) {
+// Seen records the nonce of a signature created at created (unix seconds)
+// and reports whether it must be refused as a replay: used before, or
+// created at or before the second this process started. For a signature
+// created after the current second it returns the commit to Wait for
+// before the request is served; otherwise nil.
+func (g *nonceGuard) Seen(keyID, nonce string, created int64, exp time.Time) (bool, *nonceCommit) {
+	if created <= g.started.Unix() {
+		return true, nil
+	}
 	if g.mem.Seen(keyID, nonce, exp) {
 		return true, nil
 	}
@@ -166,6 +176,9 @@ func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) (bool, *nonceCommi
 	g.pending = append(g.pending, nonceRecord{digest: d, exp: exp})
 	c := g.open
 	g.mu.Unlock()
+	if created <= time.Now().Unix() {
+		return false, nil // refused after any restart by the start-time rule
+	}
 	select {
 	case g.wake <- struct{}{}:
 	default: // the writer is already told
@@ -173,13 +186,18 @@ func (g *nonceGuard) Seen(keyID, nonce string, exp time.Time) (bool, *nonceCommi
 	return false, c
 }
 
-// writeLoop writes a batch as soon as nonces are pending; nonces that come
-// while it writes form the next batch.
+// writeLoop writes the pending nonces every nonceFlushEvery, and at once
+// when a request waits for its nonce; nonces that come while it writes form
+// the next batch.
 func (g *nonceGuard) writeLoop() {
 	defer close(g.done)
+	t := time.NewTicker(nonceFlushEvery)
+	defer t.Stop()
 	for {
 		select {
 		case <-g.wake:
+			g.flush()
+		case <-t.C:
 			g.flush()
 		case <-g.stop:
 			g.flush()

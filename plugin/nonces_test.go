@@ -53,10 +53,45 @@ func TestNonceGuardSurvivesRestart(t *testing.T) {
 	}
 }
 
-// seen is Seen without the commit.
+// ahead is a signature's created time 30 s after now (a client clock
+// ahead): the start-time rule does not refuse it, the journal must.
+func ahead() int64 { return time.Now().Unix() + 30 }
+
+// seen is Seen of a signature created ahead, without the commit.
 func seen(g *nonceGuard, keyID, nonce string, exp time.Time) bool {
-	replayed, _ := g.Seen(keyID, nonce, exp)
+	replayed, _ := g.Seen(keyID, nonce, ahead(), exp)
 	return replayed
+}
+
+// TestNonceStartTimeRule: a signature created at or before the second the
+// process started is refused (a crash may have lost its nonce); one created
+// since, up to now, is accepted without waiting for the journal.
+func TestNonceStartTimeRule(t *testing.T) {
+	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{3}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g := newNonceGuard(st, zap.NewNop())
+	defer g.Close()
+	exp := time.Now().Add(time.Minute)
+	if replayed, _ := g.Seen("k", "at-start", g.started.Unix(), exp); !replayed {
+		t.Error("a signature created in the start second was accepted")
+	}
+	g.started = time.Now().Add(-10 * time.Second) // as if started 10 s ago
+	if replayed, c := g.Seen("k", "before-start", g.started.Unix()-1, exp); !replayed || c != nil {
+		t.Error("a signature created before the start was accepted")
+	}
+	replayed, c := g.Seen("k", "now", time.Now().Unix(), exp)
+	if replayed || c != nil {
+		t.Errorf("a signature created now: replayed=%v, commit %v (want none to wait for)", replayed, c)
+	}
+	if replayed, _ := g.Seen("k", "now", time.Now().Unix(), exp); !replayed {
+		t.Error("its replay was accepted")
+	}
+	if replayed, c := g.Seen("k", "ahead", ahead(), exp); replayed || c == nil {
+		t.Errorf("a signature created ahead: replayed=%v, commit %v (want one)", replayed, c)
+	}
 }
 
 // TestNonceCommittedBeforeServing: the commit Seen returns for a fresh
@@ -89,7 +124,7 @@ func TestNonceCommittedBeforeServing(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			nonce := fmt.Sprintf("n-%d", i)
-			replayed, c := g.Seen("k", nonce, exp)
+			replayed, c := g.Seen("k", nonce, ahead(), exp)
 			if replayed || c == nil {
 				errs <- fmt.Errorf("fresh nonce %d: replayed=%v commit=%v", i, replayed, c)
 				return
@@ -108,7 +143,7 @@ func TestNonceCommittedBeforeServing(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if replayed, c := g.Seen("k", "n-0", exp); !replayed || c != nil {
+	if replayed, c := g.Seen("k", "n-0", ahead(), exp); !replayed || c != nil {
 		t.Errorf("a replay got replayed=%v commit=%v", replayed, c)
 	}
 }

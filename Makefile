@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/facegate
 DATA_DIR  ?= ./data
 
-.PHONY: build run test test-unit test-e2e fuzz bench clean
+.PHONY: build run test test-unit test-e2e fuzz bench assess clean
 
 build:
 	$(GO) build -o $(BIN) ./xcaddy
@@ -27,6 +27,11 @@ test-e2e: build
 
 bench:
 	$(GO) run ./tests/bench
+
+# Attacks a running instance (by default the one of `make run`) from outside
+# and writes docs/assessment/; ASSESS_FLAGS passes options (--url, --quick, ...).
+assess:
+	FACEGATE_DATA_DIR=$(DATA_DIR) $(GO) run ./tests/assess $(if $(wildcard $(BIN)),--bin $(BIN)) $(ASSESS_FLAGS)
 
 clean:
 	rm -rf bin

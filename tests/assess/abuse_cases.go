@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -115,6 +116,44 @@ func (a *assessor) bodyCases() {
 			req.Header.Set("Content-Type", "image/jpeg")
 			return refused(a.do(fresh(), req))
 		})
+	const parallelSent = "12 parallel POST /fc/faces/detect.json of 16 MiB each without credentials, from 12 addresses"
+	const parallelExp = "every one HTTP 401 error 204; RSS under 400 MB (with --pid)"
+	if a.opt.quick {
+		a.skip(API4, "parallel unauthenticated uploads stay unbuffered (finding 3)", parallelSent, parallelExp, "--quick")
+	} else {
+		a.add(API4, "parallel unauthenticated uploads stay unbuffered (finding 3)", parallelSent, parallelExp, func() (string, string) {
+			body := bytes.Repeat([]byte{0xff}, 16<<20)
+			stop := make(chan struct{})
+			peak := make(chan int64, 1)
+			go func() { peak <- a.watchRSS(stop) }()
+			res := make([]*resp, 12)
+			var wg sync.WaitGroup
+			for i := range res {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest(http.MethodPost, a.t.url("/fc/faces/detect.json"), bytes.NewReader(body))
+					req.Header.Set("Content-Type", "image/jpeg")
+					res[i] = a.do(fresh(), req)
+				}()
+			}
+			wg.Wait()
+			close(stop)
+			rss := <-peak
+			ok := true
+			for _, r := range res {
+				// The server may close the connection while the client still
+				// sends the unread body: a transport error is a refusal too.
+				ok = ok && (r.Err != nil || (r.Status == http.StatusUnauthorized && r.code() == 204))
+			}
+			obs := fmt.Sprintf("first answer %s", res[0])
+			if rss > 0 {
+				obs += fmt.Sprintf("; peak RSS %d MB", rss>>20)
+				ok = ok && rss < 400<<20
+			}
+			return obs, verdict(ok)
+		})
+	}
 	a.add(API4, "credentials after the files are not trusted", "multipart: files=<photo over 64 KiB>, then api_key, api_secret",
 		"HTTP 401 error 204", func() (string, string) {
 			req := a.multipartAfter("faces/detect.json", a.big, [][2]string{{"api_key", k.ID}, {"api_secret", k.Secret}})

@@ -135,7 +135,7 @@ func run(opt options) (*Report, error) {
 	}
 
 	groups := []func(){a.authCases, a.signatureCases, a.adminCases, a.isolationCases, a.lockoutCases,
-		a.bodyCases, a.limitCases, a.ssrfCases, a.transportCases, a.fuzzReplay, a.testssl, a.finalCases}
+		a.bodyCases, a.limitCases, a.pixelCases, a.ssrfCases, a.transportCases, a.fuzzReplay, a.testssl, a.finalCases}
 	for _, g := range groups {
 		g()
 	}

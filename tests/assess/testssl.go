@@ -50,7 +50,7 @@ func (a *assessor) testssl() {
 		ip, port, _ := net.SplitHostPort(a.t.dialTo)
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 		defer cancel()
-		args := []string{"--quiet", "--color", "0", "--warnings", "off", "--sneaky", "--severity", "LOW",
+		args := []string{"--quiet", "--color", "0", "--warnings", "off", "--sneaky",
 			"--jsonfile", out, "--ip", ip, "--connect-timeout", "5", "--openssl-timeout", "5",
 			"--protocols", "--standard", "--fs", "--server-defaults", "--headers", "--vulnerable"}
 		if a.opt.ca != "" {

@@ -92,8 +92,15 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	if g.addressLockedOut(w, st, ev, opID) {
 		return nil
 	}
-	call, ferr := g.readCall(r, st)
+	var gate bodyGate
+	call, ferr := g.readCall(r, st, &gate)
 	if ferr != nil {
+		if gate.refused { // counted like any failed authentication
+			ev.keyID = gate.keyID
+			if g.keyLockedOut(w, st, ev, opID) || g.failedAuth(w, r, st, ev, opID) {
+				return nil
+			}
+		}
 		g.deny(w, ferr, nil, opID)
 		return nil
 	}

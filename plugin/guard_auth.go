@@ -33,8 +33,10 @@ type evidence struct {
 	remoteIP  string // the client address (clientAddr), found once per request
 }
 
-// readCall reads the body (bounded) and the parameters of the request.
-func (g *Guard) readCall(r *http.Request, st *state) (*fcRequest, *service.Error) {
+// readCall reads the body (bounded; gated on credentials past preAuthBody,
+// see readGatedBody, recording in gate what the gate saw) and the
+// parameters of the request.
+func (g *Guard) readCall(r *http.Request, st *state, gate *bodyGate) (*fcRequest, *service.Error) {
 	lim := g.app.Limits
 	call := &fcRequest{Format: "json"}
 	if g.Mode == "proxy" {
@@ -42,9 +44,7 @@ func (g *Guard) readCall(r *http.Request, st *state) (*fcRequest, *service.Error
 	} else {
 		call.Route, call.Format, _ = parseRoute(r.URL.Path)
 	}
-	body, err := readGatedBody(r, lim.MaxBody,
-		func() bool { return g.credentialsOutsideBody(r, st) },
-		func(prefix []byte) bool { return credentialsInPrefix(r, st, prefix) })
+	body, err := readGatedBody(r, lim.MaxBody, gate.known(g, r, st), gate.inBody(r, st))
 	if err != nil {
 		return nil, err
 	}

@@ -64,8 +64,8 @@ func readGatedBody(r *http.Request, limit int64, known func() bool, inBody func(
 // credentialsOutsideBody reports whether the request's credentials that
 // travel outside the body already check out: api_key and api_secret in the
 // query (or X-Api-Key/X-Api-Secret in proxy mode), a request signature over
-// its headers, or a browser key's allowed Origin.
-func (g *Guard) credentialsOutsideBody(r *http.Request, st *state) bool {
+// its headers, or a browser key's allowed Origin; and the key id they name.
+func (g *Guard) credentialsOutsideBody(r *http.Request, st *state) (bool, string) {
 	q := r.URL.Query()
 	keyID, secret := q.Get("api_key"), q.Get("api_secret")
 	if g.Mode == "proxy" {
@@ -77,33 +77,33 @@ func (g *Guard) credentialsOutsideBody(r *http.Request, st *state) bool {
 		}
 	}
 	if keyID != "" && secret != "" && st.keys.CheckSecret(keyID, secret) {
-		return true
+		return true, keyID
 	}
 	if sig, err := httpsig.ParseRequest(r.Header); err == nil {
 		secrets, err := st.keys.SigningSecrets(sig.KeyID)
 		if err != nil {
-			return false
+			return false, sig.KeyID
 		}
 		now := time.Now()
 		for _, s := range secrets {
 			if res, err := httpsig.VerifyHeaders(r, sig, s, now); err == nil && res.Valid {
-				return true
+				return true, sig.KeyID
 			}
 		}
-		return false
+		return false, sig.KeyID
 	}
 	if origin := r.Header.Get("Origin"); keyID != "" && origin != "" {
 		k, err := st.keys.View(keyID)
-		return err == nil && slices.Contains(k.AuthModes, "domain") && corsAllowed(k, true, origin)
+		return err == nil && slices.Contains(k.AuthModes, "domain") && corsAllowed(k, true, origin), keyID
 	}
-	return false
+	return false, keyID
 }
 
 // credentialsInPrefix reports whether the first bytes of a body hold
 // api_key and api_secret that check out: the complete fields of a
 // multipart body before its first file, or the complete pairs of an
-// urlencoded one.
-func credentialsInPrefix(r *http.Request, st *state, prefix []byte) bool {
+// urlencoded one; and the key id they name.
+func credentialsInPrefix(r *http.Request, st *state, prefix []byte) (bool, string) {
 	fields := map[string]string{}
 	mediaType, mparams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
@@ -125,14 +125,43 @@ func credentialsInPrefix(r *http.Request, st *state, prefix []byte) bool {
 		if i := strings.LastIndexByte(s, '&'); i >= 0 {
 			s = s[:i] // the last pair may be cut off
 		} else {
-			return false
+			return false, ""
 		}
 		if err := parseForm(fields, s); err != nil && !errors.Is(err, io.EOF) {
-			return false
+			return false, ""
 		}
 	default:
-		return false
+		return false, ""
 	}
 	keyID, secret := fields["api_key"], fields["api_secret"]
-	return keyID != "" && secret != "" && st.keys.CheckSecret(keyID, secret)
+	return keyID != "" && secret != "" && st.keys.CheckSecret(keyID, secret), keyID
+}
+
+// bodyGate remembers, for a large body refused before credentials, the key
+// id its request named (if any), so that the refusal counts as a failed
+// authentication of that key from that address: otherwise large bodies
+// would be a way to test secrets without being counted.
+type bodyGate struct {
+	refused bool
+	keyID   string
+}
+
+// known and inBody are readGatedBody's checks, recording the key id.
+func (b *bodyGate) known(g *Guard, r *http.Request, st *state) func() bool {
+	return func() bool {
+		ok, id := g.credentialsOutsideBody(r, st)
+		b.keyID = id
+		return ok
+	}
+}
+
+func (b *bodyGate) inBody(r *http.Request, st *state) func([]byte) bool {
+	return func(prefix []byte) bool {
+		ok, id := credentialsInPrefix(r, st, prefix)
+		if id != "" {
+			b.keyID = id
+		}
+		b.refused = !ok
+		return ok
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,20 @@ func TestBodyNeedsCredentialsFirst(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, s.url("/fc/faces/detect.json"), bytes.NewReader(body))
 		req.Header.Set("Content-Type", "image/jpeg")
 		refused(t, secDo(t, c, req))
+	})
+	t.Run("refusals count as failed authentications", func(t *testing.T) {
+		// Otherwise large bodies would test secrets without being counted.
+		guesser := secClient(t, s)
+		var last *secResp
+		for i := 0; i < 12 && (last == nil || last.Status != http.StatusTooManyRequests); i++ {
+			b, ct := multipartBody("api_key", key, "api_secret", "guess"+strconv.Itoa(i), "files", "a.jpg")
+			req, _ := http.NewRequest(http.MethodPost, s.url("/fc/faces/detect.json"), b)
+			req.Header.Set("Content-Type", ct)
+			last = secDo(t, guesser, req)
+		}
+		if last.Status != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("12 refused large bodies with wrong secrets from one address: last %s, want 429 with Retry-After", last)
+		}
 	})
 	t.Run("small calls need nothing first", func(t *testing.T) {
 		r := secCall(t, c, s, "account/authenticate", key, secret, nil)

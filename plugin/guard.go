@@ -121,6 +121,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	in := g.policyInput(r, st, call, ev)
 	decision := st.currentDecider().Decide(r.Context(), in)
 	g.logDecision(call.Route, ev, decision, start)
+	setDecisionVars(r, ev, call.Route, decision)
 	observeDecision(g.Mode, call.Route, decision.Allow, decision.Reason, time.Since(start))
 	if !decision.Allow {
 		if decision.ErrorCode == 201 || decision.ErrorCode == 204 {

@@ -1,0 +1,60 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// TestGuardSetsPlaceholders runs the guard in process and checks the Caddy
+// variables it leaves for placeholders, for an allowed and a denied call.
+func TestGuardSetsPlaceholders(t *testing.T) {
+	bg := newBenchGuard(t)
+	defer bg.teardown()
+	tests := []struct {
+		name   string
+		secret string
+		status int
+		want   map[string]string
+	}{
+		{"allowed", bg.plain[1], http.StatusOK, map[string]string{
+			varKeyID: bg.plain[0], varOwner: "demo", varRoute: "tags/get", varAllow: "true"}},
+		{"wrong secret", "not-the-secret", http.StatusUnauthorized, map[string]string{
+			varKeyID: bg.plain[0], varOwner: "demo", varRoute: "tags/get", varAllow: "false",
+			varReason: "secret_invalid", varErrorCode: "204"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := bg.request(t, [2]string{bg.plain[0], tt.secret}, false)
+			vars := map[string]any{}
+			r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, vars))
+			w := httptest.NewRecorder()
+			if err := bg.g.ServeHTTP(w, r, handlerFunc(bg.okNext)); err != nil {
+				t.Fatal(err)
+			}
+			if w.Code != tt.status {
+				t.Fatalf("HTTP %d %s", w.Code, w.Body)
+			}
+			for k, v := range tt.want {
+				if got := fmt.Sprint(vars[k]); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+			if tt.want[varAllow] == "true" {
+				if _, ok := vars[varReason]; ok {
+					t.Errorf("an allowed call has a reason: %v", vars[varReason])
+				}
+			}
+			for k, v := range vars {
+				if strings.Contains(fmt.Sprint(v), bg.plain[1]) {
+					t.Errorf("variable %s holds the secret", k)
+				}
+			}
+		})
+	}
+}

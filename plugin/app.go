@@ -113,7 +113,10 @@ func (a *App) Start() error {
 	}
 	st := val.(*state)
 	if loaded { // a reload: a fresh state has just compiled the policies itself
-		st.reconfigure(a.stateConfig())
+		if err := st.reconfigure(a.stateConfig()); err != nil {
+			_, _ = statePool.Delete(a.poolID) // this config never started: release its hold
+			return err
+		}
 	}
 	a.state.Store(st)
 	close(a.started)

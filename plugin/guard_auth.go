@@ -27,7 +27,7 @@ type evidence struct {
 	sigErr    string
 	replayed  bool
 	nonce     *nonceCommit // the journal write of a fresh nonce, awaited before serving
-	sigSecret []byte // the secret that verified the signature, to sign the answer
+	sigSecret []byte       // the secret that verified the signature, to sign the answer
 	certSHA   string
 	origin    string
 	remoteIP  string // the client address (clientAddr), found once per request

@@ -50,7 +50,10 @@ func TestPixelBudget(t *testing.T) {
 	}
 	// A small image fits beside it.
 	small := make(chan error, 1)
-	go func() { _, err := b.Analyze(context.Background(), pngOf(t, 5, 5), service.AnalyzeOptions{}); small <- err }()
+	go func() {
+		_, err := b.Analyze(context.Background(), pngOf(t, 5, 5), service.AnalyzeOptions{})
+		small <- err
+	}()
 	select {
 	case <-inner.started:
 	case <-time.After(5 * time.Second):

@@ -15,12 +15,10 @@ import (
 
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
-	"github.com/facegate/facegate/plugin/urlfetch"
 	"github.com/facegate/facegate/policies"
 )
 
@@ -48,6 +46,10 @@ type state struct {
 	limiter   *limits.Limiter
 	nonces    *nonceGuard
 	validator *policies.Validator
+	analyzer  swapAnalyzer // follows the config's decoding limits across reloads
+	fetcher   swapFetcher  // follows url_allow_hosts and max_image_bytes
+
+	cfg stateConfig // the config last applied (build or reconfigure)
 
 	mu        sync.Mutex
 	decider   *policies.Decider
@@ -112,18 +114,18 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		return fmt.Errorf("rebuilding the template index: %w", err)
 	}
 	s.logger.Info("template index rebuilt", zap.Int("templates", n))
-	an, err := pipeline.New(pipeline.Options{MaxBytes: cfg.Limits.MaxImageBytes, MaxPixels: cfg.Limits.MaxPixels})
+	an, err := newAnalyzer(cfg)
 	if err != nil {
-		return fmt.Errorf("loading the face engine: %w", err)
+		return err
 	}
-	fetcher, err := urlfetch.New(urlfetch.Options{
-		AllowHosts: cfg.URLAllowHosts,
-		MaxBytes:   cfg.Limits.MaxImageBytes,
-	})
+	fe, err := newFetcher(cfg)
 	if err != nil {
-		return fmt.Errorf("configuring url fetching: %w", err)
+		return err
 	}
-	s.service, err = service.New(s.store, s.index, newPixelBudget(an, cfg.Limits.MaxPixelsInFlight, pixelQueueWait), fetcher, service.Options{
+	s.analyzer.cur.Store(an)
+	s.fetcher.cur.Store(fe)
+	s.cfg = cfg
+	s.service, err = service.New(s.store, s.index, &s.analyzer, &s.fetcher, service.Options{
 		NamespaceOwner: s.keys.NamespaceOwner,
 		Namespaces:     s.ownerNamespaces,
 		Confidence:     faceapi.Confidence,
@@ -199,21 +201,35 @@ func (s *state) setPolicies(cfg stateConfig) error {
 	return nil
 }
 
-// reconfigure applies a reloaded config: policies are recompiled (the last
-// good set keeps serving when the new one fails).
-func (s *state) reconfigure(cfg stateConfig) {
+// reconfigure applies a reloaded config: input limits and url_allow_hosts
+// take effect for the calls that start after it, policies are recompiled
+// (the last good set keeps serving when the new one fails). Options that
+// cannot change while the store is open are refused, naming the option.
+func (s *state) reconfigure(cfg stateConfig) error {
 	s.mu.Lock()
+	old := s.cfg
 	sameDir := s.policyDir == cfg.PoliciesDir
 	s.mu.Unlock()
-	if sameDir {
+	switch {
+	case cfg.KeyFile != old.KeyFile:
+		return fmt.Errorf("facegate: key_file cannot change on a reload (the store is open with its key); restart facegate to use %q", cfg.KeyFile)
+	case cfg.KeyringKeyFile != old.KeyringKeyFile:
+		return fmt.Errorf("facegate: keyring_key_file cannot change on a reload (the keyring is open with its key); restart facegate to use %q", cfg.KeyringKeyFile)
+	}
+	if err := s.applyLimits(old, cfg); err != nil {
+		return err
+	}
+	if sameDir && cfg.PolicyPoll == old.PolicyPoll {
 		if err := s.reloadPolicies(); err != nil {
 			s.logger.Error("policy reload failed; the last good policies keep serving", zap.Error(err))
 		}
-		return
-	}
-	if err := s.setPolicies(cfg); err != nil {
+	} else if err := s.setPolicies(cfg); err != nil {
 		s.logger.Error("new policies dir failed to load; the last good policies keep serving", zap.Error(err))
 	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	return nil
 }
 
 func (s *state) currentDecider() *policies.Decider {

@@ -51,8 +51,8 @@ func (s *Service) processImages(ctx context.Context, req *Request) ([]processed,
 	if n == 0 {
 		return nil, false, ErrMissingArgs("urls or files required")
 	}
-	if n > s.opts.MaxImages {
-		return nil, false, ErrListTooLong("%d images in one call, at most %d allowed", n, s.opts.MaxImages)
+	if limit := int(s.maxImages.Load()); n > limit {
+		return nil, false, ErrListTooLong("%d images in one call, at most %d allowed", n, limit)
 	}
 	if s.an == nil {
 		return nil, false, ErrUnavailable("face analysis is not configured")

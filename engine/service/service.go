@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/facegate/facegate/engine/index"
@@ -65,6 +66,16 @@ type Service struct {
 
 	// wmu serialises writes that must stay in step with the index (train, remove, erase).
 	wmu sync.Mutex
+	// maxImages is opts.MaxImages, changed by SetMaxImages on a config reload.
+	maxImages atomic.Int64
+}
+
+// SetMaxImages changes how many images one call may carry (values below 1
+// keep the current bound); calls already running keep the bound they saw.
+func (s *Service) SetMaxImages(n int) {
+	if n > 0 {
+		s.maxImages.Store(int64(n))
+	}
 }
 
 // New returns a Service. The index should already be loaded from st (index.Load).
@@ -103,7 +114,9 @@ func New(st *store.Store, idx *index.Index, an Analyzer, fe Fetcher, opts Option
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Service{st: st, idx: idx, an: an, fe: fe, opts: opts, log: log}, nil
+	svc := &Service{st: st, idx: idx, an: an, fe: fe, opts: opts, log: log}
+	svc.maxImages.Store(int64(opts.MaxImages))
+	return svc, nil
 }
 
 type handler func(s *Service, ctx context.Context, req *Request) (*Response, error)

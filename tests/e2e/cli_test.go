@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -63,6 +64,7 @@ func TestCLIHelp(t *testing.T) {
 		{args: []string{"admin", "--help"}, want: []string{"facegate admin", "FACEGATE_HTTPS_PORT"}, notWant: []string{"caddyserver.com"}},
 		{args: []string{"sign", "--help"}, want: []string{"facegate sign", "Exit status"}, notWant: []string{"caddyserver.com"}},
 		{args: []string{"run", "--help"}, want: []string{"facegate run", "This is Caddy's own command"}},
+		{args: []string{"healthcheck", "--help"}, want: []string{"facegate healthcheck", "exits 0"}, notWant: []string{"caddyserver.com"}},
 		{args: []string{"version"}, want: []string{"facegate ", "\nCaddy    v2.", "\nOPA      1.", "\nGo       go1.",
 			"face-api 1.7.15 (sha256 ", "esimov/pigo v1.4.6 (sha256 "}},
 	}
@@ -136,6 +138,17 @@ func TestCLIDefaults(t *testing.T) {
 		}
 	})
 
+	t.Run("healthcheck", func(t *testing.T) {
+		if r := runCLI(t, env, "healthcheck"); r.code != 0 || r.stdout != "ok\n" {
+			t.Errorf("healthcheck of a running server: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		// The plain HTTP port answers with a redirect, not facegate's envelope.
+		plain := fmt.Sprintf("http://localhost:%d/fc/account/authenticate.json", s.httpPort)
+		if r := runCLI(t, env, "healthcheck", "--url", plain); r.code == 0 {
+			t.Errorf("healthcheck of the plain HTTP port passed:\n%s", r.stdout)
+		}
+	})
+
 	t.Run("sign", func(t *testing.T) {
 		dir := t.TempDir()
 		good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
@@ -158,6 +171,13 @@ func TestCLIDefaults(t *testing.T) {
 					t.Error("the secret was printed")
 				}
 			})
+		}
+	})
+
+	t.Run("healthcheck of a stopped server fails", func(t *testing.T) {
+		s.stop()
+		if r := runCLI(t, env, "healthcheck", "--timeout", "3s"); r.code == 0 {
+			t.Errorf("healthcheck passed with the server stopped:\n%s", r.stdout)
 		}
 	})
 }

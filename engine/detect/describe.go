@@ -1,7 +1,7 @@
 package detect
 
 import (
-	"image"
+	"math"
 
 	"github.com/facegate/facegate/engine/imageio"
 )
@@ -17,17 +17,22 @@ const (
 
 // describe turns a candidate into a Face in original pixels, with landmarks and pose.
 func (d *Detector) describe(img *imageio.Image, c candidate) Face {
+	if !c.box.Empty() {
+		d.refineRoll(img, &c)
+	}
 	lm := d.locate(img, c)
 	s := img.Scale
+	f := Face{Box: pigoBox(img, c), Score: c.q}
 	side := c.size * boxScale * s
-	dr, dc := rot(boxShiftY*c.size, 0, c.angle)
-	cx, cy := (c.col+dc)*s, (c.row+dr)*s
-	f := Face{
-		Box:   image.Rect(int(cx-side/2), int(cy-side/2), int(cx+side/2), int(cy+side/2)).Intersect(image.Rect(0, 0, img.Width, img.Height)),
-		Score: c.q,
+	if !c.box.Empty() {
+		f.Box, f.Score = c.box, c.cnn
+		side = math.Sqrt(float64(c.box.Dx() * c.box.Dy()))
 	}
 	pt := func(p [2]float64) Point { return Point{X: p[1] * s, Y: p[0] * s} }
 	f.EyeRight, f.EyeLeft, f.Nose, f.Mouth = pt(lm.eyeR), pt(lm.eyeL), pt(lm.nose), pt(lm.mouth)
 	estimate(&f, c, lm, side)
+	if !c.box.Empty() {
+		f.Confidence = int(math.Round(100 * float64(c.cnn)))
+	}
 	return f
 }

@@ -3,11 +3,13 @@ package detect
 import (
 	"fmt"
 	"image"
+	"sort"
 
 	pigo "github.com/esimov/pigo/core"
 
 	"github.com/facegate/facegate/engine/imageio"
 	models "github.com/facegate/facegate/engine/models/pigo"
+	"github.com/facegate/facegate/engine/ssd"
 )
 
 // Point is a landmark in pixels of the ORIGINAL (oriented) image, with a 0-100 confidence.
@@ -21,7 +23,7 @@ type Point struct {
 // (EyeLeft.X > EyeRight.X for an upright frontal face).
 type Face struct {
 	Box        image.Rectangle
-	Score      float32 // raw pigo cluster score Q
+	Score      float32 // detector score: the SSD's 0…1 score, or pigo's cluster score Q
 	Confidence int     // calibrated 0-100 face confidence (attributes.face)
 	// Roll, Yaw and Pitch are in degrees. Roll > 0: the face is turned clockwise in the
 	// image; Yaw > 0: the nose points to the image's right (the subject looks to their
@@ -35,7 +37,7 @@ type Face struct {
 
 // Options tune one Detect call. The zero value is the normal mode with the default cap.
 type Options struct {
-	Mode     string // "normal" (default) or "aggressive" (denser, slower search)
+	Mode     string // "normal" (default), "aggressive" (finer, slower) or "cascade" (pigo only)
 	MaxFaces int    // at most this many faces (largest first); 0 → 64, capped at 256
 }
 
@@ -45,6 +47,7 @@ type Detector struct {
 	pupil *regressor
 	nose  []*regressor // one per noseCascades entry
 	mouth []*regressor // one per mouthCascades entry
+	cnn   *ssd.Net
 }
 
 // New parses the embedded cascades. Parse once per process and share the Detector.
@@ -57,7 +60,11 @@ func New() (*Detector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse puploc cascade: %w", err)
 	}
-	d := &Detector{face: face, pupil: pupil}
+	cnn, err := ssd.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load face detector network: %w", err)
+	}
+	d := &Detector{face: face, pupil: pupil, cnn: cnn}
 	parsed := map[string]*regressor{}
 	load := func(runs []lpRun) ([]*regressor, error) {
 		out := make([]*regressor, len(runs))
@@ -108,7 +115,17 @@ func (d *Detector) Detect(img *imageio.Image, opt Options) []Face {
 		limit = defaultMaxFaces
 	}
 	limit = min(limit, hardMaxFaces)
-	cands := d.scan(img, p)
+	var cands []candidate
+	if p.cnn == nil {
+		cands = d.scan(img, p)
+	} else {
+		cands = d.cnnScan(img, *p.cnn)
+		if len(cands) == 0 && p.cnn.cascade != nil {
+			cands = d.scan(img, *p.cnn.cascade)
+		}
+		// Largest first, by the width of the box each candidate reports.
+		sort.SliceStable(cands, func(i, j int) bool { return boxWidth(img, cands[i]) > boxWidth(img, cands[j]) })
+	}
 	if len(cands) > limit {
 		cands = cands[:limit]
 	}
@@ -125,4 +142,12 @@ func (d *Detector) DetectImage(img image.Image, opt Options) []Face {
 		return nil
 	}
 	return d.Detect(imageio.FromImage(img), opt)
+}
+
+// boxWidth is the width of the box describe reports for c, in original pixels.
+func boxWidth(img *imageio.Image, c candidate) int {
+	if !c.box.Empty() {
+		return c.box.Dx()
+	}
+	return pigoBox(img, c).Dx()
 }

@@ -1,15 +1,22 @@
-// Package detect finds faces, their landmarks and head pose in an imageio.Image with the
-// pure-Go pigo cascades (github.com/esimov/pigo v1.4.6, embedded from engine/models/pigo).
+// Package detect finds faces, their landmarks and head pose in an imageio.Image.
 //
-// A Detector parses the cascades once and is safe for concurrent use. Detect scans the
-// working-resolution grayscale (long side ≤ 1024 px) with the facefinder cascade upright
-// and at a few in-plane angles, clusters the raw windows per angle, keeps the best angle
-// per face, then locates the pupils (puploc) and nose and mouth (flploc "lp" cascades) and
-// derives roll, yaw and pitch from their geometry. Every coordinate it returns is in pixels
-// of the ORIGINAL oriented image. The search parameters (minimum face size relative to the
-// image, shift and scale factors, clustering IoU, quality threshold, angles) were chosen by
-// measurement with `go run ./tests/bench detect` (see params.go and BENCHMARKS.md).
+// Both modes find faces with face-api's SSD MobileNet v1 CNN (engine/ssd, pure Go on
+// engine/nn): `normal` runs it once at a 416×416 input, `aggressive` at its trained
+// 512×512 input with a lower score threshold plus a 416 pass for large faces (see
+// params.go for the settings and BENCHMARKS.md for how they were chosen). Boxes whose shorter side is under 16 px are
+// dropped: too small to landmark or recognise. The pure-Go pigo cascades
+// (github.com/esimov/pigo v1.4.6, embedded from engine/models/pigo) then locate the pupils
+// (puploc) and nose and mouth (flploc "lp" cascades) from a pigo-shaped window placed on
+// each CNN box (turned to the eye line when the face is tilted), and roll, yaw and pitch
+// are derived from their geometry. The pigo face cascade itself (an upright and a few
+// rotated scans, clustered per angle, uncertain faces re-scored by a dense local scan)
+// runs on images where the CNN found no face, and alone in the "cascade" mode. Every
+// coordinate returned is in pixels of the ORIGINAL oriented image.
 //
-// Per-request work is bounded: the working image is at most 1024×1024, the minimum window
-// has a floor, the raw window list and the number of faces that get landmarks are capped.
+// A Detector parses the cascades and loads the CNN once and is safe for concurrent use.
+//
+// Per-request work is bounded: the CNN sees one fixed-size input sampled from the image,
+// the cascades work on the working-resolution grayscale (long side ≤ 1024 px) with a
+// floor on the window size, and the raw window list, the CNN boxes and the number of
+// faces that get landmarks are capped.
 package detect

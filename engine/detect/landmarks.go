@@ -50,15 +50,10 @@ type landmarks struct {
 func (d *Detector) locate(img *imageio.Image, c candidate) landmarks {
 	ip := &grayView{pix: img.Gray, rows: img.GrayHeight, cols: img.GrayWidth, dim: img.GrayStride}
 	var lm landmarks
-	for i, side := range []float64{-1, 1} {
-		dr, dc := rot(-0.085*c.size, side*0.185*c.size, c.angle)
-		er, ec := d.pupil.locateMedian(int(c.row+dr), int(c.col+dc), float32(0.4*c.size), perturbs, ip, false)
-		p := [2]float64{float64(int(er)), float64(int(ec))}
-		if i == 0 {
-			lm.eyeR = p
-		} else {
-			lm.eyeL = p
-		}
+	if c.eyes != nil {
+		lm.eyeR, lm.eyeL = c.eyes[0], c.eyes[1]
+	} else {
+		lm.eyeR, lm.eyeL = d.pupils(img, c)
 	}
 	// Landmark cascades work in the frame of the eye line (pigo GetLandmarkPoint, with the
 	// roll passed on so that tilted faces are handled too).
@@ -69,6 +64,23 @@ func (d *Detector) locate(img *imageio.Image, c candidate) landmarks {
 	lm.mouth = mid(upper, lower)
 	lm.lipGap = [2]float64{lower[0] - upper[0], lower[1] - upper[1]}
 	return lm
+}
+
+// pupils runs the pupil cascade around the expected eye positions of candidate c
+// (image-left eye first), in working pixels (row, col).
+func (d *Detector) pupils(img *imageio.Image, c candidate) (eyeR, eyeL [2]float64) {
+	ip := &grayView{pix: img.Gray, rows: img.GrayHeight, cols: img.GrayWidth, dim: img.GrayStride}
+	for i, side := range []float64{-1, 1} {
+		dr, dc := rot(-0.085*c.size, side*0.185*c.size, c.angle)
+		er, ec := d.pupil.locateMedian(int(c.row+dr), int(c.col+dc), float32(0.4*c.size), perturbs, ip, false)
+		p := [2]float64{float64(int(er)), float64(int(ec))}
+		if i == 0 {
+			eyeR = p
+		} else {
+			eyeL = p
+		}
+	}
+	return eyeR, eyeL
 }
 
 func mid(a, b [2]float64) [2]float64 { return [2]float64{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2} }

@@ -23,6 +23,8 @@ type params struct {
 	sureQ                  float32
 	denseShift, denseScale float64
 	maxRefine              int
+	// cnn, when set, makes the SSD face detector the primary stage (see cnnParams).
+	cnn *cnnParams
 }
 
 // turn converts degrees to pigo's angle unit (a fraction of a full turn in [0, 1)).
@@ -34,23 +36,31 @@ func turn(deg float64) float64 {
 	return t
 }
 
+// modes are the detection modes by name. "normal" and "aggressive" are SkyBiometry's
+// detector values; "cascade" is the pigo-only detector the engine used before the CNN,
+// kept for comparison (go run ./tests/bench detect) and as the cheapest path.
+//
+// Chosen by measurement on the WIDER crowd photos, the detection set and LFW (BENCHMARKS.md,
+// "detect: CNN modes"): normal runs the SSD once at a 416 input (a 416×416 photo costs
+// about 90 ms on one core); aggressive runs it at the trained 512 input, which upsamples
+// small images and finds smaller faces, with a lower threshold, plus a 416 pass that
+// adds large faces the upsampled pass missed (close-up portraits such as LFW's). Both
+// fall back to the cascade on images where the CNN finds no face.
 var modes = map[string]params{
-	"normal": {
-		minFrac: 0.06, minAbs: 28,
-		shift: 0.1, scale: 1.1,
-		iou: 0.2, minQ: 4,
-		angles:   []float64{turn(-22.5), turn(22.5)},
-		rotShift: 0.15, rotScale: 1.2,
-		sureQ: 20, denseShift: 0.05, denseScale: 1.05, maxRefine: 24,
-	},
-	"aggressive": {
-		minFrac: 0.04, minAbs: 20,
-		shift: 0.05, scale: 1.05,
-		iou: 0.2, minQ: 4,
-		angles:   []float64{turn(-33.75), turn(-22.5), turn(-11.25), turn(11.25), turn(22.5), turn(33.75)},
-		rotShift: 0.1, rotScale: 1.1,
-		sureQ: 20, denseShift: 0.04, denseScale: 1.04, maxRefine: 64,
-	},
+	"normal":     {cnn: &cnnParams{minScore: 0.3, minSide: 16, inputSize: 416, cascade: &cascadeParams}},
+	"aggressive": {cnn: &cnnParams{minScore: 0.2, minSide: 16, inputSize: 512, largeSize: 416, largeMinScore: 0.3, cascade: &cascadeParams}},
+	"cascade":    cascadeParams,
+}
+
+// cascadeParams are the pigo face cascade's settings (the engine's detector before the
+// CNN, chosen on the detection set and LFW).
+var cascadeParams = params{
+	minFrac: 0.06, minAbs: 28,
+	shift: 0.1, scale: 1.1,
+	iou: 0.2, minQ: 4,
+	angles:   []float64{turn(-22.5), turn(22.5)},
+	rotShift: 0.15, rotScale: 1.2,
+	sureQ: 20, denseShift: 0.05, denseScale: 1.05, maxRefine: 24,
 }
 
 // Limits on per-request work.

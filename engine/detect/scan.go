@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"image"
 	"math"
 	"sort"
 
@@ -14,6 +15,12 @@ type candidate struct {
 	row, col, size float64
 	q              float32
 	angle          float64 // pigo turns of the winning scan (0 = upright)
+	// box and cnn are set for a face found by the CNN: its box in original pixels and
+	// its score (0…1); row, col and size then place the landmark cascades.
+	box image.Rectangle
+	cnn float32
+	// eyes, when set, are the pupils already located for this window (image-left first).
+	eyes *[2][2]float64
 }
 
 // scan runs the face cascade upright and at p.angles, clusters each angle's windows and

@@ -20,9 +20,14 @@ type state struct {
 	cands  []candidate
 }
 
-// largestActivation is the float count of the largest layer output at the 512 input
-// (pair 1's pointwise output, 256×256×64).
-const largestActivation = 256 * 256 * 64
+// Scratch sizes at the largest input (512): the largest layer output (pair 1's
+// pointwise output, 256×256×64), the largest im2col buffer (the stem's 256²×27 patches)
+// and the largest joined head output (32²×32).
+const (
+	largestActivation = 256 * 256 * 64
+	largestPatches    = 256 * 256 * 27
+	largestHead       = 32 * 32 * 32
+)
 
 func newState() *state {
 	s := &state{
@@ -30,10 +35,15 @@ func newState() *state {
 		enc:    make([]float32, 4*numAnchors),
 		logits: make([]float32, numAnchors),
 	}
+	// Size every buffer for the largest input once, so that no later call allocates
+	// scratch, whatever the input size (Reset grows an arena to what the round used).
 	for i := range s.arenas {
-		s.arenas[i].Raw(largestActivation) // size each arena once: Reset grows it to fit
+		s.arenas[i].Raw(largestActivation)
 		s.arenas[i].Reset()
+		s.arenas[i].Scratch(largestPatches)
 	}
+	s.head.Raw(largestHead)
+	s.head.Reset()
 	return s
 }
 

@@ -53,6 +53,9 @@ func runDetect(args []string) error {
 	reps := fs.Int("reps", 2, "passes over the speed images")
 	py := fs.String("python", "/usr/bin/python3", "python with cv2 (Debian python3-opencv)")
 	noCV := fs.Bool("no-opencv", false, "skip the OpenCV baselines")
+	widerModes := fs.String("wider-modes", "normal,aggressive", "modes run on the WIDER set (empty: skip it)")
+	widerOnly := fs.Bool("wider-only", false, "run only the WIDER set")
+	noNode := fs.Bool("no-node", false, "skip the face-api SSD reference (Node, tfjs-wasm) on the WIDER set")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +83,14 @@ func runDetect(args []string) error {
 	d, err := detect.New()
 	if err != nil {
 		return err
+	}
+	if *widerModes != "" {
+		if err := runWider(d, *data, strings.Split(*widerModes, ","), !*noNode); err != nil {
+			return err
+		}
+	}
+	if *widerOnly {
+		return nil
 	}
 	opt := detect.Options{Mode: *mode}
 	boxes := func(p string) ([]image.Rectangle, *detect.Face, error) {

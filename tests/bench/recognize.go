@@ -32,6 +32,9 @@ type recogFace struct {
 	err      error
 }
 
+// detectMode is the engine/detect mode faceBox uses (set by --mode).
+var detectMode = "normal"
+
 // faceBox returns the detector's face covering the image centre (the LFW subject), or the
 // fixed centre box when there is no detector or it finds none.
 func faceBox(det *detect.Detector, img image.Image) (image.Rectangle, bool) {
@@ -41,7 +44,7 @@ func faceBox(det *detect.Detector, img image.Image) (image.Rectangle, bool) {
 	b := img.Bounds()
 	c := image.Pt((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2)
 	best := image.Rectangle{}
-	for _, f := range det.DetectImage(img, detect.Options{}) {
+	for _, f := range det.DetectImage(img, detect.Options{Mode: detectMode}) {
 		if c.In(f.Box) && f.Box.Dx()*f.Box.Dy() > best.Dx()*best.Dy() {
 			best = f.Box
 		}
@@ -60,7 +63,8 @@ func runRecognize(args []string) error {
 	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
 	iters := fl.Int("iters", 20, "timing iterations")
 	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass)")
-	detector := fl.String("detector", "pigo", "face boxes: pigo (engine/detect, centre box as fallback) or centre (fixed box)")
+	detector := fl.String("detector", "engine", "face boxes: engine (engine/detect in --mode, centre box as fallback) or centre (fixed box)")
+	mode := fl.String("mode", "normal", "engine/detect mode for --detector engine: normal or aggressive")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -103,7 +107,8 @@ func runRecognize(args []string) error {
 	}
 	var det *detect.Detector
 	switch *detector {
-	case "pigo":
+	case "engine", "pigo": // "pigo" is the name this option had before the CNN modes
+		detectMode = *mode
 		if det, err = detect.New(); err != nil {
 			return err
 		}
@@ -112,7 +117,7 @@ func runRecognize(args []string) error {
 		return fmt.Errorf("unknown -detector %q", *detector)
 	}
 	fmt.Printf("recognize: %d pairs, %d images, %d gallery, %d probes; face boxes: %s\n",
-		len(pairs), len(need), len(gallery), len(probes), *detector)
+		len(pairs), len(need), len(gallery), len(probes), *detector+" "+detectMode)
 	t0 := time.Now()
 	faces := describeAll(m, det, variants, lfw, need)
 	fallbacks := 0

@@ -1,0 +1,160 @@
+package detect
+
+import (
+	"image"
+	"math"
+
+	"github.com/facegate/facegate/engine/imageio"
+	"github.com/facegate/facegate/engine/ssd"
+)
+
+// cnnParams configure the SSD MobileNet v1 stage of a mode.
+type cnnParams struct {
+	// minScore keeps SSD boxes scoring above it.
+	minScore float32
+	// inputSize is the SSD input side (512 is the trained size; an image smaller than it
+	// is upsampled, which helps small faces). Below 416 the boxes degrade: a face filling
+	// a 256 input comes out as several half-size boxes.
+	inputSize int
+	// largeSize, when > 0, adds a second pass at this input side whose faces at least
+	// largeFace of the image's short side and overlapping no first-pass face are added:
+	// upsampled 2× (a 250 px portrait at 512), the SSD misses about 3 % of close-up faces
+	// that it finds at 416.
+	largeSize     int
+	largeMinScore float32
+	// cascade, when set, runs the pigo face cascade (with these settings) on images where
+	// the CNN found no face at all: cheap insurance for portraits the CNN misses, never
+	// run on photos where it found someone.
+	cascade *params
+	// minSide drops boxes whose shorter side is below it (original pixels): too small
+	// to landmark or recognise.
+	minSide int
+}
+
+// SSD box → pigo window, for the pupil and landmark cascades, which expect pigo's window
+// geometry. Measured on LFW centre faces: the pigo window side is about winScale × the
+// SSD box height, its centre winShiftY box heights above the box centre (medians over
+// 283 of 300 evenly spread LFW images where both found the centre face).
+const (
+	winScale  = 1.0
+	winShiftY = 0.075
+)
+
+// maxCNNBoxes bounds the SSD boxes kept per image (face-api's default maxResults).
+const maxCNNBoxes = ssd.DefaultMaxResults
+
+// cnnScan runs the SSD passes of p on the whole oriented image and returns its faces as
+// candidates; a second pass only adds large faces the first one missed (addLarge).
+func (d *Detector) cnnScan(img *imageio.Image, p cnnParams) []candidate {
+	all := img.Img.Bounds()
+	dets, err := d.cnn.Detect(img.Img, all, ssd.Options{MinConfidence: p.minScore, MaxResults: maxCNNBoxes, InputSize: p.inputSize})
+	if err != nil {
+		return nil
+	}
+	if p.largeSize > 0 {
+		extra, err := d.cnn.Detect(img.Img, all, ssd.Options{MinConfidence: p.largeMinScore, MaxResults: maxCNNBoxes, InputSize: p.largeSize})
+		if err == nil {
+			dets = addLarge(dets, extra, largeFace*float64(min(img.Width, img.Height)))
+		}
+	}
+	b := img.Img.Bounds()
+	out := make([]candidate, 0, len(dets))
+	for _, x := range dets {
+		r := image.Rect(int(math.Round(x.X)), int(math.Round(x.Y)), int(math.Round(x.X+x.W)), int(math.Round(x.Y+x.H))).Intersect(b)
+		if r.Empty() || min(r.Dx(), r.Dy()) < p.minSide {
+			continue
+		}
+		out = append(out, boxCandidate(img, r.Sub(b.Min), x.Score))
+	}
+	return out
+}
+
+// boxCandidate turns a CNN box (original pixels, origin at the image's top-left) into a
+// candidate whose pigo window (working pixels) feeds the landmark cascades.
+func boxCandidate(img *imageio.Image, r image.Rectangle, score float32) candidate {
+	s := img.Scale
+	h := float64(r.Dy())
+	size := winScale * h / s
+	return candidate{
+		row:   (float64(r.Min.Y+r.Max.Y)/2 - winShiftY*h) / s,
+		col:   float64(r.Min.X+r.Max.X) / 2 / s,
+		size:  size,
+		angle: 0,
+		box:   r,
+		cnn:   score,
+	}
+}
+
+// pigoBox is the face box describe reports for a pigo candidate, in original pixels.
+func pigoBox(img *imageio.Image, c candidate) image.Rectangle {
+	s := img.Scale
+	side := c.size * boxScale * s
+	dr, dc := rot(boxShiftY*c.size, 0, c.angle)
+	cx, cy := (c.col+dc)*s, (c.row+dr)*s
+	return image.Rect(int(cx-side/2), int(cy-side/2), int(cx+side/2), int(cy+side/2)).Intersect(image.Rect(0, 0, img.Width, img.Height))
+}
+
+// boxOverlap reports whether two boxes are the same face: IoU > 0.3, or more than half of
+// the smaller one inside the other.
+func boxOverlap(a, b image.Rectangle) bool {
+	in := a.Intersect(b)
+	if in.Empty() {
+		return false
+	}
+	i := float64(in.Dx() * in.Dy())
+	aa, ab := float64(a.Dx()*a.Dy()), float64(b.Dx()*b.Dy())
+	return i/(aa+ab-i) > 0.3 || i > 0.5*math.Min(aa, ab)
+}
+
+// largeFace is the smallest face side, as a fraction of the image's short side, that the
+// second pass may add: it is there for faces that fill a small image, which the
+// upsampled pass misses; smaller faces are the first pass's job.
+const largeFace = 0.12
+
+// addLarge appends to main the second-pass detections at least minSide on their shorter
+// side that overlap no main detection (boxOverlap): new large faces only.
+func addLarge(main, extra []ssd.Detection, minSide float64) []ssd.Detection {
+	rect := func(x ssd.Detection) image.Rectangle {
+		return image.Rect(int(x.X), int(x.Y), int(x.X+x.W), int(x.Y+x.H))
+	}
+	n := len(main)
+	for _, x := range extra {
+		if math.Min(x.W, x.H) < minSide {
+			continue
+		}
+		dup := false
+		for _, k := range main[:n] {
+			if boxOverlap(rect(x), rect(k)) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			main = append(main, x)
+		}
+	}
+	return main
+}
+
+// rollRefine is the smallest roll, in degrees, for which the pupils are searched again
+// from start positions turned by that roll.
+const rollRefine = 8
+
+// refineRoll places c's landmark window at the face's roll. A CNN box carries no angle,
+// and the pupil cascade started at upright positions under-reads strong tilts; so the
+// pupils are located once upright, and when the eye line is tilted by more than
+// rollRefine degrees, c takes that angle (the cascades then start from rotated
+// positions, as for pigo's rotated scans).
+func (d *Detector) refineRoll(img *imageio.Image, c *candidate) {
+	er, el := d.pupils(img, *c)
+	a := turnOf(er, el)
+	deg := a * 360
+	if deg > 180 {
+		deg -= 360
+	}
+	if math.Abs(deg) >= rollRefine {
+		c.angle = a
+		return
+	}
+	c.eyes = &[2][2]float64{er, el} // upright start positions stand: keep their result
+}

@@ -31,7 +31,7 @@ func (a *assessor) lockoutCases() {
 		r2 := a.do(holder, req)
 		return "holder's secret: " + r1.String() + "; holder's fresh signature: " + r2.String(), r1.ok() && r2.ok()
 	}
-	a.add(API2, "another address's failures do not lock the holder out (finding 2)",
+	a.add(API2, "another address's failures do not lock the holder out (issue 11 finding 2)",
 		"12 failures on the key from 127.x addresses A..D (per address: 2 wrong api_secret, 1 replay of a captured signed request), then the holder from its own address",
 		"every failure HTTP 401 error 204; the holder's right secret and fresh signature HTTP 200 after each attacker", func() (string, string) {
 			if !first.ok() {
@@ -110,7 +110,7 @@ func (a *assessor) bodyCases() {
 	refused := func(r *resp) (string, string) {
 		return r.String(), verdict(r.Status == http.StatusUnauthorized && r.code() == 204)
 	}
-	a.add(API4, "unauthenticated 16 MiB body is refused unread (finding 3)", "POST /fc/faces/detect.json, Content-Type image/jpeg, 16 MiB, no credentials",
+	a.add(API4, "unauthenticated 16 MiB body is refused unread (issue 11 finding 3)", "POST /fc/faces/detect.json, Content-Type image/jpeg, 16 MiB, no credentials",
 		"HTTP 401 error 204 asking for credentials first", func() (string, string) {
 			req, _ := http.NewRequest(http.MethodPost, a.t.url("/fc/faces/detect.json"), bytes.NewReader(bytes.Repeat([]byte{0xff}, 16<<20)))
 			req.Header.Set("Content-Type", "image/jpeg")
@@ -119,9 +119,9 @@ func (a *assessor) bodyCases() {
 	const parallelSent = "12 parallel POST /fc/faces/detect.json of 16 MiB each without credentials, from 12 addresses"
 	const parallelExp = "every one HTTP 401 error 204; RSS under 400 MB (with --pid)"
 	if a.opt.quick {
-		a.skip(API4, "parallel unauthenticated uploads stay unbuffered (finding 3)", parallelSent, parallelExp, "--quick")
+		a.skip(API4, "parallel unauthenticated uploads stay unbuffered (issue 11 finding 3)", parallelSent, parallelExp, "--quick")
 	} else {
-		a.add(API4, "parallel unauthenticated uploads stay unbuffered (finding 3)", parallelSent, parallelExp, func() (string, string) {
+		a.add(API4, "parallel unauthenticated uploads stay unbuffered (issue 11 finding 3)", parallelSent, parallelExp, func() (string, string) {
 			body := bytes.Repeat([]byte{0xff}, 16<<20)
 			stop := make(chan struct{})
 			peak := make(chan int64, 1)

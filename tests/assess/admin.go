@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,7 +82,7 @@ func (p *adminPool) auth() (*adminID, string, error) {
 	for range 8 {
 		ids, steps := p.free()
 		if len(ids) == 1 {
-			if err := p.grow(ids[0], steps[0]); err != nil {
+			if err := p.grow(ids[0], steps[0]); err != nil && !errors.Is(err, errReused) {
 				return nil, "", err
 			}
 			continue
@@ -108,6 +109,9 @@ func (p *adminPool) grow(id *adminID, step int64) error {
 		return err
 	}
 	r := p.raw(http.MethodPost, "/admins", id.token, code, map[string]string{"name": name}, true)
+	if reused(r) {
+		return errReused
+	}
 	if r.Status != http.StatusCreated || r.str("admin_token") == "" {
 		return fmt.Errorf("creating an administrator: %s", r)
 	}
@@ -141,13 +145,29 @@ func (p *adminPool) raw(method, path, token, code string, body any, creating boo
 	return p.a.do(p.c, req)
 }
 
-// do calls the admin API with a fresh code.
+// errReused is a code the server had seen already: another run against
+// the same instance used it within its 90 s of validity.
+var errReused = errors.New("TOTP code already used")
+
+// reused reports the admin API's answer to a code seen before (which
+// does not count as a failed authentication).
+func reused(r *resp) bool {
+	return r.Status == http.StatusUnauthorized && r.JSON["error"] == "totp_code_reused"
+}
+
+// do calls the admin API with a fresh code; a code another run used
+// already is skipped (at most 6 tries).
 func (p *adminPool) do(method, path string, body any) (*resp, error) {
-	id, code, err := p.auth()
-	if err != nil {
-		return nil, err
+	for range 6 {
+		id, code, err := p.auth()
+		if err != nil {
+			return nil, err
+		}
+		if r := p.raw(method, path, id.token, code, body, method == http.MethodPost); !reused(r) {
+			return r, nil
+		}
 	}
-	return p.raw(method, path, id.token, code, body, method == http.MethodPost), nil
+	return nil, errReused
 }
 
 // createNamespace registers namespace name for owner.
@@ -194,13 +214,12 @@ func (p *adminPool) ownerKey(owner, ns string, nss ...string) (key, error) {
 // and those must not lock out the pool (or the instance's own
 // administrator).
 func (p *adminPool) spare() (*adminID, error) {
-	id, code, err := p.auth()
+	p.n++
+	name := fmt.Sprintf("assess-spare%d-%d", time.Now().Unix()%100000, p.n)
+	r, err := p.do(http.MethodPost, "/admins", map[string]string{"name": name})
 	if err != nil {
 		return nil, err
 	}
-	p.n++
-	name := fmt.Sprintf("assess-spare%d-%d", time.Now().Unix()%100000, p.n)
-	r := p.raw(http.MethodPost, "/admins", id.token, code, map[string]string{"name": name}, true)
 	if r.Status != http.StatusCreated || r.str("admin_token") == "" {
 		return nil, fmt.Errorf("creating an administrator: %s", r)
 	}

@@ -35,7 +35,7 @@ func (a *assessor) finalCases() {
 			}
 			return fmt.Sprintf("HTTP %d, %d bytes", r.Status, len(r.Body)), verdict(r.Status == http.StatusOK && a.red.find(string(r.Body)) == "")
 		})
-	a.skip(API2, "no replay after a crash (finding 6)", "a signed request accepted just before kill -9, sent again after the restart",
+	a.skip(API2, "no replay after a crash (issue 11 finding 6)", "a signed request accepted just before kill -9, sent again after the restart",
 		"HTTP 401 error 204", "needs kill -9 and a restart of the instance, which a run from outside does not control; tests/e2e/replay_restart_test.go checks it on the real binary")
 	a.add(API4, "the instance is alive after the run", "POST /fc/account/authenticate with the initial key (and /proc/<pid> when --pid is given)",
 		"HTTP 200 success; the process has not exited", func() (string, string) {

@@ -34,7 +34,7 @@ func (a *assessor) limitCases() {
 	status := func(r *resp, want int) (string, string) {
 		return r.String(), verdict(r.Status == want && r.str("status") == "failure")
 	}
-	a.add(API4, "PNG header claiming 40000x40000 (finding 4)", "faces/detect with a 100-byte PNG whose IHDR claims 40000x40000",
+	a.add(API4, "PNG header claiming 40000x40000 (issue 11 finding 4)", "faces/detect with a 100-byte PNG whose IHDR claims 40000x40000",
 		"a clear 4xx within 3 s, nothing decoded", func() (string, string) {
 			return fast4xx(a.upload(c, "faces/detect", k, nil, bombPNG(40000, 40000)), 3*time.Second)
 		})

@@ -88,7 +88,7 @@ func versionsOf(bin, repo string) Versions {
 				}
 			}
 			if v.Facegate == "(devel)" || v.Facegate == "" {
-				v.Facegate = gitDescribe(repo) + " (binary: " + v.Facegate + ")"
+				v.Facegate = "binary " + v.Facegate + " of source tree " + gitDescribe(repo)
 			}
 			return v
 		}

@@ -32,6 +32,7 @@ func parseAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	facegate_guard [api|proxy] {
 //	    mode         api|proxy   # default api
 //	    hsts_max_age <seconds>   # default 63072000; -1 turns HSTS off
+//	    denials      envelope|errors # default envelope; errors: to handle_errors
 //	}
 func (g *Guard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -45,6 +46,10 @@ func (g *Guard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch d.Val() {
 		case "mode":
 			if !d.AllArgs(&g.Mode) {
+				return d.ArgErr()
+			}
+		case "denials":
+			if !d.AllArgs(&g.Denials) {
 				return d.ArgErr()
 			}
 		case "hsts_max_age":

@@ -31,6 +31,12 @@ type Guard struct {
 	// HSTSMaxAge is the Strict-Transport-Security max-age on HTTPS answers
 	// (default 63072000 s, two years; -1 disables the header).
 	HSTSMaxAge int `json:"hsts_max_age,omitempty"`
+	// Denials is "envelope" (default: a denial is answered at once,
+	// SkyBiometry's envelope in api mode, problem+json in proxy mode) or
+	// "errors": a denial is returned to Caddy as an HTTP error, for the
+	// site's handle_errors routes ({http.error.status_code},
+	// {http.error.message} and the facegate.* variables).
+	Denials string `json:"denials,omitempty"`
 
 	app    *App
 	logger *zap.Logger
@@ -67,11 +73,38 @@ func (g *Guard) Validate() error {
 	if g.Mode != "api" && g.Mode != "proxy" {
 		return fmt.Errorf("facegate_guard: mode must be api or proxy, not %q", g.Mode)
 	}
+	if g.Denials != "" && g.Denials != "envelope" && g.Denials != "errors" {
+		return fmt.Errorf("facegate_guard: denials must be envelope or errors, not %q", g.Denials)
+	}
 	return nil
 }
 
 // ServeHTTP admits or refuses the request.
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if g.Denials != "errors" {
+		return g.serve(w, r, next)
+	}
+	rec := &denialRecorder{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err := g.serve(rec, r, next)
+	if rec.denied != nil {
+		status := rec.denied.HTTPStatus
+		if status == 0 || g.app.LegacyStatusCodes {
+			status = http.StatusBadRequest
+		}
+		return caddyhttp.Error(status, rec.denied)
+	}
+	return err
+}
+
+// denialRecorder takes the guard's denial instead of answering it (denials
+// errors); everything else passes through to the client's writer.
+type denialRecorder struct {
+	*caddyhttp.ResponseWriterWrapper
+	denied *service.Error
+}
+
+// serve is ServeHTTP with denials answered by deny.
+func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	start := time.Now()
 	opID := newOperationID()
 	w.Header().Set("X-Operation-Id", opID)
@@ -167,8 +200,13 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 // nowUnix is the wall clock in unix seconds (key expiry is in seconds).
 func nowUnix() int64 { return time.Now().Unix() }
 
-// deny answers a refused request in the mode's format.
+// deny answers a refused request in the mode's format (or hands it to
+// Caddy's error routes, with denials errors).
 func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string) {
+	if rec, ok := w.(*denialRecorder); ok {
+		rec.denied = err
+		return
+	}
 	if g.Mode == "proxy" {
 		writeProblem(w, err, opID)
 		return

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -56,5 +57,34 @@ func TestGuardSetsPlaceholders(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGuardDenialsToErrorRoutes: with denials errors, a denial is returned
+// to Caddy as an HTTP error (for handle_errors) instead of being written,
+// and an allowed call is served as usual.
+func TestGuardDenialsToErrorRoutes(t *testing.T) {
+	bg := newBenchGuard(t)
+	defer bg.teardown()
+	bg.g.Denials = "errors"
+	if err := bg.g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	err := bg.g.ServeHTTP(w, bg.request(t, [2]string{bg.plain[0], "wrong"}, false), handlerFunc(bg.okNext))
+	var he caddyhttp.HandlerError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized || !strings.Contains(he.Err.Error(), "API_KEY_NOT_AUTHENTICATED") {
+		t.Fatalf("denial: %v, want a 401 handler error with SkyBiometry's name", err)
+	}
+	if w.Body.Len() != 0 {
+		t.Fatalf("the denial was written too: %s", w.Body)
+	}
+	w = httptest.NewRecorder()
+	if err := bg.g.ServeHTTP(w, bg.request(t, bg.plain, false), handlerFunc(bg.okNext)); err != nil || w.Code != http.StatusOK {
+		t.Fatalf("allowed call: %v HTTP %d", err, w.Code)
+	}
+	bg.g.Denials = "sometimes"
+	if err := bg.g.Validate(); err == nil {
+		t.Fatal("an unknown denials value was accepted")
 	}
 }

@@ -77,7 +77,7 @@ func (a *assessor) adminCases() {
 		})
 
 	for _, p := range []string{"/ADMIN/keys", "/Admin/keys", "/fc/../admin/keys", "/fc/%2e%2e/admin/keys", "/admin//keys", "/admin/keys/"} {
-		a.add(API8, "non-canonical admin path "+p, "GET "+p+" as written, with the admin token and a fresh TOTP code",
+		a.add(API8, "non-canonical admin path "+p+" (issue 11 finding 7)", "GET "+p+" as written, with the admin token and a fresh TOTP code",
 			"HTTP 404 with a body, no key listed", func() (string, string) {
 				id, code, err := a.adm.auth()
 				if err != nil {

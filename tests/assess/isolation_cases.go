@@ -110,7 +110,7 @@ func (a *assessor) isolationCases() {
 				a.skip(API1, at.who+": "+w.name, sent, expected, "the instance refuses loopback urls (SSRF protection; url_allow_hosts opens a host), so urls= cannot reach the data")
 				continue
 			}
-			a.add(API1, at.who+": "+w.name, sent, expected, func() (string, string) {
+			a.add(API1, at.who+": "+w.name+" (issue 11 finding 1)", sent, expected, func() (string, string) {
 				params := w.params
 				if w.route == "tags/save" {
 					d := a.upload(c, "faces/detect", at.k, nil, a.photo2)

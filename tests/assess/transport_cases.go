@@ -146,7 +146,7 @@ func (a *assessor) plainHTTPCases() {
 		if tc.location != "" {
 			exp = fmt.Sprintf("HTTP %d to %s", tc.status, tc.location)
 		}
-		a.add(API8, "plain HTTP: "+tc.title, sent+tc.sent, exp, func() (string, string) {
+		a.add(API8, "plain HTTP: "+tc.title+" (issue 11 finding 5)", sent+tc.sent, exp, func() (string, string) {
 			resp, err := plain.Do(tc.req())
 			if err != nil {
 				return a.red.clean(err.Error()), Fail

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -28,14 +29,15 @@ const (
 )
 
 // Replays after a crash (kill -9, power loss) are refused without a synced
-// write per request: a signature created at or before the second the
-// process started is refused as a replay (its request may have been
-// accepted by the process before; a client signs again), so whatever the
-// previous process accepted, its nonces need not have reached the journal.
-// Only a signature created after the current second (a client clock ahead
-// of the server's) could outlive a restart: its request is served once its
-// nonce is committed. The journal is otherwise written every
-// nonceFlushEvery, in batches, for graceful restarts and for such requests.
+// write per request. The process marks the store as running at start and
+// clears the mark when it stops cleanly (the journal then holds every nonce
+// it accepted). If the mark is still there at start, the previous process
+// crashed and may have lost the last nonces it accepted: a signature
+// created at or before the second this process started is then refused as
+// a replay (a client signs again). Only a signature created after the
+// current second (a client clock ahead of the server's) could outlive such
+// a crash: its request is served once its nonce is committed. The journal
+// is otherwise written every nonceFlushEvery, in batches.
 const nonceFlushEvery = 200 * time.Millisecond
 
 // nonceDigest identifies a (key id, nonce) pair in the journal without
@@ -64,6 +66,8 @@ type nonceGuard struct {
 	st      *store.Store
 	logger  *zap.Logger
 	started time.Time
+	// crashed: the previous process did not stop cleanly (see above).
+	crashed bool
 
 	// before holds the journaled nonces of earlier runs (nil once expired).
 	before atomic.Pointer[map[nonceDigest]struct{}]
@@ -112,6 +116,7 @@ func newNonceGuard(st *store.Store, logger *zap.Logger) *nonceGuard {
 		done:    make(chan struct{}),
 	}
 	g.loadJournal()
+	g.markRunning()
 	go g.writeLoop()
 	return g
 }
@@ -153,12 +158,12 @@ func (g *nonceGuard) loadJournal() {
 }
 
 // Seen records the nonce of a signature created at created (unix seconds)
-// and reports whether it must be refused as a replay: used before, or
-// created at or before the second this process started. For a signature
+// and reports whether it must be refused as a replay: used before, or,
+// after a crash, created at or before the second this process started. For a signature
 // created after the current second it returns the commit to Wait for
 // before the request is served; otherwise nil.
 func (g *nonceGuard) Seen(keyID, nonce string, created int64, exp time.Time) (bool, *nonceCommit) {
-	if created <= g.started.Unix() {
+	if g.crashed && created <= g.started.Unix() {
 		return true, nil
 	}
 	if g.mem.Seen(keyID, nonce, exp) {
@@ -252,4 +257,29 @@ func (g *nonceGuard) flush() {
 func (g *nonceGuard) Close() {
 	close(g.stop)
 	<-g.done
+	if err := g.st.Delete(nonceRunningKey); err != nil {
+		g.logger.Error("clearing the running mark failed; the next start will refuse signatures created before it", zap.Error(err))
+	}
+}
+
+// nonceRunningKey marks a store whose process has not stopped cleanly.
+const nonceRunningKey = "noncestate/running"
+
+// markRunning reads whether the previous process crashed (its mark is
+// still there) and sets the mark for this one. An unreadable store counts
+// as a crash: the stricter rule applies.
+func (g *nonceGuard) markRunning() {
+	var since int64
+	err := g.st.GetJSON(nonceRunningKey, &since)
+	switch {
+	case err == nil:
+		g.crashed = true
+		g.logger.Warn("the previous run did not stop cleanly; signatures created before this start are refused as possible replays")
+	case !errors.Is(err, store.ErrNotFound):
+		g.crashed = true
+		g.logger.Error("reading the running mark failed; signatures created before this start are refused", zap.Error(err))
+	}
+	if err := g.st.PutJSON(nonceRunningKey, g.started.Unix(), 0); err != nil {
+		g.logger.Error("writing the running mark failed", zap.Error(err))
+	}
 }

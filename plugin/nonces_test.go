@@ -63,33 +63,48 @@ func seen(g *nonceGuard, keyID, nonce string, exp time.Time) bool {
 	return replayed
 }
 
-// TestNonceStartTimeRule: a signature created at or before the second the
-// process started is refused (a crash may have lost its nonce); one created
-// since, up to now, is accepted without waiting for the journal.
+// TestNonceStartTimeRule: after a crash (the running mark left behind), a
+// signature created at or before the second the process started is refused
+// (the crash may have lost its nonce); one created since, up to now, is
+// accepted without waiting for the journal. After a clean stop nothing is
+// refused for its age.
 func TestNonceStartTimeRule(t *testing.T) {
 	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{3}, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	g := newNonceGuard(st, zap.NewNop())
-	defer g.Close()
 	exp := time.Now().Add(time.Minute)
-	if replayed, _ := g.Seen("k", "at-start", g.started.Unix(), exp); !replayed {
-		t.Error("a signature created in the start second was accepted")
+	clean := newNonceGuard(st, zap.NewNop())
+	clean.Close()
+	g := newNonceGuard(st, zap.NewNop())
+	if g.crashed {
+		t.Fatal("a clean stop was taken for a crash")
 	}
-	g.started = time.Now().Add(-10 * time.Second) // as if started 10 s ago
-	if replayed, c := g.Seen("k", "before-start", g.started.Unix()-1, exp); !replayed || c != nil {
-		t.Error("a signature created before the start was accepted")
+	if replayed, _ := g.Seen("k", "old", time.Now().Unix()-250, exp); replayed {
+		t.Error("after a clean stop, a signature created 250 s ago was refused")
 	}
-	replayed, c := g.Seen("k", "now", time.Now().Unix(), exp)
+	// g is not closed: its mark stays, as after kill -9.
+	crashed := newNonceGuard(st, zap.NewNop())
+	defer crashed.Close()
+	if !crashed.crashed {
+		t.Fatal("a crash (mark left behind) was not noticed")
+	}
+	if replayed, _ := crashed.Seen("k", "at-start", crashed.started.Unix(), exp); !replayed {
+		t.Error("after a crash, a signature created in the start second was accepted")
+	}
+	crashed.started = time.Now().Add(-10 * time.Second) // as if started 10 s ago
+	if replayed, c := crashed.Seen("k", "before-start", crashed.started.Unix()-1, exp); !replayed || c != nil {
+		t.Error("after a crash, a signature created before the start was accepted")
+	}
+	replayed, c := crashed.Seen("k", "now", time.Now().Unix(), exp)
 	if replayed || c != nil {
 		t.Errorf("a signature created now: replayed=%v, commit %v (want none to wait for)", replayed, c)
 	}
-	if replayed, _ := g.Seen("k", "now", time.Now().Unix(), exp); !replayed {
+	if replayed, _ := crashed.Seen("k", "now", time.Now().Unix(), exp); !replayed {
 		t.Error("its replay was accepted")
 	}
-	if replayed, c := g.Seen("k", "ahead", ahead(), exp); replayed || c == nil {
+	if replayed, c := crashed.Seen("k", "ahead", ahead(), exp); replayed || c == nil {
 		t.Errorf("a signature created ahead: replayed=%v, commit %v (want one)", replayed, c)
 	}
 }

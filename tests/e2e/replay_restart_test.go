@@ -9,10 +9,10 @@ import (
 )
 
 // TestReplayAfterRestart: a signed request accepted before a restart is
-// still refused as a replay afterwards, after a graceful stop and after
-// kill -9 right after the answer: signatures created up to the restart are
-// refused after it, and one created ahead of the server's clock is served
-// only once its nonce is in the journal.
+// still refused as a replay afterwards, after a graceful stop (the journal
+// is complete) and after kill -9 right after the answer (signatures created
+// up to the restart after a crash are refused, and one created ahead of the
+// server's clock is served only once its nonce is in the journal).
 func TestReplayAfterRestart(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	signed := func(at time.Time) (*http.Request, []byte) {

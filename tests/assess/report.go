@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -62,49 +63,75 @@ func (r *Report) summarize() {
 	}
 }
 
-// versionsOf reads the versions from `<bin> version` when a binary is
-// given, else from the module build info of the source tree (git describe
-// for facegate, go.mod's requirements for Caddy and OPA).
+// versionsOf reads the versions of the instance's binary when one is
+// given: its `version` output, and for a (devel) build the commit Go
+// stamped into it (vcs.revision, "-modified" for a dirty tree). Without
+// a binary, or when the binary carries no commit, facegate's version is
+// git describe of the source tree, and Caddy's, OPA's and Go's come from
+// the assessor's own module graph, which is the same go.mod.
 func versionsOf(bin, repo string) Versions {
-	if bin != "" {
-		out, err := exec.Command(bin, "version").Output()
-		if err == nil {
-			v := Versions{Source: "`" + filepath.Base(bin) + " version`"}
-			for _, line := range strings.Split(string(out), "\n") {
-				f := strings.Fields(line)
-				if len(f) < 2 {
-					continue
-				}
-				name, val := f[0], f[1] // Caddy's module hash and Go's platform dropped
-				switch name {
-				case "facegate":
-					v.Facegate = val
-				case "Caddy":
-					v.Caddy = val
-				case "OPA":
-					v.OPA = val
-				case "Go":
-					v.Go = val
-				}
-			}
-			if v.Facegate == "(devel)" || v.Facegate == "" {
-				v.Facegate = "binary " + v.Facegate + " of source tree " + gitDescribe(repo)
-			}
-			return v
-		}
-	}
 	v := Versions{Facegate: gitDescribe(repo), Go: runtime.Version(), Source: "git describe and the module graph of the assessor"}
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range bi.Deps {
-			switch m.Path {
-			case "github.com/caddyserver/caddy/v2":
-				v.Caddy = m.Version
-			case "github.com/open-policy-agent/opa":
-				v.OPA = m.Version
+		v.Caddy, v.OPA = depVersions(bi)
+	}
+	if bin == "" {
+		return v
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return v
+	}
+	v.Source = "`" + filepath.Base(bin) + " version`"
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch name, val := f[0], f[1]; name { // Caddy's module hash and Go's platform dropped
+		case "facegate":
+			v.Facegate = val
+		case "Caddy":
+			v.Caddy = val
+		case "OPA":
+			v.OPA = val
+		case "Go":
+			v.Go = val
+		}
+	}
+	if v.Facegate == "(devel)" || v.Facegate == "" {
+		v.Facegate = "(devel), source tree " + gitDescribe(repo) + " (no commit stamped in the binary)"
+		if bi, err := buildinfo.ReadFile(bin); err == nil {
+			rev, modified := "", false
+			for _, st := range bi.Settings {
+				switch st.Key {
+				case "vcs.revision":
+					rev = st.Value
+				case "vcs.modified":
+					modified = st.Value == "true"
+				}
+			}
+			if rev != "" {
+				v.Facegate = "(devel) built from commit " + rev[:min(12, len(rev))]
+				if modified {
+					v.Facegate += " with local changes"
+				}
 			}
 		}
 	}
 	return v
+}
+
+// depVersions are the Caddy and OPA module versions of a build.
+func depVersions(bi *debug.BuildInfo) (caddy, opa string) {
+	for _, m := range bi.Deps {
+		switch m.Path {
+		case "github.com/caddyserver/caddy/v2":
+			caddy = m.Version
+		case "github.com/open-policy-agent/opa":
+			opa = m.Version
+		}
+	}
+	return caddy, opa
 }
 
 // gitDescribe is `git describe --always --dirty` of repo, or "unknown".

@@ -5,7 +5,12 @@
 //
 //	go run ./tests/assess --url https://localhost:8443 [--http-url http://localhost:8080]
 //	    [--ca data/caddy/pki/authorities/local/root.crt] [--credentials data/initial-credentials.json]
-//	    [--out docs/assessment] [--bin bin/facegate] [--quick]
+//	    [--out docs/assessment] [--bin bin/facegate] [--pid <instance pid>] [--quick]
+//	    [--cases pixels,auth,...] [--budget 10m] [-v]
+//
+// With --pid it also reads the instance's resident memory during the abuse
+// runs and checks at the end that the process is alive; --quick skips
+// testssl.sh and those runs and replays at most 8 entries of each corpus.
 //
 // It uses the instance's initial credentials (admin token and TOTP secret)
 // to create owners, namespaces and keys through the admin API, then runs

@@ -81,7 +81,7 @@ func parseFlags() options {
 	flag.StringVar(&o.out, "out", filepath.Join(o.repo, "docs", "assessment"), "folder of the reports")
 	flag.StringVar(&o.bin, "bin", "", "the instance's binary, for its `version` output (default: git describe and go.mod)")
 	flag.StringVar(&o.faces, "faces", filepath.Join(o.repo, "..", "shared", "data", "faces"), "folder of the face photos (read only)")
-	flag.StringVar(&o.groups, "cases", "", "run only these groups of cases (comma-separated: auth, signature, admin, isolation, lockout, body, limits, pixels, ssrf, transport, fuzz, testssl, final)")
+	flag.StringVar(&o.groups, "cases", "", "run only these groups of cases (comma-separated: pixels, auth, signature, admin, isolation, lockout, body, limits, ssrf, transport, host, fuzz, testssl, final)")
 	flag.BoolVar(&o.quick, "quick", false, "skip testssl.sh and replay at most 8 entries of each fuzz corpus")
 	flag.BoolVar(&o.verbose, "v", false, "print every case as it runs")
 	flag.BoolVar(&o.latest, "latest", true, "also write latest.md and latest.json")
@@ -149,7 +149,7 @@ func run(opt options) (*Report, error) {
 		{"pixels", a.pixelCases}, {"auth", a.authCases}, {"signature", a.signatureCases}, {"admin", a.adminCases},
 		{"isolation", a.isolationCases}, {"lockout", a.lockoutCases}, {"body", a.bodyCases},
 		{"limits", a.limitCases}, {"ssrf", a.ssrfCases},
-		{"transport", a.transportCases}, {"fuzz", a.fuzzReplay}, {"testssl", a.testssl}, {"final", a.finalCases},
+		{"transport", a.transportCases}, {"host", a.hostCases}, {"fuzz", a.fuzzReplay}, {"testssl", a.testssl}, {"final", a.finalCases},
 	}
 	only := map[string]bool{}
 	for _, g := range strings.Split(opt.groups, ",") {

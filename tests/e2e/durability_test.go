@@ -203,7 +203,7 @@ func durVerify(t *testing.T, s *server, round int, people []flowPerson, log *dur
 	log.mu.Lock()
 	defer log.mu.Unlock()
 	for _, a := range log.saves {
-		if !now[a.uid][a.tid] || labels[a.tid] != a.label {
+		if _, kept := now[a.uid][a.tid]; !kept || labels[a.tid] != a.label {
 			t.Errorf("round %d: acknowledged save %+v lost after kill -9 (stored label %q)", round, a, labels[a.tid])
 		}
 	}

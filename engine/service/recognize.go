@@ -37,16 +37,23 @@ func (s *Service) targets(req *Request) ([]target, *Error) {
 	return out, nil
 }
 
-// match returns up to limit candidates for descriptor d, best first, with confidence ≥ min.
+// match returns up to limit candidates for descriptor d, best first, with confidence ≥ min
+// (matching_threshold). With Options.SearchConfidence the confidence is calibrated for the
+// number of uids searched, so min bounds the expected false-accept rate of the answer.
 func (s *Service) match(ts []target, d []float32, limit, minConf int) []UIDMatch {
 	out := []UIDMatch{}
 	q, ok := vec128(d)
 	if !ok {
 		return out
 	}
+	conf := s.opts.Confidence
+	if s.opts.SearchConfidence != nil {
+		n := s.searched(ts)
+		conf = func(d float32) int { return s.opts.SearchConfidence(d, n) }
+	}
 	for _, t := range ts {
 		for _, m := range s.idx.Search(t.ns, q, limit, t.filter) {
-			if c := s.opts.Confidence(m.Dist); c >= minConf {
+			if c := conf(m.Dist); c >= minConf {
 				out = append(out, UIDMatch{UID: m.UID, Confidence: c})
 			}
 		}
@@ -58,13 +65,8 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) []UIDMatch
 	return out
 }
 
-// listThreshold is the recommended confidence cut-off for a search among
-// the targets' uids. SkyBiometry's threshold "depends on face quality and
-// uid-list size": every extra candidate is one more chance that a stranger
-// resembles somebody, so the cut-off rises with the number of uids searched —
-// the calibrated threshold for one uid, then 20 points per decade, at most 95.
-// Measured with `go run ./tests/bench service-recognize` (BENCHMARKS.md).
-func (s *Service) listThreshold(ts []target) int {
+// searched is the number of uids a search of the targets compares with.
+func (s *Service) searched(ts []target) int {
 	n := 0
 	for _, t := range ts {
 		if t.filter != nil {
@@ -73,7 +75,22 @@ func (s *Service) listThreshold(ts []target) int {
 			n += s.idx.UIDCount(t.ns)
 		}
 	}
-	return thresholdForList(s.opts.Threshold, n)
+	return n
+}
+
+// listThreshold is the recommended confidence cut-off for a search among
+// the targets' uids. SkyBiometry's threshold "depends on face quality and
+// uid-list size": every extra candidate is one more chance that a stranger
+// resembles somebody. With Options.SearchConfidence the confidence itself
+// accounts for the number of uids, so the threshold is Options.Threshold (an
+// expected false-accept rate). Otherwise the cut-off rises with the number of
+// uids searched: the threshold for one uid, then 20 points per decade, at most 95.
+// Measured with `go run ./tests/bench open-set` (BENCHMARKS.md).
+func (s *Service) listThreshold(ts []target) int {
+	if s.opts.SearchConfidence != nil {
+		return s.opts.Threshold
+	}
+	return thresholdForList(s.opts.Threshold, s.searched(ts))
 }
 
 // thresholdForList raises base by 20 per decade of n candidates, capped at 95.

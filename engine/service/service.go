@@ -39,6 +39,12 @@ type Options struct {
 	NamespaceLimit int
 	// Confidence maps a descriptor distance to 0-100; default DefaultConfidence.
 	Confidence func(d float32) int
+	// SearchConfidence, when set, gives the confidence of a candidate found at distance d
+	// in a search of n uids (faces/recognize, faces/group); its scale must already account
+	// for n (e.g. faceapi.SearchConfidence, a calibrated expected false-accept rate), so the
+	// recommended threshold is Threshold whatever n is. When nil, candidates get
+	// Confidence(d) and the threshold rises with n (thresholdForList).
+	SearchConfidence func(d float32, n int) int
 	// Threshold is the recommended confidence returned with matches; default DefaultThreshold.
 	Threshold int
 	// MaxImages bounds the images of one call (default 10).

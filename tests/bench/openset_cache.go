@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/facegate/facegate/engine/service"
+)
+
+// cachedAnalyzer is a service.Analyzer that keeps each analysis in a directory, keyed by the
+// sha256 of the image bytes and the analysis options, so that the open-set benchmark
+// analyses every photo once however many galleries it is enrolled in or searched against.
+// The cache holds descriptors: it lives in a temporary directory, never in the repository
+// or the shared data. The engine's answers do not change with the cache; a cache written
+// by an older engine must be removed by hand (--cache with a new directory, or rm -r).
+type cachedAnalyzer struct {
+	an  service.Analyzer
+	dir string // "" = no disk cache
+
+	mu  sync.Mutex
+	mem map[string]*service.Analyzed
+}
+
+func newCachedAnalyzer(an service.Analyzer, dir string) (*cachedAnalyzer, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create analysis cache: %w", err)
+		}
+	}
+	return &cachedAnalyzer{an: an, dir: dir, mem: map[string]*service.Analyzed{}}, nil
+}
+
+func analysisKey(data []byte, opt service.AnalyzeOptions) string {
+	o, _ := json.Marshal(opt)
+	h := sha256.New()
+	h.Write(data)
+	h.Write([]byte{0})
+	h.Write(o)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Analyze returns the cached analysis of data with opt, computing and storing it on a miss.
+// The service may change the faces it is given (it fills tags from them), so every caller
+// gets its own copy.
+func (c *cachedAnalyzer) Analyze(ctx context.Context, data []byte, opt service.AnalyzeOptions) (*service.Analyzed, error) {
+	key := analysisKey(data, opt)
+	c.mu.Lock()
+	a := c.mem[key]
+	c.mu.Unlock()
+	if a == nil && c.dir != "" {
+		if b, err := os.ReadFile(filepath.Join(c.dir, key+".json")); err == nil {
+			var v service.Analyzed
+			if json.Unmarshal(b, &v) == nil {
+				a = &v
+			}
+		}
+	}
+	if a == nil {
+		v, err := c.an.Analyze(ctx, data, opt)
+		if err != nil {
+			return nil, err
+		}
+		a = v
+		if c.dir != "" {
+			if b, err := json.Marshal(a); err == nil {
+				tmp := filepath.Join(c.dir, key+".tmp")
+				if os.WriteFile(tmp, b, 0o600) == nil {
+					_ = os.Rename(tmp, filepath.Join(c.dir, key+".json"))
+				}
+			}
+		}
+	}
+	c.mu.Lock()
+	c.mem[key] = a
+	c.mu.Unlock()
+	return copyAnalyzed(a), nil
+}
+
+func copyAnalyzed(a *service.Analyzed) *service.Analyzed {
+	out := &service.Analyzed{Width: a.Width, Height: a.Height, Faces: make([]service.Face, len(a.Faces))}
+	for i, f := range a.Faces {
+		f.Descriptor = append([]float32(nil), f.Descriptor...)
+		f.Points = append([]service.Point(nil), f.Points...)
+		attrs := make(map[string]service.Attribute, len(f.Attributes))
+		for k, v := range f.Attributes {
+			attrs[k] = v
+		}
+		f.Attributes = attrs
+		out.Faces[i] = f
+	}
+	return out
+}
+
+// warm analyses the files with workers goroutines, so that the sequential service calls
+// that follow find every analysis cached. Errors are left for the service calls to report.
+func (c *cachedAnalyzer) warm(ctx context.Context, files []string, opt func(string) service.AnalyzeOptions, workers int) {
+	ch := make(chan string)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range ch {
+				if b, err := os.ReadFile(f); err == nil {
+					_, _ = c.Analyze(ctx, b, opt(f))
+				}
+			}
+		}()
+	}
+	for _, f := range files {
+		ch <- f
+	}
+	close(ch)
+	wg.Wait()
+}

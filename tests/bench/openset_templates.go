@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/facegate/facegate/engine/faceapi"
+	"github.com/facegate/facegate/engine/pipeline"
+	"github.com/facegate/facegate/engine/service"
+)
+
+func init() { commands["open-set-templates"] = runOpenSetTemplates }
+
+// runOpenSetTemplates compares ways to use several templates per uid: among the LFW people
+// of the chosen folds, those with at least three images are enrolled with their first
+// image, or with their first two images scored by the smaller (max similarity) or the mean
+// distance; their remaining images are the mated searches, every image of the people with
+// fewer images the non-mated ones. Same descriptors as the service (the analysis cache);
+// prints rank-1 and FNIR at FPIR 0.1 and 0.01 for each way.
+func runOpenSetTemplates(args []string) error {
+	fs := flag.NewFlagSet("open-set-templates", flag.ContinueOnError)
+	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
+	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
+	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	folds, err := parseFolds(*foldsFlag)
+	if err != nil {
+		return err
+	}
+	d, err := loadOpenSet(*data, folds)
+	if err != nil {
+		return err
+	}
+	an, err := pipeline.New(pipeline.Options{})
+	if err != nil {
+		return fmt.Errorf("load engine: %w", err)
+	}
+	ca, err := newCachedAnalyzer(an, *cache)
+	if err != nil {
+		return err
+	}
+	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
+	desc := func(f string) ([]float32, bool) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, false
+		}
+		a, err := ca.Analyze(context.Background(), b, opt)
+		if err != nil {
+			return nil, false
+		}
+		j := centreFace(a.Faces)
+		if j < 0 {
+			return nil, false
+		}
+		return a.Faces[j].Descriptor, true
+	}
+	type person struct {
+		name   string
+		tpl    [][]float32
+		probes [][]float32
+	}
+	var enrolled []person
+	var strangers [][]float32
+	for _, p := range append(append(append([]lfwPerson{}, d.multi...), d.single...), d.strangers...) {
+		var vs [][]float32
+		for _, f := range p.images {
+			if v, ok := desc(f); ok {
+				vs = append(vs, v)
+			} else if len(p.images) >= 3 {
+				vs = append(vs, nil) // keeps image positions: a probe with no face is a miss
+			}
+		}
+		if len(p.images) >= 3 && vs[0] != nil && vs[1] != nil {
+			enrolled = append(enrolled, person{name: p.name, tpl: vs[:2], probes: vs[2:]})
+		} else if len(p.images) < 3 {
+			strangers = append(strangers, vs...)
+		}
+	}
+	dist := func(a, b []float32) float32 {
+		var x, y [128]float32
+		copy(x[:], a)
+		copy(y[:], b)
+		return faceapi.Distance(x, y)
+	}
+	ways := []struct {
+		name  string
+		score func(q []float32, tpl [][]float32) float32
+	}{
+		{"one template (first image)", func(q []float32, t [][]float32) float32 { return dist(q, t[0]) }},
+		{"two templates, smallest distance (max similarity)", func(q []float32, t [][]float32) float32 { return min(dist(q, t[0]), dist(q, t[1])) }},
+		{"two templates, mean distance", func(q []float32, t [][]float32) float32 { return (dist(q, t[0]) + dist(q, t[1])) / 2 }},
+		{"two templates, distance to the mean descriptor", func(q []float32, t [][]float32) float32 {
+			m := make([]float32, 128)
+			for i := range m {
+				m[i] = (t[0][i] + t[1][i]) / 2
+			}
+			return dist(q, m)
+		}},
+	}
+	fmt.Printf("folds %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", *foldsFlag, len(enrolled), len(strangers))
+	fmt.Println("| templates per uid | mated searches | rank-1 | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, w := range ways {
+		res := &openSetResult{name: w.name}
+		search := func(q []float32, self string) probeResult {
+			pr := probeResult{selfDist: -1, bestDist: float32(math.Inf(1))}
+			if q == nil {
+				return pr
+			}
+			pr.found = true
+			best := ""
+			for _, e := range enrolled {
+				s := w.score(q, e.tpl)
+				if s < pr.bestDist {
+					pr.bestDist, best = s, e.name
+				}
+				if e.name == self {
+					pr.selfDist = s
+				}
+			}
+			pr.self = self != "" && best == self
+			return pr
+		}
+		for _, e := range enrolled {
+			for _, q := range e.probes {
+				res.mated = append(res.mated, search(q, e.name))
+			}
+		}
+		for _, q := range strangers {
+			res.nonMated = append(res.nonMated, search(q, ""))
+		}
+		cell := func(x float64) string {
+			if f, _, ok := res.fnirAt(x); ok {
+				return pct(f)
+			}
+			return "—"
+		}
+		fmt.Printf("| %s | %d | %s | %s | %s |\n", w.name, len(res.mated), pct(res.rank1()), cell(0.1), cell(0.01))
+	}
+	return nil
+}

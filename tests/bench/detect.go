@@ -113,7 +113,7 @@ func runDetect(args []string) error {
 		}
 		return rs, centre, nil
 	}
-	res := detResult{name: "facegate pigo (" + *mode + ")", hasGo: true, hasLandmarks: true}
+	res := detResult{name: "facegate " + *mode, hasGo: true, hasLandmarks: true}
 	goBoxes := map[string][]image.Rectangle{}
 	var eyesL, eyesR, mouths [][2]float64
 	for _, p := range append(append([]string{}, detImgs...), lfw...) {

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -110,6 +111,9 @@ localhost {
 `
 }
 
+// abuseRuns numbers the runs, so that each abuses from its own address.
+var abuseRuns atomic.Int32
+
 // abuseResult is one run's outcome.
 type abuseResult struct {
 	peakMB            float64
@@ -118,10 +122,22 @@ type abuseResult struct {
 	legitP50          time.Duration
 }
 
-// abuseRun sends workers × rounds abusive requests (workers at once) while
-// sampling the server's RSS and running a legitimate client.
+// clientFrom is srv's client connecting from the loopback address src, so
+// that the abuser and the legitimate client are different addresses (as
+// they would be) and the per-address limits tell them apart.
+func clientFrom(srv *benchServer, src string) *http.Client {
+	tr := srv.client.Transport.(*http.Transport).Clone()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	tr.DialContext = d.DialContext
+	return &http.Client{Timeout: 60 * time.Second, Transport: tr}
+}
+
+// abuseRun sends workers × rounds abusive requests (workers at once, from
+// 127.0.0.2..) while sampling the server's RSS and running a legitimate
+// client (from 127.0.0.1).
 func abuseRun(srv *benchServer, key [2]string, workers, rounds int, mk func() (*http.Request, error)) abuseResult {
 	var res abuseResult
+	abuser := clientFrom(srv, fmt.Sprintf("127.0.0.%d", 2+abuseRuns.Add(1)))
 	stop := make(chan struct{})
 	var peak atomic.Int64
 	var wg sync.WaitGroup
@@ -173,7 +189,7 @@ func abuseRun(srv *benchServer, key [2]string, workers, rounds int, mk func() (*
 				defer aw.Done()
 				code := 0
 				if req, err := mk(); err == nil {
-					if resp, err := srv.client.Do(req); err == nil {
+					if resp, err := abuser.Do(req); err == nil {
 						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
 						code = resp.StatusCode

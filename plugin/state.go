@@ -128,10 +128,13 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 	s.service, err = service.New(s.store, s.index, &s.analyzer, &s.fetcher, service.Options{
 		NamespaceOwner: s.keys.NamespaceOwner,
 		Namespaces:     s.ownerNamespaces,
-		Confidence:     faceapi.Confidence,
-		Threshold:      50, // faceapi.Confidence gives 50 at faceapi.DefaultThreshold
-		Logger:         s.logger,
-		MaxImages:      cfg.Limits.MaxImages,
+		Confidence:     faceapi.Confidence, // pairwise: faces/group similarities
+		// recognize and group candidates: confidence calibrated for the number of uids
+		// searched; threshold 50 = an expected false-accept rate of 1 %
+		SearchConfidence: faceapi.SearchConfidence,
+		Threshold:        faceapi.SearchThreshold,
+		Logger:           s.logger,
+		MaxImages:        cfg.Limits.MaxImages,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the face service: %w", err)

@@ -209,6 +209,9 @@ func (r *openSetRun) run(ctx context.Context, d *openSetData, g gallery) (*openS
 		return nil
 	}
 	for _, p := range g.people {
+		if g.size > 0 && res.enrolledPeople == g.size {
+			break
+		}
 		resp, err := r.call(ctx, "faces/detect", map[string]string{"attributes": "none"}, p.images[0])
 		if err != nil {
 			return nil, fmt.Errorf("detect gallery photo: %w", err)

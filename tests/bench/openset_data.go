@@ -21,9 +21,9 @@ import (
 //     byte-identical copies and is skipped by sha256); every recognizable face found in
 //     them is enrolled as an identity of its own.
 //
-// Galleries are nested: the smallest holds the first enrollable people with at least two
-// images (sorted by name hash), the next all enrollable people with two or more images,
-// then people with one image, in hash order, up to its size; the largest holds every
+// Galleries are nested: enrollable people with at least two images come first (sorted by
+// name hash), then people with one image (in hash order); a gallery of size n holds the
+// first n of them whose enrolment photo has a recognizable centre face, the largest every
 // enrollable LFW person and every distractor face.
 type openSetData struct {
 	multi, single []lfwPerson // enrollable, hash order
@@ -105,15 +105,18 @@ func loadOpenSet(data string, folds map[int]bool) (*openSetData, error) {
 	return d, nil
 }
 
-// gallery is one gallery size: the LFW people enrolled (with distractors or not).
+// gallery is one gallery size: LFW people are enrolled in order until size of them are
+// (0 = every enrollable person, plus the distractor faces).
 type gallery struct {
 	ns          string
 	people      []lfwPerson
+	size        int
 	distractors bool
 }
 
 // galleries returns the nested galleries for the requested LFW sizes; size 0 means every
-// enrollable person plus the distractor faces.
+// enrollable person plus the distractor faces. A person whose enrolment photo gives no
+// recognizable centre face is skipped, so a gallery of size n holds n people.
 func (d *openSetData) galleries(sizes []int) []gallery {
 	all := append(append([]lfwPerson{}, d.multi...), d.single...)
 	var out []gallery
@@ -122,7 +125,7 @@ func (d *openSetData) galleries(sizes []int) []gallery {
 			out = append(out, gallery{ns: "gall", people: all, distractors: true})
 			continue
 		}
-		out = append(out, gallery{ns: fmt.Sprintf("g%d", n), people: all[:n]})
+		out = append(out, gallery{ns: fmt.Sprintf("g%d", n), people: all, size: n})
 	}
 	return out
 }

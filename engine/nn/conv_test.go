@@ -224,9 +224,13 @@ func TestReLU6(t *testing.T) {
 			}
 		}
 	}
-	x := Tensor{H: 1, W: 2, C: 2, Data: []float32{1, 2, -3, 4}}
-	AffineReLU6(x, []float32{2, 10}, []float32{-1, 0})
-	if x.Data[0] != 1 || x.Data[1] != 6 || x.Data[2] != 0 || x.Data[3] != 6 {
-		t.Errorf("affine relu6 = %v", x.Data)
+	var a Arena
+	x := Tensor{H: 1, W: 1, C: 8, Data: []float32{1, 2, -3, 4, 1, 2, -3, 4}}
+	f := &Param{Shape: []int{1, 1, 8, 1}, Data: []float32{1, 1, 1, 1, 1, 1, 1, 1}}
+	sc := []float32{2, 10, 1, 1, 2, 10, 1, 1}
+	sh := []float32{-1, 0, 0, 0, -1, 0, 0, 0}
+	y, err := DepthwiseAffineReLU6(&a, x, f, 1, Same, sc, sh)
+	if err != nil || y.Data[0] != 1 || y.Data[1] != 6 || y.Data[2] != 0 || y.Data[3] != 4 || y.Data[5] != 6 {
+		t.Errorf("depthwise affine relu6 = %v, %v", y.Data, err)
 	}
 }

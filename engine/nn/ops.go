@@ -164,17 +164,3 @@ func clip6Go(x []float32) {
 		x[i] = relu6(v)
 	}
 }
-
-// AffineReLU6 computes x[...,c] = clip(x[...,c]*scale[c] + shift[c], 0, 6) in place
-// (batch norm folded into a scale and shift, then ReLU6).
-func AffineReLU6(x Tensor, scale, shift []float32) {
-	c := x.C
-	scale, shift = scale[:c], shift[:c]
-	for p := 0; p+c <= len(x.Data); p += c {
-		row := x.Data[p : p+c]
-		for i := range row {
-			row[i] = row[i]*scale[i] + shift[i]
-		}
-		clip6(row)
-	}
-}

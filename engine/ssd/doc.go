@@ -20,7 +20,8 @@
 //	net, err := ssd.Load()
 //	dets, err := net.Detect(img, img.Bounds(), ssd.Options{MinConfidence: 0.3})
 //
-// Per call the work is one 512×512 inference whatever the image size: the input is
-// sampled straight from the image (at most four source pixels per input pixel), and the
-// scratch memory (input, two activation buffers, head outputs) is pooled and reused.
+// Per call the work is one inference at the chosen input size (at most 512×512) whatever
+// the image size: the input is sampled straight from the image (at most four source
+// pixels per input pixel), and the scratch memory (input, two activation buffers, im2col
+// and head outputs) is kept in a bounded free list and reused.
 package ssd

@@ -172,7 +172,7 @@ func (r *openSetRun) call(ctx context.Context, method string, params map[string]
 	return r.svc.Call(ctx, req)
 }
 
-// descriptor returns the descriptor the engine gives face j of img (from the cache).
+// faces returns the faces the engine finds in img with opt (from the analysis cache).
 func (r *openSetRun) faces(ctx context.Context, img string, opt service.AnalyzeOptions) ([]service.Face, error) {
 	b, err := os.ReadFile(img)
 	if err != nil {

@@ -23,8 +23,9 @@ type cnnParams struct {
 	largeSize     int
 	largeMinScore float32
 	// cascade, when set, runs the pigo face cascade (with these settings) on images where
-	// the CNN found no face at all: cheap insurance for portraits the CNN misses, never
-	// run on photos where it found someone.
+	// the CNN found no face at all, of any size: cheap insurance for portraits the CNN
+	// misses, never run on photos where it found someone (even someone too small to
+	// report, as in crowds).
 	cascade *params
 	// minSide drops boxes whose shorter side is below it (original pixels): too small
 	// to landmark or recognise.
@@ -45,11 +46,13 @@ const maxCNNBoxes = ssd.DefaultMaxResults
 
 // cnnScan runs the SSD passes of p on the whole oriented image and returns its faces as
 // candidates; a second pass only adds large faces the first one missed (addLarge).
-func (d *Detector) cnnScan(img *imageio.Image, p cnnParams) []candidate {
+// sawAny reports whether the SSD found any box above its threshold, before the size
+// floor.
+func (d *Detector) cnnScan(img *imageio.Image, p cnnParams) (cands []candidate, sawAny bool) {
 	all := img.Img.Bounds()
 	dets, err := d.cnn.Detect(img.Img, all, ssd.Options{MinConfidence: p.minScore, MaxResults: maxCNNBoxes, InputSize: p.inputSize})
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	if p.largeSize > 0 {
 		extra, err := d.cnn.Detect(img.Img, all, ssd.Options{MinConfidence: p.largeMinScore, MaxResults: maxCNNBoxes, InputSize: p.largeSize})
@@ -66,7 +69,7 @@ func (d *Detector) cnnScan(img *imageio.Image, p cnnParams) []candidate {
 		}
 		out = append(out, boxCandidate(img, r.Sub(b.Min), x.Score))
 	}
-	return out
+	return out, len(dets) > 0
 }
 
 // boxCandidate turns a CNN box (original pixels, origin at the image's top-left) into a

@@ -119,8 +119,9 @@ func (d *Detector) Detect(img *imageio.Image, opt Options) []Face {
 	if p.cnn == nil {
 		cands = d.scan(img, p)
 	} else {
-		cands = d.cnnScan(img, *p.cnn)
-		if len(cands) == 0 && p.cnn.cascade != nil {
+		var sawAny bool
+		cands, sawAny = d.cnnScan(img, *p.cnn)
+		if !sawAny && p.cnn.cascade != nil {
 			cands = d.scan(img, *p.cnn.cascade)
 		}
 		// Largest first, by the width of the box each candidate reports.

@@ -131,7 +131,7 @@ func (a *assessor) rateCases() {
 			return "statuses " + strings.Join(got, ","), verdict(ok)
 		})
 	a.add(API4, "default free tier is rate limited", "25 concurrent account/authenticate calls with a free-tier key (5/s, burst 10)",
-		"at least the burst of 10 served, the rest HTTP 429 error 202 (rate) or 203 (concurrency) with Retry-After", func() (string, string) {
+		"at most the burst of 10 (plus refill) served, the rest HTTP 429 error 202 (rate) or 203 (concurrency) with Retry-After", func() (string, string) {
 			k, err := mk("free", nil)
 			if err != nil {
 				return err.Error(), Fail
@@ -163,7 +163,7 @@ func (a *assessor) rateCases() {
 			// The bucket refills 5 a second while the burst runs.
 			most := 10 + 1 + int(5*took.Seconds())
 			obs := fmt.Sprintf("%d served, %d refused with 429/202 or 203 and Retry-After, in %v", served, refused, took.Round(time.Millisecond))
-			return obs, verdict(ok && refused > 0 && served >= 10 && served <= most)
+			return obs, verdict(ok && refused > 0 && served >= 1 && served <= most) // concurrency refusals can come before the burst is spent
 		})
 	a.add(API4, "image quota", "faces/detect of 2 images, then 2 more, with a quota of 3 images an hour",
 		"first HTTP 200, then HTTP 429 error 202 with Retry-After", func() (string, string) {

@@ -29,7 +29,7 @@ func setDecisionVars(r *http.Request, ev *evidence, route string, d policies.Dec
 	if ev.found {
 		caddyhttp.SetVar(ctx, varOwner, ev.key.Owner)
 	}
-	caddyhttp.SetVar(ctx, varRoute, knownRouteOrPath(route))
+	caddyhttp.SetVar(ctx, varRoute, boundedRoute(route))
 	caddyhttp.SetVar(ctx, varAllow, strconv.FormatBool(d.Allow))
 	if !d.Allow {
 		caddyhttp.SetVar(ctx, varReason, d.Reason)
@@ -37,8 +37,8 @@ func setDecisionVars(r *http.Request, ev *evidence, route string, d policies.Dec
 	}
 }
 
-// knownRouteOrPath bounds a client-chosen route to 128 bytes.
-func knownRouteOrPath(route string) string {
+// boundedRoute bounds a client-chosen route (a path in proxy mode) to 128 bytes.
+func boundedRoute(route string) string {
 	if len(route) > 128 {
 		return route[:128]
 	}

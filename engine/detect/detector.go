@@ -33,6 +33,9 @@ type Face struct {
 	// Recognizable reports whether the face is large, frontal and well landmarked enough
 	// to be used for recognition and training.
 	Recognizable bool
+	// Landmarks are the 68 iBUG points when the landmark net placed them (CNN modes of a
+	// Detector made by NewWithLandmarks); nil otherwise.
+	Landmarks *[68]Point
 }
 
 // Options tune one Detect call. The zero value is the normal mode with the default cap.
@@ -48,6 +51,8 @@ type Detector struct {
 	nose  []*regressor // one per noseCascades entry
 	mouth []*regressor // one per mouthCascades entry
 	cnn   *ssd.Net
+	// landmarker, when set, places the points of the CNN modes' faces (points68.go).
+	landmarker Landmarker
 }
 
 // New parses the embedded cascades. Parse once per process and share the Detector.
@@ -132,6 +137,12 @@ func (d *Detector) Detect(img *imageio.Image, opt Options) []Face {
 	}
 	faces := make([]Face, 0, len(cands))
 	for _, c := range cands {
+		if p.cnn != nil && d.landmarker != nil {
+			if f, ok := d.describe68(img, c); ok {
+				faces = append(faces, f)
+				continue
+			}
+		}
 		faces = append(faces, d.describe(img, c))
 	}
 	return faces

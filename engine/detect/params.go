@@ -41,18 +41,14 @@ func turn(deg float64) float64 {
 // kept for comparison (go run ./tests/bench detect) and as the cheapest path.
 //
 // Chosen by measurement on the WIDER crowd photos, the detection set and LFW (BENCHMARKS.md,
-// "detect: CNN modes"): normal runs the pigo cascade (see below); aggressive runs the SSD
+// "detect: CNN modes"): normal runs the SSD once at a 416 input, score > 0.3; aggressive
+// runs the SSD
 // at the trained 512 input, which upsamples small images and finds smaller faces, with a
 // lower threshold, plus a 416 pass that adds large faces the upsampled pass missed
 // (close-up portraits such as LFW's), and falls back to the cascade on images where the
 // CNN finds no face.
 var modes = map[string]params{
-	// normal stays on the cascade for now: with SSD boxes at a 416 input, the pupil and
-	// landmark cascades miss on close-up portraits often enough that 3 of 10 enrolled LFW
-	// probes came back not recognizable through faces/recognize (tests/e2e flow test).
-	// The SSD setting measured for normal was {cnn: &cnnParams{minScore: 0.3, minSide: 16,
-	// inputSize: 416, cascade: &cascadeParams}} (BENCHMARKS.md, "detect: CNN modes").
-	"normal":     cascadeParams,
+	"normal":     {cnn: &cnnParams{minScore: 0.3, minSide: 16, inputSize: 416, cascade: &cascadeParams}},
 	"aggressive": {cnn: &cnnParams{minScore: 0.2, minSide: 16, inputSize: 512, largeSize: 416, largeMinScore: 0.3, cascade: &cascadeParams}},
 	"cascade":    cascadeParams,
 }

@@ -51,11 +51,11 @@ var (
 // New returns an Analyzer; the models are loaded on the first call only.
 func New(opts Options) (*Analyzer, error) {
 	loadOnce.Do(func() {
-		shared.det, shared.err = detect.New()
+		shared.models, shared.err = faceapi.Load()
 		if shared.err != nil {
 			return
 		}
-		shared.models, shared.err = faceapi.Load()
+		shared.det, shared.err = detect.NewWithLandmarks(landmarker{shared.models})
 	})
 	if shared.err != nil {
 		return nil, fmt.Errorf("loading face models: %w", shared.err)
@@ -111,7 +111,7 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 	if !needCNN {
 		return sf
 	}
-	lm, err := a.models.Landmarks(img.Img, b.Intersect(img.Img.Bounds()))
+	lm, err := a.landmarks(img, f)
 	if err != nil {
 		sf.Recognizable = false
 		return sf

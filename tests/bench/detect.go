@@ -21,6 +21,7 @@ import (
 
 	"github.com/facegate/facegate/engine/detect"
 	"github.com/facegate/facegate/engine/imageio"
+	"github.com/facegate/facegate/engine/pipeline"
 )
 
 func init() { commands["detect"] = runDetect }
@@ -42,6 +43,7 @@ type detResult struct {
 	eyeMean             [2][2]float64
 	mouthMean           [2]float64
 	orderOK, orderN     int // LFW hits with eye_left.x > eye_right.x
+	recognizable        int // LFW hits reported recognizable
 	hasLandmarks, hasGo bool
 }
 
@@ -56,6 +58,7 @@ func runDetect(args []string) error {
 	widerModes := fs.String("wider-modes", "normal,aggressive", "modes run on the WIDER set (empty: skip it)")
 	widerOnly := fs.Bool("wider-only", false, "run only the WIDER set")
 	noNode := fs.Bool("no-node", false, "skip the face-api SSD reference (Node, tfjs-wasm) on the WIDER set")
+	points := fs.String("points", "net", "who places the CNN modes' points: net (the landmark net, as the API does) or cascade (pigo's pupil and landmark cascades)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +83,15 @@ func runDetect(args []string) error {
 	sort.Strings(wider)
 	speed := append(append([]string{}, detImgs...), wider...)
 
-	d, err := detect.New()
+	var d *detect.Detector
+	switch *points {
+	case "net":
+		d, err = pipeline.Detector()
+	case "cascade":
+		d, err = detect.New()
+	default:
+		err = fmt.Errorf("--points: want net or cascade, not %q", *points)
+	}
 	if err != nil {
 		return err
 	}
@@ -129,6 +140,9 @@ func runDetect(args []string) error {
 			res.orderN++
 			if c.EyeLeft.X > c.EyeRight.X {
 				res.orderOK++
+			}
+			if c.Recognizable {
+				res.recognizable++
 			}
 		}
 	}
@@ -433,6 +447,7 @@ func printTable(rs []detResult, nLFW, nSpeed, reps int) {
 		{"LFW eye error vs mean position (px of 250)", func(r detResult) float64 { return r.eyeErr }, "%.2f", true},
 		{"LFW mouth error vs mean position (px)", func(r detResult) float64 { return r.mouthErr }, "%.2f", true},
 		{"LFW eye_left.x > eye_right.x", func(r detResult) float64 { return frac(r.orderOK, r.orderN) }, "%.4f", true},
+		{"LFW centre faces recognizable", func(r detResult) float64 { return frac(r.recognizable, r.orderN) }, "%.4f", true},
 		{fmt.Sprintf("imgs/s, 1 core (%d imgs ×%d)", nSpeed, reps), func(r detResult) float64 { return r.ipsOne }, "%.1f", false},
 		{"imgs per CPU-second, 1 core (fair under load)", func(r detResult) float64 { return r.ipsCPU }, "%.1f", false},
 		{fmt.Sprintf("imgs/s, %d cores", runtime.NumCPU()), func(r detResult) float64 { return r.ipsAll }, "%.1f", false},

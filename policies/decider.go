@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
@@ -42,6 +43,8 @@ type Decider struct {
 	logger *zap.Logger
 	reload sync.Mutex // serializes Reload
 	active atomic.Pointer[prepared]
+	// reloads remembers the last reload's outcome (Status).
+	reloads reloadLog
 }
 
 // prepared is one compiled policy set.
@@ -56,6 +59,8 @@ type prepared struct {
 	deps    *depIndex
 	rules   *ruleCache
 	version string
+	// loadedAt is when this set was compiled.
+	loadedAt time.Time
 	// fingerprint of the override dir taken before reading it (empty for
 	// the embedded policies); Watch reloads when the dir's differs.
 	fingerprint string
@@ -127,7 +132,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
 	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
-		deps: findDeps(c), rules: newRuleCache()}
+		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
 	if fast && !d.noMemo {
 		p.memo = newMemo()
 	}
@@ -212,6 +217,7 @@ func (d *Decider) Reload() error {
 	defer d.reload.Unlock()
 	old := d.active.Load()
 	p, err := d.prepare(context.Background())
+	d.reloads.note(time.Now(), err)
 	if err != nil {
 		d.logger.Error("policy reload failed, keeping the last good version",
 			zap.String("policy_version", old.version), zap.Error(err))

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Match is one search result: a uid and the smallest distance between the query and any of
@@ -20,8 +22,9 @@ const parallelMin = 32 << 10
 // Index is a set of namespaces of templates. It is safe for concurrent use; searches run in
 // parallel with each other and wait for writes to the same namespace.
 type Index struct {
-	mu     sync.RWMutex
-	spaces map[string]*nsSpace
+	mu      sync.RWMutex
+	spaces  map[string]*nsSpace
+	observe atomic.Pointer[SearchObserver] // see SetSearchObserver
 }
 
 type nsSpace struct {
@@ -139,6 +142,7 @@ func (x *Index) UIDs(ns string) []string {
 // Search returns up to k uids of ns closest to q, each with its best Euclidean distance,
 // nearest first. A non-nil filterUIDs restricts the search to the uids it maps to true.
 func (x *Index) Search(ns string, q [Dim]float32, k int, filterUIDs map[string]bool) []Match {
+	defer x.observeSearch(time.Now())
 	sp := x.get(ns, false)
 	if sp == nil || k <= 0 {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"go.uber.org/zap"
@@ -42,7 +43,8 @@ func DefaultOptions(dir string, key []byte) Options {
 
 // Store is an open, encrypted Badger database. It is safe for concurrent use.
 type Store struct {
-	db *badger.DB
+	db      *badger.DB
+	observe atomic.Pointer[WriteObserver] // see SetWriteObserver
 }
 
 // Open opens (or creates) the database described by opts.

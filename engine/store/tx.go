@@ -111,8 +111,8 @@ func (tx *Tx) Keys(prefix string) ([]string, error) {
 // of fn's writes are visible or none is. When fn returns an error nothing is written. A
 // transaction that conflicts with a concurrent one is retried a few times, so fn must be safe
 // to run more than once.
-func (s *Store) Update(fn func(tx *Tx) error) error {
-	var err error
+func (s *Store) Update(fn func(tx *Tx) error) (err error) {
+	defer s.observeWrite(time.Now(), &err)
 	for range maxConflictRetries {
 		err = s.db.Update(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
 		if !errors.Is(err, badger.ErrConflict) {

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"net/http"
 	"sync"
+	"time"
 
 	"github.com/facegate/facegate/engine/detect"
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/imageio"
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // SkyBiometry's ids of the four points every tag carries.
@@ -27,9 +28,10 @@ const (
 
 // Options bound the images an Analyzer accepts.
 type Options struct {
-	MaxBytes  int64 // largest image, in bytes (0: imageio's default)
-	MaxPixels int64 // largest width×height (0: imageio's default)
-	MaxFaces  int   // most faces analysed per image (0: 32)
+	MaxBytes  int64    // largest image, in bytes (0: imageio's default)
+	MaxPixels int64    // largest width×height (0: imageio's default)
+	MaxFaces  int      // most faces analysed per image (0: 32)
+	Observe   Observer // optional: receives each stage's duration (see Stage)
 }
 
 // Analyzer is the engine behind every image method.
@@ -68,11 +70,14 @@ func New(opts Options) (*Analyzer, error) {
 
 // Analyze decodes data, finds the faces and computes what opt asks for.
 func (a *Analyzer) Analyze(ctx context.Context, data []byte, opt service.AnalyzeOptions) (*service.Analyzed, error) {
+	t := time.Now()
 	img, err := imageio.Decode(data, imageio.Limits{MaxBytes: a.opts.MaxBytes, MaxPixels: a.opts.MaxPixels})
+	t = a.opts.Observe.since(StageDecode, t)
 	if err != nil {
 		return nil, decodeError(err)
 	}
 	faces := a.det.Detect(img, detect.Options{Mode: opt.Detector, MaxFaces: a.opts.MaxFaces})
+	a.opts.Observe.since(StageDetect, t)
 	want := attributeSet(opt.Attributes)
 	out := &service.Analyzed{Width: img.Width, Height: img.Height, Faces: make([]service.Face, 0, len(faces))}
 	for _, f := range faces {
@@ -107,11 +112,13 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 		Mouth:        pct(f.Mouth, idMouth),
 		Attributes:   map[string]service.Attribute{"face": {Value: "true", Confidence: f.Confidence}},
 	}
-	needCNN := opt.Describe || opt.AllPoints || want["gender"] || want["age_est"] || want["mood"] || want["smiling"]
+	needCNN := opt.Describe || opt.AllPoints || want["gender"] || want["age_est"] || want["mood"] || want["smiling"] || want["lips"] || want["eyes"]
 	if !needCNN {
 		return sf
 	}
+	t := time.Now()
 	lm, err := a.landmarks(img, f)
+	t = a.opts.Observe.since(StageLandmarks, t)
 	if err != nil {
 		sf.Recognizable = false
 		return sf
@@ -123,19 +130,23 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 		}
 	}
 	if opt.Describe && f.Recognizable {
-		if d, err := a.models.Descriptor(img.Img, lm); err == nil {
+		d, err := a.models.Descriptor(img.Img, lm)
+		t = a.opts.Observe.since(StageDescriptor, t)
+		if err == nil {
 			sf.Descriptor = d[:]
 		} else {
 			sf.Recognizable = false
 		}
 	}
 	a.attributes(img.Img, lm, want, sf.Attributes)
+	a.opts.Observe.since(StageAttributes, t)
 	return sf
 }
 
 // attributes adds gender, age_est, mood and smiling when asked for.
 // SkyBiometry omits an attribute it cannot determine reliably; so does facegate.
 func (a *Analyzer) attributes(img image.Image, lm [68]faceapi.Point, want map[string]bool, out map[string]service.Attribute) {
+	shapeAttributes(&lm, want, out)
 	if want["gender"] || want["age_est"] {
 		if age, male, err := a.models.AgeGender(img, lm); err == nil {
 			if want["gender"] {
@@ -176,7 +187,7 @@ func (a *Analyzer) attributes(img image.Image, lm [68]faceapi.Point, want map[st
 }
 
 // attributeSet expands SkyBiometry's `attributes` parameter. Absent means
-// SkyBiometry's default set (face, gender, smiling); "all" adds age and mood.
+// SkyBiometry's default set (face, gender, smiling); "all" adds age, mood, lips and eyes.
 func attributeSet(names []string) map[string]bool {
 	set := map[string]bool{"face": true}
 	if len(names) == 0 {
@@ -188,7 +199,7 @@ func attributeSet(names []string) map[string]bool {
 		case "none":
 			return set
 		case "all":
-			for _, k := range []string{"gender", "smiling", "age_est", "mood"} {
+			for _, k := range []string{"gender", "smiling", "age_est", "mood", "lips", "eyes"} {
 				set[k] = true
 			}
 		default:
@@ -200,9 +211,9 @@ func attributeSet(names []string) map[string]bool {
 
 // decodeError maps imageio's errors to SkyBiometry's error 20.
 func decodeError(err error) error {
-	se := service.ErrImgDecode(err.Error())
+	se := skyerr.New(skyerr.ImgDecode, err.Error())
 	if errors.Is(err, imageio.ErrTooLarge) {
-		se.HTTPStatus = http.StatusRequestEntityTooLarge
+		se.HTTPStatus = skyerr.StatusTooLarge
 	}
 	return fmt.Errorf("%w: %w", service.ErrImageDecode, se)
 }

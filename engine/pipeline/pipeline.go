@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"net/http"
 	"sync"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/imageio"
 	"github.com/facegate/facegate/engine/service"
-	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // SkyBiometry's ids of the four points every tag carries.
@@ -112,7 +112,7 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 		Mouth:        pct(f.Mouth, idMouth),
 		Attributes:   map[string]service.Attribute{"face": {Value: "true", Confidence: f.Confidence}},
 	}
-	needCNN := opt.Describe || opt.AllPoints || want["gender"] || want["age_est"] || want["mood"] || want["smiling"] || want["lips"] || want["eyes"]
+	needCNN := opt.Describe || opt.AllPoints || want["gender"] || want["age_est"] || want["mood"] || want["smiling"]
 	if !needCNN {
 		return sf
 	}
@@ -146,7 +146,6 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 // attributes adds gender, age_est, mood and smiling when asked for.
 // SkyBiometry omits an attribute it cannot determine reliably; so does facegate.
 func (a *Analyzer) attributes(img image.Image, lm [68]faceapi.Point, want map[string]bool, out map[string]service.Attribute) {
-	shapeAttributes(&lm, want, out)
 	if want["gender"] || want["age_est"] {
 		if age, male, err := a.models.AgeGender(img, lm); err == nil {
 			if want["gender"] {
@@ -187,7 +186,7 @@ func (a *Analyzer) attributes(img image.Image, lm [68]faceapi.Point, want map[st
 }
 
 // attributeSet expands SkyBiometry's `attributes` parameter. Absent means
-// SkyBiometry's default set (face, gender, smiling); "all" adds age, mood, lips and eyes.
+// SkyBiometry's default set (face, gender, smiling); "all" adds age and mood.
 func attributeSet(names []string) map[string]bool {
 	set := map[string]bool{"face": true}
 	if len(names) == 0 {
@@ -199,7 +198,7 @@ func attributeSet(names []string) map[string]bool {
 		case "none":
 			return set
 		case "all":
-			for _, k := range []string{"gender", "smiling", "age_est", "mood", "lips", "eyes"} {
+			for _, k := range []string{"gender", "smiling", "age_est", "mood"} {
 				set[k] = true
 			}
 		default:
@@ -211,9 +210,9 @@ func attributeSet(names []string) map[string]bool {
 
 // decodeError maps imageio's errors to SkyBiometry's error 20.
 func decodeError(err error) error {
-	se := skyerr.New(skyerr.ImgDecode, err.Error())
+	se := service.ErrImgDecode(err.Error())
 	if errors.Is(err, imageio.ErrTooLarge) {
-		se.HTTPStatus = skyerr.StatusTooLarge
+		se.HTTPStatus = http.StatusRequestEntityTooLarge
 	}
 	return fmt.Errorf("%w: %w", service.ErrImageDecode, se)
 }

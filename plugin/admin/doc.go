@@ -23,16 +23,18 @@
 // Routes, relative to the prefix (default /admin):
 //
 //	POST   /keys                      create (body: keyring.CreateParams) → key + api_secret, once
-//	GET    /keys[?owner=]             list
+//	GET    /keys[?owner=]             list (every key)
+//	GET    /keys?limit=n[&after=id]   one page {"keys", "next"}; next is the after of the next page
 //	GET    /keys/{id}                 show
 //	PUT    /keys/{id}                 replace settings (body: keyring.CreateParams)
 //	POST   /keys/{id}/rotate          new secret; body {"grace_s": n} keeps the old one n s
 //	POST   /keys/{id}/suspend|resume|revoke
 //	DELETE /keys/{id}[?erase=true]    delete (erase: the owner's data too)
 //	POST   /namespaces                {"name", "owner"}
-//	GET    /namespaces[?owner=]
+//	GET    /namespaces[?owner=]       with template and uid counts
 //	DELETE /namespaces/{name}         erases the data, then the registry entry
 //	GET    /audit[?since=&limit=]     since: RFC 3339 or unix s; default: the latest entries
+//	GET    /policies                  active version, when loaded, last reload and its error
 //	POST   /policies/reload
 //	POST   /admins                    {"name"} → admin_token + admin_totp_uri, once
 //	GET    /admins

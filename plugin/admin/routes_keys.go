@@ -29,6 +29,7 @@ func (a *API) routes() {
 	m.HandleFunc("DELETE /namespaces/{name}", wrap(deleteNamespace))
 
 	m.HandleFunc("GET /audit", wrap(listAudit))
+	m.HandleFunc("GET /policies", wrap(policyStatus))
 	m.HandleFunc("POST /policies/reload", wrap(reloadPolicies))
 
 	m.HandleFunc("POST /admins", wrap(createAdmin))
@@ -76,15 +77,6 @@ func createKey(c *call, w http.ResponseWriter, r *http.Request) {
 	}
 	c.note = "created " + key.ID
 	writeJSON(w, http.StatusCreated, KeyCreated{Key: key, APIKey: key.ID, APISecret: secret})
-}
-
-func listKeys(c *call, w http.ResponseWriter, r *http.Request) {
-	keys, err := c.kr.List(r.URL.Query().Get("owner"))
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
 func showKey(c *call, w http.ResponseWriter, r *http.Request) {

@@ -46,15 +46,6 @@ func createNamespace(c *call, w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"namespace": ns})
 }
 
-func listNamespaces(c *call, w http.ResponseWriter, r *http.Request) {
-	list, err := c.kr.ListNamespaces(r.URL.Query().Get("owner"))
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"namespaces": list})
-}
-
 // deleteNamespace erases the namespace's data, then its registry entry.
 func deleteNamespace(c *call, w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"net/http"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/imageio"
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // SkyBiometry's ids of the four points every tag carries.
@@ -112,7 +112,7 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 		Mouth:        pct(f.Mouth, idMouth),
 		Attributes:   map[string]service.Attribute{"face": {Value: "true", Confidence: f.Confidence}},
 	}
-	needCNN := opt.Describe || opt.AllPoints || want["gender"] || want["age_est"] || want["mood"] || want["smiling"]
+	needCNN := opt.Describe || opt.AllPoints || want["gender"] || want["age_est"] || want["mood"] || want["smiling"] || want["lips"] || want["eyes"]
 	if !needCNN {
 		return sf
 	}
@@ -146,6 +146,7 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 // attributes adds gender, age_est, mood and smiling when asked for.
 // SkyBiometry omits an attribute it cannot determine reliably; so does facegate.
 func (a *Analyzer) attributes(img image.Image, lm [68]faceapi.Point, want map[string]bool, out map[string]service.Attribute) {
+	shapeAttributes(&lm, want, out)
 	if want["gender"] || want["age_est"] {
 		if age, male, err := a.models.AgeGender(img, lm); err == nil {
 			if want["gender"] {
@@ -186,7 +187,7 @@ func (a *Analyzer) attributes(img image.Image, lm [68]faceapi.Point, want map[st
 }
 
 // attributeSet expands SkyBiometry's `attributes` parameter. Absent means
-// SkyBiometry's default set (face, gender, smiling); "all" adds age and mood.
+// SkyBiometry's default set (face, gender, smiling); "all" adds age, mood, lips and eyes.
 func attributeSet(names []string) map[string]bool {
 	set := map[string]bool{"face": true}
 	if len(names) == 0 {
@@ -198,7 +199,7 @@ func attributeSet(names []string) map[string]bool {
 		case "none":
 			return set
 		case "all":
-			for _, k := range []string{"gender", "smiling", "age_est", "mood"} {
+			for _, k := range []string{"gender", "smiling", "age_est", "mood", "lips", "eyes"} {
 				set[k] = true
 			}
 		default:
@@ -210,9 +211,9 @@ func attributeSet(names []string) map[string]bool {
 
 // decodeError maps imageio's errors to SkyBiometry's error 20.
 func decodeError(err error) error {
-	se := service.ErrImgDecode(err.Error())
+	se := skyerr.New(skyerr.ImgDecode, err.Error())
 	if errors.Is(err, imageio.ErrTooLarge) {
-		se.HTTPStatus = http.StatusRequestEntityTooLarge
+		se.HTTPStatus = skyerr.StatusTooLarge
 	}
 	return fmt.Errorf("%w: %w", service.ErrImageDecode, se)
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 func init() {
@@ -89,7 +90,7 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 	}
 	resp, err := st.service.Call(r.Context(), req)
 	if err != nil {
-		var se *service.Error
+		var se *skyerr.Error
 		if !errors.As(err, &se) {
 			h.logger.Error("face service failed", zap.String("route", call.Route), zap.Error(err))
 			se = internalError("the request could not be processed")
@@ -108,7 +109,7 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 
 // callback returns the JSONP callback name, if JSONP is enabled and asked
 // for; a callback when JSONP is off, or a malformed name, is refused.
-func (h *API) callback(call *fcRequest) (string, *service.Error) {
+func (h *API) callback(call *fcRequest) (string, *skyerr.Error) {
 	name, ok := call.Params["callback"]
 	if !ok || name == "" {
 		return "", nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // extensionErase is the route of facegate's erasure call, beyond
@@ -33,7 +34,7 @@ type erasedSet struct {
 }
 
 // erase runs extensions/erase for an admitted call.
-func (h *API) erase(st *state, adm *admitted) (*erasedResponse, *service.Error) {
+func (h *API) erase(st *state, adm *admitted) (*erasedResponse, *skyerr.Error) {
 	p := adm.Request.Params
 	out := &erasedResponse{Status: "success", Erased: erasedSet{UIDs: []string{}, Namespaces: []string{}}}
 	uids, ns := strings.TrimSpace(p["uids"]), strings.TrimSpace(p["namespace"])
@@ -49,7 +50,7 @@ func (h *API) erase(st *state, adm *admitted) (*erasedResponse, *service.Error) 
 				uidNS = uid[at+1:]
 			}
 			if uidNS == "" {
-				return nil, service.ErrMissingNS("uid %s has no namespace", uid)
+				return nil, skyerr.New(skyerr.MissingNS, "uid %s has no namespace", uid)
 			}
 			if err := h.ownNamespace(st, adm, uidNS); err != nil {
 				return nil, err
@@ -68,7 +69,7 @@ func (h *API) erase(st *state, adm *admitted) (*erasedResponse, *service.Error) 
 		}
 		out.Erased.Namespaces = append(out.Erased.Namespaces, ns)
 	default:
-		return nil, service.ErrMissingArgs("uids, or namespace with all=true, required")
+		return nil, skyerr.New(skyerr.MissingArgs, "uids, or namespace with all=true, required")
 	}
 	return out, nil
 }
@@ -76,17 +77,17 @@ func (h *API) erase(st *state, adm *admitted) (*erasedResponse, *service.Error) 
 // ownNamespace re-checks, after the policy, that the caller's owner holds
 // ns and that ns is one of the key's namespaces (defence in depth for a
 // destructive call).
-func (h *API) ownNamespace(st *state, adm *admitted, ns string) *service.Error {
+func (h *API) ownNamespace(st *state, adm *admitted, ns string) *skyerr.Error {
 	owner, ok := st.keys.NamespaceOwner(ns)
 	if !ok || owner != adm.Key.Owner || !(slices.Contains(adm.Key.Namespaces, "*") || slices.Contains(adm.Key.Namespaces, ns)) {
-		return service.ErrNamespace("namespace %s is not yours", ns)
+		return skyerr.New(skyerr.Namespace, "namespace %s is not yours", ns)
 	}
 	return nil
 }
 
 // asServiceError keeps SkyBiometry errors and hides anything else.
-func asServiceError(err error) *service.Error {
-	var se *service.Error
+func asServiceError(err error) *skyerr.Error {
+	var se *skyerr.Error
 	if errors.As(err, &se) {
 		return se
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // jsonpName is the only shape a JSONP callback name may have (SECURITY.md §4).
@@ -23,7 +24,7 @@ func newOperationID() string {
 }
 
 // failure builds SkyBiometry's failure envelope for err.
-func failure(err *service.Error, usage *service.Usage, opID string) *service.Response {
+func failure(err *skyerr.Error, usage *service.Usage, opID string) *service.Response {
 	return &service.Response{
 		Status:       "failure",
 		ErrorCode:    err.Code,
@@ -34,7 +35,7 @@ func failure(err *service.Error, usage *service.Usage, opID string) *service.Res
 }
 
 // writeFCError answers a /fc/ request with err in SkyBiometry's envelope.
-func writeFCError(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string, legacy bool) {
+func writeFCError(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage, opID string, legacy bool) {
 	status := err.HTTPStatus
 	if status == 0 {
 		status = http.StatusBadRequest
@@ -79,7 +80,7 @@ type problem struct {
 }
 
 // writeProblem answers a proxied request's denial as application/problem+json.
-func writeProblem(w http.ResponseWriter, err *service.Error, opID string) {
+func writeProblem(w http.ResponseWriter, err *skyerr.Error, opID string) {
 	status := err.HTTPStatus
 	if status == 0 {
 		status = http.StatusBadRequest

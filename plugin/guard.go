@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/policies"
 )
 
@@ -100,7 +101,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 // errors); everything else passes through to the client's writer.
 type denialRecorder struct {
 	*caddyhttp.ResponseWriterWrapper
-	denied *service.Error
+	denied *skyerr.Error
 }
 
 // serve is ServeHTTP with denials answered by deny.
@@ -139,8 +140,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	}
 	// Secrets never travel in clear text, whatever the policies say.
 	if r.TLS == nil && (call.Params["api_secret"] != "" || r.Header.Get("X-Api-Secret") != "") {
-		e := service.ErrAuthorization("api_secret is refused over plain HTTP: use HTTPS")
-		e.HTTPStatus = http.StatusForbidden
+		e := skyerr.New(skyerr.Authorization, "api_secret is refused over plain HTTP: use HTTPS")
 		g.deny(w, e, nil, opID)
 		return nil
 	}
@@ -157,7 +157,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	setDecisionVars(r, ev, call.Route, decision)
 	observeDecision(g.Mode, call.Route, decision.Allow, decision.Reason, time.Since(start))
 	if !decision.Allow {
-		if decision.ErrorCode == 201 || decision.ErrorCode == 204 {
+		if skyerr.IsAuthFailure(decision.ErrorCode) {
 			if g.failedAuth(w, r, st, ev, opID) {
 				return nil
 			}
@@ -202,7 +202,7 @@ func nowUnix() int64 { return time.Now().Unix() }
 
 // deny answers a refused request in the mode's format (or hands it to
 // Caddy's error routes, with denials errors).
-func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.Usage, opID string) {
+func (g *Guard) deny(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage, opID string) {
 	if rec, ok := w.(*denialRecorder); ok {
 		rec.denied = err
 		return
@@ -215,7 +215,7 @@ func (g *Guard) deny(w http.ResponseWriter, err *service.Error, usage *service.U
 }
 
 // decisionError turns a denying decision into SkyBiometry's error.
-func decisionError(d policies.Decision) *service.Error {
+func decisionError(d policies.Decision) *skyerr.Error {
 	status := d.Status
 	if status == 0 {
 		status = http.StatusForbidden
@@ -224,7 +224,7 @@ func decisionError(d policies.Decision) *service.Error {
 	if d.ErrorCode == 0 {
 		return internalError("request refused by policy")
 	}
-	return &service.Error{Code: d.ErrorCode, Name: name, Detail: detail, HTTPStatus: status}
+	return &skyerr.Error{Code: d.ErrorCode, Name: name, Detail: detail, HTTPStatus: status}
 }
 
 // logDecision writes one decision log line: no secrets, no biometrics.

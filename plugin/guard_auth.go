@@ -10,7 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/plugin/httpsig"
 	"github.com/facegate/facegate/plugin/keyring"
 )
@@ -36,7 +36,7 @@ type evidence struct {
 // readCall reads the body (bounded; gated on credentials past preAuthBody,
 // see readGatedBody, recording in gate what the gate saw) and the
 // parameters of the request.
-func (g *Guard) readCall(r *http.Request, st *state, gate *bodyGate) (*fcRequest, *service.Error) {
+func (g *Guard) readCall(r *http.Request, st *state, gate *bodyGate) (*fcRequest, *skyerr.Error) {
 	lim := g.app.Limits
 	call := &fcRequest{Format: "json"}
 	if g.Mode == "proxy" {

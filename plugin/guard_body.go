@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/plugin/httpsig"
 )
 
@@ -24,16 +24,15 @@ import (
 const preAuthBody = 64 << 10
 
 // errBodyBeforeCredentials refuses a large body whose sender is not known.
-func errBodyBeforeCredentials() *service.Error {
-	e := service.ErrNotAuthenticated("a request body over 64 KiB needs credentials first: api_key and api_secret in the query or as the first multipart fields, or a request signature")
-	e.HTTPStatus = http.StatusUnauthorized
+func errBodyBeforeCredentials() *skyerr.Error {
+	e := skyerr.New(skyerr.NotAuthenticated, "a request body over 64 KiB needs credentials first: api_key and api_secret in the query or as the first multipart fields, or a request signature")
 	return e
 }
 
 // readGatedBody reads r's body up to limit when known reports that the
 // caller's credentials check out; otherwise it reads preAuthBody bytes and
 // goes on only if inBody finds valid credentials in them.
-func readGatedBody(r *http.Request, limit int64, known func() bool, inBody func(prefix []byte) bool) ([]byte, *service.Error) {
+func readGatedBody(r *http.Request, limit int64, known func() bool, inBody func(prefix []byte) bool) ([]byte, *skyerr.Error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}

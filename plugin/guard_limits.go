@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/plugin/limits"
 	"github.com/facegate/facegate/policies"
 )
@@ -14,7 +15,7 @@ import (
 // charge applies the limits the policy named for this request. On success
 // it returns the grant (release it when the request is done) and the usage
 // block; on refusal the 202/203 error with Retry-After and RateLimit headers.
-func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided []policies.Limit) (limits.Grant, *service.Usage, *service.Error) {
+func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided []policies.Limit) (limits.Grant, *service.Usage, *skyerr.Error) {
 	specs := make([]limits.Spec, len(decided))
 	for i, l := range decided {
 		specs[i] = limits.Spec{Name: l.Name, Kind: l.Kind, Rate: l.Rate, PerS: l.PerS, Burst: l.Burst, Count: l.Count, Cost: l.Cost}
@@ -28,8 +29,7 @@ func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided
 			return grant, usage, internalError("the request could not be admitted")
 		}
 		setRetryAfter(w, denial.RetryAfter)
-		e := service.NewError(denial.Code, "%s limit %q reached", denial.Kind, denial.Name)
-		e.HTTPStatus = http.StatusTooManyRequests
+		e := skyerr.New(denial.Code, "%s limit %q reached", denial.Kind, denial.Name)
 		return grant, usage, e
 	}
 	setRateHeaders(w, grant.Policy, grant.RateLimit)

@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
 )
@@ -100,7 +100,6 @@ func truncateID(id string) string {
 // 204 with HTTP 429 and Retry-After.
 func (g *Guard) denyLockedOut(w http.ResponseWriter, retry time.Duration, detail, opID string) {
 	setRetryAfter(w, retry)
-	e := service.ErrNotAuthenticated(detail)
-	e.HTTPStatus = http.StatusTooManyRequests
+	e := skyerr.New(skyerr.NotAuthenticated, detail).WithStatus(http.StatusTooManyRequests)
 	g.deny(w, e, nil, opID)
 }

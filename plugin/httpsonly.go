@@ -13,7 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 func init() {
@@ -80,8 +80,7 @@ func (h *HTTPSOnly) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhtt
 	if why := refusePlain(r); why != "" {
 		// The body is not read: close the connection instead of draining it.
 		w.Header().Set("Connection", "close")
-		e := service.ErrAuthorization("plain HTTP is refused for calls with credentials or a body; nothing was processed: send it to %s", h.target(r, false))
-		e.HTTPStatus = http.StatusForbidden
+		e := skyerr.New(skyerr.Authorization, "plain HTTP is refused for calls with credentials or a body; nothing was processed: send it to %s", h.target(r, false))
 		if strings.HasPrefix(r.URL.Path, "/fc/") {
 			writeFCError(w, e, nil, "", false)
 		} else {

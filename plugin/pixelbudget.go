@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"net/http"
 	"runtime"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/facegate/facegate/engine/imageio"
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // pixelQueueWait is how long an image waits for room in the server-wide
@@ -37,9 +37,8 @@ func newPixelBudget(inner service.Analyzer, total int64, wait time.Duration) *pi
 }
 
 // errBusy is SkyBiometry's 105 with HTTP 503: the caller retries later.
-func errBusy() *service.Error {
-	e := service.ErrUnavailable("the server is analysing as many images as it can hold; retry later")
-	e.HTTPStatus = http.StatusServiceUnavailable
+func errBusy() *skyerr.Error {
+	e := skyerr.New(skyerr.Unavailable, "the server is analysing as many images as it can hold; retry later")
 	return e
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // holdingAnalyzer holds every call until release is closed.
@@ -44,7 +45,7 @@ func TestPixelBudget(t *testing.T) {
 
 	// 64 of 100 pixels are taken: another 64 waits, then is refused.
 	_, err := b.Analyze(context.Background(), img64, service.AnalyzeOptions{})
-	var se *service.Error
+	var se *skyerr.Error
 	if !errors.As(err, &se) || se.Code != 105 || se.HTTPStatus != http.StatusServiceUnavailable {
 		t.Fatalf("over budget: %v, want 105 with HTTP 503", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // fcRequest is a SkyBiometry call parsed once by the guard and handed to the
@@ -62,7 +63,7 @@ func parseRoute(path string) (route, format string, ok bool) {
 }
 
 // readBody reads at most limit bytes; a longer body is error 413.
-func readBody(r *http.Request, limit int64) ([]byte, *service.Error) {
+func readBody(r *http.Request, limit int64) ([]byte, *skyerr.Error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -83,7 +84,7 @@ func readBody(r *http.Request, limit int64) ([]byte, *service.Error) {
 // parseParams merges the query string and the body. Bodies are parsed as
 // urlencoded even without a Content-Type (the Python client sends none), as
 // multipart with images under any field name, or as one raw image.
-func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]string, []service.File, *service.Error) {
+func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]string, []service.File, *skyerr.Error) {
 	params := map[string]string{}
 	if err := parseForm(params, r.URL.RawQuery); err != nil {
 		return nil, nil, badArgs("malformed query string")
@@ -116,7 +117,7 @@ func parseParams(r *http.Request, body []byte, lim InputLimits) (map[string]stri
 }
 
 // rawImage takes a whole body as one uploaded image.
-func rawImage(params map[string]string, body []byte, lim InputLimits) (map[string]string, []service.File, *service.Error) {
+func rawImage(params map[string]string, body []byte, lim InputLimits) (map[string]string, []service.File, *skyerr.Error) {
 	if int64(len(body)) > lim.MaxImageBytes {
 		return nil, nil, tooLarge("the image exceeds the configured max_image_bytes")
 	}
@@ -125,7 +126,7 @@ func rawImage(params map[string]string, body []byte, lim InputLimits) (map[strin
 
 // parseMultipart reads every part: a part with a filename, or whose bytes
 // are binary (isBinary), is an image; any other part is a parameter.
-func parseMultipart(body []byte, boundary string, params map[string]string, lim InputLimits) ([]service.File, *service.Error) {
+func parseMultipart(body []byte, boundary string, params map[string]string, lim InputLimits) ([]service.File, *skyerr.Error) {
 	if boundary == "" {
 		return nil, badArgs("multipart body without boundary")
 	}

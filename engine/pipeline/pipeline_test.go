@@ -6,12 +6,12 @@ import (
 	"errors"
 	"image"
 	"image/png"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // lfwImage reads one LFW photo from ../shared/data/faces, seen from the repo root.
@@ -95,7 +95,7 @@ func TestAnalyzeRefusesBadImages(t *testing.T) {
 	}{
 		"not an image":    {[]byte("hello, world"), 0},
 		"JPEG 2000":       {[]byte{0, 0, 0, 0x0c, 'j', 'P', ' ', ' ', 0x0d, 0x0a, 0x87, 0x0a}, 0},
-		"over max pixels": {big.Bytes(), http.StatusRequestEntityTooLarge},
+		"over max pixels": {big.Bytes(), skyerr.StatusTooLarge},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -103,7 +103,7 @@ func TestAnalyzeRefusesBadImages(t *testing.T) {
 			if !errors.Is(err, service.ErrImageDecode) {
 				t.Fatalf("err = %v, want ErrImageDecode", err)
 			}
-			var se *service.Error
+			var se *skyerr.Error
 			if !errors.As(err, &se) || se.Code != 20 {
 				t.Fatalf("err = %v, want SkyBiometry error 20", err)
 			}

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"sort"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // authenticate implements account/authenticate: the guard already authenticated the caller.
@@ -47,7 +49,7 @@ func (s *Service) users(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	if len(nss) == 0 {
-		return nil, ErrMissingArgs("namespaces is required")
+		return nil, skyerr.New(skyerr.MissingArgs, "namespaces is required")
 	}
 	out := map[string][]string{}
 	for _, ns := range nss {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 var (
@@ -98,7 +100,7 @@ func TestDetectErrors(t *testing.T) {
 	})
 	t.Run("error message", func(t *testing.T) {
 		_, err := e.try("alice-co", "faces/detect", nil)
-		if err.Error() != "MISSING_ARGUMENTS - urls or files required" || err.(*Error).HTTPStatus != 400 {
+		if err.Error() != "MISSING_ARGUMENTS - urls or files required" || err.(*skyerr.Error).HTTPStatus != 400 {
 			t.Fatalf("got %q", err)
 		}
 	})

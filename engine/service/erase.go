@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
@@ -16,7 +17,7 @@ func (s *Service) DeleteUID(ns, uid string) error {
 		return e
 	}
 	if u.ns != ns {
-		return ErrUID("uid %s is not in namespace %s", uid, ns)
+		return skyerr.New(skyerr.UID, "uid %s is not in namespace %s", uid, ns)
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()

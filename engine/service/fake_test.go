@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
@@ -85,7 +86,7 @@ func (f fakeFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	if b, ok := f[url]; ok {
 		return b, nil
 	}
-	return nil, ErrDownloadNotFound("no such file")
+	return nil, skyerr.New(skyerr.DownloadNotFound, "no such file")
 }
 
 // env is a service over an in-memory store owned by "alice-co" (namespaces ns, ns2) with a
@@ -155,12 +156,12 @@ func (e *env) tryKey(owner string, namespaces []string, method string, params ma
 	return e.svc.Call(context.Background(), req)
 }
 
-// wantCode asserts that err is an *Error with code.
+// wantCode asserts that err is an *skyerr.Error with code.
 func wantCode(t *testing.T, err error, code int) {
 	t.Helper()
-	e, ok := err.(*Error)
+	e, ok := err.(*skyerr.Error)
 	if !ok || e == nil {
-		t.Fatalf("error = %v (%T), want *Error %d", err, err, code)
+		t.Fatalf("error = %v (%T), want *skyerr.Error %d", err, err, code)
 	}
 	if e.Code != code {
 		t.Fatalf("error = %v (code %d), want code %d", e, e.Code, code)

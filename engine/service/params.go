@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // nameRE is what uid names and namespaces may contain (they become parts of store keys).
@@ -26,17 +28,17 @@ func splitList(s string) []string {
 	return out
 }
 
-func (s *Service) list(req *Request, name string) ([]string, *Error) {
+func (s *Service) list(req *Request, name string) ([]string, *skyerr.Error) {
 	l := splitList(req.Params[name])
 	if len(l) > s.opts.MaxList {
-		return nil, ErrListTooLong("%s has %d items, at most %d allowed", name, len(l), s.opts.MaxList)
+		return nil, skyerr.New(skyerr.ListTooLong, "%s has %d items, at most %d allowed", name, len(l), s.opts.MaxList)
 	}
 	return l, nil
 }
 
 func param(req *Request, name string) string { return strings.TrimSpace(req.Params[name]) }
 
-func boolParam(req *Request, name string, def bool) (bool, *Error) {
+func boolParam(req *Request, name string, def bool) (bool, *skyerr.Error) {
 	switch strings.ToLower(param(req, name)) {
 	case "":
 		return def, nil
@@ -45,29 +47,29 @@ func boolParam(req *Request, name string, def bool) (bool, *Error) {
 	case "false", "0", "no":
 		return false, nil
 	}
-	return false, ErrInvalidArgs("%s must be true or false", name)
+	return false, skyerr.New(skyerr.InvalidArgs, "%s must be true or false", name)
 }
 
-func intParam(req *Request, name string, def, lo, hi int) (int, *Error) {
+func intParam(req *Request, name string, def, lo, hi int) (int, *skyerr.Error) {
 	v := param(req, name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, ErrInvalidArgs("%s must be an integer from %d to %d", name, lo, hi)
+		return 0, skyerr.New(skyerr.InvalidArgs, "%s must be an integer from %d to %d", name, lo, hi)
 	}
 	return n, nil
 }
 
-func percentParam(req *Request, name string) (float64, *Error) {
+func percentParam(req *Request, name string) (float64, *skyerr.Error) {
 	v := param(req, name)
 	if v == "" {
-		return 0, ErrMissingArgs("%s is required", name)
+		return 0, skyerr.New(skyerr.MissingArgs, "%s is required", name)
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || f > 100 || f != f {
-		return 0, ErrInvalidArgs("%s must be a number from 0 to 100", name)
+		return 0, skyerr.New(skyerr.InvalidArgs, "%s must be a number from 0 to 100", name)
 	}
 	return f, nil
 }
@@ -78,24 +80,24 @@ type uidRef struct{ name, ns string }
 func (u uidRef) String() string { return u.name + "@" + u.ns }
 
 // validName checks a namespace or uid name.
-func validName(what, n string) *Error {
+func validName(what, n string) *skyerr.Error {
 	if len(n) > maxNameLen {
-		return ErrUIDTooLong("%s is longer than %d characters", what, maxNameLen)
+		return skyerr.New(skyerr.UIDTooLong, "%s is longer than %d characters", what, maxNameLen)
 	}
 	if !nameRE.MatchString(n) {
-		return ErrInvalidArgs("%s %q may only contain letters, digits and _ . + -", what, truncate(n, maxNameLen))
+		return skyerr.New(skyerr.InvalidArgs, "%s %q may only contain letters, digits and _ . + -", what, truncate(n, maxNameLen))
 	}
 	return nil
 }
 
 // parseUID parses "name@ns" or "name" with the default namespace defNS.
-func parseUID(raw, defNS string) (uidRef, *Error) {
+func parseUID(raw, defNS string) (uidRef, *skyerr.Error) {
 	name, ns, found := strings.Cut(raw, "@")
 	if !found || ns == "" {
 		ns = defNS
 	}
 	if ns == "" {
-		return uidRef{}, ErrMissingNS("uid %q has no namespace and no namespace parameter was given", truncate(raw, 2*maxNameLen))
+		return uidRef{}, skyerr.New(skyerr.MissingNS, "uid %q has no namespace and no namespace parameter was given", truncate(raw, 2*maxNameLen))
 	}
 	if err := validName("uid", name); err != nil {
 		return uidRef{}, err
@@ -108,12 +110,12 @@ func parseUID(raw, defNS string) (uidRef, *Error) {
 
 // checkNamespace verifies that ns is registered to the caller (defence in depth behind the
 // guard's policy).
-func (s *Service) checkNamespace(req *Request, ns string) *Error {
+func (s *Service) checkNamespace(req *Request, ns string) *skyerr.Error {
 	if err := validName("namespace", ns); err != nil {
 		return err
 	}
 	if !s.mayUse(req, ns) {
-		return ErrNamespace("namespace %s is not yours", ns)
+		return skyerr.New(skyerr.Namespace, "namespace %s is not yours", ns)
 	}
 	return nil
 }
@@ -131,21 +133,21 @@ func (s *Service) mayUse(req *Request, ns string) bool {
 }
 
 // uidsParam parses the uids parameter. all reports uids=all (whole namespace).
-func (s *Service) uidsParam(req *Request, required bool) (uids []uidRef, all bool, err *Error) {
+func (s *Service) uidsParam(req *Request, required bool) (uids []uidRef, all bool, err *skyerr.Error) {
 	raw, err := s.list(req, "uids")
 	if err != nil {
 		return nil, false, err
 	}
 	if len(raw) == 0 {
 		if required {
-			return nil, false, ErrMissingArgs("uids is required")
+			return nil, false, skyerr.New(skyerr.MissingArgs, "uids is required")
 		}
 		return nil, false, nil
 	}
 	defNS := param(req, "namespace")
 	if len(raw) == 1 && strings.EqualFold(raw[0], "all") {
 		if defNS == "" {
-			return nil, false, ErrMissingNS("uids=all needs a namespace")
+			return nil, false, skyerr.New(skyerr.MissingNS, "uids=all needs a namespace")
 		}
 		if err := s.checkNamespace(req, defNS); err != nil {
 			return nil, false, err

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
@@ -15,11 +16,11 @@ type processed struct {
 	photo Photo
 	faces []Face
 	tids  []string
-	err   *Error
+	err   *skyerr.Error
 }
 
 // analyzeOptions reads detector, attributes and detect_all_feature_points.
-func analyzeOptions(req *Request) (AnalyzeOptions, *Error) {
+func analyzeOptions(req *Request) (AnalyzeOptions, *skyerr.Error) {
 	opt := AnalyzeOptions{Describe: true}
 	switch d := strings.ToLower(param(req, "detector")); d {
 	case "", "normal":
@@ -27,7 +28,7 @@ func analyzeOptions(req *Request) (AnalyzeOptions, *Error) {
 	case "aggressive":
 		opt.Detector = "aggressive"
 	default:
-		return opt, ErrInvalidArgs("detector must be normal or aggressive")
+		return opt, skyerr.New(skyerr.InvalidArgs, "detector must be normal or aggressive")
 	}
 	opt.Attributes = splitList(strings.ToLower(param(req, "attributes")))
 	all, err := boolParam(req, "detect_all_feature_points", false)
@@ -41,7 +42,7 @@ func analyzeOptions(req *Request) (AnalyzeOptions, *Error) {
 // processImages analyses every uploaded file and url of req, stores a photo record and the
 // temporary tags of each successful image, and returns them in input order (files first).
 // It fails only when the request itself is bad or every image failed.
-func (s *Service) processImages(ctx context.Context, req *Request) ([]processed, bool, *Error) {
+func (s *Service) processImages(ctx context.Context, req *Request) ([]processed, bool, *skyerr.Error) {
 	opt, err := analyzeOptions(req)
 	if err != nil {
 		return nil, false, err
@@ -49,13 +50,13 @@ func (s *Service) processImages(ctx context.Context, req *Request) ([]processed,
 	urls := splitList(req.Params["urls"])
 	n := len(req.Files) + len(urls)
 	if n == 0 {
-		return nil, false, ErrMissingArgs("urls or files required")
+		return nil, false, skyerr.New(skyerr.MissingArgs, "urls or files required")
 	}
 	if limit := int(s.maxImages.Load()); n > limit {
-		return nil, false, ErrListTooLong("%d images in one call, at most %d allowed", n, limit)
+		return nil, false, skyerr.New(skyerr.ListTooLong, "%d images in one call, at most %d allowed", n, limit)
 	}
 	if s.an == nil {
-		return nil, false, ErrUnavailable("face analysis is not configured")
+		return nil, false, skyerr.New(skyerr.Unavailable, "face analysis is not configured")
 	}
 	out := make([]processed, 0, n)
 	failed := 0
@@ -86,27 +87,27 @@ func (s *Service) processImages(ctx context.Context, req *Request) ([]processed,
 	return out, failed > 0, nil
 }
 
-func (s *Service) fetch(ctx context.Context, u string) ([]byte, *Error) {
+func (s *Service) fetch(ctx context.Context, u string) ([]byte, *skyerr.Error) {
 	if s.fe == nil {
-		return nil, ErrDownload("downloading urls is not enabled")
+		return nil, skyerr.New(skyerr.Download, "downloading urls is not enabled")
 	}
 	data, err := s.fe.Fetch(ctx, u)
 	if err != nil {
-		var e *Error
+		var e *skyerr.Error
 		if errors.As(err, &e) {
 			return nil, e
 		}
-		return nil, ErrDownload("download failed")
+		return nil, skyerr.New(skyerr.Download, "download failed")
 	}
 	return data, nil
 }
 
 // analyzeOne analyses data and stores the photo and its temporary tags atomically.
-func (s *Service) analyzeOne(ctx context.Context, req *Request, data []byte, source string, opt AnalyzeOptions, p *processed) *Error {
+func (s *Service) analyzeOne(ctx context.Context, req *Request, data []byte, source string, opt AnalyzeOptions, p *processed) *skyerr.Error {
 	an, err := s.an.Analyze(ctx, data, opt)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ErrUnavailable("request cancelled")
+			return skyerr.New(skyerr.Unavailable, "request cancelled")
 		}
 		return asError(err)
 	}

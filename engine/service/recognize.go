@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"sort"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // target is where recognition searches: a namespace and an optional uid filter (nil = all).
@@ -13,7 +15,7 @@ type target struct {
 }
 
 // targets turns the uids parameter into per-namespace searches.
-func (s *Service) targets(req *Request) ([]target, *Error) {
+func (s *Service) targets(req *Request) ([]target, *skyerr.Error) {
 	uids, all, err := s.uidsParam(req, true)
 	if err != nil {
 		return nil, err

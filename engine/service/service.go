@@ -10,9 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/store"
 	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/skyerr"
+	"github.com/facegate/facegate/engine/store"
 )
 
 // DefaultThreshold is the recommended confidence cut-off of DefaultConfidence.
@@ -146,15 +148,15 @@ var methods = map[string]handler{
 // imageMethods are the methods whose images count towards the quota.
 var imageMethods = map[string]bool{"faces/detect": true, "faces/recognize": true, "faces/group": true}
 
-// Call runs one API method. A failure is returned as an *Error (never nil-wrapped) and the
+// Call runs one API method. A failure is returned as an *skyerr.Error (never nil-wrapped) and the
 // store is unchanged by a failed call.
 func (s *Service) Call(ctx context.Context, req *Request) (*Response, error) {
 	if req == nil {
-		return nil, ErrMissingArgs("empty request")
+		return nil, skyerr.New(skyerr.MissingArgs, "empty request")
 	}
 	h, ok := methods[req.Method]
 	if !ok {
-		return nil, ErrUnknownMethod("unknown method " + truncate(req.Method, 64))
+		return nil, skyerr.New(skyerr.UnknownMethod, "unknown method "+truncate(req.Method, 64))
 	}
 	if req.Params == nil {
 		req.Params = map[string]string{}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
@@ -16,7 +17,7 @@ import (
 // must hold (e.g. "gender:male,glasses:false").
 type tagFilter map[string]string
 
-func parseFilter(raw string) (tagFilter, *Error) {
+func parseFilter(raw string) (tagFilter, *skyerr.Error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
@@ -25,7 +26,7 @@ func parseFilter(raw string) (tagFilter, *Error) {
 		k, v, ok := strings.Cut(strings.TrimSpace(term), ":")
 		k, v = strings.TrimSpace(strings.ToLower(k)), strings.TrimSpace(strings.ToLower(v))
 		if !ok || k == "" || v == "" || !nameRE.MatchString(k) {
-			return nil, ErrFilterSyntax("filter terms are attribute:value separated by commas")
+			return nil, skyerr.New(skyerr.FilterSyntax, "filter terms are attribute:value separated by commas")
 		}
 		f[k] = v
 	}
@@ -57,7 +58,7 @@ func (s *Service) tagsGet(ctx context.Context, req *Request) (*Response, error) 
 		return nil, err
 	}
 	if !all && len(uids) == 0 && len(pids) == 0 && len(urls) == 0 && len(req.Files) == 0 {
-		return nil, ErrMissingArgs("one of uids, pids, urls or an image is required")
+		return nil, skyerr.New(skyerr.MissingArgs, "one of uids, pids, urls or an image is required")
 	}
 	limit, err := intParam(req, "limit", 5, 1, 1000)
 	if err != nil {
@@ -69,7 +70,7 @@ func (s *Service) tagsGet(ctx context.Context, req *Request) (*Response, error) 
 	}
 	order := strings.ToLower(param(req, "order"))
 	if order != "" && order != "recent" && order != "random" {
-		return nil, ErrInvalidArgs("order must be recent or random")
+		return nil, skyerr.New(skyerr.InvalidArgs, "order must be recent or random")
 	}
 	filter, err := parseFilter(req.Params["filter"])
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
@@ -19,7 +20,7 @@ func (s *Service) tagsRemove(ctx context.Context, req *Request) (*Response, erro
 		return nil, err
 	}
 	if len(tids) == 0 {
-		return nil, ErrMissingArgs("tids is required")
+		return nil, skyerr.New(skyerr.MissingArgs, "tids is required")
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -31,11 +32,11 @@ func (s *Service) tagsRemove(ctx context.Context, req *Request) (*Response, erro
 		seen := map[string]bool{}
 		for i, tid := range tids {
 			if seen[tid] {
-				return errAbort{ErrInvalidArgs("tid %s listed twice", truncate(tid, 128))}
+				return errAbort{skyerr.New(skyerr.InvalidArgs, "tid %s listed twice", truncate(tid, 128))}
 			}
 			seen[tid] = true
 			removed[i] = RemovedTag{RemovedTID: tid}
-			notFound := errAbort{ErrTagNotFound("tag %s not found", truncate(tid, 128))}
+			notFound := errAbort{skyerr.New(skyerr.TagNotFound, "tag %s not found", truncate(tid, 128))}
 			if strings.HasPrefix(tid, "TEMP_") {
 				var tmp tempRec
 				if err := tx.GetJSON(tempKey(tid), &tmp); err != nil || tmp.Owner != req.Owner {

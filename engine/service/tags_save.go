@@ -6,31 +6,32 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
-// errAbort carries an *Error out of a store transaction (which is then rolled back).
-type errAbort struct{ e *Error }
+// errAbort carries an *skyerr.Error out of a store transaction (which is then rolled back).
+type errAbort struct{ e *skyerr.Error }
 
 func (a errAbort) Error() string { return a.e.Error() }
 func (a errAbort) Unwrap() error { return a.e }
 
-func labelParam(req *Request) (*string, *Error) {
+func labelParam(req *Request) (*string, *skyerr.Error) {
 	l, ok := req.Params["label"]
 	if !ok || l == "" {
 		return nil, nil
 	}
 	if len(l) > maxLabelLen {
-		return nil, ErrInvalidArgs("label is longer than %d bytes", maxLabelLen)
+		return nil, skyerr.New(skyerr.InvalidArgs, "label is longer than %d bytes", maxLabelLen)
 	}
 	return &l, nil
 }
 
 // singleUID parses the uid parameter and checks its namespace.
-func (s *Service) singleUID(req *Request) (uidRef, *Error) {
+func (s *Service) singleUID(req *Request) (uidRef, *skyerr.Error) {
 	raw := param(req, "uid")
 	if raw == "" {
-		return uidRef{}, ErrMissingArgs("uid is required")
+		return uidRef{}, skyerr.New(skyerr.MissingArgs, "uid is required")
 	}
 	u, err := parseUID(raw, param(req, "namespace"))
 	if err != nil {
@@ -54,7 +55,7 @@ func (s *Service) tagsSave(ctx context.Context, req *Request) (*Response, error)
 		return nil, err
 	}
 	if len(tids) == 0 {
-		return nil, ErrMissingArgs("tids is required")
+		return nil, skyerr.New(skyerr.MissingArgs, "tids is required")
 	}
 	label, err := labelParam(req)
 	if err != nil {
@@ -74,18 +75,18 @@ func (s *Service) tagsSave(ctx context.Context, req *Request) (*Response, error)
 		seen := map[string]bool{}
 		for i, tid := range tids {
 			if seen[tid] {
-				return errAbort{ErrInvalidArgs("tid %s listed twice", truncate(tid, 128))}
+				return errAbort{skyerr.New(skyerr.InvalidArgs, "tid %s listed twice", truncate(tid, 128))}
 			}
 			seen[tid] = true
 			var tmp tempRec
 			if !strings.HasPrefix(tid, "TEMP_") {
-				return errAbort{ErrTagNotFound("tag %s is not a temporary tag", truncate(tid, 128))}
+				return errAbort{skyerr.New(skyerr.TagNotFound, "tag %s is not a temporary tag", truncate(tid, 128))}
 			}
 			if err := tx.GetJSON(tempKey(tid), &tmp); err != nil || tmp.Owner != req.Owner {
 				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
-				return errAbort{ErrTagNotFound("tag %s not found or expired", truncate(tid, 128))}
+				return errAbort{skyerr.New(skyerr.TagNotFound, "tag %s not found or expired", truncate(tid, 128))}
 			}
 			var photo photoRec
 			if err := tx.GetJSON(photoKey(tmp.PID), &photo); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -134,7 +135,7 @@ func (s *Service) tagsAdd(ctx context.Context, req *Request) (*Response, error) 
 	}
 	link := param(req, "url")
 	if link == "" {
-		return nil, ErrMissingArgs("url is required")
+		return nil, skyerr.New(skyerr.MissingArgs, "url is required")
 	}
 	var geo [4]float64
 	for i, n := range []string{"x", "y", "width", "height"} {

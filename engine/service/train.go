@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
 
 // trainUIDs returns the uids a train/status call names; uids=all means every uid with saved
 // tags in the namespace.
-func (s *Service) trainUIDs(req *Request) ([]uidRef, *Error) {
+func (s *Service) trainUIDs(req *Request) ([]uidRef, *skyerr.Error) {
 	uids, all, err := s.uidsParam(req, true)
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func (s *Service) train(ctx context.Context, req *Request) (*Response, error) {
 	noSet, created, updated, unchanged := []UserStatus{}, []UserStatus{}, []UserStatus{}, []UserStatus{}
 	for _, u := range uids {
 		if ctx.Err() != nil {
-			return nil, ErrUnavailable("request cancelled")
+			return nil, skyerr.New(skyerr.Unavailable, "request cancelled")
 		}
 		st, kind, err := s.trainOne(u)
 		if err != nil {

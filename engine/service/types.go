@@ -49,7 +49,7 @@ type Analyzer interface {
 	Analyze(ctx context.Context, data []byte, opt AnalyzeOptions) (*Analyzed, error)
 }
 
-// Fetcher downloads an image given by URL; its errors are *Error with codes 30..36.
+// Fetcher downloads an image given by URL; its errors are *skyerr.Error with codes 30..36.
 type Fetcher interface {
 	Fetch(ctx context.Context, url string) ([]byte, error)
 }

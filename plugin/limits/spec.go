@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // Kinds of limit.
@@ -18,13 +20,13 @@ const (
 	KindQuota = "quota"
 )
 
-// SkyBiometry error codes carried by a Denial.
+// SkyBiometry error codes carried by a Denial (names for skyerr's, kept for this package's callers).
 const (
 	// CodeQuota is API_KEY_USAGE_PASSED_QUOTA; also used for rate denials,
 	// since SkyBiometry has no separate rate code.
-	CodeQuota = 202
+	CodeQuota = skyerr.Quota
 	// CodeConcurrency is API_KEY_CONCURRENT_USAGE_PASSED_QUOTA.
-	CodeConcurrency = 203
+	CodeConcurrency = skyerr.Concurrency
 )
 
 // Spec is one limit to apply, as decided by the policy.

@@ -11,7 +11,7 @@
 // image/* content type. An operator allowlist (host, host:port, IP or CIDR) opens specific
 // destinations, e.g. 127.0.0.1 in tests.
 //
-// Errors are *service.Error values with SkyBiometry's download codes 30-36. Blocked addresses
+// Errors are *skyerr.Error values with SkyBiometry's download codes 30-36. Blocked addresses
 // are reported without the address so that the API cannot be used to map internal DNS.
 //
 // The package does not import Caddy; the plugin constructs a Fetcher from its configuration.

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // Defaults for zero Options fields.
@@ -181,20 +181,20 @@ func (f *Fetcher) control(ctx context.Context, network, address string, _ syscal
 	return errBlocked
 }
 
-// Fetch downloads the image at rawURL. Errors are *service.Error with codes 30-36.
+// Fetch downloads the image at rawURL. Errors are *skyerr.Error with codes 30-36.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, service.ErrMalformedURL("only absolute http and https urls are fetched")
+		return nil, skyerr.New(skyerr.MalformedURL, "only absolute http and https urls are fetched")
 	}
 	if u.User != nil {
-		return nil, service.ErrMalformedURL("urls with credentials are not fetched")
+		return nil, skyerr.New(skyerr.MalformedURL, "urls with credentials are not fetched")
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, service.ErrMalformedURL("invalid url")
+		return nil, skyerr.New(skyerr.MalformedURL, "invalid url")
 	}
 	req.Header.Set("Accept", "image/*")
 	req.Header.Set("User-Agent", "facegate-urlfetch/1")
@@ -205,47 +205,47 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, service.ErrDownloadNotFound("the server answered %d", resp.StatusCode)
+		return nil, skyerr.New(skyerr.DownloadNotFound, "the server answered %d", resp.StatusCode)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, service.ErrDownload("the server answered %d", resp.StatusCode)
+		return nil, skyerr.New(skyerr.Download, "the server answered %d", resp.StatusCode)
 	}
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || !strings.HasPrefix(mt, "image/") {
-		return nil, service.ErrDownload("content type %q is not an image", truncate(resp.Header.Get("Content-Type"), 64))
+		return nil, skyerr.New(skyerr.Download, "content type %q is not an image", truncate(resp.Header.Get("Content-Type"), 64))
 	}
 	if resp.ContentLength > f.opts.MaxBytes {
-		return nil, service.ErrDownloadTooLarge("image larger than %d bytes", f.opts.MaxBytes)
+		return nil, skyerr.New(skyerr.DownloadTooLarge, "image larger than %d bytes", f.opts.MaxBytes)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBytes+1))
 	if err != nil {
 		return nil, mapError(err)
 	}
 	if int64(len(data)) > f.opts.MaxBytes {
-		return nil, service.ErrDownloadTooLarge("image larger than %d bytes", f.opts.MaxBytes)
+		return nil, skyerr.New(skyerr.DownloadTooLarge, "image larger than %d bytes", f.opts.MaxBytes)
 	}
 	return data, nil
 }
 
 // mapError turns a client error into SkyBiometry's download codes.
-func mapError(err error) *service.Error {
+func mapError(err error) *skyerr.Error {
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	switch {
 	case errors.Is(err, errBlocked):
-		return service.ErrConnRefused("destination address not allowed")
+		return skyerr.New(skyerr.ConnRefused, "destination address not allowed")
 	case errors.Is(err, errTooManyRedirects):
-		return service.ErrDownload("too many redirects")
+		return skyerr.New(skyerr.Download, "too many redirects")
 	case errors.Is(err, errBadRedirect):
-		return service.ErrDownload("redirect to a non-http(s) url")
+		return skyerr.New(skyerr.Download, "redirect to a non-http(s) url")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.As(err, &netErr) && netErr.Timeout():
-		return service.ErrDownloadTimeout("download timed out")
+		return skyerr.New(skyerr.DownloadTimeout, "download timed out")
 	case errors.As(err, &dnsErr):
-		return service.ErrUnknownHost("host cannot be resolved")
+		return skyerr.New(skyerr.UnknownHost, "host cannot be resolved")
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return service.ErrConnRefused("connection refused")
+		return skyerr.New(skyerr.ConnRefused, "connection refused")
 	}
-	return service.ErrDownload("download failed")
+	return skyerr.New(skyerr.Download, "download failed")
 }
 
 func truncate(s string, n int) string {
@@ -254,5 +254,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-
-var _ service.Fetcher = (*Fetcher)(nil)

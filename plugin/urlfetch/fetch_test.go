@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 var png = []byte("\x89PNG\r\n\x1a\nfake image bytes")
@@ -68,7 +69,7 @@ func newFetcher(t *testing.T, allow ...string) *Fetcher {
 }
 
 func code(err error) int {
-	var e *service.Error
+	var e *skyerr.Error
 	if errors.As(err, &e) {
 		return e.Code
 	}
@@ -160,3 +161,6 @@ func TestFetchCancelled(t *testing.T) {
 		t.Fatalf("cancelled fetch: %v (code %d), want a download error", err, c)
 	}
 }
+
+// The engine's service downloads urls through a Fetcher.
+var _ service.Fetcher = (*Fetcher)(nil)

@@ -21,6 +21,10 @@ type Status struct {
 	LastError string `json:"last_error,omitempty"`
 	// LastErrorAt is when a reload last failed (unix s, 0: never).
 	LastErrorAt int64 `json:"last_error_at,omitempty"`
+	// Reloads and ReloadFailures count the reloads tried since start and
+	// those that failed (the last good version kept serving).
+	Reloads        uint64 `json:"reloads"`
+	ReloadFailures uint64 `json:"reload_failures"`
 }
 
 // reloadLog remembers the outcome of the last reload.
@@ -29,6 +33,8 @@ type reloadLog struct {
 	lastReload  time.Time
 	lastError   string
 	lastErrorAt time.Time
+	reloads     uint64
+	failures    uint64
 }
 
 // note records one reload's outcome.
@@ -36,7 +42,9 @@ func (l *reloadLog) note(now time.Time, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lastReload = now
+	l.reloads++
 	if err != nil {
+		l.failures++
 		l.lastError, l.lastErrorAt = err.Error(), now
 		return
 	}
@@ -53,6 +61,7 @@ func (d *Decider) Status() Status {
 		s.LastReloadAt = d.reloads.lastReload.Unix()
 	}
 	s.LastError = d.reloads.lastError
+	s.Reloads, s.ReloadFailures = d.reloads.reloads, d.reloads.failures
 	if !d.reloads.lastErrorAt.IsZero() {
 		s.LastErrorAt = d.reloads.lastErrorAt.Unix()
 	}

@@ -11,7 +11,7 @@ func TestStatusReportsReloads(t *testing.T) {
 	dir := copyEmbedded(t)
 	d := newTestDecider(t, dir)
 	s := d.Status()
-	if s.Version != d.Version() || s.Embedded || s.LoadedAt == 0 || s.LastReloadAt != 0 || s.LastError != "" {
+	if s.Version != d.Version() || s.Embedded || s.LoadedAt == 0 || s.LastReloadAt != 0 || s.LastError != "" || s.Reloads != 0 || s.ReloadFailures != 0 {
 		t.Fatalf("fresh status %+v", s)
 	}
 	good := s.Version
@@ -23,7 +23,7 @@ func TestStatusReportsReloads(t *testing.T) {
 		t.Fatal("a broken policy reloaded")
 	}
 	s = d.Status()
-	if s.Version != good || s.LastError == "" || s.LastErrorAt == 0 || s.LastReloadAt == 0 {
+	if s.Version != good || s.LastError == "" || s.LastErrorAt == 0 || s.LastReloadAt == 0 || s.Reloads != 1 || s.ReloadFailures != 1 {
 		t.Fatalf("status after a failed reload %+v", s)
 	}
 	if !strings.Contains(s.LastError, "limits.rego") {
@@ -38,7 +38,7 @@ func TestStatusReportsReloads(t *testing.T) {
 	if err := d.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if s = d.Status(); s.LastError != "" || s.LastErrorAt == 0 || s.Version != good {
+	if s = d.Status(); s.LastError != "" || s.LastErrorAt == 0 || s.Version != good || s.Reloads != 2 || s.ReloadFailures != 1 {
 		t.Errorf("status after a good reload %+v", s)
 	}
 	if e := newTestDecider(t, "").Status(); !e.Embedded {

@@ -57,8 +57,10 @@ type loadItem struct {
 
 // Load adds every template stored under KeyPrefix in st to the index and returns how many it
 // loaded. One goroutine reads the store while workers decode and quantise; it is meant for
-// start-up, before the index serves searches.
-func (x *Index) Load(st *store.Store) (int, error) {
+// start-up, before the index serves searches. LoadWithProgress reports on the way.
+func (x *Index) Load(st *store.Store) (int, error) { return x.load(st.DB(), nil) }
+
+func (x *Index) load(db *badger.DB, progress *loadProgress) (int, error) {
 	batches := make(chan []loadItem, 4)
 	free := make(chan []loadItem, 8)
 	var wg sync.WaitGroup
@@ -83,7 +85,7 @@ func (x *Index) Load(st *store.Store) (int, error) {
 		})
 	}
 	n := 0
-	err := st.DB().View(func(txn *badger.Txn) error {
+	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(KeyPrefix), PrefetchValues: true, PrefetchSize: 256})
 		defer it.Close()
 		var b []loadItem
@@ -119,6 +121,7 @@ func (x *Index) Load(st *store.Store) (int, error) {
 				return err
 			}
 			n++
+			progress.tick(n)
 			if len(b) == loadBatch {
 				batches <- b
 				b = nil

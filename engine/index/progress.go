@@ -1,0 +1,97 @@
+package index
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/facegate/facegate/engine/store"
+)
+
+// LoadProgress describes a Load under way (or just finished).
+type LoadProgress struct {
+	// Loaded is how many templates have been read so far.
+	Loaded int
+	// Estimate is Badger's estimate of the templates to read: the keys of the
+	// on-disk tables whose range overlaps KeyPrefix (other keys and older
+	// versions included, recent writes still in memory not), never below
+	// Loaded. It is for the ETA only.
+	Estimate int
+	// Elapsed is the time since Load started.
+	Elapsed time.Duration
+}
+
+// Rate is the templates read per second so far (0 before any time passed).
+func (p LoadProgress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Loaded) / p.Elapsed.Seconds()
+}
+
+// ETA is the time left at the rate so far to reach the estimate (0 when
+// there is no rate yet or the estimate is reached).
+func (p LoadProgress) ETA() time.Duration {
+	r := p.Rate()
+	if r <= 0 || p.Estimate <= p.Loaded {
+		return 0
+	}
+	return time.Duration(float64(p.Estimate-p.Loaded) / r * float64(time.Second))
+}
+
+// LoadWithProgress is Load, calling progress (from Load's goroutine) about
+// every interval while it reads, and once at the end. A nil progress or a
+// non-positive interval reports nothing along the way.
+func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress func(LoadProgress)) (int, error) {
+	start := time.Now()
+	p := &loadProgress{every: every, fn: progress, start: start, next: start.Add(every)}
+	if progress != nil {
+		p.estimate = estimateTemplates(st.DB())
+	}
+	n, err := x.load(st.DB(), p)
+	if progress != nil && err == nil {
+		progress(p.at(n, time.Now()))
+	}
+	return n, err
+}
+
+// loadProgress paces the reports of one Load.
+type loadProgress struct {
+	every       time.Duration
+	fn          func(LoadProgress)
+	start, next time.Time
+	estimate    int
+}
+
+// loadCheckEvery is how many templates Load reads between two looks at the clock.
+const loadCheckEvery = 4096
+
+// tick is called with the running count; it reports when the interval is up.
+func (p *loadProgress) tick(n int) {
+	if p == nil || p.fn == nil || p.every <= 0 || n%loadCheckEvery != 0 {
+		return
+	}
+	if now := time.Now(); !now.Before(p.next) {
+		p.fn(p.at(n, now))
+		p.next = now.Add(p.every)
+	}
+}
+
+func (p *loadProgress) at(n int, now time.Time) LoadProgress {
+	return LoadProgress{Loaded: n, Estimate: max(n, p.estimate), Elapsed: now.Sub(p.start)}
+}
+
+// estimateTemplates counts the keys of the on-disk tables that may hold
+// templates (their range overlaps KeyPrefix).
+func estimateTemplates(db *badger.DB) int {
+	lo := []byte(KeyPrefix)
+	hi := []byte(KeyPrefix[:len(KeyPrefix)-1] + string(KeyPrefix[len(KeyPrefix)-1]+1))
+	n := 0
+	for _, t := range db.Tables() {
+		if bytes.Compare(t.Right, lo) >= 0 && bytes.Compare(t.Left, hi) < 0 {
+			n += int(t.KeyCount)
+		}
+	}
+	return n
+}

@@ -41,19 +41,16 @@ func (p LoadProgress) ETA() time.Duration {
 }
 
 // LoadWithProgress is Load, calling progress (from Load's goroutine) about
-// every interval while it reads, and once at the end. A nil progress or a
-// non-positive interval reports nothing along the way.
-func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress func(LoadProgress)) (int, error) {
+// every interval while it reads (a nil progress or a non-positive interval
+// reports nothing), and returns the final count and time.
+func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress func(LoadProgress)) (LoadProgress, error) {
 	start := time.Now()
 	p := &loadProgress{every: every, fn: progress, start: start, next: start.Add(every)}
 	if progress != nil {
 		p.estimate = estimateTemplates(st.DB())
 	}
 	n, err := x.load(st.DB(), p)
-	if progress != nil && err == nil {
-		progress(p.at(n, time.Now()))
-	}
-	return n, err
+	return p.at(n, time.Now()), err
 }
 
 // loadProgress paces the reports of one Load.

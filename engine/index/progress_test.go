@@ -41,9 +41,10 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 	var seen []LoadProgress
 	x := New()
 	got, err := x.LoadWithProgress(st, time.Nanosecond, func(p LoadProgress) { seen = append(seen, p) })
-	if err != nil || got != n {
-		t.Fatalf("LoadWithProgress = %d, %v", got, err)
+	if err != nil || got.Loaded != n {
+		t.Fatalf("LoadWithProgress = %+v, %v", got, err)
 	}
+	seen = append(seen, got)
 	if len(seen) != 4 { // at 4096, 8192, 12288, then the end
 		t.Fatalf("%d reports: %+v", len(seen), seen)
 	}
@@ -63,8 +64,8 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 		t.Errorf("index holds %d templates, want %d", x.Len("p"), n)
 	}
 	// No progress func, no reports, same load.
-	if got, err := New().LoadWithProgress(st, time.Nanosecond, nil); err != nil || got != n {
-		t.Errorf("without progress: %d, %v", got, err)
+	if got, err := New().LoadWithProgress(st, time.Nanosecond, nil); err != nil || got.Loaded != n {
+		t.Errorf("without progress: %+v, %v", got, err)
 	}
 }
 

@@ -214,17 +214,10 @@ func (g *Guard) deny(w http.ResponseWriter, err *skyerr.Error, usage *service.Us
 	writeFCError(w, err, usage, opID, g.app.LegacyStatusCodes)
 }
 
-// decisionError turns a denying decision into SkyBiometry's error.
+// decisionError turns a denying decision into SkyBiometry's error (the
+// decider only hands out denials with a known code and a 4xx/5xx status).
 func decisionError(d policies.Decision) *skyerr.Error {
-	status := d.Status
-	if status == 0 {
-		status = http.StatusForbidden
-	}
-	name, detail := splitMessage(d.ErrorMessage)
-	if d.ErrorCode == 0 {
-		return internalError("request refused by policy")
-	}
-	return &skyerr.Error{Code: d.ErrorCode, Name: name, Detail: detail, HTTPStatus: status}
+	return skyerr.New(d.ErrorCode, d.Detail).WithStatus(d.Status)
 }
 
 // logDecision writes one decision log line: no secrets, no biometrics.

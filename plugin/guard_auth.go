@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -158,10 +157,4 @@ func stripSecrets(r *http.Request) {
 		q.Del("api_secret")
 		r.URL.RawQuery = q.Encode()
 	}
-}
-
-// splitMessage splits "NAME - detail" into its two halves.
-func splitMessage(msg string) (name, detail string) {
-	name, detail, _ = strings.Cut(msg, " - ")
-	return name, detail
 }

@@ -144,7 +144,7 @@ var constantTerms = func() map[string]*ast.Term {
 		"mode", "secret_ok", "password_ok", "signature", "present", "valid", "age_s", "replayed", "covered", "cert_bound",
 		"errors", "param", "message",
 		// keys of the decision
-		"allow", "error_code", "error_message", "reason", "name", "cost",
+		"allow", "error_code", "detail", "reason", "name", "cost",
 		// values
 		"", "GET", "POST", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE", "1.2", "1.3",
 		"active", "suspended", "revoked", "free", "standard", "unlimited",

@@ -93,8 +93,8 @@ func TestDecideDenials(t *testing.T) {
 			if len(got.Limits) != 0 {
 				t.Errorf("denied decision charges limits: %v", got.Limits)
 			}
-			if got.ErrorMessage == "" {
-				t.Error("empty error_message")
+			if got.Detail == "" {
+				t.Error("empty detail")
 			}
 		})
 	}

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // Decision is the policy's answer for one request.
@@ -14,10 +17,12 @@ type Decision struct {
 	Allow bool `json:"allow"`
 	// Status is the HTTP status to answer with when denied (200 when allowed).
 	Status int `json:"status"`
-	// ErrorCode is the SkyBiometry error code (0 when allowed).
+	// ErrorCode is the SkyBiometry error code (0 when allowed), one of
+	// skyerr's: the gateway answers with its name and Detail.
 	ErrorCode int `json:"error_code"`
-	// ErrorMessage is SkyBiometry's "NAME - detail" text.
-	ErrorMessage string `json:"error_message"`
+	// Detail is the text after the error's name in SkyBiometry's
+	// error_message ("" when allowed).
+	Detail string `json:"detail"`
 	// Reason is a short machine string for logs ("ok", "scope_missing").
 	Reason string `json:"reason"`
 	// Limits are the limits to charge for an allowed request.
@@ -47,10 +52,10 @@ const (
 // failClosed is the decision when the policy cannot answer.
 func failClosed() Decision {
 	return Decision{
-		Status:       500,
-		ErrorCode:    104,
-		ErrorMessage: "INTERNAL_ERROR - policy evaluation failed",
-		Reason:       ReasonPolicyError,
+		Status:    skyerr.Status(skyerr.Internal),
+		ErrorCode: skyerr.Internal,
+		Detail:    "policy evaluation failed",
+		Reason:    ReasonPolicyError,
 	}
 }
 
@@ -79,7 +84,7 @@ func decisionFromTerm(t *ast.Term) (Decision, error) {
 	if d.ErrorCode, err = intField(obj, "error_code"); err != nil {
 		return Decision{}, err
 	}
-	if d.ErrorMessage, err = stringField(obj, "error_message"); err != nil {
+	if d.Detail, err = detailField(obj, d.ErrorCode); err != nil {
 		return Decision{}, err
 	}
 	if d.Reason, err = stringField(obj, "reason"); err != nil {
@@ -91,7 +96,33 @@ func decisionFromTerm(t *ast.Term) (Decision, error) {
 	if d.Allow && d.Status != 200 || !d.Allow && (d.Status < 400 || d.ErrorCode == 0) {
 		return Decision{}, fmt.Errorf("%w: inconsistent allow %t, status %d, error_code %d", errMalformed, d.Allow, d.Status, d.ErrorCode)
 	}
+	if !d.Allow && !skyerr.Known(d.ErrorCode) {
+		return Decision{}, fmt.Errorf("%w: error_code %d is not a SkyBiometry error code", errMalformed, d.ErrorCode)
+	}
 	return d, nil
+}
+
+// detailField is the decision's detail. Policy sets written before detail
+// existed answer error_message "NAME - detail" instead: it is understood when
+// NAME is the name of error_code (the detail is what follows " - ") and
+// refused as malformed otherwise, so that the client never sees a name that
+// does not match the code.
+func detailField(obj ast.Object, code int) (string, error) {
+	if optionalField(obj, "detail") != nil || optionalField(obj, "error_message") == nil {
+		return stringField(obj, "detail")
+	}
+	msg, err := stringField(obj, "error_message")
+	if err != nil {
+		return "", err
+	}
+	name := skyerr.Name(code)
+	if msg == name {
+		return "", nil
+	}
+	if detail, ok := strings.CutPrefix(msg, name+" - "); ok && name != "" {
+		return detail, nil
+	}
+	return "", fmt.Errorf("%w: error_message does not start with %q, the name of error_code %d (answer detail instead)", errMalformed, name, code)
 }
 
 func field(obj ast.Object, name string) (ast.Value, error) {

@@ -120,29 +120,29 @@ decision := {"allow": true} if input.never == "set"
 `,
 		"conflicting decision": `package facegate
 
-decision := {"allow": true, "status": 200, "error_code": 0, "error_message": "", "reason": "ok", "limits": []} if input.now_ns > 0
+decision := {"allow": true, "status": 200, "error_code": 0, "detail": "", "reason": "ok", "limits": []} if input.now_ns > 0
 
-decision := {"allow": false, "status": 403, "error_code": 307, "error_message": "x", "reason": "x", "limits": []} if input.now_ns > 1
+decision := {"allow": false, "status": 403, "error_code": 307, "detail": "x", "reason": "x", "limits": []} if input.now_ns > 1
 `,
 		"wrong types": `package facegate
 
-decision := {"allow": "yes", "status": 200, "error_code": 0, "error_message": "", "reason": "ok", "limits": []}
+decision := {"allow": "yes", "status": 200, "error_code": 0, "detail": "", "reason": "ok", "limits": []}
 `,
 		"deny without error code": `package facegate
 
-decision := {"allow": false, "status": 403, "error_code": 0, "error_message": "", "reason": "x", "limits": []}
+decision := {"allow": false, "status": 403, "error_code": 0, "detail": "", "reason": "x", "limits": []}
 `,
 		"allow with error status": `package facegate
 
-decision := {"allow": true, "status": 403, "error_code": 0, "error_message": "", "reason": "x", "limits": []}
+decision := {"allow": true, "status": 403, "error_code": 0, "detail": "", "reason": "x", "limits": []}
 `,
 		"bad limit": `package facegate
 
-decision := {"allow": true, "status": 200, "error_code": 0, "error_message": "", "reason": "ok", "limits": [{"name": 1}]}
+decision := {"allow": true, "status": 200, "error_code": 0, "detail": "", "reason": "ok", "limits": [{"name": 1}]}
 `,
 		"runtime error": `package facegate
 
-decision := {"allow": true, "status": 200, "error_code": 0, "error_message": "", "reason": "ok", "limits": [{"name": "x", "kind": "quota", "count": 1, "per_s": 1, "cost": to_number(input.request.route)}]}
+decision := {"allow": true, "status": 200, "error_code": 0, "detail": "", "reason": "ok", "limits": [{"name": "x", "kind": "quota", "count": 1, "per_s": 1, "cost": to_number(input.request.route)}]}
 `,
 	}
 	for name, src := range cases {

@@ -194,7 +194,7 @@ x := 1 if input.request.method == "POST"
 
 x := 2 if input.request.route == "faces/recognize"
 
-decision := {"allow": true, "status": 200, "error_code": 0, "error_message": "", "reason": "ok", "limits": [], "x": x}
+decision := {"allow": true, "status": 200, "error_code": 0, "detail": "", "reason": "ok", "limits": [], "x": x}
 `
 	if err := os.WriteFile(filepath.Join(dir, "decision.rego"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)

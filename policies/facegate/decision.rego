@@ -63,13 +63,14 @@ first := sort([[d.order, d.reason, d] | some d in denials])[0][2]
 # METADATA
 # entrypoint: true
 # description: |
-#   {"allow", "status", "error_code", "error_message", "reason", "limits"}.
+#   {"allow", "status", "error_code", "detail", "reason", "limits"}: the
+#   gateway names the error from error_code (engine/skyerr) and adds detail.
 #   Always defined for a well-formed input; the Go decider fails closed otherwise.
 decision := {
 	"allow": true,
 	"status": 200,
 	"error_code": 0,
-	"error_message": "",
+	"detail": "",
 	"reason": "ok",
 	"limits": limits.list,
 } if {
@@ -78,7 +79,7 @@ decision := {
 	"allow": false,
 	"status": first.status,
 	"error_code": first.error_code,
-	"error_message": first.error_message,
+	"detail": first.detail,
 	"reason": first.reason,
 	"limits": [],
 }

@@ -59,7 +59,7 @@ test_denied_decision_shape if {
 		"allow": false,
 		"status": 401,
 		"error_code": 201,
-		"error_message": "API_KEY_DOES_NOT_EXIST - invalid api key",
+		"detail": "invalid api key",
 		"reason": "key_not_found",
 		"limits": [],
 	}

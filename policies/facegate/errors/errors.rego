@@ -1,7 +1,8 @@
 # METADATA
 # title: SkyBiometry error codes
 # description: |
-#   Names of the SkyBiometry error codes (SKYBIOMETRY.md §1.4) and the
+#   The SkyBiometry error codes the policies deny with (their names must be
+#   those of Go's table, engine/skyerr: TestRegoErrorNames) and the
 #   constructor every other package uses to build a denial.
 package facegate.errors
 
@@ -26,13 +27,14 @@ names := {
 # METADATA
 # description: |
 #   A denial. order ranks denials (the lowest wins in data.facegate.decision),
-#   status is the HTTP status, code the SkyBiometry error code, detail the
-#   human text after the error name and reason a short machine string for logs.
+#   status is the HTTP status, code the SkyBiometry error code (undefined for a
+#   code not in names), detail the human text the gateway puts after the
+#   error's name and reason a short machine string for logs.
 #   detail must never contain a secret or a client-supplied value.
 deny(order, status, code, detail, reason) := {
 	"order": order,
 	"status": status,
 	"error_code": code,
-	"error_message": sprintf("%s - %s", [names[code], detail]),
+	"detail": detail,
 	"reason": reason,
-}
+} if names[code]

@@ -4,7 +4,7 @@ import data.facegate.errors
 
 test_deny_builds_skybiometry_message if {
 	d := errors.deny(20, 401, 201, "invalid api key", "key_not_found")
-	d.error_message == "API_KEY_DOES_NOT_EXIST - invalid api key"
+	d.detail == "invalid api key"
 	d.error_code == 201
 	d.status == 401
 	d.order == 20

@@ -35,7 +35,7 @@ test_foreign_namespace_is_404_403 if {
 	some d in namespaces.deny with input as fixtures.with_params({"namespace": "other"})
 	d.error_code == 404
 	d.status == 403
-	startswith(d.error_message, "UNAUTHORIZED_USER_NAMESPACE")
+	d.detail == "namespace not owned by this api key"
 }
 
 test_uid_without_namespace if {

@@ -19,7 +19,7 @@ test_unknown_route_code if {
 	some d in routes.deny with input as fixtures.with_request({"route": "facebook/get"})
 	d.error_code == 401
 	d.status == 404
-	startswith(d.error_message, "UNKNWOWN_REST_METHOD")
+	d.detail == "unknown method"
 }
 
 test_http_method_not_allowed if {

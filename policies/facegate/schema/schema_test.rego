@@ -43,7 +43,7 @@ test_invalid_param_is_406 if {
 
 test_invalid_message_names_param if {
 	some d in schema.deny with input as result(false, [{"kind": "invalid", "param": "limit", "message": "must be 1-1000"}])
-	d.error_message == "INVALID_ARGUMENTS_VALUE - limit must be 1-1000"
+	d.detail == "limit must be 1-1000"
 }
 
 test_invalid_without_errors_is_406 if {

@@ -56,6 +56,7 @@ func charge(s Spec, st *slot, t instant) {
 		if st.window != idx {
 			st.window, st.used = idx, 0
 		}
+		st.wlen = s.window()
 		st.used += int64(s.Cost)
 	case KindConcurrency:
 		st.inFlight++
@@ -84,6 +85,11 @@ func quotaState(s Spec, st *slot, t instant) (used, end int64) {
 // report builds the usage block and the RateLimit-Policy / RateLimit
 // values for specs, from e's state (e may be nil: a fresh subject).
 func (l *Limiter) report(e *entry, specs []Spec, t instant) (Usage, string, string) {
+	return report(l.epoch, e, specs, t)
+}
+
+// report is Limiter.report for rate state kept in ns since epoch.
+func report(epoch time.Time, e *entry, specs []Spec, t instant) (Usage, string, string) {
 	var u Usage
 	var haveQuota, haveRate bool
 	var polBuf, rlBuf [192]byte
@@ -110,7 +116,7 @@ func (l *Limiter) report(e *entry, specs []Spec, t instant) (Usage, string, stri
 			reset = ceilSeconds(full - t.mono)
 			if !haveQuota && !haveRate {
 				haveRate = true
-				u = Usage{Used: s.Burst - int(rem), Remaining: int(rem), Limit: s.Burst, Reset: l.epoch.Add(time.Duration(full))}
+				u = Usage{Used: s.Burst - int(rem), Remaining: int(rem), Limit: s.Burst, Reset: epoch.Add(time.Duration(full))}
 			}
 		default:
 			continue

@@ -75,12 +75,20 @@ type releaser struct {
 	subject string
 	names   []string
 	done    atomic.Bool
+	// cluster mode: the slots' sorted sets and the grant's id in them
+	redis *Redis
+	zkeys []string
+	id    string
 }
 
 // Release frees the grant's concurrency slots. It is safe to call more
 // than once, and on a zero Grant.
 func (g Grant) Release() {
 	if g.rel == nil || !g.rel.done.CompareAndSwap(false, true) {
+		return
+	}
+	if g.rel.redis != nil {
+		g.rel.redis.release(g.rel.zkeys, g.rel.id)
 		return
 	}
 	sh := g.rel.l.keys.shard(g.rel.subject)
@@ -163,6 +171,7 @@ func (l *Limiter) Acquire(subject string, specs []Spec) (Grant, Denial) {
 			conc = append(conc, s.Name)
 		}
 	}
+	sh.markDirty(e)
 	var g Grant
 	g.Usage, g.Policy, g.RateLimit = l.report(e, specs, t)
 	sh.mu.Unlock()

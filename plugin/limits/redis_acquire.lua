@@ -1,0 +1,102 @@
+-- Acquire for facegate's cluster mode: checks every limit of one request and
+-- charges them all, or none, in one atomic step (the same rules as
+-- limiter.go and algo.go; times in microseconds).
+-- KEYS[1]: the subject's hash (fields r:<name> = GCRA tat,
+--          q:<name> = "<window index>:<used>");
+-- KEYS[2..]: one sorted set per concurrency spec, in spec order
+--          (member = grant id, score = end of its lease).
+-- ARGV: now (empty = the server's clock), charge (1 or 0), grant id,
+--       lease, then 5 per spec: kind, name, a, b, c
+--       (rate: interval, burst, cost; quota: count, window, cost;
+--        concurrency: count, 0, 0).
+-- Returns {index of the refusing spec or 0, retry, now, state of each spec}
+-- as decimal strings; the state is the GCRA tat, the quota units used or
+-- the slots held: after the charge when admitted, before it when refused.
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now = tonumber(ARGV[1])
+end
+local charge = ARGV[2] == '1'
+local gid, lease = ARGV[3], tonumber(ARGV[4])
+local h = KEYS[1]
+local n = (#ARGV - 4) / 5
+local worst, worstRetry = 0, -1
+local cur, nxt, idxs = {}, {}, {}
+local ttl = 0
+local ck = 1
+local function fmt(x) return string.format('%.0f', x) end
+for i = 1, n do
+  local o = 4 + (i - 1) * 5
+  local kind, name = ARGV[o + 1], ARGV[o + 2]
+  local a, b, c = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]), tonumber(ARGV[o + 5])
+  local ok, retry = true, 0
+  if kind == 'rate' then
+    local tat = tonumber(redis.call('HGET', h, 'r:' .. name) or '0')
+    local nt = math.max(tat, now) + a * c
+    if c > b then
+      ok, retry = false, a * b
+    elseif nt - now - a * b > 0 then
+      ok, retry = false, nt - now - a * b
+    end
+    cur[i], nxt[i] = tat, nt
+    ttl = math.max(ttl, nt - now)
+  elseif kind == 'quota' then
+    local idx = math.floor(now / b)
+    local used = 0
+    local v = redis.call('HGET', h, 'q:' .. name)
+    if v then
+      local sep = string.find(v, ':', 1, true)
+      if sep and tonumber(string.sub(v, 1, sep - 1)) == idx then
+        used = tonumber(string.sub(v, sep + 1))
+      end
+    end
+    if used + c > a then
+      ok, retry = false, (idx + 1) * b - now
+    end
+    cur[i], nxt[i], idxs[i] = used, used + c, idx
+    ttl = math.max(ttl, (idx + 1) * b - now)
+  elseif kind == 'concurrency' then
+    local z = KEYS[1 + ck]
+    ck = ck + 1
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
+    local held = redis.call('ZCARD', z)
+    if held + 1 > a then
+      ok, retry = false, 1000000
+    end
+    cur[i], nxt[i] = held, held + 1
+  else
+    return redis.error_reply('unknown limit kind')
+  end
+  if not ok and retry > worstRetry then
+    worst, worstRetry = i, retry
+  end
+end
+local out = {tostring(worst), fmt(math.max(worstRetry, 0)), fmt(now)}
+if worst ~= 0 or not charge then
+  for i = 1, n do out[3 + i] = fmt(cur[i]) end
+  return out
+end
+ck = 1
+for i = 1, n do
+  local o = 4 + (i - 1) * 5
+  local kind, name = ARGV[o + 1], ARGV[o + 2]
+  if kind == 'rate' then
+    redis.call('HSET', h, 'r:' .. name, string.format('%.3f', nxt[i]))
+  elseif kind == 'quota' then
+    redis.call('HSET', h, 'q:' .. name, fmt(idxs[i]) .. ':' .. fmt(nxt[i]))
+  else
+    local z = KEYS[1 + ck]
+    ck = ck + 1
+    redis.call('ZADD', z, fmt(now + lease), gid)
+    redis.call('PEXPIRE', z, math.ceil(lease / 1000) + 1000)
+  end
+  out[3 + i] = fmt(nxt[i])
+end
+local want = math.ceil(ttl / 1000) + 1000
+if want > 1000 and redis.call('PTTL', h) < want then
+  redis.call('PEXPIRE', h, want)
+end
+return out

@@ -1,0 +1,95 @@
+package limits
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Failed authentications in the cluster mode: the rules of failedauth.go
+// (see there), with the counters in Redis. Every method returns an error
+// when Redis cannot be reached; the guard then fails closed.
+
+// SetFailedAuthPolicy is Limiter.SetFailedAuthPolicy.
+func (r *Redis) SetFailedAuthPolicy(max int, per time.Duration) {
+	if max < 1 || per < time.Second {
+		return
+	}
+	r.authMu.Lock()
+	r.authMax, r.authPer = max, per
+	r.authMu.Unlock()
+}
+
+func (r *Redis) failSpec(scale int) Spec {
+	r.authMu.Lock()
+	defer r.authMu.Unlock()
+	n := r.authMax * scale
+	return Spec{Name: failName, Kind: KindRate, Rate: float64(n), PerS: r.authPer.Seconds(), Burst: n}
+}
+
+// authOp runs the failed-authentication script.
+func (r *Redis) authOp(subject, op string, s Spec, capUnits int64) (int64, int64, error) {
+	T := s.PerS * 1e6 / s.Rate
+	args := []string{r.now(), op, strconv.FormatFloat(T, 'g', -1, 64), strconv.Itoa(s.Burst),
+		strconv.FormatInt(capUnits, 10), strconv.FormatFloat(s.PerS*1e6, 'f', 0, 64)}
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	vals, err := failedAuthScript.Exec(ctx, r.c, []string{r.hashKey("a", subject)}, args).AsStrSlice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("counting failed authentications in redis: %w", err)
+	}
+	if len(vals) != 2 {
+		return 0, 0, errors.New("counting failed authentications in redis: unexpected answer")
+	}
+	a, err1 := strconv.ParseInt(vals[0], 10, 64)
+	b, err2 := strconv.ParseInt(vals[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, errors.New("counting failed authentications in redis: unexpected answer")
+	}
+	return a, b, nil
+}
+
+// FailedAuth is Limiter.FailedAuth.
+func (r *Redis) FailedAuth(subject string) error {
+	s := r.failSpec(1)
+	_, _, err := r.authOp(subject, "fail", s, int64(s.Burst))
+	return err
+}
+
+// Blocked is Limiter.Blocked.
+func (r *Redis) Blocked(subject string) (bool, time.Duration, error) {
+	return r.blocked(subject, r.failSpec(1))
+}
+
+// FailedSource is Limiter.FailedSource.
+func (r *Redis) FailedSource(addr string) error {
+	s := r.failSpec(SourceFactor)
+	_, _, err := r.authOp(Source(addr), "fail", s, int64(s.Burst))
+	return err
+}
+
+// SourceBlocked is Limiter.SourceBlocked.
+func (r *Redis) SourceBlocked(addr string) (bool, time.Duration, error) {
+	return r.blocked(Source(addr), r.failSpec(SourceFactor))
+}
+
+func (r *Redis) blocked(subject string, s Spec) (bool, time.Duration, error) {
+	b, retry, err := r.authOp(subject, "blocked", s, int64(s.Burst))
+	if err != nil {
+		return false, 0, err
+	}
+	return b == 1, time.Duration(retry) * time.Microsecond, nil
+}
+
+// KeyFailure is Limiter.KeyFailure.
+func (r *Redis) KeyFailure(keyID string) (time.Duration, bool, error) {
+	s := r.failSpec(1)
+	rep, excess, err := r.authOp("keyall:"+keyID, "key", s, int64(s.Burst)+keyBacklog)
+	if err != nil || excess <= 0 {
+		return 0, false, err
+	}
+	delay := min(FailureDelayBase<<min(excess-1, 16), MaxFailureDelay)
+	return delay, rep == 1, nil
+}

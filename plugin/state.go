@@ -42,8 +42,10 @@ type state struct {
 	store     *store.Store
 	keys      *keyring.Keyring
 	index     *index.Index
+	rebuilt   index.LoadProgress // how the start-up rebuild of index went
 	service   *service.Service
 	limiter   *limits.Limiter
+	limitsLog *limitsJournal
 	nonces    *nonceGuard
 	validator *policies.Validator
 	analyzer  swapAnalyzer // follows the config's decoding limits across reloads
@@ -106,14 +108,12 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		return err
 	}
 	s.limiter = limits.New(limits.SystemClock{}, 100_000)
+	s.limitsLog = newLimitsJournal(s.limiter, s.store, s.logger)
 	s.nonces = newNonceGuard(s.store, s.logger)
 
-	s.index = index.New()
-	n, err := s.index.Load(s.store)
-	if err != nil {
-		return fmt.Errorf("rebuilding the template index: %w", err)
+	if s.index, s.rebuilt, err = rebuildIndex(s.store, s.logger, indexProgressEvery); err != nil {
+		return err
 	}
-	s.logger.Info("template index rebuilt", zap.Int("templates", n))
 	an, err := newAnalyzer(cfg)
 	if err != nil {
 		return err
@@ -281,6 +281,9 @@ func (s *state) Destruct() error {
 	s.mu.Unlock()
 	if s.nonces != nil {
 		s.nonces.Close()
+	}
+	if s.limitsLog != nil {
+		s.limitsLog.Close()
 	}
 	if err := s.keys.Close(); err != nil {
 		s.logger.Error("flushing key last-used times failed", zap.Error(err))

@@ -98,9 +98,11 @@ func (l *Limiter) fail(subject string, s Spec) {
 	sh := l.auth.shard(subject)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	st := sh.get(subject, true, l.auth.perShard).slot(s.Kind, s.Name)
+	e := sh.get(subject, true, l.auth.perShard)
+	st := e.slot(s.Kind, s.Name)
 	T, B := s.interval(), int64(s.Burst)
 	st.tat = min(max(st.tat, now)+T, now+T*B)
+	sh.markDirty(e)
 }
 
 func (l *Limiter) blocked(subject string, s Spec) (bool, time.Duration) {
@@ -136,9 +138,11 @@ func (l *Limiter) KeyFailure(keyID string) (delay time.Duration, report bool) {
 	sh := l.auth.shard(subject)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	st := sh.get(subject, true, l.auth.perShard).slot(s.Kind, keyFailName)
+	e := sh.get(subject, true, l.auth.perShard)
+	st := e.slot(s.Kind, keyFailName)
 	T, B := s.interval(), int64(s.Burst)
 	st.tat = min(max(st.tat, now)+T, now+T*(B+keyBacklog))
+	sh.markDirty(e)
 	excess := (st.tat-now+T-1)/T - B // failures counted beyond the allowance
 	if excess <= 0 {
 		return 0, false

@@ -12,6 +12,7 @@ type slot struct {
 	kind, name string
 	tat        int64 // rate: theoretical arrival time, ns since the limiter's epoch
 	window     int64 // quota: index of the current window
+	wlen       int64 // quota: window length in ns (for persistence)
 	used       int64 // quota: units used in the window
 	inFlight   int64 // concurrency: slots held
 }
@@ -21,6 +22,7 @@ type entry struct {
 	subject    string
 	slots      []slot
 	prev, next *entry
+	dirty      bool // changed since the last Snapshot
 }
 
 // shard is a part of the subject map with an LRU list (head = most recent).
@@ -29,6 +31,7 @@ type shard struct {
 	m          map[string]*entry
 	head, tail *entry
 	evicted    uint64 // entries dropped to stay within bounds
+	dirty      []*entry
 }
 
 // store is a bounded, sharded map of subjects.
@@ -85,6 +88,14 @@ func (sh *shard) evictOne() {
 			sh.evicted++
 			return
 		}
+	}
+}
+
+// markDirty queues e for the next Snapshot. The caller holds sh.mu.
+func (sh *shard) markDirty(e *entry) {
+	if !e.dirty {
+		e.dirty = true
+		sh.dirty = append(sh.dirty, e)
 	}
 }
 

@@ -1,0 +1,127 @@
+package plugin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/plugin/limits"
+)
+
+// limitsKeyPrefix is where the embedded mode keeps the limiter's counters:
+// one entry per subject, limits/<hash of table and subject>, whose value
+// holds the subject and its slots (limits.State), with a TTL that ends when
+// the counters are back to a fresh subject's.
+const limitsKeyPrefix = "limits/"
+
+// limitsFlushEvery is the loss window of the embedded limiter: the counters
+// changed since the last write are written every limitsFlushEvery (one
+// synced Badger transaction), and on a clean stop. A process killed with
+// SIGKILL, or a power loss, forgets at most the charges and failed
+// authentications of its last limitsFlushEvery (plus the write in progress);
+// a clean stop forgets none. Quotas, rate buckets and failed-authentication
+// lockouts therefore survive a restart; concurrency slots do not need to
+// (their requests ended with the process).
+const limitsFlushEvery = 250 * time.Millisecond
+
+// limitsJournal writes the limiter's changed counters to the store.
+type limitsJournal struct {
+	l      *limits.Limiter
+	st     *store.Store
+	logger *zap.Logger
+	// pending holds states whose write failed, retried with the next flush
+	// (a newer state of the same subject replaces them).
+	pending map[string]limits.State
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// newLimitsJournal restores l from the store and starts writing its changes.
+// A read error is logged and the limiter starts from what could be read.
+func newLimitsJournal(l *limits.Limiter, st *store.Store, logger *zap.Logger) *limitsJournal {
+	j := &limitsJournal{l: l, st: st, logger: logger, pending: map[string]limits.State{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	var states []limits.State
+	malformed := 0
+	err := st.ScanJSON(limitsKeyPrefix, func(_ string, raw []byte) error {
+		var s limits.State
+		if err := json.Unmarshal(raw, &s); err != nil {
+			malformed++
+			return nil
+		}
+		states = append(states, s)
+		return nil
+	})
+	if err != nil {
+		logger.Error("reading the limiter's counters failed; quotas and rate limits restart from what was read", zap.Error(err))
+	}
+	if malformed > 0 {
+		logger.Error("limiter entries of an unknown shape were ignored", zap.Int("entries", malformed))
+	}
+	l.Restore(states)
+	go j.writeLoop()
+	return j
+}
+
+func (j *limitsJournal) writeLoop() {
+	defer close(j.done)
+	t := time.NewTicker(limitsFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			j.flush()
+		case <-j.stop:
+			j.flush()
+			return
+		}
+	}
+}
+
+// flush writes the subjects changed since the last flush in one transaction.
+func (j *limitsJournal) flush() {
+	for _, s := range j.l.Snapshot() {
+		j.pending[limitsStoreKey(s)] = s
+	}
+	if len(j.pending) == 0 {
+		return
+	}
+	now := time.Now()
+	err := j.st.Update(func(tx *store.Tx) error {
+		for key, s := range j.pending {
+			ttl := time.Duration(s.Until - now.UnixNano())
+			if len(s.Slots) == 0 || ttl <= 0 {
+				if err := tx.Delete(key); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.PutJSON(key, s, ttl+time.Second); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		j.logger.Error("writing the limiter's counters failed; retrying with the next flush", zap.Error(err), zap.Int("subjects", len(j.pending)))
+		return
+	}
+	clear(j.pending)
+}
+
+// Close writes what changed and stops the writer.
+func (j *limitsJournal) Close() {
+	close(j.stop)
+	<-j.done
+}
+
+// limitsStoreKey names a subject's entry without putting the subject (a
+// client-chosen key id, an address) in the key itself.
+func limitsStoreKey(s limits.State) string {
+	h := sha256.Sum256([]byte(s.Table + "\x00" + s.Subject))
+	return limitsKeyPrefix + hex.EncodeToString(h[:16])
+}

@@ -42,7 +42,6 @@ type state struct {
 	store     *store.Store
 	keys      *keyring.Keyring
 	index     *index.Index
-	rebuilt   index.LoadProgress // how the start-up rebuild of index went
 	service   *service.Service
 	limiter   *limits.Limiter
 	limitsLog *limitsJournal
@@ -111,9 +110,12 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 	s.limitsLog = newLimitsJournal(s.limiter, s.store, s.logger)
 	s.nonces = newNonceGuard(s.store, s.logger)
 
-	if s.index, s.rebuilt, err = rebuildIndex(s.store, s.logger, indexProgressEvery); err != nil {
-		return err
+	s.index = index.New()
+	n, err := s.index.Load(s.store)
+	if err != nil {
+		return fmt.Errorf("rebuilding the template index: %w", err)
 	}
+	s.logger.Info("template index rebuilt", zap.Int("templates", n))
 	an, err := newAnalyzer(cfg)
 	if err != nil {
 		return err

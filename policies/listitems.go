@@ -11,12 +11,14 @@ import (
 // listVocabURL identifies facegate's JSON Schema vocabulary, which adds
 // one keyword: "maxListItems": N, the most non-empty items a
 // comma-separated string parameter may have (SkyBiometry lists arrive as
-// "a,b,c", so the standard maxItems cannot see them).
+// "a,b,c", so the standard maxItems cannot see them), and "listItemEnum"
+// (listenum.go).
 const listVocabURL = "https://facegate.dev/schemas/vocab/list"
 
 func listVocabulary() (*jsonschema.Vocabulary, error) {
 	meta, err := jsonschema.UnmarshalJSON(strings.NewReader(
-		`{"properties": {"maxListItems": {"type": "integer", "minimum": 1}}}`))
+		`{"properties": {"maxListItems": {"type": "integer", "minimum": 1},
+		  "listItemEnum": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}}}`))
 	if err != nil {
 		return nil, fmt.Errorf("parsing the list vocabulary: %w", err)
 	}
@@ -28,7 +30,43 @@ func listVocabulary() (*jsonschema.Vocabulary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling the list vocabulary: %w", err)
 	}
-	return &jsonschema.Vocabulary{URL: listVocabURL, Schema: sch, Compile: compileMaxListItems}, nil
+	return &jsonschema.Vocabulary{URL: listVocabURL, Schema: sch, Compile: compileListKeywords}, nil
+}
+
+// compileListKeywords compiles the vocabulary's keywords present in obj.
+func compileListKeywords(ctx *jsonschema.CompilerContext, obj map[string]any) (jsonschema.SchemaExt, error) {
+	var exts listKeywords
+	max, err := compileMaxListItems(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	if max != nil {
+		exts = append(exts, max)
+	}
+	enum, err := compileListItemEnum(obj)
+	if err != nil {
+		return nil, err
+	}
+	if enum != nil {
+		exts = append(exts, enum)
+	}
+	switch len(exts) {
+	case 0:
+		return nil, nil
+	case 1:
+		return exts[0], nil
+	}
+	return exts, nil
+}
+
+// listKeywords runs several of the vocabulary's keywords of one schema.
+type listKeywords []jsonschema.SchemaExt
+
+// Validate runs each keyword.
+func (l listKeywords) Validate(ctx *jsonschema.ValidatorContext, v any) {
+	for _, k := range l {
+		k.Validate(ctx, v)
+	}
 }
 
 func compileMaxListItems(_ *jsonschema.CompilerContext, obj map[string]any) (jsonschema.SchemaExt, error) {

@@ -285,6 +285,8 @@ func describe(k jsonschema.ErrorKind) (SchemaError, int) {
 	switch k := k.(type) {
 	case *ListTooLong:
 		return SchemaError{Kind: KindTooLong, Message: fmt.Sprintf("has too many items (at most %d)", k.Want)}, 50
+	case *ListItemNotAllowed:
+		return SchemaError{Kind: KindInvalid, Message: "may only list " + strings.Join(k.Want, ", ")}, 35
 	case *kind.MaxLength:
 		return SchemaError{Kind: KindInvalid, Message: fmt.Sprintf("is too long (at most %d characters)", k.Want)}, 40
 	case *kind.MinLength:

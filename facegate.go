@@ -9,6 +9,8 @@ import (
 	_ "github.com/facegate/facegate/plugin"
 	// facegate_admin and the `facegate key|namespace|admin` commands.
 	_ "github.com/facegate/facegate/plugin/admin"
+	// facegate_console, the web console.
+	_ "github.com/facegate/facegate/plugin/console"
 	// The `facegate sign` command.
 	_ "github.com/facegate/facegate/plugin/signcmd"
 )

@@ -273,7 +273,7 @@ func codeDirectives(t *testing.T) map[string]*directive {
 	t.Helper()
 	fset := token.NewFileSet()
 	out := map[string]*directive{}
-	for _, dir := range []string{"../plugin", "../plugin/admin"} {
+	for _, dir := range []string{"../plugin", "../plugin/admin", "../plugin/console"} {
 		p := parsePackage(t, fset, dir)
 		for name, parseFn := range p.registrations() {
 			fd := p.funcDecl(parseFn, "")

@@ -43,6 +43,7 @@
 //	GET    /admins/{name}/totp.png    the enrollment QR code, once per enrollment
 //	POST   /sessions                  with a TOTP code; body {"ttl_s": n} optional → session, once
 //	GET    /sessions                  the open sessions (never their secrets)
+//	GET    /sessions/current          the session the call was made with
 //	DELETE /sessions/current          closes the session the call was made with
 //	DELETE /sessions/{id}             closes any session
 package admin

@@ -40,6 +40,7 @@ func (a *API) routes() {
 
 	m.HandleFunc("POST /sessions", wrap(openSession))
 	m.HandleFunc("GET /sessions", wrap(listSessions))
+	m.HandleFunc("GET /sessions/current", wrap(currentSession))
 	m.HandleFunc("DELETE /sessions/current", wrap(closeCurrentSession))
 	m.HandleFunc("DELETE /sessions/{id}", wrap(closeSession))
 }

@@ -67,6 +67,27 @@ func listSessions(c *call, w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
 }
 
+// currentSession answers the session the call was made with (the console
+// checks its sign-in with it).
+func currentSession(c *call, w http.ResponseWriter, _ *http.Request) {
+	if c.session == "" {
+		c.fail(w, fmt.Errorf("%w: this call was not made with a session", errParam))
+		return
+	}
+	list, err := c.kr.ListAdminSessions()
+	if err != nil {
+		c.fail(w, err)
+		return
+	}
+	for _, s := range list {
+		if s.ID == c.session {
+			writeJSON(w, http.StatusOK, map[string]any{"session": s})
+			return
+		}
+	}
+	c.fail(w, fmt.Errorf("admin session: %w", keyring.ErrNotFound))
+}
+
 // closeCurrentSession closes the session the call was made with.
 func closeCurrentSession(c *call, w http.ResponseWriter, _ *http.Request) {
 	if c.session == "" {

@@ -1,0 +1,64 @@
+package console
+
+import (
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("facegate_console", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("facegate_console", httpcaddyfile.Before, "respond")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var c Handler
+	err := c.UnmarshalCaddyfile(h.Dispenser)
+	return &c, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	facegate_console {
+//		prefix      <path>
+//		session_ttl <duration>
+//	}
+//
+// The prefix (default /console) is where the console lives; mount it with
+// e.g. `handle /console* { facegate_console }` (nothing is stripped).
+// session_ttl (default 10m, at most 1h) is how long a console sign-in (an
+// admin session opened with one TOTP code) lasts.
+func (c *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "prefix":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			c.Prefix = d.Val()
+		case "session_ttl":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			ttl, err := caddy.ParseDuration(d.Val())
+			if err != nil || ttl <= 0 {
+				return d.Errf("session_ttl: want a positive duration like 10m, got %q", d.Val())
+			}
+			c.SessionTTL = caddy.Duration(ttl)
+		default:
+			return d.Errf("unrecognized facegate_console option %q", d.Val())
+		}
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+	}
+	return nil
+}
+
+// Interface guard.
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -149,6 +149,13 @@ func valueOf(sch map[string]any) string {
 	if n, ok := sch["maxLength"].(float64); ok {
 		parts = append(parts, fmt.Sprintf("at most %d characters", int(n)))
 	}
+	if e := asSlice(sch["listItemEnum"]); len(e) > 0 {
+		var vals []string
+		for _, v := range e {
+			vals = append(vals, fmt.Sprintf("`%v`", v))
+		}
+		parts = append(parts, "items among "+strings.Join(vals, ", "))
+	}
 	if n, ok := sch["maxListItems"].(float64); ok {
 		parts = append(parts, fmt.Sprintf("at most %d items", int(n)))
 	}

@@ -184,8 +184,8 @@ func paramNames(m Method) []string {
 
 // rewriteRefs copies a schema with its references pointed at the
 // components: common.json#/$defs/x becomes common_x, a document's own
-// #/$defs/x becomes <local>x; facegate's maxListItems keyword is renamed
-// x-maxListItems.
+// #/$defs/x becomes <local>x; facegate's keywords (maxListItems,
+// listItemEnum) get an x- prefix.
 func rewriteRefs(v any, local string) any {
 	switch t := v.(type) {
 	case map[string]any:
@@ -195,8 +195,8 @@ func rewriteRefs(v any, local string) any {
 				out[k] = rewriteRef(r, local)
 				continue
 			}
-			if k == "maxListItems" {
-				k = "x-maxListItems"
+			if k == "maxListItems" || k == "listItemEnum" {
+				k = "x-" + k // facegate's own keywords
 			}
 			out[k] = rewriteRefs(x, local)
 		}

@@ -43,21 +43,11 @@ func analyzeOptions(req *Request) (AnalyzeOptions, *skyerr.Error) {
 // temporary tags of each successful image, and returns them in input order (files first).
 // It fails only when the request itself is bad or every image failed.
 func (s *Service) processImages(ctx context.Context, req *Request) ([]processed, bool, *skyerr.Error) {
-	opt, err := analyzeOptions(req)
+	opt, urls, err := s.imageInputs(req)
 	if err != nil {
 		return nil, false, err
 	}
-	urls := splitList(req.Params["urls"])
 	n := len(req.Files) + len(urls)
-	if n == 0 {
-		return nil, false, skyerr.New(skyerr.MissingArgs, "urls or files required")
-	}
-	if limit := int(s.maxImages.Load()); n > limit {
-		return nil, false, skyerr.New(skyerr.ListTooLong, "%d images in one call, at most %d allowed", n, limit)
-	}
-	if s.an == nil {
-		return nil, false, skyerr.New(skyerr.Unavailable, "face analysis is not configured")
-	}
 	out := make([]processed, 0, n)
 	failed := 0
 	for i := range n {

@@ -52,6 +52,9 @@ type App struct {
 	LegacyStatusCodes bool `json:"legacy_status_codes,omitempty"`
 	// JSONP enables the `callback` parameter (off by default).
 	JSONP bool `json:"jsonp,omitempty"`
+	// Cluster names the shared engines of the cluster mode (see
+	// cluster.go); empty is the embedded mode.
+	Cluster ClusterConfig `json:"cluster,omitempty"`
 
 	ctx    caddy.Context
 	logger *zap.Logger
@@ -86,6 +89,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.DataDir = abs
 	a.KeyFile = repl.ReplaceKnown(a.KeyFile, "")
 	a.KeyringKeyFile = repl.ReplaceKnown(a.KeyringKeyFile, "")
+	a.Cluster.Redis = repl.ReplaceKnown(a.Cluster.Redis, "")
 	if a.PoliciesDir != "" {
 		a.PoliciesDir = repl.ReplaceKnown(a.PoliciesDir, "")
 	}
@@ -141,6 +145,7 @@ func (a *App) stateConfig() stateConfig {
 		PolicyPoll:     time.Duration(a.PolicyPoll),
 		Limits:         a.Limits,
 		URLAllowHosts:  a.URLAllowHosts,
+		RedisURL:       a.Cluster.Redis,
 	}
 }
 

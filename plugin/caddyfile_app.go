@@ -35,6 +35,9 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 //	        url_allow_hosts     <host|cidr>...   # open hosts to server-side `urls` fetching
 //	        legacy_status_codes                  # every failure answered with HTTP 400
 //	        jsonp                                # allow the `callback` parameter
+//	        cluster {                            # several nodes on shared engines
+//	            redis           <url>            # e.g. {env.FACEGATE_REDIS_URL}; empty = embedded
+//	        }
 //	        limits {
 //	            max_body        <size>           # default 20MiB
 //	            max_images      <n>              # default 10
@@ -91,6 +94,10 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			a.JSONP = true
 		case "limits":
 			if err := a.Limits.unmarshalCaddyfile(d); err != nil {
+				return err
+			}
+		case "cluster":
+			if err := a.Cluster.unmarshalCaddyfile(d); err != nil {
 				return err
 			}
 		default:

@@ -171,6 +171,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	// closed. Earlier ones are refused after any restart (see nonceGuard).
 	if ev.nonce != nil {
 		if err := ev.nonce.Wait(r.Context()); err != nil {
+			setRetryAfter(w, time.Second)
 			g.deny(w, unavailable("the request could not be recorded; retry with a new signature"), nil, opID)
 			return nil
 		}

@@ -127,7 +127,7 @@ func (g *Guard) verifySignature(r *http.Request, st *state, call *fcRequest, ev 
 			if ev.sig.Expires > 0 {
 				exp = time.Unix(ev.sig.Expires, 0)
 			}
-			ev.replayed, ev.nonce = st.nonces.Seen(ev.keyID, ev.sig.Nonce, ev.sig.Created, exp)
+			ev.replayed, ev.nonce = st.nonceSeen(ev.keyID, ev.sig.Nonce, ev.sig.Created, exp)
 			return
 		}
 		if err != nil {

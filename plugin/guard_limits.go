@@ -20,13 +20,18 @@ func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided
 	for i, l := range decided {
 		specs[i] = limits.Spec{Name: l.Name, Kind: l.Kind, Rate: l.Rate, PerS: l.PerS, Burst: l.Burst, Count: l.Count, Cost: l.Cost}
 	}
-	grant, denial := st.limiter.Acquire(subject, specs)
+	grant, denial := st.limits().Acquire(subject, specs)
 	if denial.Denied() {
 		usage := usageBlock(denial.Usage)
 		setRateHeaders(w, denial.Policy, denial.RateLimit)
 		if denial.Kind == limits.KindInvalid {
 			g.logger.Error("policy returned unusable limits; refusing (fail closed)")
 			return grant, usage, internalError("the request could not be admitted")
+		}
+		if denial.Kind == limits.KindUnavailable { // cluster mode, Redis unreachable: fail closed
+			g.logger.Error("the shared limits (redis) could not be reached; refusing")
+			setRetryAfter(w, denial.RetryAfter)
+			return grant, nil, unavailable("the request could not be counted against its limits; retry later")
 		}
 		setRetryAfter(w, denial.RetryAfter)
 		e := skyerr.New(denial.Code, "%s limit %q reached", denial.Kind, denial.Name)

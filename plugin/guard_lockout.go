@@ -22,9 +22,14 @@ var failureDelays = make(chan struct{}, maxDelayedFailures)
 
 // addressLockedOut refuses, before credentials are looked at, a caller
 // whose address has used up its failed authentications over all keys. It
-// reports whether it answered.
+// reports whether it answered. When the counters cannot be read (cluster
+// mode, Redis unreachable) it refuses too: 503 with Retry-After.
 func (g *Guard) addressLockedOut(w http.ResponseWriter, st *state, ev *evidence, opID string) bool {
-	blocked, retry := st.limiter.SourceBlocked(ev.remoteIP)
+	blocked, retry, err := st.limits().SourceBlocked(ev.remoteIP)
+	if err != nil {
+		g.countersUnavailable(w, opID, err)
+		return true
+	}
 	if blocked {
 		observeLockout("address")
 		g.denyLockedOut(w, retry, "too many failed authentications from this address", opID)
@@ -39,7 +44,11 @@ func (g *Guard) keyLockedOut(w http.ResponseWriter, st *state, ev *evidence, opI
 	if ev.keyID == "" {
 		return false
 	}
-	blocked, retry := st.limiter.Blocked(limits.KeySource(ev.keyID, ev.remoteIP))
+	blocked, retry, err := st.limits().Blocked(limits.KeySource(ev.keyID, ev.remoteIP))
+	if err != nil {
+		g.countersUnavailable(w, opID, err)
+		return true
+	}
 	if blocked {
 		observeLockout("key_address")
 		g.denyLockedOut(w, retry, "too many failed authentications for this key from this address", opID)
@@ -54,12 +63,23 @@ func (g *Guard) keyLockedOut(w http.ResponseWriter, st *state, ev *evidence, opI
 // itself (a 429 when too many failing answers are already waiting).
 func (g *Guard) failedAuth(w http.ResponseWriter, r *http.Request, st *state, ev *evidence, opID string) bool {
 	observeFailedAuth()
-	st.limiter.FailedSource(ev.remoteIP)
+	lim := st.limits()
+	if err := lim.FailedSource(ev.remoteIP); err != nil {
+		g.countersUnavailable(w, opID, err)
+		return true
+	}
 	if ev.keyID == "" {
 		return false
 	}
-	st.limiter.FailedAuth(limits.KeySource(ev.keyID, ev.remoteIP))
-	delay, report := st.limiter.KeyFailure(ev.keyID)
+	if err := lim.FailedAuth(limits.KeySource(ev.keyID, ev.remoteIP)); err != nil {
+		g.countersUnavailable(w, opID, err)
+		return true
+	}
+	delay, report, err := lim.KeyFailure(ev.keyID)
+	if err != nil {
+		g.countersUnavailable(w, opID, err)
+		return true
+	}
 	if report {
 		// The key id is what the caller sent, found or not: the entry must
 		// not tell an admin less than what was tried, and holds no secret.
@@ -94,6 +114,16 @@ func truncateID(id string) string {
 		return fmt.Sprintf("%s…", id[:64])
 	}
 	return id
+}
+
+// countersUnavailable fails closed when the failed-authentication counters
+// cannot be reached (cluster mode, Redis down): 105 with HTTP 503 and
+// Retry-After, so that a correct credential cannot be told from a wrong one
+// while nothing is counted.
+func (g *Guard) countersUnavailable(w http.ResponseWriter, opID string, err error) {
+	g.logger.Error("the shared failed-authentication counters (redis) could not be reached; refusing", zap.Error(err))
+	setRetryAfter(w, time.Second)
+	g.deny(w, unavailable("the request could not be checked; retry later"), nil, opID)
 }
 
 // denyLockedOut answers a caller blocked by the failed-authentication limit:

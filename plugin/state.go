@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/valkey-io/valkey-go"
 	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/engine/faceapi"
@@ -34,6 +35,7 @@ type stateConfig struct {
 	PolicyPoll     time.Duration
 	Limits         InputLimits
 	URLAllowHosts  []string
+	RedisURL       string // cluster mode when set
 }
 
 // state is everything that outlives one Caddy config: one per data dir.
@@ -51,6 +53,11 @@ type state struct {
 	fetcher   swapFetcher  // follows url_allow_hosts and max_image_bytes
 
 	cfg stateConfig // the config last applied (build or reconfigure)
+
+	// cluster mode (Redis set): the shared limiter and nonces, and the client
+	redis        valkey.Client
+	shared       *limits.Redis
+	sharedNonces *redisNonces
 
 	mu        sync.Mutex
 	decider   *policies.Decider
@@ -88,6 +95,9 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 	s := &state{logger: logger, store: st}
 	if err := s.build(cfg, keyringKey); err != nil {
 		_ = st.Close()
+		if s.redis != nil {
+			s.redis.Close()
+		}
 		return nil, err
 	}
 	return s, nil
@@ -107,8 +117,17 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		return err
 	}
 	s.limiter = limits.New(limits.SystemClock{}, 100_000)
-	s.limitsLog = newLimitsJournal(s.limiter, s.store, s.logger)
-	s.nonces = newNonceGuard(s.store, s.logger)
+	if cfg.RedisURL != "" {
+		if s.redis, err = openRedis(cfg.RedisURL); err != nil {
+			return err
+		}
+		s.shared = limits.NewRedis(s.redis, nil, redisKeyPrefix+"limits:")
+		s.sharedNonces = &redisNonces{c: s.redis, prefix: redisKeyPrefix + "nonce:"}
+		s.logger.Info("cluster mode: limits and nonces shared in redis")
+	} else {
+		s.limitsLog = newLimitsJournal(s.limiter, s.store, s.logger)
+		s.nonces = newNonceGuard(s.store, s.logger)
+	}
 
 	s.index = index.New()
 	n, err := s.index.Load(s.store)
@@ -218,6 +237,8 @@ func (s *state) reconfigure(cfg stateConfig) error {
 	switch {
 	case cfg.KeyFile != old.KeyFile:
 		return fmt.Errorf("facegate: key_file cannot change on a reload (the store is open with its key); restart facegate to use %q", cfg.KeyFile)
+	case cfg.RedisURL != old.RedisURL:
+		return fmt.Errorf("facegate: cluster redis cannot change on a reload (the counters live there); restart facegate to change it")
 	case cfg.KeyringKeyFile != old.KeyringKeyFile:
 		return fmt.Errorf("facegate: keyring_key_file cannot change on a reload (the keyring is open with its key); restart facegate to use %q", cfg.KeyringKeyFile)
 	}
@@ -286,6 +307,9 @@ func (s *state) Destruct() error {
 	}
 	if s.limitsLog != nil {
 		s.limitsLog.Close()
+	}
+	if s.redis != nil {
+		s.redis.Close()
 	}
 	if err := s.keys.Close(); err != nil {
 		s.logger.Error("flushing key last-used times failed", zap.Error(err))

@@ -25,6 +25,7 @@ type Index struct {
 	mu      sync.RWMutex
 	spaces  map[string]*nsSpace
 	observe atomic.Pointer[SearchObserver] // see SetSearchObserver
+	loaded  atomic.Pointer[LoadProgress]   // see LastLoad
 }
 
 type nsSpace struct {

@@ -50,7 +50,20 @@ func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress 
 		p.estimate = estimateTemplates(st.DB())
 	}
 	n, err := x.load(st.DB(), p)
-	return p.at(n, time.Now()), err
+	done := p.at(n, time.Now())
+	if err == nil {
+		x.loaded.Store(&done)
+	}
+	return done, err
+}
+
+// LastLoad is how the last successful LoadWithProgress went (zero when there
+// was none).
+func (x *Index) LastLoad() LoadProgress {
+	if p := x.loaded.Load(); p != nil {
+		return *p
+	}
+	return LoadProgress{}
 }
 
 // loadProgress paces the reports of one Load.

@@ -45,6 +45,12 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 		t.Fatalf("LoadWithProgress = %+v, %v", got, err)
 	}
 	seen = append(seen, got)
+	if x.LastLoad() != got {
+		t.Errorf("LastLoad = %+v, want %+v", x.LastLoad(), got)
+	}
+	if (New().LastLoad() != LoadProgress{}) {
+		t.Error("a new index reports a load")
+	}
 	if len(seen) != 4 { // at 4096, 8192, 12288, then the end
 		t.Fatalf("%d reports: %+v", len(seen), seen)
 	}

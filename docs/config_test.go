@@ -204,6 +204,9 @@ func (p *goPackage) caseOptions(fd *ast.FuncDecl, fieldTypes map[string]string) 
 		}
 		for _, st := range sw.Body.List {
 			cc := st.(*ast.CaseClause)
+			if refusesAtOnce(cc) {
+				continue // a removed option kept only to explain its removal
+			}
 			for _, e := range cc.List {
 				lit, ok := e.(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
@@ -219,6 +222,27 @@ func (p *goPackage) caseOptions(fd *ast.FuncDecl, fieldTypes map[string]string) 
 		return true
 	})
 	return opts, nested
+}
+
+// refusesAtOnce reports whether a case only returns an error built from
+// the dispenser (d.Err, d.Errf, d.ArgErr...): the option is not accepted.
+func refusesAtOnce(cc *ast.CaseClause) bool {
+	if len(cc.Body) != 1 {
+		return false
+	}
+	ret, ok := cc.Body[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return false
+	}
+	call, ok := ret.Results[0].(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(sel.Sel.Name, "Err") || sel.Sel.Name == "ArgErr"
 }
 
 // nestedCall finds `x.Field.method(d)` in a case body where Field's type

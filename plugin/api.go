@@ -17,7 +17,7 @@ func init() {
 	caddy.RegisterModule(API{})
 }
 
-// API serves the SkyBiometry-compatible routes /fc/<group>/<method>[.json]
+// API serves the SkyBiometry-compatible routes /fc/<group>/<method>[.json|.xml]
 // (faces/detect, faces/recognize, tags/save, account/limits, ...). It must sit
 // behind facegate_guard, which authenticates and authorises every call; a
 // request that did not pass the guard is refused (fail closed).
@@ -65,8 +65,12 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 		writeFCError(w, cerr, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
 		return nil
 	}
-	if call.Format != "json" {
-		writeFCError(w, badArgs("only the json format is supported"), adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
+	switch call.Format {
+	case "json":
+	case "xml":
+		w = withXMLAnswers(w)
+	default: // the guard refuses other formats; fail closed all the same
+		writeFCError(w, badArgs("format must be json or xml"), adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
 		return nil
 	}
 	if call.Route == extensionErase {
@@ -76,7 +80,7 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 			return nil
 		}
 		resp.Usage, resp.OperationID = adm.Usage, adm.OperationID
-		writeJSON(w, http.StatusOK, resp, callback)
+		writeAnswer(w, http.StatusOK, resp, callback)
 		return nil
 	}
 	req := &service.Request{
@@ -103,7 +107,7 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 	}
 	resp.Usage = adm.Usage
 	resp.OperationID = adm.OperationID
-	writeJSON(w, http.StatusOK, resp, callback)
+	writeAnswer(w, http.StatusOK, resp, callback)
 	return nil
 }
 

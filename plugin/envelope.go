@@ -34,7 +34,8 @@ func failure(err *skyerr.Error, usage *service.Usage, opID string) *service.Resp
 	}
 }
 
-// writeFCError answers a /fc/ request with err in SkyBiometry's envelope.
+// writeFCError answers a /fc/ request with err in SkyBiometry's envelope,
+// in XML when the call asked for it (answersXML).
 func writeFCError(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage, opID string, legacy bool) {
 	status := err.HTTPStatus
 	if status == 0 {
@@ -43,7 +44,7 @@ func writeFCError(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage
 	if legacy {
 		status = http.StatusBadRequest
 	}
-	writeJSON(w, status, failure(err, usage, opID), "")
+	writeAnswer(w, status, failure(err, usage, opID), "")
 }
 
 // writeJSON encodes v with the standard (HTML-escaping) encoder. With a valid

@@ -109,6 +109,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	start := time.Now()
 	opID := newOperationID()
 	w.Header().Set("X-Operation-Id", opID)
+	w = g.answerWriter(w, urlFormat(r)) // XML calls get XML denials too
 	if r.TLS != nil && g.HSTSMaxAge > 0 {
 		w.Header().Set("Strict-Transport-Security", "max-age="+strconv.Itoa(g.HSTSMaxAge))
 	}
@@ -138,6 +139,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 		g.deny(w, ferr, nil, opID)
 		return nil
 	}
+	w = g.resolveFormat(w, call)
 	// Secrets never travel in clear text, whatever the policies say.
 	if r.TLS == nil && (call.Params["api_secret"] != "" || r.Header.Get("X-Api-Secret") != "") {
 		e := skyerr.New(skyerr.Authorization, "api_secret is refused over plain HTTP: use HTTPS")
@@ -175,6 +177,12 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 			g.deny(w, unavailable("the request could not be recorded; retry with a new signature"), nil, opID)
 			return nil
 		}
+	}
+	// What facegate_api would refuse without doing any work is refused
+	// before the limits are charged (guard_precheck.go).
+	if perr := g.precheck(st, call, ev.key); perr != nil {
+		g.deny(w, perr, nil, opID)
+		return nil
 	}
 	grant, usage, lerr := g.charge(w, st, ev.key.ID, decision.Limits)
 	if lerr != nil {

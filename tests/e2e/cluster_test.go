@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/facegate/facegate/plugin/limits/redistest"
+)
+
+// TestClusterOnRedis runs three facegate nodes (the real binary, the default
+// Caddyfile, separate data dirs copied from one first start so that they
+// hold the same keys and internal CA) on one private redis-server, as
+// FACEGATE_REDIS_URL names it. A client that reaches each node under one
+// authority (as behind a load balancer) checks that 75 concurrent calls
+// spread over the nodes against a quota of 25 admit exactly 25 (each
+// usage.remaining once), that a signed request accepted by one node is a
+// replay on the others, and that with Redis killed the nodes refuse with
+// 503, error 105 and Retry-After, then serve again by themselves once Redis
+// is back.
+func TestClusterOnRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	env := "FACEGATE_REDIS_URL=" + srv.URL()
+	base := t.TempDir()
+	dir1 := filepath.Join(base, "node1")
+	n1 := startServer(t, dir1, env)
+	if !bytes.Contains([]byte(n1.logs.String()), []byte("cluster mode")) {
+		t.Fatalf("node 1 did not start in cluster mode:\n%s", n1.logs)
+	}
+	adm := newSecAdmin(t, n1)
+	adm.createNamespace("clusterns", "cluster")
+	const quota = 25
+	key, secret := adm.createKey(map[string]any{"owner": "cluster", "namespaces": []string{"clusterns"}, "scopes": []string{"*"},
+		"tier": "unlimited", "auth_modes": []string{"secret", "signature"}, "limits": map[string]any{
+			"quota": map[string]any{"kind": "quota", "count": quota, "per_s": 3600},
+		}})
+	n1.stop()
+	for _, name := range []string{"node2", "node3"} {
+		if out, err := exec.Command("cp", "-a", dir1, filepath.Join(base, name)).CombinedOutput(); err != nil {
+			t.Fatalf("copying the data dir: %v %s", err, out)
+		}
+	}
+	n1.start()
+	nodes := []*server{n1, startServer(t, filepath.Join(base, "node2"), env), startServer(t, filepath.Join(base, "node3"), env)}
+	authority := fmt.Sprintf("localhost:%d", n1.httpsPort)
+	clients := make([]*http.Client, len(nodes))
+	for i, n := range nodes {
+		clients[i] = clusterClient(t, n1.rootCA(), n.httpsPort)
+	}
+	png := secPNG(t, 32, 32)
+	detect := func(i int) *secResp {
+		req := secMultipart(n1, "faces/detect", map[string]string{"api_key": key, "api_secret": secret}, png)
+		req.URL.Host = authority
+		return secDo(t, clients[i%len(nodes)], req)
+	}
+
+	t.Run("exact quota over three nodes", func(t *testing.T) {
+		res := secBurst(t, 3*quota, detect)
+		var remaining []int
+		perNode := make([]int, len(nodes))
+		for i, r := range res {
+			switch {
+			case r.ok():
+				remaining = append(remaining, secUsage(r).Remaining)
+				perNode[i%len(nodes)]++
+			case r.Status == http.StatusTooManyRequests && r.code() == 202 && r.Header.Get("Retry-After") != "":
+			default:
+				t.Errorf("unexpected answer: %s", r)
+			}
+		}
+		slices.Sort(remaining)
+		want := make([]int, quota)
+		for i := range want {
+			want[i] = i
+		}
+		if !slices.Equal(remaining, want) {
+			t.Errorf("%d calls passed with usage.remaining %v, want exactly %d with 0..%d each once", len(remaining), remaining, quota, quota-1)
+		}
+		t.Logf("admitted per node: %v", perNode)
+	})
+
+	t.Run("replay on another node", func(t *testing.T) {
+		body := []byte(url.Values{"n": {"cluster"}}.Encode())
+		req, _ := http.NewRequest(http.MethodPost, "https://"+authority+"/fc/account/authenticate", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		secSign(t, req, body, key, secret, time.Now())
+		if r := secDo(t, clients[0], secResend(req, body)); !r.ok() {
+			t.Fatalf("signed request refused by node 1: %s", r)
+		}
+		for i := 1; i < len(nodes); i++ {
+			r := secDo(t, clients[i], secResend(req, body))
+			if r.ok() || r.Status != http.StatusUnauthorized || r.code() != 204 {
+				t.Errorf("replay on node %d: %s, want 401 error 204", i+1, r)
+			}
+		}
+	})
+
+	t.Run("redis killed, then back", func(t *testing.T) {
+		authn := func(i int) *secResp {
+			req := secForm(n1, "account/authenticate", url.Values{"api_key": {key}, "api_secret": {secret}})
+			req.URL.Host = authority
+			return secDo(t, clients[i], req)
+		}
+		srv.Kill()
+		for i := range nodes {
+			r := authn(i)
+			if r.Status != http.StatusServiceUnavailable || r.code() != 105 || r.Header.Get("Retry-After") == "" {
+				t.Errorf("node %d with redis down: %s Retry-After %q, want 503 error 105 with Retry-After", i+1, r, r.Header.Get("Retry-After"))
+			}
+		}
+		if err := srv.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range nodes {
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				r := authn(i)
+				if r.ok() {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("node %d still refuses 15 s after redis came back: %s", i+1, r)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	})
+}
+
+// clusterClient trusts the nodes' internal CA (rootCA) and connects to port
+// whatever the URL's port, so that every node is reached under one
+// authority, as behind a load balancer.
+func clusterClient(t testing.TB, rootCA string, port int) *http.Client {
+	t.Helper()
+	pem, err := os.ReadFile(rootCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(secNextIP())}}
+	return &http.Client{
+		Timeout: 60 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", port))
+			},
+			MaxIdleConnsPerHost: 64,
+		},
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -60,6 +61,7 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 		return nil
 	}
 	call := adm.Request
+	defer observeAPICall(call.Route, time.Now())
 	callback, cerr := h.callback(call)
 	if cerr != nil {
 		writeFCError(w, cerr, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)

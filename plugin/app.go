@@ -77,6 +77,7 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	initMetrics(ctx.GetMetricsRegistry())
 	repl := caddy.NewReplacer()
 	if a.DataDir == "" {
 		a.DataDir = "./data"
@@ -116,6 +117,7 @@ func (a *App) Start() error {
 		return err
 	}
 	st := val.(*state)
+	st.instrument()
 	if loaded { // a reload: a fresh state has just compiled the policies itself
 		if err := st.reconfigure(a.stateConfig()); err != nil {
 			_, _ = statePool.Delete(a.poolID) // this config never started: release its hold

@@ -13,12 +13,20 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("facegate_guard", httpcaddyfile.Before, "basic_auth")
 	httpcaddyfile.RegisterHandlerDirective("facegate_api", parseAPI)
 	httpcaddyfile.RegisterDirectiveOrder("facegate_api", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterHandlerDirective("facegate_health", parseHealth)
+	httpcaddyfile.RegisterDirectiveOrder("facegate_health", httpcaddyfile.Before, "basic_auth")
 }
 
 func parseGuard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	g := new(Guard)
 	err := g.UnmarshalCaddyfile(h.Dispenser)
 	return g, err
+}
+
+func parseHealth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	p := new(Health)
+	err := p.UnmarshalCaddyfile(h.Dispenser)
+	return p, err
 }
 
 func parseAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -80,8 +88,24 @@ func (a *API) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// UnmarshalCaddyfile sets up the probe:
+//
+//	facegate_health live|ready
+func (h *Health) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	h.Probe = d.Val()
+	if d.NextArg() || d.NextBlock(0) {
+		return d.Err("facegate_health takes one argument, live or ready")
+	}
+	return nil
+}
+
 // Interface guards.
 var (
 	_ caddyfile.Unmarshaler = (*Guard)(nil)
 	_ caddyfile.Unmarshaler = (*API)(nil)
+	_ caddyfile.Unmarshaler = (*Health)(nil)
 )

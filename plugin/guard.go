@@ -190,6 +190,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 		return nil
 	}
 	defer grant.Release()
+	defer trackInFlight()()
 	st.keys.Touch(ev.key.ID)
 	if n := call.images(); n > 0 && guardMetrics.images != nil {
 		guardMetrics.images.WithLabelValues(knownRoute(call.Route)).Add(float64(n))
@@ -212,6 +213,7 @@ func nowUnix() int64 { return time.Now().Unix() }
 // deny answers a refused request in the mode's format (or hands it to
 // Caddy's error routes, with denials errors).
 func (g *Guard) deny(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage, opID string) {
+	observeDenial(err.Code)
 	if rec, ok := w.(*denialRecorder); ok {
 		rec.denied = err
 		return

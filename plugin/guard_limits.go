@@ -22,6 +22,7 @@ func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided
 	}
 	grant, denial := st.limits().Acquire(subject, specs)
 	if denial.Denied() {
+		observeLimitRefusal(denial.Kind)
 		usage := usageBlock(denial.Usage)
 		setRateHeaders(w, denial.Policy, denial.RateLimit)
 		if denial.Kind == limits.KindInvalid {

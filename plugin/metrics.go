@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 // guardMetrics are facegate's Prometheus collectors, created once per process
 // and registered in each config's registry (reloads re-register them).
 // Labels are routes, outcomes and reasons: never key ids, client addresses,
-// secrets or anything biometric.
+// secrets or anything biometric. docs/metrics.md lists every series.
 var guardMetrics = struct {
 	once      sync.Once
 	decisions *prometheus.CounterVec
@@ -20,8 +22,14 @@ var guardMetrics = struct {
 	failed    prometheus.Counter
 	lockouts  *prometheus.CounterVec
 	busy      prometheus.Counter
+	denials   *prometheus.CounterVec
+	refusals  *prometheus.CounterVec
+	inFlight  prometheus.Gauge
+	apiTime   *prometheus.HistogramVec
 }{}
 
+// initMetrics creates the collectors (once) and registers them, with the
+// engine's and the shared state's, in registry.
 func initMetrics(registry *prometheus.Registry) {
 	const ns, sub = "facegate", "guard"
 	guardMetrics.once.Do(func() {
@@ -50,11 +58,40 @@ func initMetrics(registry *prometheus.Registry) {
 			Namespace: ns, Subsystem: "api", Name: "images_refused_busy_total",
 			Help: "Images refused because the server-wide pixel budget (max_pixels_in_flight) had no room within 10 s.",
 		})
+		guardMetrics.denials = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "denials_total",
+			Help: "Requests the guard refused, whatever refused them (credentials, lockouts, input, policy, limits, start-up), by SkyBiometry error name.",
+		}, []string{"error"})
+		guardMetrics.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "limit_refusals_total",
+			Help: "Requests refused by a limit the policy named, by limit kind (rate, quota, concurrency; invalid: the policy named an unusable limit).",
+		}, []string{"kind"})
+		guardMetrics.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Subsystem: sub, Name: "requests_in_flight",
+			Help: "Admitted requests being served now (what the concurrency limits count, summed over keys).",
+		})
+		guardMetrics.apiTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: ns, Subsystem: "api", Name: "request_seconds",
+			Help:    "Time facegate_api took to answer an admitted call (fetch, analysis, search, store), by route.",
+			Buckets: []float64{1e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10},
+		}, []string{"route"})
+		for _, kind := range []string{"rate", "quota", "concurrency", "invalid"} {
+			guardMetrics.refusals.WithLabelValues(kind)
+		}
+		initEngineMetrics()
 	})
 	if registry == nil {
 		return
 	}
-	for _, c := range []prometheus.Collector{guardMetrics.decisions, guardMetrics.latency, guardMetrics.images, guardMetrics.failed, guardMetrics.lockouts, guardMetrics.busy} {
+	register(registry, guardMetrics.decisions, guardMetrics.latency, guardMetrics.images, guardMetrics.failed,
+		guardMetrics.lockouts, guardMetrics.busy, guardMetrics.denials, guardMetrics.refusals,
+		guardMetrics.inFlight, guardMetrics.apiTime)
+	registerEngineMetrics(registry)
+}
+
+// register adds collectors to registry; one already there (a reload) is fine.
+func register(registry *prometheus.Registry, cs ...prometheus.Collector) {
+	for _, c := range cs {
 		if err := registry.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {
@@ -93,6 +130,48 @@ func observeDecision(mode, route string, allow bool, reason string, elapsed time
 	}
 	guardMetrics.decisions.WithLabelValues(knownRoute(route), a, reason).Inc()
 	guardMetrics.latency.WithLabelValues(mode).Observe(elapsed.Seconds())
+}
+
+// observeDenial counts one refusal by its SkyBiometry error name; codes
+// outside SkyBiometry's table are counted as "other".
+func observeDenial(code int) {
+	if guardMetrics.denials == nil {
+		return
+	}
+	name := skyerr.Name(code)
+	if name == "" {
+		name = "other"
+	}
+	guardMetrics.denials.WithLabelValues(name).Inc()
+}
+
+// observeLimitRefusal counts one request refused by a limit of kind.
+func observeLimitRefusal(kind string) {
+	if guardMetrics.refusals == nil {
+		return
+	}
+	switch kind {
+	case "rate", "quota", "concurrency", "invalid":
+	default:
+		kind = "other"
+	}
+	guardMetrics.refusals.WithLabelValues(kind).Inc()
+}
+
+// trackInFlight counts an admitted request until the returned func is called.
+func trackInFlight() func() {
+	if guardMetrics.inFlight == nil {
+		return func() {}
+	}
+	guardMetrics.inFlight.Inc()
+	return guardMetrics.inFlight.Dec
+}
+
+// observeAPICall records how long facegate_api took on route.
+func observeAPICall(route string, start time.Time) {
+	if guardMetrics.apiTime != nil {
+		guardMetrics.apiTime.WithLabelValues(knownRoute(route)).Observe(time.Since(start).Seconds())
+	}
 }
 
 // observeFailedAuth counts one request refused for its credentials.

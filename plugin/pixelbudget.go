@@ -52,7 +52,9 @@ func (b *pixelBudget) Analyze(ctx context.Context, data []byte, opt service.Anal
 	}
 	px = min(px, b.total) // larger images are refused by the decoder's max_pixels
 	wctx, cancel := context.WithTimeout(ctx, b.wait)
+	start := time.Now()
 	err = b.sem.Acquire(wctx, px)
+	observePixelWait(time.Since(start))
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

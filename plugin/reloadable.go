@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
@@ -23,7 +24,9 @@ import (
 type swapAnalyzer struct{ cur atomic.Pointer[pixelBudget] }
 
 func (a *swapAnalyzer) Analyze(ctx context.Context, data []byte, opt service.AnalyzeOptions) (*service.Analyzed, error) {
-	return a.cur.Load().Analyze(ctx, data, opt)
+	out, err := a.cur.Load().Analyze(ctx, data, opt)
+	observeAnalysis(out, err)
+	return out, err
 }
 
 // swapFetcher is the current url fetcher.
@@ -32,13 +35,16 @@ type swapFetcher struct {
 }
 
 func (f *swapFetcher) Fetch(ctx context.Context, u string) ([]byte, error) {
-	return f.cur.Load().Fetch(ctx, u)
+	start := time.Now()
+	b, err := f.cur.Load().Fetch(ctx, u)
+	observeFetch(err, time.Since(start))
+	return b, err
 }
 
 // newAnalyzer builds the face pipeline with cfg's decoding limits behind a
 // pixel budget of cfg's size.
 func newAnalyzer(cfg stateConfig) (*pixelBudget, error) {
-	an, err := pipeline.New(pipeline.Options{MaxBytes: cfg.Limits.MaxImageBytes, MaxPixels: cfg.Limits.MaxPixels})
+	an, err := pipeline.New(pipeline.Options{MaxBytes: cfg.Limits.MaxImageBytes, MaxPixels: cfg.Limits.MaxPixels, Observe: observeStage})
 	if err != nil {
 		return nil, fmt.Errorf("loading the face engine: %w", err)
 	}

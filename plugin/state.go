@@ -129,12 +129,9 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		s.nonces = newNonceGuard(s.store, s.logger)
 	}
 
-	s.index = index.New()
-	n, err := s.index.Load(s.store)
-	if err != nil {
-		return fmt.Errorf("rebuilding the template index: %w", err)
+	if s.index, err = rebuildIndex(s.store, s.logger, indexProgressEvery); err != nil {
+		return err
 	}
-	s.logger.Info("template index rebuilt", zap.Int("templates", n))
 	an, err := newAnalyzer(cfg)
 	if err != nil {
 		return err

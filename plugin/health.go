@@ -1,0 +1,96 @@
+package plugin
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(Health{})
+}
+
+// Health answers load balancers' probes without credentials: "live"
+// (/healthz) says the process serves HTTP; "ready" (/readyz) says the store
+// is open, the policies are loaded and the search index is built, or
+// answers 503 with a fixed reason. Neither reveals anything about the data,
+// the keys or the build.
+type Health struct {
+	// Probe is "live" or "ready".
+	Probe string `json:"probe,omitempty"`
+
+	app *App
+}
+
+// CaddyModule returns the Caddy module information.
+func (Health) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.facegate_health",
+		New: func() caddy.Module { return new(Health) },
+	}
+}
+
+// Provision finds the facegate app.
+func (h *Health) Provision(ctx caddy.Context) error {
+	app, err := ctx.App("facegate")
+	if err != nil {
+		return fmt.Errorf("loading facegate app: %w", err)
+	}
+	h.app = app.(*App)
+	return nil
+}
+
+// Validate checks the probe name.
+func (h *Health) Validate() error {
+	if h.Probe != "live" && h.Probe != "ready" {
+		return fmt.Errorf("facegate_health: probe must be live or ready, not %q", h.Probe)
+	}
+	return nil
+}
+
+// ServeHTTP answers the probe; it never calls next.
+func (h *Health) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"status": "failure", "reason": "use GET or HEAD"}, "")
+		return nil
+	}
+	if h.Probe == "live" {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"}, "")
+		return nil
+	}
+	if reason := h.app.notReady(); reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason}, "")
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"}, "")
+	return nil
+}
+
+// notReady is why the app cannot serve API calls yet (a fixed phrase), or
+// "" when it can: started, with the store open, policies loaded and the
+// search index built.
+func (a *App) notReady() string {
+	st := a.current()
+	switch {
+	case st == nil:
+		return "starting"
+	case st.store == nil || st.store.DB().IsClosed():
+		return "store closed"
+	case st.currentDecider() == nil || st.validator == nil:
+		return "policies not loaded"
+	case st.index == nil || st.service == nil:
+		return "index not built"
+	}
+	return ""
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Health)(nil)
+	_ caddy.Validator             = (*Health)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Health)(nil)
+)

@@ -41,7 +41,7 @@ type App struct {
 	PoliciesDir string `json:"policies_dir,omitempty"`
 	// PolicyPoll is how often the policies dir is checked for changes.
 	PolicyPoll caddy.Duration `json:"policy_poll,omitempty"`
-	// Limits are the hard input limits of SECURITY.md §4.
+	// Limits are the hard input limits of docs/security.md §4.
 	Limits InputLimits `json:"limits,omitempty"`
 	// URLAllowHosts opens specific hosts (host, host:port or CIDR) to the
 	// server-side fetching of `urls`, which otherwise refuses private,

@@ -13,7 +13,7 @@ import (
 	"github.com/facegate/facegate/engine/skyerr"
 )
 
-// jsonpName is the only shape a JSONP callback name may have (SECURITY.md §4).
+// jsonpName is the only shape a JSONP callback name may have (docs/security.md §4).
 var jsonpName = regexp.MustCompile(`^[A-Za-z_$][\w$.]{0,63}$`)
 
 // newOperationID returns SkyBiometry's per-request operation_id (32 hex).

@@ -6,7 +6,7 @@ import (
 	"github.com/dustin/go-humanize"
 )
 
-// InputLimits are the hard input limits of SECURITY.md §4. A request over
+// InputLimits are the hard input limits of docs/security.md §4. A request over
 // any of them gets a 4xx with a clear message before anything is allocated
 // in proportion to what the client claims.
 type InputLimits struct {

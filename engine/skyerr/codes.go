@@ -2,7 +2,7 @@ package skyerr
 
 import "sort"
 
-// SkyBiometry error codes (SKYBIOMETRY.md §1.4).
+// SkyBiometry error codes (docs/api.md, Error codes).
 const (
 	ImgDecode        = 20  // IMG_DECODE_ERROR
 	ImgResize        = 21  // IMG_RESIZE_ERROR

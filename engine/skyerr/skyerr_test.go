@@ -37,7 +37,7 @@ func TestTable(t *testing.T) {
 	upper := regexp.MustCompile(`^[A-Z_]+$`)
 	codes := Codes()
 	if len(codes) != 34 {
-		t.Fatalf("%d codes, want the 34 of SKYBIOMETRY.md", len(codes))
+		t.Fatalf("%d codes, want the 34 of SkyBiometry (docs/api.md, Error codes)", len(codes))
 	}
 	for i, code := range codes {
 		if i > 0 && codes[i-1] >= code {

@@ -1,5 +1,5 @@
 // Package httpsig implements facegate's profile of RFC 9421 HTTP Message
-// Signatures (SECURITY.md §2) with RFC 9530 Content-Digest.
+// Signatures (docs/security.md §2) with RFC 9530 Content-Digest.
 //
 // A request signature is labelled sig1, uses alg="hmac-sha256" keyed with
 // the bytes of the api_secret string, carries keyid, created, expires (at

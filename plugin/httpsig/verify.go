@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// The facegate signature profile (SECURITY.md §2).
+// The facegate signature profile (docs/security.md §2).
 const (
 	// Label is the only accepted signature label.
 	Label = "sig1"

@@ -615,8 +615,8 @@ func flowCheckPoint(t *testing.T, path string, p map[string]any) {
 	flowCheck(t, flowIsInt(p["id"]), path+".id", p["id"])
 }
 
-// flowCheckTag checks one tag's field names and value types (SKYBIOMETRY.md
-// §1.3). kind is "detect", "recognize" or "get".
+// flowCheckTag checks one tag's field names and value types (docs/api.md,
+// Answer objects). kind is "detect", "recognize" or "get".
 func flowCheckTag(t *testing.T, path string, tag map[string]any, kind string) {
 	t.Helper()
 	flowCheck(t, flowStr(tag["tid"]) != "", path+".tid", tag["tid"])

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// TestOWASPAPITop10 checks SECURITY.md §5, one subtest per OWASP API
+// TestOWASPAPITop10 checks docs/security.md §6, one subtest per OWASP API
 // Security Top 10 (2023) item, against the real binary. Attacks assert the
 // refusal and that nothing changed.
 func TestOWASPAPITop10(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// TestTLSMatrix checks the transport profile of SECURITY.md §3 with Go's
+// TestTLSMatrix checks the transport profile of docs/security.md §3 with Go's
 // TLS client: TLS 1.0 and 1.1 refused, TLS 1.2 only with ECDHE AEAD
 // suites, TLS 1.3 accepted.
 func TestTLSMatrix(t *testing.T) {

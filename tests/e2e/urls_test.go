@@ -209,7 +209,7 @@ func TestURLFetching(t *testing.T) {
 		{"unclosed IPv6 bracket", "http://[::1/face.jpg", 34, http.StatusBadRequest},
 		{"bad percent escape in the host", "http://im%zzages/face.jpg", 34, http.StatusBadRequest},
 		{"credentials in the url", "http://user:pw@" + host + "/face.jpg", 34, http.StatusBadRequest},
-		// Not http(s) at all: the guard's JSON Schema (SECURITY.md §4) refuses
+		// Not http(s) at all: the guard's JSON Schema (docs/security.md §4) refuses
 		// the whole call with 406 before anything is fetched.
 		{"ftp scheme", "ftp://" + host + "/face.jpg", 406, http.StatusBadRequest},
 		{"not a url", "not-a-url", 406, http.StatusBadRequest},

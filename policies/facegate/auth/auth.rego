@@ -17,11 +17,11 @@ import data.facegate.errors
 modes := {"secret", "signature", "domain"}
 
 # METADATA
-# description: Maximum |now - created| of a signature, in seconds (SECURITY.md §2).
+# description: Maximum |now - created| of a signature, in seconds (docs/security.md §2).
 max_signature_age_s := 300
 
 # METADATA
-# description: Components every signature must cover (SECURITY.md §2).
+# description: Components every signature must cover (docs/security.md §2).
 required_components := ["@method", "@authority", "@path", "@query", "content-type", "content-digest"]
 
 # METADATA

@@ -110,5 +110,13 @@ func (s *Server) Kill() {
 	s.cmd = nil
 }
 
+// Pid is the server's process id (0 when it is not running).
+func (s *Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Stop ends the server.
 func (s *Server) Stop() { s.Kill() }

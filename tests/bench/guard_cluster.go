@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/facegate/facegate/plugin/httpsig"
+	"github.com/facegate/facegate/plugin/limits/redistest"
+)
+
+func init() { commands["guard-cluster"] = guardClusterBench }
+
+// guardClusterBench measures the guard in cluster mode (limits, failed-auth
+// checks and signature nonces in a private redis-server on loopback)
+// against the embedded mode (the same in memory and Badger) and bare Caddy
+// (`respond` without the guard), in the same run, round after round. Keys
+// carry three limit overrides (concurrency, rate, quota) so that every
+// request is charged. Redis's own CPU per request is reported apart.
+//
+//	go run ./tests/bench guard-cluster [--bin bin/facegate] [--rounds 3] [--duration 5s] [--workers 8]
+func guardClusterBench(args []string) error {
+	fs := flag.NewFlagSet("guard-cluster", flag.ContinueOnError)
+	bin := fs.String("bin", "bin/facegate", "facegate binary")
+	dur := fs.Duration("duration", 5*time.Second, "measured time per configuration and round")
+	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
+	logLevel := fs.String("log-level", "INFO", "Caddy log level of the servers")
+	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
+	stats := fs.Bool("redis-stats", false, "print redis-server's INFO commandstats at the end (redis-cli)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	redisBin := redistest.Binary()
+	if redisBin == "" {
+		return fmt.Errorf("redis-server is not installed (apt-get install redis-server)")
+	}
+	rdir, err := os.MkdirTemp("", "facegate-bench-redis-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(rdir)
+	rs, err := redistest.StartIn(redisBin, rdir)
+	if err != nil {
+		return err
+	}
+	defer rs.Stop()
+
+	bare, err := startBenchServer(*bin, benchCaddyfile(false, *logLevel))
+	if err != nil {
+		return fmt.Errorf("starting the bare server: %w", err)
+	}
+	defer bare.stop()
+	embedded, err := startBenchServer(*bin, benchCaddyfile(true, *logLevel))
+	if err != nil {
+		return fmt.Errorf("starting the embedded guard: %w", err)
+	}
+	defer embedded.stop()
+	clusterCfg := strings.Replace(benchCaddyfile(true, *logLevel), "\t\tdata_dir {$BENCH_DIR}/data\n",
+		"\t\tdata_dir {$BENCH_DIR}/data\n\t\tcluster {\n\t\t\tredis "+rs.URL()+"\n\t\t}\n", 1)
+	cluster, err := startBenchServer(*bin, clusterCfg)
+	if err != nil {
+		return fmt.Errorf("starting the cluster-mode guard: %w", err)
+	}
+	defer cluster.stop()
+	_, embKey, err := embedded.benchKeys()
+	if err != nil {
+		return err
+	}
+	_, cluKey, err := cluster.benchKeys()
+	if err != nil {
+		return err
+	}
+	body := []byte(url.Values{"uids": {"someone@demo"}}.Encode())
+	secretReq := func(k [2]string) func(u string) (*http.Request, error) {
+		b := []byte(url.Values{"api_key": {k[0]}, "api_secret": {k[1]}, "uids": {"someone@demo"}}.Encode())
+		return func(u string) (*http.Request, error) {
+			r, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(b))
+			if err == nil {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			return r, err
+		}
+	}
+	signedReq := func(k [2]string) func(u string) (*http.Request, error) {
+		return func(u string) (*http.Request, error) {
+			r, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r, httpsig.SignRequest(r, body, k[0], []byte(k[1]), time.Now())
+		}
+	}
+	type config struct {
+		name string
+		srv  *benchServer
+		req  func(u string) (*http.Request, error)
+	}
+	configs := []config{
+		{"bare respond (no guard), secret-style body", bare, secretReq(embKey)},
+		{"guard embedded, secret mode + 3 limit overrides", embedded, secretReq(embKey)},
+		{"guard cluster (redis), secret mode + 3 limit overrides", cluster, secretReq(cluKey)},
+		{"bare respond (no guard), signed request", bare, signedReq(embKey)},
+		{"guard embedded, signature mode + 3 limit overrides", embedded, signedReq(embKey)},
+		{"guard cluster (redis), signature mode + 3 limit overrides", cluster, signedReq(cluKey)},
+	}
+	fmt.Printf("guard overhead, embedded vs cluster mode: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s, redis-server on loopback\n\n",
+		*workers, *rounds, *dur, *logLevel)
+	type acc struct {
+		rps, ratio, cpu, redisCPU []float64
+		errors                    int64
+	}
+	accs := make([]acc, len(configs))
+	for range *rounds {
+		var bareRPS float64
+		for i, c := range configs {
+			r0 := procCPU(rs.Pid())
+			res, err := runLoad(c.srv, c.req, *workers, *dur)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			if c.srv == bare {
+				bareRPS = res.rps
+			}
+			a := &accs[i]
+			a.rps = append(a.rps, res.rps)
+			a.ratio = append(a.ratio, res.rps/bareRPS)
+			a.cpu = append(a.cpu, res.cpuSamples...)
+			// redis CPU over warm-up and measurement, per request measured (an upper bound)
+			n := res.rps * dur.Seconds()
+			a.redisCPU = append(a.redisCPU, float64(procCPU(rs.Pid())-r0)/n/1e3)
+			a.errors += res.errors
+		}
+	}
+	fmt.Println("| configuration | req/s (median) | vs bare (median; min–max of rounds) | server CPU µs/req p50 | redis CPU µs/req | non-200 |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for i, c := range configs {
+		a := accs[i]
+		ratio, rcpu := "1.00", "—"
+		if c.srv != bare {
+			ratio = fmt.Sprintf("%.2f (%.2f–%.2f)", median(a.ratio), slices.Min(a.ratio), slices.Max(a.ratio))
+		}
+		if c.srv == cluster {
+			rcpu = fmt.Sprintf("%.0f", median(a.redisCPU))
+		}
+		fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, median(a.rps), ratio, median(a.cpu), rcpu, a.errors)
+	}
+	if *stats {
+		out, err := exec.Command("redis-cli", "-u", rs.URL(), "INFO", "commandstats").CombinedOutput()
+		fmt.Printf("\n%s%v\n", out, err)
+	}
+	return nil
+}

@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"strconv"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -39,7 +37,6 @@ func parseAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //
 //	facegate_guard [api|proxy] {
 //	    mode         api|proxy   # default api
-//	    hsts_max_age <seconds>   # default 63072000; -1 turns HSTS off
 //	    denials      envelope|errors # default envelope; errors: to handle_errors
 //	}
 func (g *Guard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -61,15 +58,7 @@ func (g *Guard) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 		case "hsts_max_age":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return d.Errf("hsts_max_age: %v", err)
-			}
-			g.HSTSMaxAge = n
+			return d.Errf("facegate_guard: hsts_max_age was removed; set the header in the site: header Strict-Transport-Security \"max-age=<seconds>\"")
 		default:
 			return d.Errf("unrecognized facegate_guard option %q", d.Val())
 		}

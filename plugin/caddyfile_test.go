@@ -59,6 +59,10 @@ func TestExampleCaddyfilesAdapt(t *testing.T) {
 				t.Errorf("data_dir = %v", fg["data_dir"])
 			}
 			raw, _ := json.Marshal(apps["http"])
+			// HSTS comes from the site's header directive, not from the guard.
+			if !strings.Contains(string(raw), `"Strict-Transport-Security":["max-age=63072000"]`) {
+				t.Errorf("no Strict-Transport-Security header handler")
+			}
 			for _, handler := range []string{`"handler":"facegate_guard"`, `"handler":"facegate_admin"`} {
 				if !strings.Contains(string(raw), handler) {
 					t.Errorf("%s missing from the http app", handler)
@@ -89,7 +93,7 @@ func TestGlobalOption(t *testing.T) {
 }
 :8443 {
 	facegate_guard proxy {
-		hsts_max_age 600
+		denials errors
 	}
 	respond ok
 }`))
@@ -106,7 +110,7 @@ func TestGlobalOption(t *testing.T) {
 		t.Errorf("limits = %v", lim)
 	}
 	raw, _ := json.Marshal(cfg["apps"].(map[string]any)["http"])
-	if !strings.Contains(string(raw), `"mode":"proxy"`) || !strings.Contains(string(raw), `"hsts_max_age":600`) {
+	if !strings.Contains(string(raw), `"mode":"proxy"`) || !strings.Contains(string(raw), `"denials":"errors"`) {
 		t.Errorf("guard options not adapted: %s", raw)
 	}
 }
@@ -116,6 +120,7 @@ func TestGlobalOptionErrors(t *testing.T) {
 		"unknown option": "{\n facegate {\n  nonsense 1\n }\n}\n:80 {\n respond ok\n}",
 		"bad size":       "{\n facegate {\n  limits {\n   max_body lots\n  }\n }\n}\n:80 {\n respond ok\n}",
 		"bad guard mode": ":80 {\n facegate_guard {\n  colour blue\n }\n}",
+		"hsts_max_age":   ":80 {\n facegate_guard {\n  hsts_max_age 600\n }\n}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := caddyfile.Adapter{ServerType: httpcaddyfileServerType()}.Adapt([]byte(src), nil)

@@ -3,7 +3,6 @@ package plugin
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -23,15 +22,13 @@ func init() {
 // upstream. For every request it reads the credentials, verifies the secret
 // or RFC 9421 signature, validates the parameters against the method's JSON
 // Schema, asks OPA (data.facegate.decision) whether to allow it, and charges
-// the limits the decision names.
+// the limits the decision names. Response headers of the site (HSTS) are
+// left to Caddy's header directive, as in the shipped Caddyfiles.
 type Guard struct {
 	// Mode is "api" (default: SkyBiometry /fc/ routes, answers in its
 	// envelope) or "proxy" (any upstream; denials as application/problem+json,
 	// the route is the URL path, api_secret is stripped before forwarding).
 	Mode string `json:"mode,omitempty"`
-	// HSTSMaxAge is the Strict-Transport-Security max-age on HTTPS answers
-	// (default 63072000 s, two years; -1 disables the header).
-	HSTSMaxAge int `json:"hsts_max_age,omitempty"`
 	// Denials is "envelope" (default: a denial is answered at once,
 	// SkyBiometry's envelope in api mode, problem+json in proxy mode) or
 	// "errors": a denial is returned to Caddy as an HTTP error, for the
@@ -62,9 +59,6 @@ func (g *Guard) Provision(ctx caddy.Context) error {
 	g.app = app.(*App)
 	if g.Mode == "" {
 		g.Mode = "api"
-	}
-	if g.HSTSMaxAge == 0 {
-		g.HSTSMaxAge = 63072000
 	}
 	return nil
 }
@@ -110,9 +104,6 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	opID := newOperationID()
 	w.Header().Set("X-Operation-Id", opID)
 	w = g.answerWriter(w, urlFormat(r)) // XML calls get XML denials too
-	if r.TLS != nil && g.HSTSMaxAge > 0 {
-		w.Header().Set("Strict-Transport-Security", "max-age="+strconv.Itoa(g.HSTSMaxAge))
-	}
 	st := g.app.awaitState(r.Context())
 	if st == nil {
 		g.deny(w, unavailable("facegate is starting"), nil, opID)

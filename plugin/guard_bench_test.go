@@ -79,7 +79,7 @@ func newBenchGuard(tb testing.TB) *benchGuard {
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	logger := zap.New(zapcore.NewCore(enc, zapcore.AddSync(io.Discard), zapcore.InfoLevel))
 	b := &benchGuard{
-		g:     &Guard{Mode: "api", HSTSMaxAge: 63072000, app: app, logger: logger},
+		g:     &Guard{Mode: "api", app: app, logger: logger},
 		st:    s,
 		plain: create(nil),
 		limited: create(map[string]any{

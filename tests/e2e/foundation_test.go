@@ -160,6 +160,13 @@ func TestFoundation(t *testing.T) {
 		if bad.Status != "failure" || bad.ErrorCode != 201 || bad.HTTPStatus != http.StatusUnauthorized {
 			t.Errorf("unknown key: HTTP %d code %d %q", bad.HTTPStatus, bad.ErrorCode, bad.ErrorMessage)
 		}
+		if bad.ErrorMessage != "API_KEY_DOES_NOT_EXIST - invalid api key" {
+			t.Errorf("unknown key: error_message %q, want the name of 201 and the policy's detail", bad.ErrorMessage)
+		}
+		// The shipped Caddyfile's header directive covers the guard's refusals, once.
+		if got := bad.Header.Values("Strict-Transport-Security"); len(got) != 1 || got[0] != "max-age=63072000" {
+			t.Errorf("refusal: Strict-Transport-Security = %q", got)
+		}
 		wrong := s.call("account/authenticate", map[string]string{"api_key": s.creds.APIKey, "api_secret": "not-the-secret"})
 		if wrong.Status != "failure" || wrong.ErrorCode != 204 || wrong.HTTPStatus != http.StatusUnauthorized {
 			t.Errorf("wrong secret: HTTP %d code %d %q", wrong.HTTPStatus, wrong.ErrorCode, wrong.ErrorMessage)

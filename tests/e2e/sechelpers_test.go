@@ -512,6 +512,7 @@ func secCaddyfile(facegateExtra string) string {
 
 localhost {
 	tls internal
+	header Strict-Transport-Security "max-age=63072000" # as in caddyfiles/
 	handle /admin/* {
 		facegate_admin
 	}

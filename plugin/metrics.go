@@ -75,8 +75,15 @@ func initMetrics(registry *prometheus.Registry) {
 			Help:    "Time facegate_api took to answer an admitted call (fetch, analysis, search, store), by route.",
 			Buckets: []float64{1e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10},
 		}, []string{"route"})
+		// Fixed label sets exist from the start, at 0, for dashboards and alerts.
 		for _, kind := range []string{"rate", "quota", "concurrency", "invalid"} {
 			guardMetrics.refusals.WithLabelValues(kind)
+		}
+		for _, kind := range []string{"address", "key_address", "key_delay", "key_delay_full"} {
+			guardMetrics.lockouts.WithLabelValues(kind)
+		}
+		for _, mode := range []string{"api", "proxy"} {
+			guardMetrics.latency.WithLabelValues(mode)
 		}
 		initEngineMetrics()
 	})

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/caddyfiles"
 	"github.com/facegate/facegate/plugin/cli"
@@ -40,12 +42,17 @@ redirect to HTTPS, the admin API under /admin, the SkyBiometry API under
 $FACEGATE_DATA_DIR (default ./data); the first start writes
 initial-credentials.json (0600) there.
 
-serve writes the Caddyfile to $FACEGATE_DATA_DIR/Caddyfile.default and runs
+serve writes the Caddyfile to $FACEGATE_DATA_DIR/Caddyfile.default, with
+the FACEGATE_HTTP_PORT, FACEGATE_HTTPS_PORT, FACEGATE_DATA_DIR and
+FACEGATE_CADDY_ADMIN values it starts with written in (so that
+'facegate reload --config <that file>' keeps them from any shell), and runs
 it as 'facegate run --config <that file> --adapter caddyfile' would, with
 Caddy's admin endpoint on a 0600 unix socket in the data dir
-(caddy-admin.sock) unless FACEGATE_CADDY_ADMIN says otherwise. The other
-flags are those of 'run'. For your own config use
-'facegate run --config <file>'.
+(caddy-admin.sock) unless FACEGATE_CADDY_ADMIN says otherwise. The file is
+rewritten on each start while it is unchanged; once edited, serve keeps it,
+runs it as it is, warns, and writes the current default beside it as
+Caddyfile.default.new. The other flags are those of 'run'. For your own
+config use 'facegate run --config <file>'.
 `
 
 // buildServeCommand gives serve the flags of Caddy's run command and runs
@@ -68,6 +75,10 @@ func buildServeCommand(cmd *cobra.Command) {
 		if cmd.Flags().Changed("config") || cmd.Flags().Changed("adapter") {
 			return errors.New("serve runs the embedded default Caddyfile; use 'facegate run --config <file>' for another config")
 		}
+		envfiles, _ := cmd.Flags().GetStringSlice("envfile")
+		if err := preloadServeEnv(envfiles, os.LookupEnv, os.Setenv); err != nil {
+			return fmt.Errorf("facegate serve: %w", err)
+		}
 		path, err := PrepareServe(cli.OSEnv, os.Setenv)
 		if err != nil {
 			return fmt.Errorf("facegate serve: %w", err)
@@ -85,7 +96,8 @@ func buildServeCommand(cmd *cobra.Command) {
 // PrepareServe creates the data dir (FACEGATE_DATA_DIR, default ./data),
 // points Caddy's admin endpoint at a 0600 unix socket in it unless
 // FACEGATE_CADDY_ADMIN is set, writes the embedded default Caddyfile there
-// and returns its path.
+// with these settings resolved (unless an operator edited the file there:
+// see serve_caddyfile.go) and returns its path.
 func PrepareServe(env cli.Env, setenv func(key, value string) error) (string, error) {
 	dataDir := env.DataDir()
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
@@ -93,18 +105,35 @@ func PrepareServe(env cli.Env, setenv func(key, value string) error) (string, er
 	}
 	// Caddy's admin endpoint listens on a 0600 unix socket in the data dir
 	// (not on a TCP port anyone on the host can reach).
-	if env("FACEGATE_CADDY_ADMIN") == "" {
+	admin := env("FACEGATE_CADDY_ADMIN")
+	if admin == "" {
 		abs, err := filepath.Abs(dataDir)
 		if err != nil {
 			return "", fmt.Errorf("resolving data dir: %w", err)
 		}
-		if err := setenv("FACEGATE_CADDY_ADMIN", "unix/"+filepath.Join(abs, AdminSocketName)+"|0600"); err != nil {
+		admin = "unix/" + filepath.Join(abs, AdminSocketName) + "|0600"
+		if err := setenv("FACEGATE_CADDY_ADMIN", admin); err != nil {
 			return "", fmt.Errorf("setting FACEGATE_CADDY_ADMIN: %w", err)
 		}
 	}
-	path := filepath.Join(dataDir, DefaultCaddyfileName)
-	if err := os.WriteFile(path, caddyfiles.Default, 0o600); err != nil {
+	settings := func(name string) string {
+		if name == "FACEGATE_CADDY_ADMIN" {
+			return admin
+		}
+		return env(name)
+	}
+	body, err := resolveDefault(caddyfiles.Default, settings)
+	if err != nil {
 		return "", fmt.Errorf("writing the default Caddyfile: %w", err)
+	}
+	path := filepath.Join(dataDir, DefaultCaddyfileName)
+	kept, err := writeDefaultCaddyfile(path, body, caddyfiles.Default)
+	if err != nil {
+		return "", fmt.Errorf("writing the default Caddyfile: %w", err)
+	}
+	if kept {
+		caddy.Log().Warn("Caddyfile.default was edited: serve runs it as it is and wrote the current default beside it; delete it to go back to the default",
+			zap.String("path", path), zap.String("default", path+".new"))
 	}
 	return path, nil
 }

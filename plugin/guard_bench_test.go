@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -25,7 +26,7 @@ import (
 // HTTP parsing and Caddy's routing, which `go run ./tests/bench guard`
 // measures on the real binary): one allowed tags/get call in front of a
 // handler that answers "ok", with the decision log encoded as JSON to a
-// discarding writer. Run:
+// discarding writer, metrics live. Run:
 //
 //	go test ./plugin/ -run '^$' -bench Guard -benchmem
 
@@ -43,6 +44,7 @@ type benchGuard struct {
 
 func newBenchGuard(tb testing.TB) *benchGuard {
 	tb.Helper()
+	initMetrics(prometheus.NewRegistry()) // metrics are live, as in a running server
 	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{3}, 32)})
 	if err != nil {
 		tb.Fatal(err)

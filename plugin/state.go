@@ -95,6 +95,9 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 	s := &state{logger: logger, store: st}
 	if err := s.build(cfg, keyringKey); err != nil {
 		_ = st.Close()
+		if s.shared != nil {
+			s.shared.Close()
+		}
 		if s.redis != nil {
 			s.redis.Close()
 		}
@@ -304,6 +307,9 @@ func (s *state) Destruct() error {
 	}
 	if s.limitsLog != nil {
 		s.limitsLog.Close()
+	}
+	if s.shared != nil {
+		s.shared.Close()
 	}
 	if s.redis != nil {
 		s.redis.Close()

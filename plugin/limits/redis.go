@@ -26,7 +26,9 @@ import (
 // that L requests pass in total whichever nodes they hit. Time comes from
 // the Redis server's clock (one clock for all nodes) unless a Clock is
 // given (tests). Concurrency slots are leased for ConcurrencyLease, so that
-// the slots of a node that dies come back by themselves.
+// the slots of a node that dies come back by themselves; Release frees them
+// in Redis a round trip later, batched off the request's path. Blocks of
+// failed authentications are read with one HGET against the node's clock.
 //
 // When Redis cannot be reached, Acquire refuses with KindUnavailable (HTTP
 // 503, SkyBiometry 105, Retry-After 1 s) and the failed-authentication
@@ -43,6 +45,20 @@ type Redis struct {
 	authMu  sync.Mutex
 	authMax int
 	authPer time.Duration
+
+	// Released concurrency slots are removed from Redis in batches by
+	// releaseLoop, off the request's path.
+	releases  chan releaseItem
+	stop      chan struct{}
+	done      chan struct{}
+	stopOnce  sync.Once
+	unflushed atomic.Int64 // releases queued or being written
+}
+
+// releaseItem is one grant's slots to free.
+type releaseItem struct {
+	zkeys []string
+	id    string
 }
 
 // ConcurrencyLease is how long a concurrency slot is held in Redis at most
@@ -74,8 +90,22 @@ var (
 func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
-		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer}
+	r := &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
+		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer,
+		releases: make(chan releaseItem, releaseQueue), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.releaseLoop()
+	return r
+}
+
+// releaseQueue bounds the releases waiting to be written; past it a
+// release is written at once by its caller.
+const releaseQueue = 4096
+
+// Close writes the queued releases and stops the writer (the client stays
+// open: it is the caller's). Releases after Close are written at once.
+func (r *Redis) Close() {
+	r.stopOnce.Do(func() { close(r.stop) })
+	<-r.done
 }
 
 // hashKey names a subject's state without putting the subject (a client-
@@ -219,14 +249,71 @@ func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 	return e, t
 }
 
-// release frees a grant's concurrency slots (their lease ends them anyway
-// if Redis cannot be reached now).
+// release frees a grant's concurrency slots: queued for releaseLoop, or
+// written at once when the queue is full or stopped. If Redis cannot be
+// reached, the slots' lease ends them.
 func (r *Redis) release(zkeys []string, id string) {
+	r.unflushed.Add(1)
+	select {
+	case <-r.stop:
+	default:
+		select {
+		case r.releases <- releaseItem{zkeys, id}:
+			return
+		default:
+		}
+	}
+	r.writeReleases([]releaseItem{{zkeys, id}})
+}
+
+// releaseLoop writes queued releases, as many as are waiting in one round
+// trip.
+func (r *Redis) releaseLoop() {
+	defer close(r.done)
+	batch := make([]releaseItem, 0, 256)
+	for {
+		select {
+		case it := <-r.releases:
+			batch = append(batch[:0], it)
+		drain:
+			for len(batch) < cap(batch) {
+				select {
+				case it := <-r.releases:
+					batch = append(batch, it)
+				default:
+					break drain
+				}
+			}
+			r.writeReleases(batch)
+		case <-r.stop:
+			for {
+				select {
+				case it := <-r.releases:
+					r.writeReleases([]releaseItem{it})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// flushReleases waits until every queued release is written (tests).
+func (r *Redis) flushReleases() {
+	for r.unflushed.Load() > 0 {
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (r *Redis) writeReleases(items []releaseItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	cmds := make(valkey.Commands, len(zkeys))
-	for i, k := range zkeys {
-		cmds[i] = r.c.B().Zrem().Key(k).Member(id).Build()
+	var cmds valkey.Commands
+	for _, it := range items {
+		for _, k := range it.zkeys {
+			cmds = append(cmds, r.c.B().Zrem().Key(k).Member(it.id).Build())
+		}
 	}
 	r.c.DoMulti(ctx, cmds...)
+	r.unflushed.Add(-int64(len(items)))
 }

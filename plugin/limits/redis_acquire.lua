@@ -23,18 +23,31 @@ local charge = ARGV[2] == '1'
 local gid, lease = ARGV[3], tonumber(ARGV[4])
 local h = KEYS[1]
 local n = (#ARGV - 4) / 5
+local fmt = string.format
+-- one read of every rate and quota field
+local fields, fieldOf = {}, {}
+for i = 1, n do
+  local kind = ARGV[4 + (i - 1) * 5 + 1]
+  if kind == 'rate' or kind == 'quota' then
+    fields[#fields + 1] = string.sub(kind, 1, 1) .. ':' .. ARGV[4 + (i - 1) * 5 + 2]
+    fieldOf[i] = #fields
+  end
+end
+local vals = {}
+if #fields > 0 then
+  vals = redis.call('HMGET', h, unpack(fields))
+end
 local worst, worstRetry = 0, -1
-local cur, nxt, idxs = {}, {}, {}
+local cur, nxt, idxs, zkeys = {}, {}, {}, {}
 local ttl = 0
 local ck = 1
-local function fmt(x) return string.format('%.0f', x) end
 for i = 1, n do
   local o = 4 + (i - 1) * 5
-  local kind, name = ARGV[o + 1], ARGV[o + 2]
+  local kind = ARGV[o + 1]
   local a, b, c = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]), tonumber(ARGV[o + 5])
   local ok, retry = true, 0
   if kind == 'rate' then
-    local tat = tonumber(redis.call('HGET', h, 'r:' .. name) or '0')
+    local tat = tonumber(vals[fieldOf[i]] or '0')
     local nt = math.max(tat, now) + a * c
     if c > b then
       ok, retry = false, a * b
@@ -46,7 +59,7 @@ for i = 1, n do
   elseif kind == 'quota' then
     local idx = math.floor(now / b)
     local used = 0
-    local v = redis.call('HGET', h, 'q:' .. name)
+    local v = vals[fieldOf[i]]
     if v then
       local sep = string.find(v, ':', 1, true)
       if sep and tonumber(string.sub(v, 1, sep - 1)) == idx then
@@ -61,6 +74,7 @@ for i = 1, n do
   elseif kind == 'concurrency' then
     local z = KEYS[1 + ck]
     ck = ck + 1
+    zkeys[i] = z
     redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
     local held = redis.call('ZCARD', z)
     if held + 1 > a then
@@ -74,29 +88,31 @@ for i = 1, n do
     worst, worstRetry = i, retry
   end
 end
-local out = {tostring(worst), fmt(math.max(worstRetry, 0)), fmt(now)}
+local out = {tostring(worst), fmt('%.0f', math.max(worstRetry, 0)), fmt('%.0f', now)}
 if worst ~= 0 or not charge then
-  for i = 1, n do out[3 + i] = fmt(cur[i]) end
+  for i = 1, n do out[3 + i] = fmt('%.0f', cur[i]) end
   return out
 end
-ck = 1
+local set = {}
 for i = 1, n do
-  local o = 4 + (i - 1) * 5
-  local kind, name = ARGV[o + 1], ARGV[o + 2]
+  local kind = ARGV[4 + (i - 1) * 5 + 1]
   if kind == 'rate' then
-    redis.call('HSET', h, 'r:' .. name, string.format('%.3f', nxt[i]))
+    set[#set + 1] = fields[fieldOf[i]]
+    set[#set + 1] = fmt('%.3f', nxt[i])
   elseif kind == 'quota' then
-    redis.call('HSET', h, 'q:' .. name, fmt(idxs[i]) .. ':' .. fmt(nxt[i]))
+    set[#set + 1] = fields[fieldOf[i]]
+    set[#set + 1] = fmt('%.0f:%.0f', idxs[i], nxt[i])
   else
-    local z = KEYS[1 + ck]
-    ck = ck + 1
-    redis.call('ZADD', z, fmt(now + lease), gid)
-    redis.call('PEXPIRE', z, math.ceil(lease / 1000) + 1000)
+    redis.call('ZADD', zkeys[i], fmt('%.0f', now + lease), gid)
+    redis.call('PEXPIRE', zkeys[i], math.ceil(lease / 1000) + 1000)
   end
-  out[3 + i] = fmt(nxt[i])
+  out[3 + i] = fmt('%.0f', nxt[i])
 end
-local want = math.ceil(ttl / 1000) + 1000
-if want > 1000 and redis.call('PTTL', h) < want then
-  redis.call('PEXPIRE', h, want)
+if #set > 0 then
+  redis.call('HSET', h, unpack(set))
+  local want = math.ceil(ttl / 1000) + 1000
+  if redis.call('PTTL', h) < want then
+    redis.call('PEXPIRE', h, want)
+  end
 end
 return out

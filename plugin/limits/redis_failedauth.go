@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
+
+	"github.com/valkey-io/valkey-go"
 )
 
 // Failed authentications in the cluster mode: the rules of failedauth.go
@@ -75,12 +78,32 @@ func (r *Redis) SourceBlocked(addr string) (bool, time.Duration, error) {
 	return r.blocked(Source(addr), r.failSpec(SourceFactor))
 }
 
+// blocked reads the subject's GCRA state with one HGET (no script: a read
+// needs no atomicity) and compares it with this node's clock; clocks of
+// the nodes that differ by d move the end of a block by d.
 func (r *Redis) blocked(subject string, s Spec) (bool, time.Duration, error) {
-	b, retry, err := r.authOp(subject, "blocked", s, int64(s.Burst))
-	if err != nil {
-		return false, 0, err
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	v, err := r.c.Do(ctx, r.c.B().Hget().Key(r.hashKey("a", subject)).Field("t").Build()).ToString()
+	if valkey.IsValkeyNil(err) {
+		return false, 0, nil
 	}
-	return b == 1, time.Duration(retry) * time.Microsecond, nil
+	if err != nil {
+		return false, 0, fmt.Errorf("reading failed authentications in redis: %w", err)
+	}
+	tat, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return false, 0, errors.New("reading failed authentications in redis: unexpected value")
+	}
+	now := time.Now()
+	if r.clock != nil {
+		now = r.clock.Now()
+	}
+	T := s.PerS * 1e6 / s.Rate
+	if over := tat - float64(now.UnixMicro()) - T*float64(s.Burst-1); over > 0 {
+		return true, time.Duration(math.Ceil(over)) * time.Microsecond, nil
+	}
+	return false, 0, nil
 }
 
 // KeyFailure is Limiter.KeyFailure.

@@ -2,9 +2,9 @@
 -- failedauth.go; times in microseconds).
 -- KEYS[1]: the subject's hash (t = GCRA tat, p = when the key's failures
 --          were last reported).
--- ARGV: now (empty = the server's clock), op ('fail', 'blocked' or 'key'),
+-- ARGV: now (empty = the server's clock), op ('fail' or 'key'),
 --       interval, burst, cap (units the tat may run ahead), period.
--- Returns {blocked or reported (1/0), retry (blocked) or excess (key)}.
+-- Returns {reported (1/0), excess (key)}; blocks are read with HGET (redis_failedauth.go).
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')
@@ -16,13 +16,6 @@ local op = ARGV[2]
 local T, B, cap, period = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local h = KEYS[1]
 local tat = tonumber(redis.call('HGET', h, 't') or '0')
-if op == 'blocked' then
-  local over = tat - now - T * (B - 1)
-  if over > 0 then
-    return {'1', string.format('%.0f', math.ceil(over))}
-  end
-  return {'0', '0'}
-end
 tat = math.min(math.max(tat, now) + T, now + T * cap)
 redis.call('HSET', h, 't', string.format('%.3f', tat))
 redis.call('PEXPIRE', h, math.ceil(math.max(tat - now, period) / 1000) + 1000)

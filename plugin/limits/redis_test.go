@@ -31,6 +31,7 @@ func TestRedisSameDecisions(t *testing.T) {
 	clk := newFakeClock(hourStart)
 	mem := New(clk, 1000)
 	red := NewRedis(newRedisClient(t, srv.Addr), clk, "t1:")
+	defer red.Close()
 	specSets := [][]Spec{
 		{{Name: "rate", Kind: KindRate, Rate: 2, PerS: 1, Burst: 4}},
 		{{Name: "quota", Kind: KindQuota, Count: 7, PerS: 60, Cost: 2}, {Name: "rate", Kind: KindRate, Rate: 5, PerS: 60, Burst: 3}},
@@ -51,6 +52,7 @@ func TestRedisSameDecisions(t *testing.T) {
 				j := rng.IntN(len(open))
 				open[j].m.Release()
 				open[j].r.Release()
+				red.flushReleases()
 				open = append(open[:j], open[j+1:]...)
 			}
 		}
@@ -135,6 +137,7 @@ func TestRedisExactUnderConcurrency(t *testing.T) {
 	var nodes []*Redis
 	for range 4 {
 		nodes = append(nodes, NewRedis(newRedisClient(t, srv.Addr), nil, "t3:"))
+		defer nodes[len(nodes)-1].Close()
 	}
 	specs := []Spec{{Name: "quota", Kind: KindQuota, Count: 37, PerS: 3600, Cost: 1}, {Name: "conc", Kind: KindConcurrency, Count: 1000}}
 	var mu sync.Mutex
@@ -158,6 +161,9 @@ func TestRedisExactUnderConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	for _, n := range nodes {
+		n.Close() // writes the queued releases
+	}
 	if len(passed) != 37 {
 		t.Errorf("%d distinct admissions, want exactly 37", len(passed))
 	}

@@ -3,10 +3,12 @@
 // each method (schemas/<group>_<method>.json with common.json), its answer
 // and method errors (schemas/answers/answers.json), the route table and the
 // gateway's denials (the Rego policies under facegate/), and SkyBiometry's
-// error vocabulary (engine/skyerr). `go run ./tools/apidoc` writes the
-// files; the binary serves the OpenAPI document it builds from the
-// embedded policies.
+// error vocabulary (engine/skyerr). `go run ./tools/apidoc` (or
+// `go generate ./plugin/apidoc`) writes the files; the binary serves the
+// OpenAPI document it builds from the embedded policies.
 package apidoc
+
+//go:generate go run ../../tools/apidoc -docs ../../docs
 
 import (
 	"encoding/json"

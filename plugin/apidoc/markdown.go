@@ -24,7 +24,7 @@ func (s *Spec) Markdown() []byte {
 	w("server also answers at `GET /openapi.json` (no key needed; it holds nothing about the deployment).\n\n")
 
 	w("## Calling a method\n\n")
-	w("- `GET` or `POST` `/fc/<group>/<method>.json` (the suffix may be left out; `.xml` is `format=xml`).\n")
+	w("- `GET` or `POST` `/fc/<group>/<method>.json` (the suffix may be left out).\n")
 	w("  Parameters go in the query string, a urlencoded form, or multipart form fields; images are\n")
 	w("  uploaded as multipart file parts (any field name, e.g. `files`) or fetched from `urls`.\n")
 	w("- Parameters are strings. Lists are comma-separated strings; the gateway checks each item, the\n")
@@ -34,7 +34,13 @@ func (s *Spec) Markdown() []byte {
 	w("  allowed browser `Origin` (`domain` mode, read-only methods by default).\n")
 	w("- Every answer is SkyBiometry's envelope ([envelope](#envelope)) with the key's [usage](#usage)\n")
 	w("  and an `operation_id`; a failure is [error](#error) with a meaningful HTTP status (all 400\n")
-	w("  with `legacy_status_codes`).\n\n")
+	w("  with `legacy_status_codes`).\n")
+	w("- Answers, errors included, are JSON, or SkyBiometry's XML when the call asks for it with a `.xml`\n")
+	w("  suffix or `format=xml` (the parameter wins over the suffix): a `<response>` element with one\n")
+	w("  child element per JSON member, in the same order; arrays are elements with `list=\"true\"` whose\n")
+	w("  children are the items (`photo`, `tag`, `recognition` for a candidate uid, `point`, ...);\n")
+	w("  booleans are `1` and `0`, `null` and empty values are empty elements, numbers keep their JSON\n")
+	w("  text (face.com's layout, as SkyBiometry's PHP client parses it). A JSONP `callback` needs JSON.\n\n")
 	w("Standard parameters, accepted by every method:\n\n")
 	s.paramTable(&b, StandardParams, nil, func(name string) map[string]any {
 		return map[string]any{"$ref": "common.json#/$defs/" + name}
@@ -45,7 +51,11 @@ func (s *Spec) Markdown() []byte {
 		w("| [`%s`](#%s) | %s | %s | %s | %s |\n", m.Route, anchor(m.Route), m.Summary, yesNo(m.Write), yesNo(m.Images), quota(m))
 	}
 	w("\nwrites: changes stored data (refused to `domain` keys by the default policies). quota: the call is\n")
-	w("charged to the key's quota, one unit per image (at least one).\n")
+	w("charged to the key's quota, one unit per image (at least one). Calls refused before any work are\n")
+	w("not charged: the gateway's denials, then the argument errors found before an image is downloaded\n")
+	w("or decoded or the store is read (format, callback, detector and other options, the number of\n")
+	w("images, uids and their namespaces, limit and thresholds). A call that fails on its images (a\n")
+	w("download or decoding error) is charged, as SkyBiometry counts every image passed.\n")
 	for _, m := range s.Methods {
 		s.method(&b, m)
 	}

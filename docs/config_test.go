@@ -3,6 +3,7 @@
 package docs
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -564,5 +565,71 @@ func TestConfigDocEnvironment(t *testing.T) {
 		if !strings.Contains(doc, "| `"+v+"` |") {
 			t.Errorf("%s (used in %s) has no row in the environment table of docs/config.md", v, where)
 		}
+	}
+}
+
+// TestConfigDocJSONExample checks that the JSON example of config.md is
+// JSON and uses only fields the facegate modules have.
+func TestConfigDocJSONExample(t *testing.T) {
+	doc := readConfigDoc(t)
+	_, rest, ok := strings.Cut(doc, "## JSON config")
+	if !ok {
+		t.Fatal("config.md has no JSON config section")
+	}
+	_, rest, ok = strings.Cut(rest, "```json\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("the JSON config section has no json block")
+	}
+	var cfg struct {
+		Apps struct {
+			Facegate map[string]any `json:"facegate"`
+			HTTP     struct {
+				Servers map[string]struct {
+					Routes []struct {
+						Handle []map[string]any `json:"handle"`
+					} `json:"routes"`
+				} `json:"servers"`
+			} `json:"http"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal([]byte(block), &cfg); err != nil {
+		t.Fatalf("the JSON example is not JSON: %v", err)
+	}
+	code := codeDirectives(t)
+	var check func(directive, prefix string, obj map[string]any)
+	check = func(directive, prefix string, obj map[string]any) {
+		for k, v := range obj {
+			if directive != "facegate" && k == "handler" {
+				continue
+			}
+			if !code[directive].jsonKeys[prefix+k] {
+				t.Errorf("the JSON example sets %s %q, which the module does not have", directive, prefix+k)
+			}
+			if sub, ok := v.(map[string]any); ok {
+				check(directive, prefix+k+".", sub)
+			}
+		}
+	}
+	if len(cfg.Apps.Facegate) == 0 {
+		t.Fatal("the JSON example has no apps.facegate")
+	}
+	check("facegate", "", cfg.Apps.Facegate)
+	handlers := 0
+	for _, srv := range cfg.Apps.HTTP.Servers {
+		for _, r := range srv.Routes {
+			for _, h := range r.Handle {
+				name, _ := h["handler"].(string)
+				if code[name] == nil {
+					t.Errorf("the JSON example uses handler %q, which facegate does not register", name)
+					continue
+				}
+				handlers++
+				check(name, "", h)
+			}
+		}
+	}
+	if handlers < 3 {
+		t.Errorf("the JSON example shows %d facegate handlers", handlers)
 	}
 }

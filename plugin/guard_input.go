@@ -12,7 +12,7 @@ import (
 	"github.com/facegate/facegate/policies"
 )
 
-// policyInput builds the OPA input document of DESIGN.md ("The OPA contract").
+// policyInput builds the OPA input document described in policies/README.md.
 func (g *Guard) policyInput(r *http.Request, st *state, call *fcRequest, ev *evidence) *policies.Input {
 	in := &policies.Input{NowNS: time.Now().UnixNano()}
 	in.Request = policies.RequestInput{

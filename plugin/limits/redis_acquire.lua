@@ -2,7 +2,8 @@
 -- charges them all, or none, in one atomic step (the same rules as
 -- limiter.go and algo.go; times in microseconds).
 -- KEYS[1]: the subject's hash (fields r:<name> = GCRA tat,
---          q:<name> = "<window index>:<used>");
+--          q:<name> = "<window index>:<used>", x = when the hash and the
+--          concurrency sets expire, so that PEXPIRE runs only to extend it);
 -- KEYS[2..]: one sorted set per concurrency spec, in spec order
 --          (member = grant id, score = end of its lease).
 -- ARGV: now (empty = the server's clock), charge (1 or 0), grant id,
@@ -33,12 +34,12 @@ for i = 1, n do
     fieldOf[i] = #fields
   end
 end
-local vals = {}
-if #fields > 0 then
-  vals = redis.call('HMGET', h, unpack(fields))
-end
+fields[#fields + 1] = 'x'
+local vals = redis.call('HMGET', h, unpack(fields))
+local x = tonumber(vals[#fields] or '0')
 local worst, worstRetry = 0, -1
 local cur, nxt, idxs, zkeys = {}, {}, {}, {}
+local conc = false
 local ttl = 0
 local ck = 1
 for i = 1, n do
@@ -75,8 +76,12 @@ for i = 1, n do
     local z = KEYS[1 + ck]
     ck = ck + 1
     zkeys[i] = z
-    redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
+    conc = true
     local held = redis.call('ZCARD', z)
+    if held + 1 > a then -- drop the leases of slots never released, then count again
+      redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
+      held = redis.call('ZCARD', z)
+    end
     if held + 1 > a then
       ok, retry = false, 1000000
     end
@@ -93,7 +98,7 @@ if worst ~= 0 or not charge then
   for i = 1, n do out[3 + i] = fmt('%.0f', cur[i]) end
   return out
 end
-local set = {}
+local set, created = {}, {}
 for i = 1, n do
   local kind = ARGV[4 + (i - 1) * 5 + 1]
   if kind == 'rate' then
@@ -104,15 +109,36 @@ for i = 1, n do
     set[#set + 1] = fmt('%.0f:%.0f', idxs[i], nxt[i])
   else
     redis.call('ZADD', zkeys[i], fmt('%.0f', now + lease), gid)
-    redis.call('PEXPIRE', zkeys[i], math.ceil(lease / 1000) + 1000)
+    if cur[i] == 0 then
+      created[#created + 1] = zkeys[i]
+    end
   end
   out[3 + i] = fmt('%.0f', nxt[i])
 end
-if #set > 0 then
+-- Everything must outlive its state: the hash its rate and quota fields,
+-- the sets their leases. x only grows, by a minute at a time.
+if conc then
+  ttl = math.max(ttl, lease)
+end
+local want = now + ttl + 1000000
+if x < want then
+  x = want + 60000000
+  set[#set + 1] = 'x'
+  set[#set + 1] = fmt('%.0f', x)
   redis.call('HSET', h, unpack(set))
-  local want = math.ceil(ttl / 1000) + 1000
-  if redis.call('PTTL', h) < want then
-    redis.call('PEXPIRE', h, want)
+  local ms = math.ceil((x - now) / 1000)
+  redis.call('PEXPIRE', h, ms)
+  for i = 1, n do
+    if zkeys[i] then
+      redis.call('PEXPIRE', zkeys[i], ms)
+    end
+  end
+else
+  if #set > 0 then
+    redis.call('HSET', h, unpack(set))
+  end
+  for _, z in ipairs(created) do
+    redis.call('PEXPIRE', z, math.ceil((x - now) / 1000))
   end
 end
 return out

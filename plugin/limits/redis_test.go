@@ -168,9 +168,22 @@ func TestRedisExactUnderConcurrency(t *testing.T) {
 		t.Errorf("%d distinct admissions, want exactly 37", len(passed))
 	}
 	// Every slot was released.
-	if _, d := nodes[0].Acquire("key", []Spec{{Name: "conc", Kind: KindConcurrency, Count: 1}}); d.Denied() {
+	g, d := nodes[0].Acquire("key", []Spec{{Name: "conc", Kind: KindConcurrency, Count: 1}})
+	if d.Denied() {
 		t.Errorf("concurrency slot still held after every release: %+v", d)
 	}
+	// Nothing is kept without an expiry.
+	c := newRedisClient(t, srv.Addr)
+	keys, err := c.Do(t.Context(), c.B().Keys().Pattern("t3:*").Build()).AsStrSlice()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	for _, k := range keys {
+		if ttl, err := c.Do(t.Context(), c.B().Pttl().Key(k).Build()).AsInt64(); err != nil || ttl <= 0 {
+			t.Errorf("key %s has no expiry (PTTL %d, %v)", k, ttl, err)
+		}
+	}
+	g.Release()
 }
 
 // TestRedisDownFailsClosed: with Redis gone every call refuses (503, 105,

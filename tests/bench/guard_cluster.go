@@ -33,6 +33,7 @@ func guardClusterBench(args []string) error {
 	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
 	logLevel := fs.String("log-level", "INFO", "Caddy log level of the servers")
 	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
+	profile := fs.String("cpuprofile", "", "save a CPU profile of the cluster-mode server (first round, secret mode) to this file")
 	stats := fs.Bool("redis-stats", false, "print redis-server's INFO commandstats at the end (redis-cli)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -118,11 +119,21 @@ func guardClusterBench(args []string) error {
 		errors                    int64
 	}
 	accs := make([]acc, len(configs))
-	for range *rounds {
+	for round := range *rounds {
 		var bareRPS float64
 		for i, c := range configs {
+			var prof chan error
+			if *profile != "" && round == 0 && i == 2 {
+				prof = make(chan error, 1)
+				go func() { prof <- c.srv.cpuProfile(*dur, *profile) }()
+			}
 			r0 := procCPU(rs.Pid())
 			res, err := runLoad(c.srv, c.req, *workers, *dur)
+			if prof != nil {
+				if perr := <-prof; perr != nil {
+					fmt.Fprintln(os.Stderr, "cpu profile:", perr)
+				}
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}

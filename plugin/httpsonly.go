@@ -82,6 +82,9 @@ func (h *HTTPSOnly) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhtt
 		w.Header().Set("Connection", "close")
 		e := skyerr.New(skyerr.Authorization, "plain HTTP is refused for calls with credentials or a body; nothing was processed: send it to %s", h.target(r, false))
 		if strings.HasPrefix(r.URL.Path, "/fc/") {
+			if urlFormat(r) == "xml" {
+				w = withXMLAnswers(w)
+			}
 			writeFCError(w, e, nil, "", false)
 		} else {
 			writeProblem(w, e, "")

@@ -344,3 +344,28 @@ func TestWriteFCErrorXML(t *testing.T) {
 		t.Fatalf("unmarked writer answered %q", rec.Header().Get("Content-Type"))
 	}
 }
+
+// TestHTTPSOnlyXML: a plain-HTTP refusal of an XML call is XML too.
+func TestHTTPSOnlyXML(t *testing.T) {
+	for target, xmlWanted := range map[string]bool{
+		"http://localhost:8080/fc/faces/detect.xml?api_key=k":             true,
+		"http://localhost:8080/fc/faces/detect?format=xml&api_key=k":      true,
+		"http://localhost:8080/fc/faces/detect.json?api_key=k":            false,
+		"http://localhost:8080/fc/faces/detect.json?format=xml&api_key=k": true,
+	} {
+		w := httptest.NewRecorder()
+		if err := (&HTTPSOnly{HTTPSPort: 8443}).ServeHTTP(w, httptest.NewRequest("GET", target, nil), nil); err != nil {
+			t.Fatal(err)
+		}
+		isXML := strings.HasPrefix(w.Header().Get("Content-Type"), "application/xml")
+		if w.Code != 403 || isXML != xmlWanted {
+			t.Errorf("%s: HTTP %d %s, want 403 in XML=%v", target, w.Code, w.Header().Get("Content-Type"), xmlWanted)
+			continue
+		}
+		if isXML {
+			if v, _ := xmlValue(t, w.Body.Bytes()); v.(map[string]any)["error_code"] != "304" {
+				t.Errorf("%s: %v", target, v)
+			}
+		}
+	}
+}

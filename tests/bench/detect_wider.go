@@ -212,8 +212,9 @@ func printWider(rs []widerResult, ref *widerResult) {
 	}
 }
 
-// runWider scores the given modes on the WIDER set, plus face-api's SSD in Node when
-// asked and available, and prints the table.
+// runWider scores the given modes on the WIDER set, plus the Node references when asked
+// and available (face-api's SSD, and BlazeFace unless --no-blazeface), and prints the
+// table; CPU ratios are against the SSD at its lowest minConfidence.
 func runWider(d *detect.Detector, data string, modes []string, node bool) error {
 	s, err := loadWider(data)
 	if err != nil {
@@ -230,13 +231,21 @@ func runWider(d *detect.Detector, data string, modes []string, node bool) error 
 	}
 	var ref *widerResult
 	if node {
-		refs, err := widerNode(s)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench detect: face-api reference skipped:", err)
+		nodeRefs := []nodeRef{nodeSSD}
+		if !noBlazeFace {
+			nodeRefs = append(nodeRefs, nodeBlazeFace, nodeBlazeFaceTight)
 		}
+		refs, err := widerNode(s, nodeRefs...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench detect: Node references skipped:", err)
+		}
+		n := len(rs)
 		rs = append(rs, refs...)
-		if len(refs) > 0 {
-			ref = &rs[len(rs)-len(refs)] // the lowest minConfidence, the recall target
+		for i := n; i < len(rs); i++ {
+			if strings.HasPrefix(rs[i].name, "face-api SSD") {
+				ref = &rs[i] // the lowest minConfidence, the recall target
+				break
+			}
 		}
 	}
 	printWider(rs, ref)

@@ -96,13 +96,12 @@ func redactErr(err error, rawURL string) error {
 // guardLimiter is what the guard charges and counts failed
 // authentications on: the embedded limits.Limiter (through embeddedLimiter)
 // or the cluster's limits.Redis. Errors mean the shared counters could not
-// be reached: the guard fails closed.
+// be reached: the guard fails closed. Lockouts are read by guard_lockout.go
+// from either directly (the cluster reads address and key in one trip).
 type guardLimiter interface {
 	Acquire(subject string, specs []limits.Spec) (limits.Grant, limits.Denial)
 	FailedAuth(subject string) error
-	Blocked(subject string) (bool, time.Duration, error)
 	FailedSource(addr string) error
-	SourceBlocked(addr string) (bool, time.Duration, error)
 	KeyFailure(keyID string) (time.Duration, bool, error)
 }
 
@@ -111,16 +110,6 @@ type embeddedLimiter struct{ *limits.Limiter }
 
 func (e embeddedLimiter) FailedAuth(subject string) error { e.Limiter.FailedAuth(subject); return nil }
 func (e embeddedLimiter) FailedSource(addr string) error  { e.Limiter.FailedSource(addr); return nil }
-
-func (e embeddedLimiter) Blocked(subject string) (bool, time.Duration, error) {
-	b, d := e.Limiter.Blocked(subject)
-	return b, d, nil
-}
-
-func (e embeddedLimiter) SourceBlocked(addr string) (bool, time.Duration, error) {
-	b, d := e.Limiter.SourceBlocked(addr)
-	return b, d, nil
-}
 
 func (e embeddedLimiter) KeyFailure(keyID string) (time.Duration, bool, error) {
 	d, r := e.Limiter.KeyFailure(keyID)

@@ -22,13 +22,17 @@ var failureDelays = make(chan struct{}, maxDelayedFailures)
 
 // addressLockedOut refuses, before credentials are looked at, a caller
 // whose address has used up its failed authentications over all keys. It
-// reports whether it answered. When the counters cannot be read (cluster
-// mode, Redis unreachable) it refuses too: 503 with Retry-After.
+// reports whether it answered. In the cluster mode it answers from the
+// blocks this node has already read (no round trip): the address is read
+// from Redis together with its key in keyLockedOut, so a block counted on
+// other nodes refuses the request there, after its body is read.
 func (g *Guard) addressLockedOut(w http.ResponseWriter, st *state, ev *evidence, opID string) bool {
-	blocked, retry, err := st.limits().SourceBlocked(ev.remoteIP)
-	if err != nil {
-		g.countersUnavailable(w, opID, err)
-		return true
+	var blocked bool
+	var retry time.Duration
+	if st.shared != nil {
+		blocked, retry = st.shared.KnownSourceBlock(ev.remoteIP)
+	} else {
+		blocked, retry = st.limiter.SourceBlocked(ev.remoteIP)
 	}
 	if blocked {
 		observeLockout("address")
@@ -41,19 +45,42 @@ func (g *Guard) addressLockedOut(w http.ResponseWriter, st *state, ev *evidence,
 // used up its failed authentications for the key it names. Failures from
 // other addresses never lock a key's holder out (see limits.KeyFailure).
 func (g *Guard) keyLockedOut(w http.ResponseWriter, st *state, ev *evidence, opID string) bool {
+	if st.shared != nil {
+		return g.clusterLockedOut(w, st, ev, opID)
+	}
 	if ev.keyID == "" {
 		return false
 	}
-	blocked, retry, err := st.limits().Blocked(limits.KeySource(ev.keyID, ev.remoteIP))
-	if err != nil {
-		g.countersUnavailable(w, opID, err)
-		return true
-	}
+	blocked, retry := st.limiter.Blocked(limits.KeySource(ev.keyID, ev.remoteIP))
 	if blocked {
 		observeLockout("key_address")
 		g.denyLockedOut(w, retry, "too many failed authentications for this key from this address", opID)
 	}
 	return blocked
+}
+
+// clusterLockedOut is keyLockedOut and addressLockedOut of the cluster
+// mode, read from Redis in one round trip. When Redis cannot be reached it
+// refuses too: 503 with Retry-After.
+func (g *Guard) clusterLockedOut(w http.ResponseWriter, st *state, ev *evidence, opID string) bool {
+	subject := ""
+	if ev.keyID != "" {
+		subject = limits.KeySource(ev.keyID, ev.remoteIP)
+	}
+	lo, err := st.shared.Lockouts(ev.remoteIP, subject)
+	switch {
+	case err != nil:
+		g.countersUnavailable(w, opID, err)
+	case lo.Address:
+		observeLockout("address")
+		g.denyLockedOut(w, lo.AddressRetry, "too many failed authentications from this address", opID)
+	case lo.Key:
+		observeLockout("key_address")
+		g.denyLockedOut(w, lo.KeyRetry, "too many failed authentications for this key from this address", opID)
+	default:
+		return false
+	}
+	return true
 }
 
 // failedAuth counts a refused authentication for the address, the (key,

@@ -46,6 +46,9 @@ type Redis struct {
 	authMax int
 	authPer time.Duration
 
+	blockedMu    sync.Mutex
+	blockedAddrs map[string]time.Time // address blocks read by Lockouts, until they end
+
 	// Released concurrency slots are removed from Redis in batches by
 	// releaseLoop, off the request's path.
 	releases  chan releaseItem
@@ -91,7 +94,7 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	r := &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
-		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer,
+		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{},
 		releases: make(chan releaseItem, releaseQueue), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.releaseLoop()
 	return r

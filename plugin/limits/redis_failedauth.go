@@ -84,26 +84,7 @@ func (r *Redis) SourceBlocked(addr string) (bool, time.Duration, error) {
 func (r *Redis) blocked(subject string, s Spec) (bool, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	v, err := r.c.Do(ctx, r.c.B().Hget().Key(r.hashKey("a", subject)).Field("t").Build()).ToString()
-	if valkey.IsValkeyNil(err) {
-		return false, 0, nil
-	}
-	if err != nil {
-		return false, 0, fmt.Errorf("reading failed authentications in redis: %w", err)
-	}
-	tat, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return false, 0, errors.New("reading failed authentications in redis: unexpected value")
-	}
-	now := time.Now()
-	if r.clock != nil {
-		now = r.clock.Now()
-	}
-	T := s.PerS * 1e6 / s.Rate
-	if over := tat - float64(now.UnixMicro()) - T*float64(s.Burst-1); over > 0 {
-		return true, time.Duration(math.Ceil(over)) * time.Microsecond, nil
-	}
-	return false, 0, nil
+	return blockedIn(r.c.Do(ctx, r.c.B().Hget().Key(r.hashKey("a", subject)).Field("t").Build()), s, r.nowTime())
 }
 
 // KeyFailure is Limiter.KeyFailure.
@@ -115,4 +96,92 @@ func (r *Redis) KeyFailure(keyID string) (time.Duration, bool, error) {
 	}
 	delay := min(FailureDelayBase<<min(excess-1, 16), MaxFailureDelay)
 	return delay, rep == 1, nil
+}
+
+// Lockout is what Lockouts read: whether the address is blocked over all
+// keys, and whether it is blocked for the key it names, with when each may
+// try again.
+type Lockout struct {
+	Address, Key           bool
+	AddressRetry, KeyRetry time.Duration
+}
+
+// maxKnownBlocks bounds the address blocks a node remembers locally.
+const maxKnownBlocks = 10_000
+
+// Lockouts reads the blocks of an address (Source) and, unless keySubject
+// is empty, of a KeySource subject, in one round trip. Address blocks it
+// finds are remembered by this node until they end (KnownSourceBlock).
+func (r *Redis) Lockouts(addr, keySubject string) (Lockout, error) {
+	var lo Lockout
+	src, key := r.failSpec(SourceFactor), r.failSpec(1)
+	cmds := valkey.Commands{r.c.B().Hget().Key(r.hashKey("a", Source(addr))).Field("t").Build()}
+	if keySubject != "" {
+		cmds = append(cmds, r.c.B().Hget().Key(r.hashKey("a", keySubject)).Field("t").Build())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	res := r.c.DoMulti(ctx, cmds...)
+	now := r.nowTime()
+	var err error
+	if lo.Address, lo.AddressRetry, err = blockedIn(res[0], src, now); err != nil {
+		return lo, err
+	}
+	if keySubject != "" {
+		if lo.Key, lo.KeyRetry, err = blockedIn(res[1], key, now); err != nil {
+			return lo, err
+		}
+	}
+	if lo.Address {
+		r.blockedMu.Lock()
+		if len(r.blockedAddrs) >= maxKnownBlocks {
+			clear(r.blockedAddrs)
+		}
+		r.blockedAddrs[Source(addr)] = now.Add(lo.AddressRetry)
+		r.blockedMu.Unlock()
+	}
+	return lo, nil
+}
+
+// KnownSourceBlock reports a block of the address that this node has read
+// before (Lockouts) and that has not ended: no round trip.
+func (r *Redis) KnownSourceBlock(addr string) (bool, time.Duration) {
+	r.blockedMu.Lock()
+	defer r.blockedMu.Unlock()
+	until, ok := r.blockedAddrs[Source(addr)]
+	if !ok {
+		return false, 0
+	}
+	if d := until.Sub(r.nowTime()); d > 0 {
+		return true, d
+	}
+	delete(r.blockedAddrs, Source(addr))
+	return false, 0
+}
+
+func (r *Redis) nowTime() time.Time {
+	if r.clock != nil {
+		return r.clock.Now()
+	}
+	return time.Now()
+}
+
+// blockedIn reads a GCRA tat answered by HGET against spec s at now.
+func blockedIn(res valkey.ValkeyResult, s Spec, now time.Time) (bool, time.Duration, error) {
+	v, err := res.ToString()
+	if valkey.IsValkeyNil(err) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("reading failed authentications in redis: %w", err)
+	}
+	tat, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return false, 0, errors.New("reading failed authentications in redis: unexpected value")
+	}
+	T := s.PerS * 1e6 / s.Rate
+	if over := tat - float64(now.UnixMicro()) - T*float64(s.Burst-1); over > 0 {
+		return true, time.Duration(math.Ceil(over)) * time.Microsecond, nil
+	}
+	return false, 0, nil
 }

@@ -101,7 +101,7 @@ func TestRedisFailedAuthSameDecisions(t *testing.T) {
 			clk.Advance(time.Duration(rng.IntN(9000)) * time.Millisecond)
 		}
 		key, addr := []string{"k1", "k2"}[rng.IntN(2)], []string{"10.0.0.1", "10.0.0.2", "2001:db8::1"}[rng.IntN(3)]
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
 		case 0:
 			mem.FailedAuth(KeySource(key, addr))
 			mem.FailedSource(addr)
@@ -118,6 +118,16 @@ func TestRedisFailedAuthSameDecisions(t *testing.T) {
 			br, wr, err := red.Blocked(KeySource(key, addr))
 			if err != nil || bm != br || (wm-wr).Abs() > time.Microsecond {
 				t.Fatalf("step %d Blocked: embedded %v %v, redis %v %v (%v)", i, bm, wm, br, wr, err)
+			}
+		case 3:
+			am, awm := mem.SourceBlocked(addr)
+			km, kwm := mem.Blocked(KeySource(key, addr))
+			lo, err := red.Lockouts(addr, KeySource(key, addr))
+			if err != nil || lo.Address != am || lo.Key != km || (lo.AddressRetry-awm).Abs() > time.Microsecond || (lo.KeyRetry-kwm).Abs() > time.Microsecond {
+				t.Fatalf("step %d Lockouts: embedded %v %v %v %v, redis %+v (%v)", i, am, awm, km, kwm, lo, err)
+			}
+			if known, _ := red.KnownSourceBlock(addr); known != am {
+				t.Fatalf("step %d: KnownSourceBlock %v after Lockouts found %v", i, known, am)
 			}
 		case 2:
 			bm, wm := mem.SourceBlocked(addr)

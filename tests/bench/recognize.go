@@ -17,6 +17,7 @@ import (
 
 	"github.com/facegate/facegate/engine/detect"
 	"github.com/facegate/facegate/engine/faceapi"
+	"github.com/facegate/facegate/engine/pipeline"
 )
 
 func init() { commands["recognize"] = runRecognize }
@@ -35,24 +36,55 @@ type recogFace struct {
 // detectMode is the engine/detect mode faceBox uses (set by --mode).
 var detectMode = "normal"
 
+// landmarkBoxScale and landmarkBoxShift reshape the detected box before the landmark net
+// crops it (set by --box-scale, --box-shift): side × scale, centre moved down by shift ×
+// the box height.
+var landmarkBoxScale, landmarkBoxShift = 1.0, 0.0
+
+// landmarkBoxSquare makes that box a square of its longer side (--box-square).
+var landmarkBoxSquare bool
+
+func reshaped() bool { return landmarkBoxScale != 1 || landmarkBoxShift != 0 || landmarkBoxSquare }
+
+func reshape(r image.Rectangle) image.Rectangle {
+	if !reshaped() {
+		return r
+	}
+	cx, cy := float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2+landmarkBoxShift*float64(r.Dy())
+	w, h := float64(r.Dx()), float64(r.Dy())
+	if landmarkBoxSquare {
+		w, h = max(w, h), max(w, h)
+	}
+	hw, hh := landmarkBoxScale*w/2, landmarkBoxScale*h/2
+	return image.Rect(int(cx-hw), int(cy-hh), int(cx+hw), int(cy+hh))
+}
+
 // faceBox returns the detector's face covering the image centre (the LFW subject), or the
-// fixed centre box when there is no detector or it finds none.
-func faceBox(det *detect.Detector, img image.Image) (image.Rectangle, bool) {
+// fixed centre box when there is no detector or it finds none. lm is that face's 68
+// points when the detector placed them (the CNN modes, as the API does).
+func faceBox(det *detect.Detector, img image.Image) (box image.Rectangle, fallback bool, lm *[68]faceapi.Point) {
 	if det == nil {
-		return lfwCentreBox, false
+		return lfwCentreBox, false, nil
 	}
 	b := img.Bounds()
 	c := image.Pt((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2)
-	best := image.Rectangle{}
-	for _, f := range det.DetectImage(img, detect.Options{Mode: detectMode}) {
-		if c.In(f.Box) && f.Box.Dx()*f.Box.Dy() > best.Dx()*best.Dy() {
-			best = f.Box
+	var best *detect.Face
+	faces := det.DetectImage(img, detect.Options{Mode: detectMode})
+	for i, f := range faces {
+		if c.In(f.Box) && (best == nil || f.Box.Dx()*f.Box.Dy() > best.Box.Dx()*best.Box.Dy()) {
+			best = &faces[i]
 		}
 	}
-	if best.Empty() {
-		return lfwCentreBox, true
+	if best == nil {
+		return lfwCentreBox, true, nil
 	}
-	return best, false
+	if best.Landmarks != nil {
+		lm = new([68]faceapi.Point)
+		for i, p := range best.Landmarks {
+			lm[i] = faceapi.Point{X: p.X + float64(b.Min.X), Y: p.Y + float64(b.Min.Y)}
+		}
+	}
+	return best.Box, false, lm
 }
 
 func runRecognize(args []string) error {
@@ -65,6 +97,9 @@ func runRecognize(args []string) error {
 	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass)")
 	detector := fl.String("detector", "engine", "face boxes: engine (engine/detect in --mode, centre box as fallback) or centre (fixed box)")
 	mode := fl.String("mode", "normal", "engine/detect mode for --detector engine: normal or aggressive")
+	fl.Float64Var(&landmarkBoxScale, "box-scale", 1, "scale the face box about its centre before the landmark net crops it")
+	fl.BoolVar(&landmarkBoxSquare, "box-square", false, "make the face box a square of its longer side before the landmark net crops it")
+	fl.Float64Var(&landmarkBoxShift, "box-shift", 0, "move the face box down by this share of its height before the landmark net crops it")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -109,7 +144,7 @@ func runRecognize(args []string) error {
 	switch *detector {
 	case "engine", "pigo": // "pigo" is the name this option had before the CNN modes
 		detectMode = *mode
-		if det, err = detect.New(); err != nil {
+		if det, err = pipeline.Detector(); err != nil {
 			return err
 		}
 	case "centre":
@@ -182,10 +217,12 @@ func describeFile(m *faceapi.Models, det *detect.Detector, variants []recogVaria
 		f.err = err
 		return f
 	}
-	box, fallback := faceBox(det, img)
+	box, fallback, detLM := faceBox(det, img)
 	f.fallback = fallback
-	lm, err := m.Landmarks(img, box)
-	if err != nil {
+	var lm [68]faceapi.Point
+	if detLM != nil && !reshaped() {
+		lm = *detLM // the detector's points, as the API uses them
+	} else if lm, err = m.Landmarks(img, reshape(box)); err != nil {
 		f.err = err
 		return f
 	}

@@ -75,16 +75,6 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 		writeFCError(w, badArgs("format must be json or xml"), adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
 		return nil
 	}
-	if call.Route == extensionErase {
-		resp, err := h.erase(st, adm)
-		if err != nil {
-			writeFCError(w, err, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
-			return nil
-		}
-		resp.Usage, resp.OperationID = adm.Usage, adm.OperationID
-		writeAnswer(w, http.StatusOK, resp, callback)
-		return nil
-	}
 	req := &service.Request{
 		Method:     call.Route,
 		Owner:      adm.Key.Owner,

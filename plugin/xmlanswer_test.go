@@ -254,7 +254,7 @@ func TestXMLRecognizeAndOtherAnswers(t *testing.T) {
 		"auth":       &service.Response{Status: "success", Authenticated: &yes},
 		"users":      &service.Response{Status: "success", Users: map[string][]string{"docs": {"mark@docs"}, "2024-team": {"x@2024-team"}, "empty": {}}},
 		"namespaces": &service.Response{Status: "success", Namespaces: &namespaces},
-		"erase":      &erasedResponse{Status: "success", Erased: erasedSet{UIDs: []string{"mark@docs"}, Namespaces: []string{}}},
+		"erase":      &service.Response{Status: "success", Erased: &service.Erased{UIDs: []string{"mark@docs"}, Namespaces: []string{}}},
 		"failure":    failure(skyerr.New(skyerr.InvalidArgs, "attributes may only list all, none, face"), nil, "op1"),
 		"quota":      failure(skyerr.New(skyerr.Quota, `quota limit "quota" reached`), &service.Usage{Used: 5, Limit: 5}, "op2"),
 	} {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/engine/skyerr"
 )
 
 func TestAccount(t *testing.T) {
@@ -77,6 +78,14 @@ func TestErasure(t *testing.T) {
 		{"uid", func(e *env) error { return e.svc.DeleteUID("ns", "alice@ns") }, []string{"alice@ns"}, []string{"bob@ns", "carol@ns2"}},
 		{"namespace", func(e *env) error { return e.svc.DeleteNamespace("ns") }, []string{"alice@ns", "bob@ns"}, []string{"carol@ns2"}},
 		{"owner", func(e *env) error { return e.svc.DeleteOwner("alice-co") }, []string{"alice@ns", "bob@ns", "carol@ns2"}, nil},
+		{"extensions/erase uids", func(e *env) error {
+			_, err := e.try("alice-co", "extensions/erase", map[string]string{"uids": "alice@ns"})
+			return err
+		}, []string{"alice@ns"}, []string{"bob@ns", "carol@ns2"}},
+		{"extensions/erase namespace", func(e *env) error {
+			_, err := e.try("alice-co", "extensions/erase", map[string]string{"namespace": "ns", "all": "true"})
+			return err
+		}, []string{"alice@ns", "bob@ns"}, []string{"carol@ns2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,4 +156,40 @@ func TestErasure(t *testing.T) {
 			t.Error("empty owner accepted")
 		}
 	})
+}
+
+// TestEraseCall: extensions/erase answers what it erased, and refuses, changing nothing, a
+// namespace its caller does not own or its key may not use, and calls without a target.
+func TestEraseCall(t *testing.T) {
+	e := newEnv(t)
+	e.enroll("alice", 1, "alice@ns")
+	resp := e.call("extensions/erase", map[string]string{"uids": "alice@ns, ghost", "namespace": "ns"})
+	if resp.Erased == nil || strings.Join(resp.Erased.UIDs, ",") != "alice@ns,ghost" || len(resp.Erased.Namespaces) != 0 {
+		t.Fatalf("erased %+v", resp.Erased)
+	}
+	e.enroll("bob", 1, "bob@ns")
+	refusals := []struct {
+		name       string
+		owner      string
+		namespaces []string
+		params     map[string]string
+		code       int
+	}{
+		{"another owner's uid", "bob-co", []string{"*"}, map[string]string{"uids": "bob@ns"}, skyerr.Namespace},
+		{"another owner's namespace", "bob-co", []string{"*"}, map[string]string{"namespace": "ns", "all": "true"}, skyerr.Namespace},
+		{"namespace outside the key", "alice-co", []string{"ns2"}, map[string]string{"uids": "bob@ns"}, skyerr.Namespace},
+		{"uid without namespace", "alice-co", []string{"*"}, map[string]string{"uids": "bob"}, skyerr.MissingNS},
+		{"namespace without all", "alice-co", []string{"*"}, map[string]string{"namespace": "ns"}, skyerr.MissingArgs},
+		{"nothing", "alice-co", []string{"*"}, map[string]string{}, skyerr.MissingArgs},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.tryKey(tt.owner, tt.namespaces, "extensions/erase", tt.params)
+			wantCode(t, err, tt.code)
+			got := e.call("tags/get", map[string]string{"uids": "bob@ns"})
+			if len(got.Photos) == 0 {
+				t.Fatal("a refused erasure erased bob@ns")
+			}
+		})
+	}
 }

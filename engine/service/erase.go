@@ -1,13 +1,63 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/engine/store"
 )
+
+// erase implements extensions/erase, facegate's erasure call beyond SkyBiometry's API (so
+// its clients are unaffected):
+//
+//	uids=<uid@ns,...>          delete these people: tags, templates, training
+//	namespace=<ns>&all=true    delete every face stored in the namespace
+//
+// Afterwards nothing of it can be recognised or read, and the search index no longer holds
+// it. The guard's policies check scope and namespace ownership as for every other write; the
+// service checks ownership again (checkNamespace), as for every destructive call.
+func (s *Service) erase(_ context.Context, req *Request) (*Response, error) {
+	out := &Erased{UIDs: []string{}, Namespaces: []string{}}
+	ns := param(req, "namespace")
+	uids, e := s.list(req, "uids")
+	if e != nil {
+		return nil, e
+	}
+	switch {
+	case len(uids) > 0:
+		for _, uid := range uids {
+			uidNS := ns
+			if at := strings.LastIndexByte(uid, '@'); at >= 0 {
+				uidNS = uid[at+1:]
+			}
+			if uidNS == "" {
+				return nil, skyerr.New(skyerr.MissingNS, "uid %s has no namespace", truncate(uid, 64))
+			}
+			if e := s.checkNamespace(req, uidNS); e != nil {
+				return nil, e
+			}
+			if err := s.DeleteUID(uidNS, uid); err != nil {
+				return nil, err
+			}
+			out.UIDs = append(out.UIDs, uid)
+		}
+	case ns != "" && req.Params["all"] == "true":
+		if e := s.checkNamespace(req, ns); e != nil {
+			return nil, e
+		}
+		if err := s.DeleteNamespace(ns); err != nil {
+			return nil, err
+		}
+		out.Namespaces = append(out.Namespaces, ns)
+	default:
+		return nil, skyerr.New(skyerr.MissingArgs, "uids, or namespace with all=true, required")
+	}
+	return &Response{Erased: out}, nil
+}
 
 // DeleteUID erases every saved tag, descriptor and training record of uid ("name@ns") in
 // ns, in one transaction, and removes its templates from the index.

@@ -143,6 +143,7 @@ var methods = map[string]handler{
 	"account/limits":       (*Service).limits,
 	"account/users":        (*Service).users,
 	"account/namespaces":   (*Service).namespaces,
+	"extensions/erase":     (*Service).erase,
 }
 
 // imageMethods are the methods whose images count towards the quota.

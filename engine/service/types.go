@@ -105,10 +105,17 @@ type Response struct {
 	Authenticated *bool               `json:"authenticated,omitempty"`
 	Users         map[string][]string `json:"users,omitempty"`
 	Namespaces    *[]Namespace        `json:"namespaces,omitempty"`
+	Erased        *Erased             `json:"erased,omitempty"`
 	Usage         *Usage              `json:"usage,omitempty"`
 	OperationID   string              `json:"operation_id"`
 	ErrorCode     int                 `json:"error_code,omitempty"`
 	ErrorMessage  string              `json:"error_message,omitempty"`
+}
+
+// Erased is the answer of extensions/erase: the uids and namespaces erased.
+type Erased struct {
+	UIDs       []string `json:"uids"`
+	Namespaces []string `json:"namespaces"`
 }
 
 // Photo is one processed image of a response.

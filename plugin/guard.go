@@ -181,7 +181,8 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 		return nil
 	}
 	defer grant.Release()
-	defer trackInFlight()()
+	addInFlight(1)
+	defer addInFlight(-1)
 	st.keys.Touch(ev.key.ID)
 	if n := call.images(); n > 0 && guardMetrics.images != nil {
 		guardMetrics.images.WithLabelValues(knownRoute(call.Route)).Add(float64(n))

@@ -165,13 +165,12 @@ func observeLimitRefusal(kind string) {
 	guardMetrics.refusals.WithLabelValues(kind).Inc()
 }
 
-// trackInFlight counts an admitted request until the returned func is called.
-func trackInFlight() func() {
-	if guardMetrics.inFlight == nil {
-		return func() {}
+// addInFlight adds delta to the admitted requests being served (a plain
+// call, so that its defer allocates nothing).
+func addInFlight(delta float64) {
+	if g := guardMetrics.inFlight; g != nil {
+		g.Add(delta)
 	}
-	guardMetrics.inFlight.Inc()
-	return guardMetrics.inFlight.Dec
 }
 
 // observeAPICall records how long facegate_api took on route.

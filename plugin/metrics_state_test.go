@@ -186,7 +186,8 @@ func TestMetricsDocumented(t *testing.T) {
 	observeBusy()
 	guardMetrics.images.WithLabelValues("faces/detect").Add(0)
 	observeAPICall("faces/detect", time.Now())
-	trackInFlight()()
+	addInFlight(1)
+	addInFlight(-1)
 	fams := gather(t, reg)
 	doc := readMetricsDoc(t)
 	for name, mf := range fams {

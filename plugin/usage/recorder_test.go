@@ -1,0 +1,167 @@
+package usage
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newTest(max int) (*Recorder, *clock) {
+	c := &clock{t: time.Date(2026, 12, 3, 12, 30, 40, 0, time.UTC)}
+	return New(Options{MaxSeries: max, Now: c.now}), c
+}
+
+func TestBucketMath(t *testing.T) {
+	r, c := newTest(0)
+	base := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(min, sec int) time.Time { return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second) }
+	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(0, 10), Images: 2, Latency: 10 * time.Millisecond})
+	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(0, 50), Images: 1, Latency: 30 * time.Millisecond})
+	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(1, 5), Denied: true, Reason: "RATE_LIMIT_EXCEEDED", Latency: time.Millisecond})
+	r.Record(Event{Key: "k1", Route: "faces/recognize", At: at(7, 0), Images: 1, Latency: 100 * time.Millisecond})
+	r.Record(Event{Key: "k2", Route: "faces/detect", At: at(2, 0), Denied: true, Reason: "secret_invalid"})
+	// out of order: lands in minute 0
+	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(0, 59), Images: 1, Latency: 20 * time.Millisecond})
+
+	rep, err := r.Query(Query{Key: "k1", Route: "faces/detect", Since: base, Until: at(9, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Points) != 10 || rep.Points[0].T != base.Unix() || rep.StepS != 60 {
+		t.Fatalf("points %d from %d step %d", len(rep.Points), rep.Points[0].T, rep.StepS)
+	}
+	p0, p1 := rep.Points[0], rep.Points[1]
+	if p0.Requests != 3 || p0.Images != 4 || p0.Denials != 0 || p0.LatencyAvgMS != 20 || p0.LatencyMaxMS != 30 {
+		t.Errorf("minute 0: %+v", p0)
+	}
+	if p1.Requests != 1 || p1.Denials != 1 || p1.Reasons["RATE_LIMIT_EXCEEDED"] != 1 {
+		t.Errorf("minute 1: %+v", p1)
+	}
+	if rep.Totals.Requests != 4 || rep.Totals.Images != 4 || rep.Totals.Denials != 1 {
+		t.Errorf("totals %+v", rep.Totals)
+	}
+	if got := fmt.Sprint(rep.Keys, rep.Routes); got != "[k1 k2] [faces/detect faces/recognize]" {
+		t.Errorf("keys, routes: %s", got)
+	}
+
+	t.Run("all keys and routes, 5-minute step", func(t *testing.T) {
+		rep, err := r.Query(Query{Since: base, Until: at(9, 0), Step: 5 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Points) != 2 {
+			t.Fatalf("%d points", len(rep.Points))
+		}
+		if a, b := rep.Points[0], rep.Points[1]; a.Requests != 5 || a.Denials != 2 || b.Requests != 1 || b.Images != 1 || b.LatencyMaxMS != 100 {
+			t.Errorf("points %+v %+v", a, b)
+		}
+		if rep.Totals.Reasons["secret_invalid"] != 1 || rep.Totals.Reasons["RATE_LIMIT_EXCEEDED"] != 1 {
+			t.Errorf("reasons %v", rep.Totals.Reasons)
+		}
+	})
+	t.Run("one key, every route", func(t *testing.T) {
+		rep, _ := r.Query(Query{Key: "k1", Since: base, Until: at(9, 0)})
+		if rep.Totals.Requests != 5 || rep.Points[7].Requests != 1 {
+			t.Errorf("totals %+v", rep.Totals)
+		}
+	})
+	t.Run("default window is the last 24h in 1440 points", func(t *testing.T) {
+		rep, err := r.Query(Query{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Points) != 1440 || rep.Totals.Requests != 6 {
+			t.Errorf("%d points, %d requests", len(rep.Points), rep.Totals.Requests)
+		}
+		if last := rep.Points[len(rep.Points)-1].T; last != c.t.Truncate(time.Minute).Unix() {
+			t.Errorf("last point %d, want the current minute", last)
+		}
+	})
+	for _, q := range []Query{
+		{Step: 30 * time.Second},
+		{Step: 90 * time.Second},
+		{Step: 48 * time.Hour},
+		{Since: at(5, 0), Until: at(1, 0)},
+	} {
+		if _, err := r.Query(q); !errors.Is(err, ErrQuery) {
+			t.Errorf("query %+v: err %v, want ErrQuery", q, err)
+		}
+	}
+}
+
+func TestWindowDropsOldBuckets(t *testing.T) {
+	r, c := newTest(0)
+	start := c.t
+	// Three days of one call a minute on one series.
+	for i := range 3 * 1440 {
+		c.t = start.Add(time.Duration(i) * time.Minute)
+		r.Record(Event{Key: "k", Route: "faces/detect", At: c.t, Denied: i%2 == 0, Reason: "x"})
+	}
+	series, buckets := r.Stats()
+	if series != 1 || buckets > 1440 {
+		t.Fatalf("%d series, %d buckets: want 1 series and at most 1440 buckets", series, buckets)
+	}
+	rep, _ := r.Query(Query{})
+	if rep.Totals.Requests != uint64(buckets) || rep.Totals.Requests < 1439 {
+		t.Errorf("%d requests in the window, %d buckets", rep.Totals.Requests, buckets)
+	}
+	// A call from before the window is ignored.
+	r.Record(Event{Key: "k", Route: "faces/detect", At: c.t.Add(-25 * time.Hour)})
+	if _, b := r.Stats(); b != buckets {
+		t.Errorf("an event older than the window added a bucket")
+	}
+}
+
+func TestBoundedSeries(t *testing.T) {
+	r, c := newTest(10)
+	for i := range 100 {
+		r.Record(Event{Key: fmt.Sprintf("key%03d", i), Route: "faces/detect", At: c.t})
+	}
+	for range 7 {
+		r.Record(Event{Key: "", Route: "", At: c.t}) // no key, unknown route
+	}
+	series, _ := r.Stats()
+	// 10 tracked, then one overflow series and the no-key series.
+	if series > 12 {
+		t.Errorf("%d series tracked with a maximum of 10", series)
+	}
+	rep, _ := r.Query(Query{})
+	if rep.Totals.Requests != 107 {
+		t.Errorf("total %d, want every one of the 107 calls counted", rep.Totals.Requests)
+	}
+	over, _ := r.Query(Query{Key: OverflowKey})
+	none, _ := r.Query(Query{Key: NoKey, Route: OtherRoute})
+	if over.Totals.Requests != 90 || none.Totals.Requests != 7 {
+		t.Errorf("overflow %d, no key %d", over.Totals.Requests, none.Totals.Requests)
+	}
+	// Once the old series are out of the window, new keys get their own again.
+	c.t = c.t.Add(Window + time.Minute)
+	r.Record(Event{Key: "fresh", Route: "faces/detect", At: c.t})
+	if rep, _ := r.Query(Query{Key: "fresh"}); rep.Totals.Requests != 1 {
+		t.Errorf("a new key after the window: %d requests", rep.Totals.Requests)
+	}
+}
+
+func TestBoundedReasons(t *testing.T) {
+	r, c := newTest(0)
+	for i := range 100 {
+		r.Record(Event{Key: "k", Route: "faces/detect", At: c.t, Denied: true, Reason: fmt.Sprintf("reason-%d", i)})
+	}
+	rep, _ := r.Query(Query{})
+	if len(rep.Totals.Reasons) > MaxReasons {
+		t.Errorf("%d reasons, at most %d", len(rep.Totals.Reasons), MaxReasons)
+	}
+	var sum int64
+	for _, n := range rep.Totals.Reasons {
+		sum += n
+	}
+	if sum != 100 || rep.Totals.Reasons["other"] != 100-(MaxReasons-1) {
+		t.Errorf("reason counts %d, other %d", sum, rep.Totals.Reasons["other"])
+	}
+}

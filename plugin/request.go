@@ -31,16 +31,9 @@ type fcRequest struct {
 	Body []byte
 }
 
-// images is how many images the call carries: uploads plus `urls` entries.
-func (q *fcRequest) images() int {
-	n := len(q.Files)
-	for _, u := range strings.Split(q.Params["urls"], ",") {
-		if strings.TrimSpace(u) != "" {
-			n++
-		}
-	}
-	return n
-}
+// images is how many images the call carries: uploads plus `urls` entries,
+// counted as the service counts them.
+func (q *fcRequest) images() int { return service.Images(q.Files, q.Params["urls"]) }
 
 // parseRoute maps "/fc/faces/detect.json" (under any prefix) to
 // ("faces/detect", "json"). ok is false for paths outside /fc/<group>/<method>.

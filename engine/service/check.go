@@ -52,7 +52,7 @@ func (s *Service) imageInputs(req *Request) (AnalyzeOptions, []string, *skyerr.E
 		return opt, nil, err
 	}
 	urls := splitList(req.Params["urls"])
-	n := len(req.Files) + len(urls)
+	n := Images(req.Files, req.Params["urls"])
 	if n == 0 {
 		return opt, nil, skyerr.New(skyerr.MissingArgs, "urls or files required")
 	}

@@ -107,19 +107,19 @@ func TestDetectErrors(t *testing.T) {
 }
 
 func TestImages(t *testing.T) {
-	e := newEnv(t)
 	tests := []struct {
-		req  *Request
-		want int
+		files []File
+		urls  string
+		want  int
 	}{
-		{&Request{Method: "faces/detect", Params: map[string]string{"urls": "a,b"}, Files: []File{{}}}, 3},
-		{&Request{Method: "faces/recognize", Params: map[string]string{"urls": " , a"}}, 1},
-		{&Request{Method: "tags/get", Params: map[string]string{"urls": "a"}}, 0},
-		{nil, 0},
+		{[]File{{}}, "a,b", 3},
+		{nil, " , a", 1},
+		{nil, "", 0},
+		{[]File{{}, {}}, ",,", 2},
 	}
 	for _, tt := range tests {
-		if got := e.svc.Images(tt.req); got != tt.want {
-			t.Errorf("Images(%+v) = %d, want %d", tt.req, got, tt.want)
+		if got := Images(tt.files, tt.urls); got != tt.want {
+			t.Errorf("Images(%d files, %q) = %d, want %d", len(tt.files), tt.urls, got, tt.want)
 		}
 	}
 }

@@ -176,14 +176,10 @@ func (s *Service) Call(ctx context.Context, req *Request) (*Response, error) {
 	return resp, nil
 }
 
-// Images returns how many images the call carries (uploaded files plus urls) for the quota;
-// methods that do not analyse images cost 0.
-func (s *Service) Images(req *Request) int {
-	if req == nil || !imageMethods[req.Method] {
-		return 0
-	}
-	return len(req.Files) + len(splitList(req.Params["urls"]))
-}
+// Images is how many images a call carries: its uploaded files plus the entries of its
+// comma-separated urls. The service bounds it (Options.MaxImages) for the image methods; the
+// gateway counts calls the same way for its policies (the quota's cost) before calling.
+func Images(files []File, urls string) int { return len(files) + len(splitList(urls)) }
 
 func truncate(s string, n int) string {
 	if len(s) > n {

@@ -63,7 +63,7 @@ func openRedis(rawURL string) (valkey.Client, error) {
 	}
 	opt.DisableCache = true // client-side caching: the counters change on every call
 	opt.Dialer = net.Dialer{Timeout: limits.RedisTimeout, KeepAlive: 30 * time.Second}
-	opt.ConnWriteTimeout = limits.RedisTimeout
+	opt.ConnWriteTimeout = 2 * limits.RedisTimeout
 	c, err := valkey.NewClient(opt)
 	if err != nil {
 		return nil, fmt.Errorf("cluster redis: connecting to %s: %w", redisHost(opt), redactErr(err, rawURL))

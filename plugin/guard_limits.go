@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/facegate/facegate/engine/service"
 	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/plugin/limits"
@@ -30,7 +32,7 @@ func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided
 			return grant, usage, internalError("the request could not be admitted")
 		}
 		if denial.Kind == limits.KindUnavailable { // cluster mode, Redis unreachable: fail closed
-			g.logger.Error("the shared limits (redis) could not be reached; refusing")
+			g.logger.Error("the shared limits (redis) could not be reached; refusing", zap.Error(denial.Err))
 			setRetryAfter(w, denial.RetryAfter)
 			return grant, nil, unavailable("the request could not be counted against its limits; retry later")
 		}

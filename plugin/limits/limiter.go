@@ -118,6 +118,8 @@ type Denial struct {
 	// Usage, Policy and RateLimit describe the state, uncharged.
 	Usage             Usage
 	Policy, RateLimit string
+	// Err says why the shared counters could not be reached (KindUnavailable).
+	Err error
 }
 
 // KindInvalid marks a Denial caused by unusable specs.

@@ -68,8 +68,9 @@ type releaseItem struct {
 // (a request still running after it no longer counts).
 const ConcurrencyLease = 5 * time.Minute
 
-// RedisTimeout bounds one round trip to Redis.
-const RedisTimeout = time.Second
+// RedisTimeout bounds one round trip to Redis (a loaded node or Redis can
+// take a while; a Redis that is down refuses connections at once).
+const RedisTimeout = 2 * time.Second
 
 // Codes and kinds of a refusal because the shared counters are unreachable.
 const (
@@ -135,7 +136,7 @@ func (r *Redis) Acquire(subject string, specs []Spec) (Grant, Denial) {
 	id := r.node + "-" + strconv.FormatUint(r.seq.Add(1), 36)
 	res, err := r.run(subject, specs, true, id)
 	if err != nil {
-		return Grant{}, unavailableDenial()
+		return Grant{}, unavailableDenial(err)
 	}
 	e, t := res.entry(specs)
 	if res.worst > 0 {
@@ -176,8 +177,8 @@ func (r *Redis) Usage(subject string, specs []Spec) (Usage, error) {
 	return u, nil
 }
 
-func unavailableDenial() Denial {
-	return Denial{Kind: KindUnavailable, Code: CodeUnavailable, Status: http.StatusServiceUnavailable, RetryAfter: time.Second}
+func unavailableDenial(err error) Denial {
+	return Denial{Kind: KindUnavailable, Code: CodeUnavailable, Status: http.StatusServiceUnavailable, RetryAfter: time.Second, Err: err}
 }
 
 func (r *Redis) concKey(subject, name string) string {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 // authority (as behind a load balancer) checks that 75 concurrent calls
 // spread over the nodes against a quota of 25 admit exactly 25 (each
 // usage.remaining once), that a signed request accepted by one node is a
-// replay on the others, and that with Redis killed the nodes refuse with
+// replay on the others, that failed authentications counted on two nodes
+// lock the address out on the third, and that with Redis killed the nodes refuse with
 // 503, error 105 and Retry-After, then serve again by themselves once Redis
 // is back.
 func TestClusterOnRedis(t *testing.T) {
@@ -56,7 +58,7 @@ func TestClusterOnRedis(t *testing.T) {
 	authority := fmt.Sprintf("localhost:%d", n1.httpsPort)
 	clients := make([]*http.Client, len(nodes))
 	for i, n := range nodes {
-		clients[i] = clusterClient(t, n1.rootCA(), n.httpsPort)
+		clients[i] = clusterClient(t, n1.rootCA(), n.httpsPort, secNextIP())
 	}
 	png := secPNG(t, 32, 32)
 	detect := func(i int) *secResp {
@@ -76,7 +78,7 @@ func TestClusterOnRedis(t *testing.T) {
 				perNode[i%len(nodes)]++
 			case r.Status == http.StatusTooManyRequests && r.code() == 202 && r.Header.Get("Retry-After") != "":
 			default:
-				t.Errorf("unexpected answer: %s", r)
+				t.Errorf("unexpected answer from node %d: %s\n%s", i%len(nodes)+1, r, clusterRedisLogs(nodes[i%len(nodes)]))
 			}
 		}
 		slices.Sort(remaining)
@@ -103,6 +105,27 @@ func TestClusterOnRedis(t *testing.T) {
 			if r.ok() || r.Status != http.StatusUnauthorized || r.code() != 204 {
 				t.Errorf("replay on node %d: %s, want 401 error 204", i+1, r)
 			}
+		}
+	})
+
+	t.Run("lockout counted on one node refuses on another", func(t *testing.T) {
+		src := secNextIP()
+		send := func(node int, sec string) *secResp {
+			req := secForm(n1, "account/authenticate", url.Values{"api_key": {key}, "api_secret": {sec}})
+			req.URL.Host = authority
+			return secDo(t, clusterClient(t, n1.rootCA(), nodes[node].httpsPort, src), req)
+		}
+		for i := range 10 {
+			if r := send(i%2, "wrong"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("wrong secret %d: %s", i, r)
+			}
+		}
+		r := send(2, secret)
+		if r.Status != http.StatusTooManyRequests || r.code() != 204 || r.Header.Get("Retry-After") == "" {
+			t.Errorf("correct secret on node 3 from the address that failed 10 times on nodes 1 and 2: %s, want 429 error 204", r)
+		}
+		if r := send(2, secret); r.Status != http.StatusTooManyRequests {
+			t.Errorf("second try from the locked-out address: %s", r)
 		}
 	})
 
@@ -138,10 +161,21 @@ func TestClusterOnRedis(t *testing.T) {
 	})
 }
 
+// clusterRedisLogs is what a node logged about Redis (for failures).
+func clusterRedisLogs(s *server) string {
+	var out []string
+	for _, l := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(l, "redis") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out[max(0, len(out)-5):], "\n")
+}
+
 // clusterClient trusts the nodes' internal CA (rootCA) and connects to port
 // whatever the URL's port, so that every node is reached under one
 // authority, as behind a load balancer.
-func clusterClient(t testing.TB, rootCA string, port int) *http.Client {
+func clusterClient(t testing.TB, rootCA string, port int, src string) *http.Client {
 	t.Helper()
 	pem, err := os.ReadFile(rootCA)
 	if err != nil {
@@ -149,7 +183,7 @@ func clusterClient(t testing.TB, rootCA string, port int) *http.Client {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(secNextIP())}}
+	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
 	return &http.Client{
 		Timeout: 60 * time.Second,
 		Transport: &http.Transport{

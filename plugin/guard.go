@@ -76,6 +76,8 @@ func (g *Guard) Validate() error {
 
 // ServeHTTP admits or refuses the request.
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	w, recordUsage := g.trackUsage(w, r)
+	defer recordUsage()
 	if g.Denials != "errors" {
 		return g.serve(w, r, next)
 	}
@@ -187,6 +189,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	if n := call.images(); n > 0 && guardMetrics.images != nil {
 		guardMetrics.images.WithLabelValues(knownRoute(call.Route)).Add(float64(n))
 	}
+	noteImages(w, call.images())
 
 	ctx := withAdmitted(r.Context(), &admitted{Key: ev.key, Request: call, Usage: usage, OperationID: opID})
 	r = r.WithContext(ctx)
@@ -206,6 +209,7 @@ func nowUnix() int64 { return time.Now().Unix() }
 // Caddy's error routes, with denials errors).
 func (g *Guard) deny(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage, opID string) {
 	observeDenial(err.Code)
+	noteDenial(w, err.Code)
 	if rec, ok := w.(*denialRecorder); ok {
 		rec.denied = err
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
+	"github.com/facegate/facegate/plugin/usage"
 	"github.com/facegate/facegate/policies"
 )
 
@@ -49,8 +50,9 @@ type state struct {
 	limitsLog *limitsJournal
 	nonces    *nonceGuard
 	validator *policies.Validator
-	analyzer  swapAnalyzer // follows the config's decoding limits across reloads
-	fetcher   swapFetcher  // follows url_allow_hosts and max_image_bytes
+	analyzer  swapAnalyzer    // follows the config's decoding limits across reloads
+	fetcher   swapFetcher     // follows url_allow_hosts and max_image_bytes
+	usage     *usage.Recorder // per-key usage for GET /usage (usage_hook.go)
 
 	cfg stateConfig // the config last applied (build or reconfigure)
 
@@ -92,7 +94,7 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening store in %s: %w", cfg.DataDir, err)
 	}
-	s := &state{logger: logger, store: st}
+	s := &state{logger: logger, store: st, usage: usage.New(usage.Options{})}
 	if err := s.build(cfg, keyringKey); err != nil {
 		_ = st.Close()
 		if s.shared != nil {

@@ -1,0 +1,101 @@
+package plugin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/facegate/facegate/engine/skyerr"
+	"github.com/facegate/facegate/plugin/usage"
+)
+
+// usageWriter follows one call through the guard for the usage recorder:
+// the guard notes the images of an admitted call and the error of a
+// denial on it; the key and route come from the decision's variables.
+type usageWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	images int
+	denied bool
+	reason string
+}
+
+// trackUsage wraps w for the recorder and returns the writer and the
+// function that records the call once it is over (call it deferred).
+func (g *Guard) trackUsage(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, func()) {
+	st := g.app.state.Load()
+	if st == nil || st.usage == nil {
+		return w, func() {}
+	}
+	start := time.Now()
+	uw := &usageWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	return uw, func() { st.usage.Record(usageEvent(r, uw, start)) }
+}
+
+// usageEvent is the call as the recorder counts it. Only keys that exist
+// are tracked one by one (the owner variable is set only for them), so
+// that key ids chosen by clients cannot fill the recorder.
+func usageEvent(r *http.Request, uw *usageWriter, start time.Time) usage.Event {
+	e := usage.Event{Key: usage.NoKey, Route: usage.OtherRoute, At: start, Latency: time.Since(start),
+		Images: uw.images, Denied: uw.denied}
+	ctx := r.Context()
+	if owner, _ := caddyhttp.GetVar(ctx, varOwner).(string); owner != "" {
+		if id, _ := caddyhttp.GetVar(ctx, varKeyID).(string); id != "" {
+			e.Key = id
+		}
+	}
+	if route, _ := caddyhttp.GetVar(ctx, varRoute).(string); route != "" {
+		e.Route = knownRoute(route)
+	}
+	if uw.denied {
+		// The policy's reason when the policy denied, else the error's name.
+		e.Reason = uw.reason
+		if reason, _ := caddyhttp.GetVar(ctx, varReason).(string); reason != "" {
+			e.Reason = reason
+		}
+	}
+	return e
+}
+
+// usageOf finds the usageWriter under w's wrappers (nil when there is none).
+func usageOf(w http.ResponseWriter) *usageWriter {
+	for range 16 {
+		if uw, ok := w.(*usageWriter); ok {
+			return uw
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+	return nil
+}
+
+// noteDenial records on w's usageWriter that the guard refused the call.
+func noteDenial(w http.ResponseWriter, code int) {
+	if uw := usageOf(w); uw != nil {
+		uw.denied = true
+		uw.reason = skyerr.Name(code)
+		if uw.reason == "" {
+			uw.reason = "other"
+		}
+	}
+}
+
+// noteImages records on w's usageWriter the images of an admitted call.
+func noteImages(w http.ResponseWriter, n int) {
+	if uw := usageOf(w); uw != nil {
+		uw.images = n
+	}
+}
+
+// Usage answers a usage query from the recorder (the admin API's GET
+// /usage).
+func (a *App) Usage(q usage.Query) (usage.Report, error) {
+	st := a.state.Load()
+	if st == nil || st.usage == nil {
+		return usage.Report{}, errNotStarted
+	}
+	return st.usage.Query(q)
+}

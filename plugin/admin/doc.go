@@ -36,6 +36,8 @@
 //	GET    /audit[?since=&limit=]     since: RFC 3339 or unix s; default: the latest entries
 //	GET    /policies                  active version, when loaded, last reload and its error
 //	POST   /policies/reload
+//	GET    /usage[?key=&route=&since=&until=&step=]  per-minute usage of the last 24 h (package usage)
+//	GET    /status                    template index (size, last rebuild), store size, policies
 //	POST   /admins                    {"name"} → admin_token + admin_totp_uri, once
 //	GET    /admins
 //	DELETE /admins/{name}

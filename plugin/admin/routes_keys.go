@@ -31,6 +31,8 @@ func (a *API) routes() {
 	m.HandleFunc("GET /audit", wrap(listAudit))
 	m.HandleFunc("GET /policies", wrap(policyStatus))
 	m.HandleFunc("POST /policies/reload", wrap(reloadPolicies))
+	m.HandleFunc("GET /usage", wrap(getUsage))
+	m.HandleFunc("GET /status", wrap(serverStatus))
 
 	m.HandleFunc("POST /admins", wrap(createAdmin))
 	m.HandleFunc("GET /admins", wrap(listAdmins))

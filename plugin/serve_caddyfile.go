@@ -40,9 +40,9 @@ var serveSettings = []string{"FACEGATE_HTTP_PORT", "FACEGATE_HTTPS_PORT", "FACEG
 var placeholderRE = regexp.MustCompile(`\{\$([A-Za-z0-9_]+)(?::([^}]*))?\}`)
 
 // unsafeSetting finds what a written value must not hold: Caddyfile
-// syntax (quotes, braces, comments, whitespace) or control characters,
-// which would change the config around it.
-var unsafeSetting = regexp.MustCompile("[\\s\"'`{}#\\\\\\x00-\\x1f\\x7f]")
+// syntax (quotes, braces, comments, whitespace, a trailing backslash) or
+// control characters, which would change the config around it.
+var unsafeSetting = regexp.MustCompile("[\\s\"'`{}#\\x00-\\x1f\\x7f]|\\\\$")
 
 // defaultMarker starts the first line of a Caddyfile.default written by
 // serve; the hex SHA-256 of everything after that line follows it.

@@ -92,10 +92,13 @@ func TestResolveDefaultRefusesUnsafeValues(t *testing.T) {
 			t.Errorf("%s=%q: error %v, want one naming the variable", name, v, err)
 		}
 	}
-	for _, dir := range []string{"/data dir", `/data"`, "/data{x}", "/a\\b"} {
+	for _, dir := range []string{"/data dir", `/data"`, "/data{x}", `/data\`} {
 		if _, err := resolveDefault(caddyfiles.Default, mapEnv(map[string]string{"FACEGATE_DATA_DIR": dir})); err == nil {
 			t.Errorf("data dir %q accepted", dir)
 		}
+	}
+	if _, err := resolveDefault(caddyfiles.Default, mapEnv(map[string]string{"FACEGATE_DATA_DIR": `C:\facegate\data`})); err != nil {
+		t.Errorf("a backslash inside a path: %v", err)
 	}
 }
 

@@ -26,7 +26,7 @@ type evidence struct {
 	sigErr    string
 	replayed  bool
 	nonce     *nonceCommit // the journal write of a fresh nonce, awaited before serving
-	sigSecret []byte       // the secret that verified the signature, to sign the answer
+	sigSecret *httpsig.Key // the (prepared) secret that verified the signature, to sign the answer
 	certSHA   string
 	origin    string
 	remoteIP  string // the client address (clientAddr), found once per request
@@ -112,14 +112,14 @@ func (g *Guard) authenticate(r *http.Request, st *state, call *fcRequest, ev *ev
 // verifySignature checks the RFC 9421 signature with each of the key's
 // current secrets and records the nonce of a valid one.
 func (g *Guard) verifySignature(r *http.Request, st *state, call *fcRequest, ev *evidence) {
-	secrets, err := st.keys.SigningSecrets(ev.keyID)
+	secrets, err := st.keys.SigningKeys(ev.keyID)
 	if err != nil {
 		ev.sigErr = "no signing secret"
 		return
 	}
 	now := time.Now()
 	for _, secret := range secrets {
-		res, err := httpsig.Verify(r, call.Body, ev.sig, secret, now)
+		res, err := secret.Verify(r, call.Body, ev.sig, now)
 		ev.sigResult = res
 		if err == nil && res.Valid {
 			ev.sigSecret, ev.sigErr = secret, "" // an earlier secret's failure no longer counts

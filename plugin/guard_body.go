@@ -79,13 +79,13 @@ func (g *Guard) credentialsOutsideBody(r *http.Request, st *state) (bool, string
 		return true, keyID
 	}
 	if sig, err := httpsig.ParseRequest(r.Header); err == nil {
-		secrets, err := st.keys.SigningSecrets(sig.KeyID)
+		secrets, err := st.keys.SigningKeys(sig.KeyID)
 		if err != nil {
 			return false, sig.KeyID
 		}
 		now := time.Now()
 		for _, s := range secrets {
-			if res, err := httpsig.VerifyHeaders(r, sig, s, now); err == nil && res.Valid {
+			if res, err := s.VerifyHeaders(r, sig, now); err == nil && res.Valid {
 				return true, sig.KeyID
 			}
 		}

@@ -18,7 +18,7 @@ func isNoSignature(err error) bool { return errors.Is(err, httpsig.ErrNoSignatur
 // serveSigned runs next with the answer buffered, then signs it (RFC 9421,
 // covering @status and content-digest, bound to the request's signature) so
 // that the client can verify the answer end to end.
-func serveSigned(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, reqSig *httpsig.Parsed, secret []byte) error {
+func serveSigned(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, reqSig *httpsig.Parsed, secret *httpsig.Key) error {
 	var buf bytes.Buffer
 	rec := caddyhttp.NewResponseRecorder(w, &buf, func(int, http.Header) bool { return true })
 	if err := next.ServeHTTP(rec, r); err != nil {
@@ -32,7 +32,7 @@ func serveSigned(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler,
 		status = http.StatusOK
 	}
 	body := buf.Bytes()
-	if err := httpsig.SignResponse(rec.Header(), status, body, reqSig, secret, time.Now()); err != nil {
+	if err := secret.SignResponse(rec.Header(), status, body, reqSig, time.Now()); err != nil {
 		return err
 	}
 	rec.Header().Set("Content-Length", strconv.Itoa(len(body)))

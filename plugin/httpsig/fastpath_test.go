@@ -202,7 +202,7 @@ func TestSignResponseAgreesWithGeneral(t *testing.T) {
 					gotErr := SignResponse(got, status, body, reqSig, []byte(vecSecret), testNow)
 					want := http.Header{"Content-Type": {"application/json"}}
 					want.Set("Content-Digest", ContentDigest(body))
-					wantErr := signResponseGeneral(want, status, reqSig, []byte(vecSecret), testNow)
+					wantErr := signResponseGeneral(want, status, reqSig, NewKey([]byte(vecSecret)), testNow)
 					if errText(gotErr) != errText(wantErr) || !reflect.DeepEqual(got, want) {
 						t.Fatalf("label %q keyid %q status %d sig %d bytes:\n got %v %q\nwant %v %q", label, keyID, status, len(sig), gotErr, got, wantErr, want)
 					}

@@ -33,16 +33,20 @@ func responseComponents(reqLabel string) []component {
 // to the verified request signature reqSig. It uses label sig1, the
 // request's key id, created=now, alg and tag of the profile.
 func SignResponse(w http.Header, status int, body []byte, reqSig *Parsed, secret []byte, now time.Time) error {
+	return signResponse(w, status, body, reqSig, NewKey(secret), now)
+}
+
+func signResponse(w http.Header, status int, body []byte, reqSig *Parsed, k *Key, now time.Time) error {
 	if w == nil || reqSig == nil || len(reqSig.Sig) == 0 {
 		return errors.New("signing response: no header or request signature")
 	}
-	if len(secret) == 0 {
+	if k == nil || k.empty {
 		return errors.New("signing response: empty secret")
 	}
 	digest := ContentDigest(body)
 	w.Set("Content-Digest", digest)
 	if !plainResponse(status, reqSig) {
-		return signResponseGeneral(w, status, reqSig, secret, now)
+		return signResponseGeneral(w, status, reqSig, k, now)
 	}
 	// The base of responseComponents, written directly: the status, the
 	// digest just set and the request's signature as the member that
@@ -70,7 +74,7 @@ func SignResponse(w http.Header, status int, body []byte, reqSig *Parsed, secret
 	var buf [512]byte
 	in := append(append(buf[:0], Label+"="...), b[params:]...)
 	w.Set("Signature-Input", string(in))
-	sv := appendBytes(append(buf[:0], Label+"="...), mac(secret, b))
+	sv := appendBytes(append(buf[:0], Label+"="...), k.sum(b))
 	w.Set("Signature", string(sv))
 	return nil
 }
@@ -99,7 +103,7 @@ func plainResponse(status int, reqSig *Parsed) bool {
 // signResponseGeneral is SignResponse (after Content-Digest is set)
 // through the generic base builder, re-reading the request's signature
 // from a Signature field.
-func signResponseGeneral(w http.Header, status int, reqSig *Parsed, secret []byte, now time.Time) error {
+func signResponseGeneral(w http.Header, status int, reqSig *Parsed, k *Key, now time.Time) error {
 	reqHeader := http.Header{}
 	var sv strings.Builder
 	sv.WriteString(reqSig.Label)
@@ -117,7 +121,7 @@ func signResponseGeneral(w http.Header, status int, reqSig *Parsed, secret []byt
 	if err != nil {
 		return fmt.Errorf("signing response: %w", err)
 	}
-	setSignature(w, p, mac(secret, base))
+	setSignature(w, p, k.sum(base))
 	return nil
 }
 

@@ -2,14 +2,11 @@ package httpsig
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -73,6 +70,10 @@ const (
 // recomputed; the signature is compared with hmac.Equal. Verify does not
 // consult a nonce cache; see VerifyFresh.
 func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time) (Result, error) {
+	return verify(r, body, p, NewKey(secret), now)
+}
+
+func verify(r *http.Request, body []byte, p *Parsed, k *Key, now time.Time) (Result, error) {
 	if r == nil || p == nil {
 		return reject(Result{}, ReasonParams)
 	}
@@ -89,7 +90,7 @@ func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Tim
 		}
 		return reject(res, ReasonDigest)
 	}
-	return signatureValid(r, p, secret, res)
+	return signatureValid(r, p, k, res)
 }
 
 // VerifyHeaders is Verify without the body: it checks the profile, the time
@@ -98,6 +99,10 @@ func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Tim
 // server uses it to decide whether a request is worth reading in full;
 // Verify must still run on the body that was read.
 func VerifyHeaders(r *http.Request, p *Parsed, secret []byte, now time.Time) (Result, error) {
+	return verifyHeaders(r, p, NewKey(secret), now)
+}
+
+func verifyHeaders(r *http.Request, p *Parsed, k *Key, now time.Time) (Result, error) {
 	if r == nil || p == nil {
 		return reject(Result{}, ReasonParams)
 	}
@@ -108,16 +113,16 @@ func VerifyHeaders(r *http.Request, p *Parsed, secret []byte, now time.Time) (Re
 	if reason := timeReason(p, now); reason != "" {
 		return reject(res, reason)
 	}
-	return signatureValid(r, p, secret, res)
+	return signatureValid(r, p, k, res)
 }
 
 // signatureValid compares the signature with the HMAC of the signature base.
-func signatureValid(r *http.Request, p *Parsed, secret []byte, res Result) (Result, error) {
+func signatureValid(r *http.Request, p *Parsed, k *Key, res Result) (Result, error) {
 	base, err := Base(r, p)
 	if err != nil {
 		return reject(res, ReasonBase)
 	}
-	if !hmac.Equal(p.Sig, mac(secret, base)) {
+	if !hmac.Equal(p.Sig, k.sum(base)) {
 		return reject(res, ReasonSignature)
 	}
 	res.Valid = true
@@ -211,58 +216,6 @@ func validNonce(n string) bool {
 // maxNonceEncoded is the length of the longest nonce in unpadded base64:
 // strings up to it are decoded in stack buffers.
 const maxNonceEncoded = (maxNonceBytes*8 + 5) / 6
-
-// mac is HMAC-SHA256 of base under secret.
-func mac(secret, base []byte) []byte {
-	p := keyedMACs.pool(secret)
-	h := p.Get().(hash.Hash)
-	h.Reset()
-	h.Write(base)
-	sum := h.Sum(make([]byte, 0, sha256.Size))
-	p.Put(h)
-	return sum
-}
-
-// keyedMACs keeps HMAC-SHA256 states keyed with each recently used secret,
-// so that a signature check does not key a new HMAC (six allocations and
-// two hash blocks for the padded key) every time: crypto/hmac's Reset then
-// restores the precomputed inner and outer states (FIPS 198-1 §6). The
-// states are as sensitive as the secrets, which the caller holds anyway;
-// the map is bounded and emptied when full.
-var keyedMACs = macPools{m: map[string]*sync.Pool{}}
-
-type macPools struct {
-	mu sync.RWMutex
-	m  map[string]*sync.Pool
-}
-
-const maxKeyedMACs = 4096
-
-func (mp *macPools) pool(secret []byte) *sync.Pool {
-	mp.mu.RLock()
-	p := mp.m[string(secret)]
-	mp.mu.RUnlock()
-	if p != nil {
-		return p
-	}
-	key := string(secret)
-	p = &sync.Pool{New: func() any {
-		h := hmac.New(sha256.New, []byte(key))
-		h.Reset() // records the keyed states for the following Resets
-		return h
-	}}
-	mp.mu.Lock()
-	if q := mp.m[key]; q != nil {
-		p = q
-	} else {
-		if len(mp.m) >= maxKeyedMACs {
-			clear(mp.m)
-		}
-		mp.m[key] = p
-	}
-	mp.mu.Unlock()
-	return p
-}
 
 // SignBase returns the hmac-sha256 signature of a signature base; it is
 // exported for test vectors and other profiles.

@@ -10,6 +10,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/facegate/facegate/policies"
 )
 
 // TestMetricsAndProbes drives the real binary: the load balancer probes
@@ -188,4 +191,71 @@ func exportedSeries(text string) map[string]bool {
 		out[name] = true
 	}
 	return out
+}
+
+// TestMetricsCountPolicyReloads breaks and mends the policies of a running
+// binary (policies_dir, polled) and reads the reloads in its metrics.
+func TestMetricsCountPolicyReloads(t *testing.T) {
+	dir := t.TempDir()
+	pdir := filepath.Join(dir, "policies")
+	if err := os.CopyFS(pdir, policies.EmbeddedFS()); err != nil {
+		t.Fatal(err)
+	}
+	s := secStartConfig(t, filepath.Join(dir, "data"), func(*server) string {
+		return secCaddyfile("\t\tpolicies_dir " + pdir + "\n\t\tpolicy_poll 200ms")
+	})
+	scrape := func() string {
+		resp, err := http.Get("http://" + s.adminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitMetric := func(series string, ok func(float64) bool, what string) string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			text := scrape()
+			if ok(metricValue(text, series)) {
+				return text
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s = %v after 15 s", what, series, metricValue(text, series))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	text := scrape()
+	if v := metricValue(text, "facegate_policy_reload_failing"); v != 0 {
+		t.Fatalf("policy_reload_failing = %v at start", v)
+	}
+	loadedAt := metricValue(text, "facegate_policy_loaded_timestamp_seconds")
+	routes := filepath.Join(pdir, "facegate", "routes", "routes.rego")
+	good, err := os.ReadFile(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(routes, []byte(secBrokenRego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text = waitMetric("facegate_policy_reload_failing", func(v float64) bool { return v == 1 }, "broken policy")
+	if v := metricValue(text, "facegate_policy_reload_failures_total"); v < 1 {
+		t.Errorf("policy_reload_failures_total = %v after a failed reload", v)
+	}
+	if v := metricValue(text, "facegate_policy_loaded_timestamp_seconds"); v != loadedAt {
+		t.Errorf("the failed reload changed the serving policies' load time: %v, was %v", v, loadedAt)
+	}
+	// An edit that compiles: the original file with a comment added.
+	if err := os.WriteFile(routes, append(good, []byte("\n# mended\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text = waitMetric("facegate_policy_reload_failing", func(v float64) bool { return v == 0 }, "mended policy")
+	if v := metricValue(text, "facegate_policy_reloads_total"); v < 2 {
+		t.Errorf("policy_reloads_total = %v after a failed and a good reload", v)
+	}
+	if v := metricValue(text, "facegate_policy_reload_failures_total"); v < 1 {
+		t.Errorf("policy_reload_failures_total = %v went down", v)
+	}
 }

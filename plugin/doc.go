@@ -6,4 +6,10 @@
 // and the `facegate serve` command (the embedded default Caddyfile).
 //
 // It is the only package that imports Caddy; it joins policies/ and engine/.
+// It owns the HTTP side of the API: parsing a call once (request.go), the
+// gateway's evidence and the policy input built from it (guard_*.go), the
+// answers' envelopes (envelope.go, xmlanswer.go) and what a reload changes
+// (reloadable.go). It does not own the SkyBiometry methods (engine/service),
+// their error codes, names and statuses (engine/skyerr), the decisions
+// (policies) or the signature profile (httpsig).
 package plugin

@@ -15,5 +15,8 @@
 // (and [NewValidator]) at the copy. [Decider.Watch] reloads edited policies
 // and keeps serving the last good version when an edit fails to compile.
 //
-// This package knows nothing of Caddy or the face engine.
+// It owns the decision contract (Input, Decision) and the policies; the
+// error codes a decision names are engine/skyerr's (a leaf of codes, names
+// and statuses, checked against the Rego errors module by a test). Beyond
+// that leaf, this package knows nothing of Caddy or the face engine.
 package policies

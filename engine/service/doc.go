@@ -7,4 +7,8 @@
 // in an encrypted store.Store (key schema in README.md) and trained templates in an
 // index.Index kept in sync with every committed write. Image bytes are never stored: a photo
 // record keeps only its url and size, tags keep their geometry and descriptor.
+//
+// It owns the methods' semantics, facegate's extensions/erase included, their argument
+// checks (Check) and what counts as an image of a call (Images); the error codes they fail
+// with are engine/skyerr's, and who may call what is decided before, by the gateway.
 package service

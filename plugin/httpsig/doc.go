@@ -11,7 +11,10 @@
 // Server side, the guard calls ParseRequest, reads the body, then Verify (or
 // VerifyFresh with a NonceCache) and hands the Result to the policy; it
 // signs its answer with SignResponse, which binds the response to the
-// request's signature through `"signature";req;key="sig1"`.
+// request's signature through `"signature";req;key="sig1"`. A server that
+// checks many requests under one secret holds a Key (NewKey) beside the
+// secret and calls its methods, which reuse the keyed HMAC states; the
+// package itself keeps no secret from one call to the next.
 //
 // Client side, SignRequest signs one request and Transport signs every
 // request of an http.Client; VerifyResponse checks the server's answer.

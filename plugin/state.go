@@ -128,7 +128,8 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		}
 		s.shared = limits.NewRedis(s.redis, nil, redisKeyPrefix+"limits:")
 		s.sharedNonces = &redisNonces{c: s.redis, prefix: redisKeyPrefix + "nonce:"}
-		s.logger.Info("cluster mode: limits and nonces shared in redis")
+		s.keys.ShareAdminState(&redisAdminState{c: s.redis, prefix: redisKeyPrefix + "admin:"})
+		s.logger.Info("cluster mode: limits, nonces and admin lockouts and TOTP codes shared in redis")
 	} else {
 		s.limitsLog = newLimitsJournal(s.limiter, s.store, s.logger)
 		s.nonces = newNonceGuard(s.store, s.logger)

@@ -55,7 +55,7 @@ func (k *Keyring) VerifyAdmin(token, code, remoteAddr string) (string, error) {
 // that the remote address and then the administrator are not locked out. An
 // unknown token is a failure of the address.
 func (k *Keyring) adminByToken(token, ipSubj, remoteAddr string, now time.Time) (adminRecord, error) {
-	if err := k.lockout.check(ipSubj, now); err != nil {
+	if err := k.checkLock(ipSubj, now); err != nil {
 		return adminRecord{}, err
 	}
 	recs, err := k.adminRecords()
@@ -77,7 +77,7 @@ func (k *Keyring) adminByToken(token, ipSubj, remoteAddr string, now time.Time) 
 	if match < 0 {
 		return adminRecord{}, k.adminFailure(ipSubj, "", remoteAddr, now)
 	}
-	if err := k.lockout.check("admin:"+recs[match].Name, now); err != nil {
+	if err := k.checkLock("admin:"+recs[match].Name, now); err != nil {
 		return adminRecord{}, err
 	}
 	return recs[match], nil
@@ -90,7 +90,7 @@ func (k *Keyring) adminFailure(ipSubj, adminSubj, remoteAddr string, now time.Ti
 		if subj == "" {
 			continue
 		}
-		locked, err := k.lockout.fail(subj, now)
+		locked, err := k.failLock(subj, now)
 		if err != nil {
 			return fmt.Errorf("verifying admin: %w", err)
 		}
@@ -105,7 +105,7 @@ func (k *Keyring) adminFailure(ipSubj, adminSubj, remoteAddr string, now time.Ti
 // adminSuccess forgets the failures of the subjects.
 func (k *Keyring) adminSuccess(subjects ...string) error {
 	for _, subj := range subjects {
-		if err := k.lockout.reset(subj); err != nil {
+		if err := k.resetLock(subj); err != nil {
 			return fmt.Errorf("verifying admin: %w", err)
 		}
 	}
@@ -140,6 +140,14 @@ func (k *Keyring) matchTOTP(rec adminRecord, code string, nowUnix int64) []int64
 // atomically; when all were used it fails with ErrCodeReused. Steps too old
 // to be accepted again are pruned.
 func (k *Keyring) useStep(name string, steps []int64, nowUnix int64) error {
+	if k.shared != nil { // a code used on another node of the cluster
+		if err := k.shared.UseStep(name, steps, time.Unix(nowUnix, 0)); err != nil {
+			if errors.Is(err, ErrCodeReused) {
+				return ErrCodeReused
+			}
+			return fmt.Errorf("verifying admin: recording used code: %w", err)
+		}
+	}
 	cur := nowUnix / totpPeriod
 	err := k.st.Update(func(tx *store.Tx) error {
 		var u usedSteps

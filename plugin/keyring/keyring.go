@@ -52,6 +52,7 @@ type Keyring struct {
 
 	touch   toucher
 	lockout lockout
+	shared  SharedAdminState // cluster mode: lockouts and used steps shared by the nodes
 	auditMu sync.Mutex
 	seq     uint64
 }

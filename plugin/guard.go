@@ -125,6 +125,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	if ferr != nil {
 		if gate.refused { // counted like any failed authentication
 			ev.keyID = gate.keyID
+			noteKey(w, gate.keyID)
 			if g.keyLockedOut(w, st, ev, opID) || g.failedAuth(w, r, st, ev, opID) {
 				return nil
 			}

@@ -18,6 +18,7 @@ type usageWriter struct {
 	images int
 	denied bool
 	reason string
+	keyID  string // a key refused before the decision (body gate)
 }
 
 // trackUsage wraps w for the recorder and returns the writer and the
@@ -29,7 +30,16 @@ func (g *Guard) trackUsage(w http.ResponseWriter, r *http.Request) (http.Respons
 	}
 	start := time.Now()
 	uw := &usageWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	return uw, func() { st.usage.Record(usageEvent(r, uw, start)) }
+	return uw, func() {
+		e := usageEvent(r, uw, start)
+		// A key refused by the body gate is tracked when it exists.
+		if e.Key == usage.NoKey && uw.keyID != "" {
+			if _, err := st.keys.View(uw.keyID); err == nil {
+				e.Key = uw.keyID
+			}
+		}
+		st.usage.Record(e)
+	}
 }
 
 // usageEvent is the call as the recorder counts it. Only keys that exist
@@ -80,6 +90,14 @@ func noteDenial(w http.ResponseWriter, code int) {
 		if uw.reason == "" {
 			uw.reason = "other"
 		}
+	}
+}
+
+// noteKey records on w's usageWriter the key id of a call refused before
+// its decision.
+func noteKey(w http.ResponseWriter, keyID string) {
+	if uw := usageOf(w); uw != nil {
+		uw.keyID = keyID
 	}
 }
 

@@ -286,7 +286,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 			t.Error("index.html has an inline script")
 		}
 	}
-	for _, name := range []string{"main.js", "keys.js", "tryit.js", "admins.js", "audit.js", "namespaces.js", "policies.js", "dom.js", "api.js"} {
+	for _, name := range []string{"main.js", "keys.js", "tryit.js", "admins.js", "audit.js", "namespaces.js", "policies.js", "dom.js", "api.js", "chart.js", "usage.js", "status.js"} {
 		body, _ := io.ReadAll(e.do(http.MethodGet, "/console/js/"+name, "", nil).Body)
 		for _, bad := range []string{"innerHTML", "outerHTML =", "eval(", "new Function", "document.write", "localStorage", "sessionStorage"} {
 			if strings.Contains(string(body), bad) {

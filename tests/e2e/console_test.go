@@ -194,6 +194,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	if r := s.call("/fc/faces/detect.json", map[string]string{"api_key": keyID, "api_secret": secret}, photo); r.Status != "success" {
 		t.Fatalf("the secret the console showed does not work: %d %s", r.ErrorCode, r.ErrorMessage)
 	}
+	if r := s.call("/fc/faces/detect.json", map[string]string{"api_key": keyID, "api_secret": "not-" + secret}, photo); r.Status == "success" {
+		t.Fatal("a wrong secret works")
+	}
 	var stillThere bool
 	run(t, ctx, "dismiss the secret", chromedp.Click("#secret-done"), chromedp.WaitNotPresent("#secret-panel"),
 		chromedp.Evaluate(fmt.Sprintf(`document.documentElement.outerHTML.includes(%q)`, secret), &stillThere))
@@ -266,7 +269,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	t.Logf("try it drew %d faces matching the API's boxes", len(drawn))
+	consoleTagTrainRecognize(t, ctx, s, photo)
 	screenshot(t, ctx, "tryit")
+	consoleUsage(t, ctx, keyID)
+	screenshot(t, ctx, "usage")
+	consoleStatus(t, ctx)
+	screenshot(t, ctx, "status")
 
 	for _, v := range []struct{ view, ready string }{
 		{"namespaces", "#ns-body"}, {"audit", "#audit-body tr"}, {"policies", "#policy-version"}, {"admins", "#admins-body tr"},

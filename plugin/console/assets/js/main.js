@@ -7,8 +7,10 @@ import * as tryit from './tryit.js';
 import * as audit from './audit.js';
 import * as policies from './policies.js';
 import * as admins from './admins.js';
+import * as usage from './usage.js';
+import * as status from './status.js';
 
-const views = { keys, namespaces, tryit, audit, policies, admins };
+const views = { keys, namespaces, usage, tryit, audit, policies, status, admins };
 const $ = (id) => document.getElementById(id);
 let expiryTimer = 0;
 let me = null;

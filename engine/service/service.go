@@ -165,7 +165,7 @@ func (s *Service) Call(ctx context.Context, req *Request) (*Response, error) {
 	resp, err := h(s, ctx, req)
 	if err != nil {
 		e := asError(err)
-		if e.Code == 104 {
+		if e.Code == skyerr.Internal {
 			s.log.Error("api call failed", zap.String("method", req.Method), zap.Error(err))
 		}
 		return nil, e

@@ -28,7 +28,8 @@ import (
 // spread over the nodes against a quota of 25 admit exactly 25 (each
 // usage.remaining once), that a signed request accepted by one node is a
 // replay on the others, that failed authentications counted on two nodes
-// lock the address out on the third, and that with Redis killed the nodes refuse with
+// lock the address out on the third, that an admin TOTP code accepted by
+// one node is refused as reused by another, and that with Redis killed the nodes refuse with
 // 503, error 105 and Retry-After, then serve again by themselves once Redis
 // is back.
 func TestClusterOnRedis(t *testing.T) {
@@ -126,6 +127,17 @@ func TestClusterOnRedis(t *testing.T) {
 		}
 		if r := send(2, secret); r.Status != http.StatusTooManyRequests {
 			t.Errorf("second try from the locked-out address: %s", r)
+		}
+	})
+
+	t.Run("admin TOTP code used on one node is refused by another", func(t *testing.T) {
+		id, code := adm.auth()
+		if r := secAdminCall(t, clients[0], n1, http.MethodGet, "/keys", id.token, code, nil); r.Status != http.StatusOK {
+			t.Fatalf("node 1 refused a fresh code: %s", r)
+		}
+		r := secAdminCall(t, clients[1], n1, http.MethodGet, "/keys", id.token, code, nil)
+		if r.Status != http.StatusUnauthorized || !bytes.Contains(r.Body, []byte("totp_code_reused")) {
+			t.Errorf("node 2 with the code node 1 accepted: %s, want 401 totp_code_reused", r)
 		}
 	})
 

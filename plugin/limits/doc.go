@@ -22,5 +22,10 @@
 // which is the sustained rate and the burst in one item.
 //
 // State lives in memory; the plugin keeps the Limiter in a caddy.UsagePool
-// so it survives config reloads. This package does not import Caddy.
+// so it survives config reloads, and journals it to its store through
+// Snapshot and Restore so that it survives restarts (persist.go). Redis is
+// the same limiter for several nodes (cluster mode): the counters live in
+// Redis and one Lua script charges all the specs of a request (redis.go);
+// redistest runs a private redis-server for tests. This package does not
+// import Caddy.
 package limits

@@ -64,9 +64,11 @@ type releaseItem struct {
 	id    string
 }
 
-// ConcurrencyLease is how long a concurrency slot is held in Redis at most
-// (a request still running after it no longer counts).
-const ConcurrencyLease = 5 * time.Minute
+// ConcurrencyLease is how long a concurrency slot is held in Redis at most:
+// the slots of a node killed with requests in flight come back after it,
+// and a request still running after it no longer counts (facegate's calls
+// take seconds).
+const ConcurrencyLease = time.Minute
 
 // RedisTimeout bounds one round trip to Redis (a loaded node or Redis can
 // take a while; a Redis that is down refuses connections at once).

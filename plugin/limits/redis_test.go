@@ -229,3 +229,26 @@ func TestRedisDownFailsClosed(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestRedisLeaseEndsLostSlots: a slot never released (its node was killed)
+// holds for ConcurrencyLease, then counts no more.
+func TestRedisLeaseEndsLostSlots(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := newFakeClock(hourStart)
+	r := NewRedis(newRedisClient(t, srv.Addr), clk, "t5:")
+	defer r.Close()
+	specs := []Spec{{Name: "conc", Kind: KindConcurrency, Count: 1}}
+	if _, d := r.Acquire("k", specs); d.Denied() { // never released
+		t.Fatal(d)
+	}
+	clk.Advance(ConcurrencyLease - time.Second)
+	if _, d := r.Acquire("k", specs); !d.Denied() || d.Code != CodeConcurrency {
+		t.Fatalf("second slot within the lease: %+v, want 203", d)
+	}
+	clk.Advance(2 * time.Second)
+	g, d := r.Acquire("k", specs)
+	if d.Denied() {
+		t.Fatalf("slot still held after its lease: %+v", d)
+	}
+	g.Release()
+}

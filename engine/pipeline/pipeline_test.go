@@ -121,7 +121,7 @@ func TestAttributeSet(t *testing.T) {
 	}{
 		{nil, []string{"face", "gender", "smiling"}},
 		{[]string{"none"}, []string{"face"}},
-		{[]string{"all"}, []string{"face", "gender", "smiling", "age_est", "mood"}},
+		{[]string{"all"}, []string{"face", "gender", "smiling", "age_est", "mood", "lips", "eyes"}},
 		{[]string{"mood"}, []string{"face", "mood"}},
 	}
 	for _, tt := range tests {

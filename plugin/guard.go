@@ -76,8 +76,10 @@ func (g *Guard) Validate() error {
 
 // ServeHTTP admits or refuses the request.
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	w, recordUsage := g.trackUsage(w, r)
-	defer recordUsage()
+	if uw := g.trackUsage(w); uw != nil {
+		w = uw
+		defer uw.record(r)
+	}
 	if g.Denials != "errors" {
 		return g.serve(w, r, next)
 	}

@@ -14,32 +14,35 @@ import (
 // the guard notes the images of an admitted call and the error of a
 // denial on it; the key and route come from the decision's variables.
 type usageWriter struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper
+	st     *state
+	start  time.Time
 	images int
 	denied bool
 	reason string
 	keyID  string // a key refused before the decision (body gate)
 }
 
-// trackUsage wraps w for the recorder and returns the writer and the
-// function that records the call once it is over (call it deferred).
-func (g *Guard) trackUsage(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, func()) {
+// trackUsage wraps w for the recorder (nil when there is none); call
+// record once the call is over.
+func (g *Guard) trackUsage(w http.ResponseWriter) *usageWriter {
 	st := g.app.state.Load()
 	if st == nil || st.usage == nil {
-		return w, func() {}
+		return nil
 	}
-	start := time.Now()
-	uw := &usageWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
-	return uw, func() {
-		e := usageEvent(r, uw, start)
-		// A key refused by the body gate is tracked when it exists.
-		if e.Key == usage.NoKey && uw.keyID != "" {
-			if _, err := st.keys.View(uw.keyID); err == nil {
-				e.Key = uw.keyID
-			}
+	return &usageWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, st: st, start: time.Now()}
+}
+
+// record adds the call to the recorder. A key refused by the body gate is
+// tracked when it exists.
+func (uw *usageWriter) record(r *http.Request) {
+	e := usageEvent(r, uw, uw.start)
+	if e.Key == usage.NoKey && uw.keyID != "" {
+		if _, err := uw.st.keys.View(uw.keyID); err == nil {
+			e.Key = uw.keyID
 		}
-		st.usage.Record(e)
 	}
+	uw.st.usage.Record(e)
 }
 
 // usageEvent is the call as the recorder counts it. Only keys that exist

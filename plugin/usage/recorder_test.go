@@ -165,3 +165,22 @@ func TestBoundedReasons(t *testing.T) {
 		t.Errorf("reason counts %d, other %d", sum, rep.Totals.Reasons["other"])
 	}
 }
+
+// BenchmarkRecord is one call recorded, from parallel goroutines, over 100
+// keys and 4 routes.
+func BenchmarkRecord(b *testing.B) {
+	r := New(Options{})
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("fg_live_%024d", i)
+	}
+	routes := []string{"faces/detect", "faces/recognize", "tags/save", "faces/train"}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			r.Record(Event{Key: keys[i%len(keys)], Route: routes[i%len(routes)], At: time.Now(), Images: 1, Latency: time.Millisecond})
+			i++
+		}
+	})
+}

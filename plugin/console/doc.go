@@ -36,5 +36,11 @@
 // or signature key's id and secret, or a domain key whose allowed origins
 // include the console's): the call goes through facegate_guard like any
 // client's, with that key's scopes and limits, and the secret is cleared
-// from the form once the call is sent. The console itself holds no API key.
+// from the form once the call is sent (kept in the view's memory, never in
+// the page, for the tags/save, faces/train and faces/recognize calls that
+// may follow, and forgotten when the view is left). The console itself
+// holds no API key.
+//
+// The usage page draws GET /usage (package usage) as SVG charts made by
+// the console's own modules; the status page shows GET /status.
 package console

@@ -60,13 +60,10 @@ func usageEvent(r *http.Request, uw *usageWriter, start time.Time) usage.Event {
 	if route, _ := caddyhttp.GetVar(ctx, varRoute).(string); route != "" {
 		e.Route = knownRoute(route)
 	}
-	if uw.denied {
-		// The policy's reason when the policy denied, else the error's name.
-		e.Reason = uw.reason
-		if reason, _ := caddyhttp.GetVar(ctx, varReason).(string); reason != "" {
-			e.Reason = reason
-		}
-	}
+	// The SkyBiometry error name, whatever refused the call (as
+	// facegate_guard_denials_total counts them): the same cause has the
+	// same name whether the body gate or the policy refused it.
+	e.Reason = uw.reason
 	return e
 }
 

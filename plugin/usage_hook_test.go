@@ -46,8 +46,8 @@ func TestGuardRecordsUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	tot := rep.Totals
-	if tot.Requests != 4 || tot.Denials != 1 || len(tot.Reasons) != 1 {
-		t.Errorf("key totals %+v", tot)
+	if tot.Requests != 4 || tot.Denials != 1 || tot.Reasons["API_KEY_NOT_AUTHENTICATED"] != 1 {
+		t.Errorf("key totals %+v: want 4 requests and the wrong secret's denial by its error name", tot)
 	}
 	if tot.LatencyMaxMS <= 0 {
 		t.Errorf("no latency recorded: %+v", tot)

@@ -53,6 +53,7 @@ type state struct {
 	analyzer  swapAnalyzer    // follows the config's decoding limits across reloads
 	fetcher   swapFetcher     // follows url_allow_hosts and max_image_bytes
 	usage     *usage.Recorder // per-key usage for GET /usage (usage_hook.go)
+	usageLog  *usageJournal   // keeps it across restarts (usage_journal.go)
 
 	cfg stateConfig // the config last applied (build or reconfigure)
 
@@ -105,6 +106,7 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 		}
 		return nil, err
 	}
+	s.usageLog = newUsageJournal(s.usage, st, logger)
 	return s, nil
 }
 
@@ -310,6 +312,9 @@ func (s *state) Destruct() error {
 	}
 	if s.limitsLog != nil {
 		s.limitsLog.Close()
+	}
+	if s.usageLog != nil {
+		s.usageLog.Close()
 	}
 	if s.shared != nil {
 		s.shared.Close()

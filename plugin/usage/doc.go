@@ -9,6 +9,7 @@
 // together under OverflowKey, so totals stay right), each with at most
 // 1440 buckets of 24 bytes, and at most MaxReasons denial reasons. Calls
 // that name no existing key are counted under NoKey: key ids chosen by
-// clients never create series. Nothing here is a secret or biometric. The
-// history starts again when the process starts.
+// clients never create series. Nothing here is a secret or biometric.
+// Snapshot and Restore carry the history across restarts (the facegate app
+// keeps it in its store).
 package usage

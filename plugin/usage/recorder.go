@@ -131,7 +131,7 @@ func (r *Recorder) Record(e Event) {
 	b.latencyMaxMS = max(b.latencyMaxMS, ms)
 	if e.Denied {
 		b.denials++
-		s.addReason(m, r.reasonIndex(e.Reason))
+		s.addReason(m, r.reasonIndex(e.Reason), 1)
 	}
 }
 
@@ -220,16 +220,16 @@ func (s *series) bucketAt(m int32) *bucket {
 	return &s.buckets[i]
 }
 
-// addReason counts one denial for reason in minute m.
-func (s *series) addReason(m int32, reason uint8) {
+// addReason counts n denials for reason in minute m.
+func (s *series) addReason(m int32, reason uint8, n uint32) {
 	for i := len(s.reasons) - 1; i >= 0 && s.reasons[i].minute >= m; i-- {
 		if s.reasons[i].minute == m && s.reasons[i].reason == reason {
-			s.reasons[i].n++
+			s.reasons[i].n += n
 			return
 		}
 	}
 	i := sort.Search(len(s.reasons), func(i int) bool { return s.reasons[i].minute > m })
-	s.reasons = slices.Insert(s.reasons, i, reasonBucket{minute: m, reason: reason, n: 1})
+	s.reasons = slices.Insert(s.reasons, i, reasonBucket{minute: m, reason: reason, n: n})
 	if len(s.reasons) > maxReasonBuckets {
 		s.reasons = slices.Delete(s.reasons, 0, len(s.reasons)-maxReasonBuckets)
 	}

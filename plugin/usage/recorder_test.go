@@ -20,7 +20,9 @@ func newTest(max int) (*Recorder, *clock) {
 func TestBucketMath(t *testing.T) {
 	r, c := newTest(0)
 	base := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	at := func(min, sec int) time.Time { return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second) }
+	at := func(min, sec int) time.Time {
+		return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second)
+	}
 	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(0, 10), Images: 2, Latency: 10 * time.Millisecond})
 	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(0, 50), Images: 1, Latency: 30 * time.Millisecond})
 	r.Record(Event{Key: "k1", Route: "faces/detect", At: at(1, 5), Denied: true, Reason: "RATE_LIMIT_EXCEEDED", Latency: time.Millisecond})
@@ -183,4 +185,54 @@ func BenchmarkRecord(b *testing.B) {
 			i++
 		}
 	})
+}
+
+func TestSnapshotRestore(t *testing.T) {
+	r, c := newTest(0)
+	base := c.t.Add(-3 * time.Hour)
+	for i := range 50 {
+		r.Record(Event{Key: fmt.Sprintf("k%d", i%3), Route: "faces/detect", At: base.Add(time.Duration(i) * time.Minute),
+			Images: i % 4, Latency: time.Duration(i) * time.Millisecond, Denied: i%5 == 0, Reason: fmt.Sprintf("R%d", i%2)})
+	}
+	want, _ := r.Query(Query{Step: 15 * time.Minute})
+	snap := r.Snapshot()
+	if len(snap) != 3 {
+		t.Fatalf("%d series in the snapshot", len(snap))
+	}
+
+	// Restored a day later minus 2 h: the first hour of buckets is out of the window.
+	r2, c2 := newTest(0)
+	c2.t = c.t
+	if err := r2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r2.Query(Query{Step: 15 * time.Minute})
+	if fmt.Sprint(got.Totals) != fmt.Sprint(want.Totals) || fmt.Sprint(got.Points) != fmt.Sprint(want.Points) {
+		t.Errorf("restored %+v\nwant %+v", got.Totals, want.Totals)
+	}
+	if err := r2.Restore(snap); !errors.Is(err, ErrSnapshot) {
+		t.Errorf("restoring into a recorder that holds usage: %v", err)
+	}
+	r3, c3 := newTest(0)
+	c3.t = c.t.Add(21*time.Hour + 20*time.Minute)
+	_ = r3.Restore(snap)
+	if rep, _ := r3.Query(Query{}); rep.Totals.Requests == 0 || rep.Totals.Requests >= 50 {
+		t.Errorf("restored 21 h 20 min later: %d requests, want only those still in the window", rep.Totals.Requests)
+	}
+
+	for name, bad := range map[string][]Series{
+		"partial bucket": {{Key: "k", Route: "r", Buckets: make([]byte, 23)}},
+		"no key":         {{Route: "r", Buckets: make([]byte, 24)}},
+		"out of order":   {{Key: "k", Route: "r", Buckets: append(snap[0].Buckets[24:48:48], snap[0].Buckets[:24]...)}},
+		"bad reason":     {{Key: "k", Route: "r", Reasons: map[string][]byte{"x": make([]byte, 5)}}},
+		"nan latency":    {{Key: "k", Route: "r", Buckets: []byte{1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x7f, 0, 0, 0, 0}}},
+	} {
+		r4, _ := newTest(0)
+		if err := r4.Restore(append([]Series{snap[1]}, bad...)); !errors.Is(err, ErrSnapshot) {
+			t.Errorf("%s: err %v", name, err)
+		}
+		if s, _ := r4.Stats(); s != 0 {
+			t.Errorf("%s: a refused snapshot left %d series", name, s)
+		}
+	}
 }

@@ -1,0 +1,99 @@
+package plugin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/plugin/usage"
+)
+
+// usageKeyPrefix is where the usage recorder's history is kept: one entry
+// per (key, route) series, usage/<hash of key and route>, whose value is a
+// usage.Series (key id, route and counts: nothing secret or biometric),
+// written with a 24 h TTL so that series no longer in memory expire.
+const usageKeyPrefix = "usage/"
+
+// usageSaveEvery is how often the usage history is written; a clean stop
+// writes it too, so only a crash loses up to this much of it.
+const usageSaveEvery = 5 * time.Minute
+
+// usageJournal restores the usage recorder from the store at start and
+// writes it back every usageSaveEvery and on a clean stop.
+type usageJournal struct {
+	rec    *usage.Recorder
+	st     *store.Store
+	logger *zap.Logger
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// newUsageJournal restores rec (empty) from st and starts writing it. A
+// history that cannot be read or restored is logged and rec starts empty.
+func newUsageJournal(rec *usage.Recorder, st *store.Store, logger *zap.Logger) *usageJournal {
+	j := &usageJournal{rec: rec, st: st, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
+	var snap []usage.Series
+	malformed := 0
+	err := st.ScanJSON(usageKeyPrefix, func(_ string, raw []byte) error {
+		var s usage.Series
+		if err := json.Unmarshal(raw, &s); err != nil {
+			malformed++
+			return nil
+		}
+		snap = append(snap, s)
+		return nil
+	})
+	switch {
+	case err != nil:
+		logger.Error("reading the usage history failed; usage starts empty", zap.Error(err))
+	case malformed > 0:
+		logger.Error("usage history entries of an unknown shape were ignored", zap.Int("entries", malformed))
+	}
+	if err == nil {
+		if rerr := rec.Restore(snap); rerr != nil {
+			logger.Error("the usage history could not be restored; usage starts empty", zap.Error(rerr))
+		}
+	}
+	go j.loop()
+	return j
+}
+
+func (j *usageJournal) loop() {
+	defer close(j.done)
+	t := time.NewTicker(usageSaveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			j.save()
+		case <-j.stop:
+			j.save()
+			return
+		}
+	}
+}
+
+// save writes every series, one transaction each (a series is at most
+// 1440 × 24 bytes).
+func (j *usageJournal) save() {
+	failed := 0
+	for _, s := range j.rec.Snapshot() {
+		sum := sha256.Sum256([]byte(s.Key + "\x00" + s.Route))
+		if err := j.st.PutJSON(usageKeyPrefix+hex.EncodeToString(sum[:16]), s, 24*time.Hour); err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		j.logger.Error("writing the usage history failed", zap.Int("series", failed))
+	}
+}
+
+// Close writes the history and stops the writer.
+func (j *usageJournal) Close() {
+	close(j.stop)
+	<-j.done
+}

@@ -91,6 +91,7 @@ type Recorder struct {
 	now       func() time.Time
 	series    map[seriesKey]*series
 	reasons   []string // index = reasonBucket.reason
+	lastDrop  int32    // the minute dropIdle last ran (at most once a minute)
 }
 
 // New returns an empty recorder.
@@ -117,10 +118,12 @@ func (r *Recorder) Record(e Event) {
 	m := unixMinute(e.At)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	oldest := r.oldestMinute()
+	now := r.now()
+	oldest := unixMinute(now.Add(-Window)) + 1
 	if m < oldest {
 		return
 	}
+	m = min(m, unixMinute(now)) // a clock ahead does not write the future
 	s := r.seriesFor(seriesKey{e.Key, e.Route})
 	s.trim(oldest)
 	b := s.bucketAt(m)
@@ -148,7 +151,10 @@ func (r *Recorder) seriesFor(k seriesKey) *series {
 		return s
 	}
 	if len(r.series) >= r.maxSeries {
-		r.dropIdle()
+		if m := unixMinute(r.now()); m != r.lastDrop {
+			r.lastDrop = m
+			r.dropIdle()
+		}
 	}
 	if len(r.series) >= r.maxSeries && k.key != NoKey {
 		k.key = OverflowKey

@@ -236,3 +236,12 @@ func TestSnapshotRestore(t *testing.T) {
 		}
 	}
 }
+
+func TestFutureCallsCountNow(t *testing.T) {
+	r, c := newTest(0)
+	r.Record(Event{Key: "k", Route: "faces/detect", At: c.t.Add(2 * time.Hour)})
+	rep, _ := r.Query(Query{})
+	if last := rep.Points[len(rep.Points)-1]; last.Requests != 1 || rep.Totals.Requests != 1 {
+		t.Errorf("a call stamped in the future: last point %+v, totals %+v", last, rep.Totals)
+	}
+}

@@ -34,7 +34,9 @@ function draw(canvas, bitmap, boxes, labels = []) {
     ctx.lineWidth = lw;
     ctx.strokeRect(b.x, b.y, b.w, b.h);
     ctx.font = `${lw * 7}px system-ui, sans-serif`;
-    ctx.fillText(String(i + 1) + (labels[i] ? ' ' + labels[i] : ''), b.x + lw, b.y - lw * 2 > lw * 7 ? b.y - lw * 2 : b.y + lw * 8);
+    const text = String(i + 1) + (labels[i] ? ' ' + labels[i] : '');
+    const tx = Math.max(0, Math.min(b.x + lw, canvas.width - ctx.measureText(text).width - lw)); // inside the photo
+    ctx.fillText(text, tx, b.y - lw * 2 > lw * 7 ? b.y - lw * 2 : b.y + lw * 8);
     for (const p of b.points) {
       ctx.beginPath();
       ctx.arc(p.x, p.y, lw * 1.5, 0, 2 * Math.PI);

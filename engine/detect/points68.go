@@ -41,6 +41,20 @@ const (
 // partial faces).
 const minRecognizableScore = 50
 
+// landmarkCropScale sizes the square the landmark net crops around a face box: a side
+// of landmarkCropScale × the box's longer side, same centre. The SSD's boxes are taller
+// than wide; cropped as they are, the net's square input is padded with black at the
+// sides. Measured by LFW verification through the full pipeline (go run ./tests/bench
+// recognize --box-square --box-scale S; BENCHMARKS.md, "detect: CNN modes").
+const landmarkCropScale = 1.1
+
+// landmarkCrop is the region the landmark net sees for a face box.
+func landmarkCrop(b image.Rectangle) image.Rectangle {
+	side := landmarkCropScale * float64(max(b.Dx(), b.Dy()))
+	cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
+	return image.Rect(int(math.Round(cx-side/2)), int(math.Round(cy-side/2)), int(math.Round(cx+side/2)), int(math.Round(cy+side/2)))
+}
+
 // describe68 describes candidate c with the landmark net's points. ok is false when the
 // net could not run (an empty crop): the caller falls back to the cascades.
 func (d *Detector) describe68(img *imageio.Image, c candidate) (Face, bool) {
@@ -51,7 +65,7 @@ func (d *Detector) describe68(img *imageio.Image, c candidate) (Face, bool) {
 	if f.Box.Empty() {
 		return f, false
 	}
-	pts, err := d.landmarker.Landmarks68(img.Img, f.Box.Add(img.Img.Bounds().Min))
+	pts, err := d.landmarker.Landmarks68(img.Img, landmarkCrop(f.Box).Add(img.Img.Bounds().Min))
 	if err != nil {
 		return f, false
 	}

@@ -3,6 +3,7 @@ package usage
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -244,4 +245,34 @@ func TestFutureCallsCountNow(t *testing.T) {
 	if last := rep.Points[len(rep.Points)-1]; last.Requests != 1 || rep.Totals.Requests != 1 {
 		t.Errorf("a call stamped in the future: last point %+v, totals %+v", last, rep.Totals)
 	}
+}
+
+// BenchmarkQueryFull answers the console's default 24 h query (all keys,
+// 15-minute step) from a full recorder: DefaultMaxSeries series with a
+// bucket every minute of the day (MB-held: the recorder's heap).
+func BenchmarkQueryFull(b *testing.B) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, c := newTest(0)
+	start := c.t.Add(-Window + time.Minute)
+	for s := range DefaultMaxSeries {
+		for m := range 1440 {
+			r.Record(Event{Key: fmt.Sprintf("k%03d", s/4), Route: []string{"faces/detect", "faces/recognize", "tags/save", "faces/train"}[s%4],
+				At: start.Add(time.Duration(m) * time.Minute), Images: 1, Latency: time.Millisecond, Denied: m%7 == 0, Reason: "R"})
+		}
+	}
+	if series, buckets := r.Stats(); series != DefaultMaxSeries || buckets < DefaultMaxSeries*1439 {
+		b.Fatalf("%d series, %d buckets", series, buckets)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := r.Query(Query{Step: 15 * time.Minute}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "MB-held")
 }

@@ -54,8 +54,9 @@ type Event struct {
 // Options configures a Recorder.
 type Options struct {
 	// MaxSeries bounds the (key, route) pairs tracked; default
-	// DefaultMaxSeries. Memory is at most about MaxSeries × 1440 buckets ×
-	// 24 bytes (plus the denial reasons' buckets).
+	// DefaultMaxSeries. Memory is about MaxSeries × 1440 buckets × 24
+	// bytes plus slice headroom and the denial reasons' buckets: 26.8 MB
+	// measured for the default, full (BenchmarkQueryFull).
 	MaxSeries int
 	// Now is the clock (default time.Now).
 	Now func() time.Time

@@ -250,6 +250,13 @@ func TestKillDuringWrites(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed>>7))
 	t.Logf("kill timing seed %d", seed)
 	s := startServer(t, t.TempDir())
+	// Quotas and rate buckets survive restarts (plugin/limits_journal.go): the
+	// calls of five rounds would outrun the initial key's tier, so they use an
+	// unlimited key of the same owner.
+	id, sec := newSecAdmin(t, s).createKey(map[string]any{"owner": "demo", "namespaces": []string{"demo"}, "scopes": []string{"*"},
+		"tier": "unlimited", "auth_modes": []string{"secret"}})
+	s.key = &[2]string{id, sec}
+	s.creds.APIKey, s.creds.APISecret = id, sec
 	log := &durLog{trains: map[string]durTrain{}}
 	known := map[string]map[string]bool{}
 	for _, p := range people {

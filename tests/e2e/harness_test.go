@@ -87,6 +87,8 @@ type server struct {
 	client    *http.Client
 	creds     creds
 	extraEnv  []string
+	// key, when set, replaces the initial credentials' API key after every start.
+	key *[2]string
 }
 
 // freePort asks the kernel for an unused loopback port.
@@ -183,6 +185,9 @@ func (s *server) start() {
 	}
 	if err := json.Unmarshal(raw, &s.creds); err != nil {
 		t.Fatalf("decoding credentials: %v", err)
+	}
+	if s.key != nil {
+		s.creds.APIKey, s.creds.APISecret = s.key[0], s.key[1]
 	}
 }
 

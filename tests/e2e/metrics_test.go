@@ -85,14 +85,14 @@ func TestMetricsAndProbes(t *testing.T) {
 	t.Run("traffic is counted", func(t *testing.T) {
 		for series, atLeast := range map[string]float64{
 			`facegate_guard_decisions_total{allow="true",reason="ok",route="faces/detect"}`: 2,
-			`facegate_guard_denials_total{error="API_KEY_NOT_AUTHENTICATED"}`:                  1,
-			`facegate_api_url_fetches_total{outcome="refused"}`:                                1,
-			`facegate_engine_stage_seconds_count{stage="decode"}`:                              1,
-			`facegate_engine_stage_seconds_count{stage="detect"}`:                              1,
-			`facegate_engine_faces_per_image_count`:                                            1,
-			`facegate_store_write_seconds_count`:                                               1,
-			`facegate_index_rebuild_seconds`:                                                   0,
-			`facegate_policy_reload_failing`:                                                   0,
+			`facegate_guard_denials_total{error="API_KEY_NOT_AUTHENTICATED"}`:               1,
+			`facegate_api_url_fetches_total{outcome="refused"}`:                             1,
+			`facegate_engine_stage_seconds_count{stage="decode"}`:                           1,
+			`facegate_engine_stage_seconds_count{stage="detect"}`:                           1,
+			`facegate_engine_faces_per_image_count`:                                         1,
+			`facegate_store_write_seconds_count`:                                            1,
+			`facegate_index_rebuild_seconds`:                                                0,
+			`facegate_policy_reload_failing`:                                                0,
 		} {
 			if v := metricValue(text, series); v < atLeast {
 				t.Errorf("%s = %v, want at least %v", series, v, atLeast)

@@ -75,6 +75,7 @@ func leafSPKI(t *testing.T, s *server) string {
 // newBrowser starts headless Chromium with a fresh profile in a temp dir.
 func newBrowser(t *testing.T, s *server) context.Context {
 	t.Helper()
+	var chromiumOut logBuffer
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("chromium not installed at %s (.ci/run installs it)", chromiumPath)
 	}
@@ -92,13 +93,17 @@ func newBrowser(t *testing.T, s *server) context.Context {
 		chromedp.Flag("ignore-certificate-errors-spki-list", leafSPKI(t, s)),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1400, 1000),
+		// A fresh profile on a loaded 2-core machine can take longer than
+		// chromedp's 20 s default to print its DevTools address.
+		chromedp.WSURLReadTimeout(90 * time.Second),
+		chromedp.CombinedOutput(&chromiumOut),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
+		t.Fatalf("starting chromium: %v\n%s", err, chromiumOut.String())
 	}
 	return ctx
 }

@@ -1,9 +1,6 @@
 package plugin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,26 +33,14 @@ type limitsJournal struct {
 	// pending holds states whose write failed, retried with the next flush
 	// (a newer state of the same subject replaces them).
 	pending map[string]limits.State
-	stop    chan struct{}
-	done    chan struct{}
+	*periodic
 }
 
 // newLimitsJournal restores l from the store and starts writing its changes.
 // A read error is logged and the limiter starts from what could be read.
 func newLimitsJournal(l *limits.Limiter, st *store.Store, logger *zap.Logger) *limitsJournal {
-	j := &limitsJournal{l: l, st: st, logger: logger, pending: map[string]limits.State{},
-		stop: make(chan struct{}), done: make(chan struct{})}
-	var states []limits.State
-	malformed := 0
-	err := st.ScanJSON(limitsKeyPrefix, func(_ string, raw []byte) error {
-		var s limits.State
-		if err := json.Unmarshal(raw, &s); err != nil {
-			malformed++
-			return nil
-		}
-		states = append(states, s)
-		return nil
-	})
+	j := &limitsJournal{l: l, st: st, logger: logger, pending: map[string]limits.State{}}
+	states, malformed, err := readJournal[limits.State](st, limitsKeyPrefix)
 	if err != nil {
 		logger.Error("reading the limiter's counters failed; quotas and rate limits restart from what was read", zap.Error(err))
 	}
@@ -63,23 +48,8 @@ func newLimitsJournal(l *limits.Limiter, st *store.Store, logger *zap.Logger) *l
 		logger.Error("limiter entries of an unknown shape were ignored", zap.Int("entries", malformed))
 	}
 	l.Restore(states)
-	go j.writeLoop()
+	j.periodic = startPeriodic(limitsFlushEvery, j.flush)
 	return j
-}
-
-func (j *limitsJournal) writeLoop() {
-	defer close(j.done)
-	t := time.NewTicker(limitsFlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			j.flush()
-		case <-j.stop:
-			j.flush()
-			return
-		}
-	}
 }
 
 // flush writes the subjects changed since the last flush in one transaction.
@@ -113,15 +83,8 @@ func (j *limitsJournal) flush() {
 	clear(j.pending)
 }
 
-// Close writes what changed and stops the writer.
-func (j *limitsJournal) Close() {
-	close(j.stop)
-	<-j.done
-}
-
 // limitsStoreKey names a subject's entry without putting the subject (a
 // client-chosen key id, an address) in the key itself.
 func limitsStoreKey(s limits.State) string {
-	h := sha256.Sum256([]byte(s.Table + "\x00" + s.Subject))
-	return limitsKeyPrefix + hex.EncodeToString(h[:16])
+	return journalKey(limitsKeyPrefix, s.Table, s.Subject)
 }

@@ -1,9 +1,6 @@
 package plugin
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,25 +25,14 @@ type usageJournal struct {
 	rec    *usage.Recorder
 	st     *store.Store
 	logger *zap.Logger
-	stop   chan struct{}
-	done   chan struct{}
+	*periodic
 }
 
 // newUsageJournal restores rec (empty) from st and starts writing it. A
 // history that cannot be read or restored is logged and rec starts empty.
 func newUsageJournal(rec *usage.Recorder, st *store.Store, logger *zap.Logger) *usageJournal {
-	j := &usageJournal{rec: rec, st: st, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
-	var snap []usage.Series
-	malformed := 0
-	err := st.ScanJSON(usageKeyPrefix, func(_ string, raw []byte) error {
-		var s usage.Series
-		if err := json.Unmarshal(raw, &s); err != nil {
-			malformed++
-			return nil
-		}
-		snap = append(snap, s)
-		return nil
-	})
+	j := &usageJournal{rec: rec, st: st, logger: logger}
+	snap, malformed, err := readJournal[usage.Series](st, usageKeyPrefix)
 	switch {
 	case err != nil:
 		logger.Error("reading the usage history failed; usage starts empty", zap.Error(err))
@@ -58,23 +44,8 @@ func newUsageJournal(rec *usage.Recorder, st *store.Store, logger *zap.Logger) *
 			logger.Error("the usage history could not be restored; usage starts empty", zap.Error(rerr))
 		}
 	}
-	go j.loop()
+	j.periodic = startPeriodic(usageSaveEvery, j.save)
 	return j
-}
-
-func (j *usageJournal) loop() {
-	defer close(j.done)
-	t := time.NewTicker(usageSaveEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			j.save()
-		case <-j.stop:
-			j.save()
-			return
-		}
-	}
 }
 
 // save writes every series, one transaction each (a series is at most
@@ -82,18 +53,11 @@ func (j *usageJournal) loop() {
 func (j *usageJournal) save() {
 	failed := 0
 	for _, s := range j.rec.Snapshot() {
-		sum := sha256.Sum256([]byte(s.Key + "\x00" + s.Route))
-		if err := j.st.PutJSON(usageKeyPrefix+hex.EncodeToString(sum[:16]), s, 24*time.Hour); err != nil {
+		if err := j.st.PutJSON(journalKey(usageKeyPrefix, s.Key, s.Route), s, 24*time.Hour); err != nil {
 			failed++
 		}
 	}
 	if failed > 0 {
 		j.logger.Error("writing the usage history failed", zap.Int("series", failed))
 	}
-}
-
-// Close writes the history and stops the writer.
-func (j *usageJournal) Close() {
-	close(j.stop)
-	<-j.done
 }

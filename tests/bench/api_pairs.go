@@ -1,19 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/facegate/facegate/engine/faceapi"
-	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
-	"github.com/facegate/facegate/engine/store"
 )
 
 func init() { commands["api-pairs"] = runAPIPairs }
@@ -39,41 +32,11 @@ func runAPIPairs(args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "facegate-bench-")
+	call, closeSvc, err := benchService(lfw)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(store.Options{Dir: dir, EncryptionKey: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	an, err := pipeline.New(pipeline.Options{})
-	if err != nil {
-		return err
-	}
-	svc, err := service.New(st, index.New(), an, nil, service.Options{
-		NamespaceOwner: func(ns string) (string, bool) { return "bench", ns == "bench" },
-		Namespaces:     func(string) []string { return []string{"bench"} },
-		Confidence:     faceapi.Confidence,
-		Threshold:      50,
-	})
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	call := func(method string, params map[string]string, img string) (*service.Response, error) {
-		req := &service.Request{Method: method, Owner: "bench", Namespaces: []string{"*"}, Params: params}
-		if img != "" {
-			b, err := os.ReadFile(filepath.Join(lfw, img))
-			if err != nil {
-				return nil, err
-			}
-			req.Files = []service.File{{Name: "files", Data: b}}
-		}
-		return svc.Call(ctx, req)
-	}
+	defer closeSvc()
 	opts := map[string]string{"attributes": "none", "detector": *detector}
 	with := func(extra map[string]string) map[string]string {
 		m := map[string]string{}

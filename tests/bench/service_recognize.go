@@ -39,41 +39,11 @@ func runServiceRecognize(args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "facegate-bench-")
+	call, closeSvc, err := benchService(lfw)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(store.Options{Dir: dir, EncryptionKey: bytes.Repeat([]byte{7}, 32), SyncWrites: true})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	an, err := pipeline.New(pipeline.Options{})
-	if err != nil {
-		return err
-	}
-	svc, err := service.New(st, index.New(), an, nil, service.Options{
-		NamespaceOwner: func(ns string) (string, bool) { return "bench", ns == "bench" },
-		Namespaces:     func(string) []string { return []string{"bench"} },
-		Confidence:     faceapi.Confidence,
-		Threshold:      50,
-	})
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	call := func(method string, params map[string]string, img string) (*service.Response, error) {
-		req := &service.Request{Method: method, Owner: "bench", Params: params}
-		if img != "" {
-			b, err := os.ReadFile(filepath.Join(lfw, img))
-			if err != nil {
-				return nil, err
-			}
-			req.Files = []service.File{{Name: "files", Data: b}}
-		}
-		return svc.Call(ctx, req)
-	}
+	defer closeSvc()
 	start := time.Now()
 	enrolled := map[string]bool{}
 	var uids []string
@@ -209,9 +179,57 @@ func centreTID(resp *service.Response) string {
 	return ""
 }
 
+// benchCall runs one SkyBiometry method as the bench owner's key, with img
+// (a path under the data root, or "") as the uploaded photo.
+type benchCall func(method string, params map[string]string, img string) (*service.Response, error)
+
+// benchService opens the engine behind facegate_api (engine/service over an
+// encrypted Badger store with synced writes, in a temp dir) with one owner and
+// namespace, "bench", and returns a benchCall for it; closeFn removes the store.
+func benchService(root string) (call benchCall, closeFn func(), err error) {
+	dir, err := os.MkdirTemp("", "facegate-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(store.Options{Dir: dir, EncryptionKey: bytes.Repeat([]byte{7}, 32), SyncWrites: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	closeFn = func() { st.Close(); os.RemoveAll(dir) }
+	an, err := pipeline.New(pipeline.Options{})
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	svc, err := service.New(st, index.New(), an, nil, service.Options{
+		NamespaceOwner: func(ns string) (string, bool) { return "bench", ns == "bench" },
+		Namespaces:     func(string) []string { return []string{"bench"} },
+		Confidence:     faceapi.Confidence,
+		Threshold:      50,
+	})
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	call = func(method string, params map[string]string, img string) (*service.Response, error) {
+		req := &service.Request{Method: method, Owner: "bench", Namespaces: []string{"*"}, Params: params}
+		if img != "" {
+			b, err := os.ReadFile(filepath.Join(root, img))
+			if err != nil {
+				return nil, err
+			}
+			req.Files = []service.File{{Name: "files", Data: b}}
+		}
+		return svc.Call(ctx, req)
+	}
+	return call, closeFn, nil
+}
+
 // recognizeTop runs faces/recognize uids=all and returns the centre face's
 // best candidate, its confidence and the returned threshold.
-func recognizeTop(call func(string, map[string]string, string) (*service.Response, error), img string) (string, int, int, bool) {
+func recognizeTop(call benchCall, img string) (string, int, int, bool) {
 	resp, err := call("faces/recognize", map[string]string{"uids": "all", "namespace": "bench", "attributes": "none"}, img)
 	if err != nil || len(resp.Photos) != 1 {
 		return "", 0, 0, false

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"unicode"
 )
 
 // SkyBiometry answers in XML when a call asks for it (a .xml suffix on the
@@ -281,16 +280,20 @@ func (t *xmlTranscoder) closeTag(name string) {
 	t.buf.WriteByte('>')
 }
 
-// isXMLName reports whether s can be an element name as it is: an XML
-// Name without a colon (no namespaces), at most 64 bytes.
+// isXMLName reports whether s can be an element name as it is: an ASCII
+// XML Name without a colon (no namespaces), at most 64 bytes. Non-ASCII
+// letters are left to <item key="...">: XML parsers disagree on which of
+// them may start or continue a name (Go's encoding/xml follows the first
+// edition's older Unicode tables and refuses, e.g., U+0235).
 func isXMLName(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}
 	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 		switch {
-		case r == '_' || unicode.IsLetter(r):
-		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r)):
+		case r == '_' || letter:
+		case i > 0 && (r == '-' || r == '.' || r >= '0' && r <= '9'):
 		default:
 			return false
 		}

@@ -11,9 +11,9 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits/redistest"
+	"github.com/facegate/facegate/store"
 )
 
 // TestAdminStateSharedInRedis: two nodes (keyrings on copies of one

@@ -10,8 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/store"
 )
 
 func init() {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/store"
 )
 
 func TestCORSPreflight(t *testing.T) {

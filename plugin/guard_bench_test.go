@@ -15,11 +15,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/httpsig"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
 	"github.com/facegate/facegate/policies"
+	"github.com/facegate/facegate/store"
 )
 
 // The in-process cost of facegate_guard's ServeHTTP (everything but TLS,

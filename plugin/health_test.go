@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 func probe(t *testing.T, h *Health, method string) (int, map[string]string) {

@@ -5,8 +5,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/limits"
+	"github.com/facegate/facegate/store"
 )
 
 // limitsKeyPrefix is where the embedded mode keeps the limiter's counters:

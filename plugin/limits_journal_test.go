@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/limits"
+	"github.com/facegate/facegate/store"
 )
 
 // TestLimitsJournal: counters written by the journal (on its timer, and on

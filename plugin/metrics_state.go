@@ -8,7 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // stateCollector reports, at each scrape, what the shared states hold: the

@@ -19,9 +19,9 @@ import (
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/service"
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/policies"
+	"github.com/facegate/facegate/store"
 )
 
 // newProbeState is a started state on a store in dir (in memory when dir

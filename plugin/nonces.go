@@ -13,8 +13,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/httpsig"
+	"github.com/facegate/facegate/store"
 )
 
 // nonceKeyPrefix is where seen signature nonces are journaled, with a TTL:

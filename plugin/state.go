@@ -17,11 +17,11 @@ import (
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/service"
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
 	"github.com/facegate/facegate/plugin/usage"
 	"github.com/facegate/facegate/policies"
+	"github.com/facegate/facegate/store"
 )
 
 // credentialsFileName is written once, on the first start, in the data dir.

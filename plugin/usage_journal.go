@@ -5,8 +5,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/store"
 )
 
 // usageKeyPrefix is where the usage recorder's history is kept: one entry

@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/store"
 )
 
 // TestUsageJournal checks that the usage history written on stop is what

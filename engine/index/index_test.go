@@ -8,7 +8,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 func randVec(r *rand.Rand) [Dim]float32 {

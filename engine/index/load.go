@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // KeyPrefix starts every store key that holds an indexed template.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {

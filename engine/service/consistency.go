@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // CheckConsistency verifies, in one snapshot, the invariants that the service's atomic

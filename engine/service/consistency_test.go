@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 func TestCheckConsistency(t *testing.T) {

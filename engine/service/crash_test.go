@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 var crashKey = bytes.Repeat([]byte{6}, store.KeySize)

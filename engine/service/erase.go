@@ -8,7 +8,7 @@ import (
 
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // erase implements extensions/erase, facegate's erasure call beyond SkyBiometry's API (so

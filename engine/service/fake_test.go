@@ -12,7 +12,7 @@ import (
 
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // fakeImage is what the fake analyzer "decodes": the JSON of a list of people in a photo.

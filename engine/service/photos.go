@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // processed is one input image after analysis: the wire photo (tags filled by the caller's

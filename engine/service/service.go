@@ -14,7 +14,7 @@ import (
 
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // DefaultThreshold is the recommended confidence cut-off of DefaultConfidence.

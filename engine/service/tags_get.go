@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // tagFilter is a parsed tags/get filter: "attr:value" terms joined by commas, all of which

@@ -8,7 +8,7 @@ import (
 
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // tagsRemove implements tags/remove: saved or temporary tags of the caller are deleted with

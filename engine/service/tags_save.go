@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // errAbort carries an *skyerr.Error out of a store transaction (which is then rolled back).

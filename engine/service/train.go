@@ -10,7 +10,7 @@ import (
 
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // trainUIDs returns the uids a train/status call names; uids=all means every uid with saved

@@ -15,8 +15,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/store"
 )
 
 // clock is a settable clock shared by the keyring and the test client.

@@ -16,8 +16,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/facegate/facegate/engine/store"
 	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/store"
 )
 
 type clock struct {

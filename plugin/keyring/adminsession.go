@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // Admin sessions: one TOTP code opens a short-lived session, so that a

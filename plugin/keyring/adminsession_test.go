@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // openSession verifies a TOTP code for ops and opens a session.

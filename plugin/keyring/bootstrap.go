@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // Bootstrap names.

@@ -1,6 +1,6 @@
 // Package keyring manages facegate's API keys, namespace registry,
 // administrators and audit log on top of the encrypted store
-// (github.com/facegate/facegate/engine/store).
+// (github.com/facegate/facegate/store).
 //
 // Secret material never sits in the database in plaintext. A 32-byte
 // server key, kept outside the database (a file beside the database key,

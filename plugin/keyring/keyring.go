@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // Store key prefixes owned by the keyring.

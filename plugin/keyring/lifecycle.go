@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // MaxRotationGrace bounds the grace period of Rotate.

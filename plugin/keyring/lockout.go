@@ -6,7 +6,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // Lockout policy for admin authentication: LockoutFailures failures per

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // Namespace is an entry of the namespace registry: names are globally

@@ -15,7 +15,7 @@ import (
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 func init() { commands["open-set"] = runOpenSet }

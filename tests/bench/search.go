@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 func init() { commands["search"] = searchBench }

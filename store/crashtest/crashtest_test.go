@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 var key = bytes.Repeat([]byte{5}, store.KeySize)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/facegate/facegate/engine/store"
+	"github.com/facegate/facegate/store"
 )
 
 // Prefix starts every key Write creates.

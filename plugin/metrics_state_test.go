@@ -34,14 +34,14 @@ func newProbeState(t *testing.T, dir string, templates int) *state {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 1))
-	wb := st.DB().NewWriteBatch()
+	wb := st.NewBatch()
 	for i := range templates {
 		var v [index.Dim]float32
 		for j := range v {
 			v[j] = float32(r.NormFloat64())
 		}
 		ns := []string{"a", "b"}[i%2]
-		if err := wb.Set([]byte(index.Key(ns, fmt.Sprintf("u%d@%s", i%5, ns), fmt.Sprintf("t%06d", i))), index.EncodeVector(v)); err != nil {
+		if err := wb.Set(index.Key(ns, fmt.Sprintf("u%d@%s", i%5, ns), fmt.Sprintf("t%06d", i)), index.EncodeVector(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,11 +268,11 @@ func TestRebuildIndexLogsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	wb := st.DB().NewWriteBatch()
+	wb := st.NewBatch()
 	var v [index.Dim]float32
 	for i := range n {
 		v[i%index.Dim] = float32(i)
-		if err := wb.Set([]byte(index.Key("ns", fmt.Sprintf("u%d", i%9), fmt.Sprintf("t%06d", i))), index.EncodeVector(v)); err != nil {
+		if err := wb.Set(index.Key("ns", fmt.Sprintf("u%d", i%9), fmt.Sprintf("t%06d", i)), index.EncodeVector(v)); err != nil {
 			t.Fatal(err)
 		}
 	}

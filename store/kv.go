@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // deleteBatch is how many keys DeletePrefix removes per transaction.
@@ -32,6 +30,20 @@ func (s *Store) ScanJSON(prefix string, fn func(key string, raw []byte) error) e
 	return s.View(func(tx *Tx) error { return tx.Scan(prefix, fn) })
 }
 
+// Stream calls fn for every key with prefix, in one consistent snapshot but in no promised
+// order, with a value that is valid only during the call (copy what you keep). It is the bulk
+// read for loading large prefixes (the template index at start-up).
+func (s *Store) Stream(prefix string, fn func(key string, raw []byte) error) error {
+	if err := s.be.stream(prefix, fn); err != nil {
+		return fmt.Errorf("stream %q: %w", prefix, err)
+	}
+	return nil
+}
+
+// EstimateKeys is a quick, approximate count of the keys with prefix (for progress reports
+// only: it may count deleted or expired keys, or miss the newest).
+func (s *Store) EstimateKeys(prefix string) int { return s.be.estimate(prefix) }
+
 // DeletePrefix removes every key that starts with prefix and returns how many it removed.
 // Keys are removed in transactions of deleteBatch keys, so a very large prefix is not erased
 // atomically; it is erased completely when DeletePrefix returns without error. An empty prefix
@@ -40,36 +52,18 @@ func (s *Store) DeletePrefix(prefix string) (int, error) {
 	if prefix == "" {
 		return 0, errors.New("delete prefix: empty prefix refused")
 	}
-	total, conflicts := 0, 0
-	for {
-		n := 0
-		err := s.db.Update(func(txn *badger.Txn) error {
-			n = 0
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
-			var keys [][]byte
-			for it.Rewind(); it.Valid() && len(keys) < deleteBatch; it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			it.Close()
-			for _, k := range keys {
-				if err := txn.Delete(k); err != nil {
-					return err
-				}
-			}
-			n = len(keys)
-			return nil
-		})
-		switch {
-		case errors.Is(err, badger.ErrConflict) && conflicts < maxConflictRetries:
-			conflicts++
-		case err != nil:
-			return total, fmt.Errorf("delete prefix %q: %w", prefix, err)
-		default:
-			conflicts = 0
-			total += n
-			if n < deleteBatch {
-				return total, nil
-			}
+	return s.be.deletePrefix(prefix)
+}
+
+// prefixEnd is the smallest string greater than every string with prefix ("" when there is
+// none: the prefix is all 0xff bytes).
+func prefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
 		}
 	}
+	return ""
 }

@@ -24,6 +24,7 @@ func (s *Store) observeWrite(start time.Time, err *error) {
 	}
 }
 
-// Size returns the bytes the database holds on disk: its LSM tree and its
-// value log (Badger's estimate, refreshed every minute or so).
-func (s *Store) Size() (lsm, vlog int64) { return s.db.Size() }
+// Size returns the bytes the database holds on disk: with Badger its LSM
+// tree and its value log (Badger's estimate, refreshed every minute or so),
+// with PostgreSQL the store's tables and indexes (lsm) and 0.
+func (s *Store) Size() (lsm, vlog int64) { return s.be.size() }

@@ -3,35 +3,53 @@ package store
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
-	"github.com/dgraph-io/badger/v4"
 	"go.uber.org/zap"
 )
 
 // KeySize is the required length of Options.EncryptionKey (AES-256).
 const KeySize = 32
 
-// ErrWrongKey is returned (wrapped) by Open when the data directory was encrypted with a
-// different key.
+// ErrWrongKey is returned (wrapped) by Open when the data directory (or the
+// PostgreSQL database) was encrypted with a different key.
 var ErrWrongKey = errors.New("wrong encryption key")
 
 // ErrNotFound is returned (wrapped) when a key does not exist or has expired.
 var ErrNotFound = errors.New("key not found")
 
+// ErrUnavailable is wrapped by the errors of a shared engine that cannot be
+// reached (PostgreSQL down or unreachable): nothing was written, and the
+// call may be retried later.
+var ErrUnavailable = errors.New("store unavailable")
+
+// ErrStop, returned by a scan's function, ends the scan early without an error.
+var ErrStop = errors.New("stop scan")
+
 // Options configures Open.
 type Options struct {
-	// Dir is the data directory; it is created when missing. Ignored when InMemory.
+	// Dir is the data directory; it is created when missing. Ignored when
+	// InMemory or Postgres is set.
 	Dir string
 	// InMemory keeps everything in memory (tests).
 	InMemory bool
+	// Postgres, when set, is the DSN (postgres://... or key=value) of the
+	// PostgreSQL database that holds the store instead of Badger: the cluster
+	// mode, where several nodes share it. It may hold a password: it is never
+	// logged or quoted in errors.
+	Postgres string
+	// PlainPrefixes are key prefixes whose later path segments are not secret
+	// (timestamps, counters): the PostgreSQL backend keeps them readable in
+	// its row keys so that ordered, paged scans of them run in the database.
+	// Every other segment of every key is replaced by a keyed token there.
+	PlainPrefixes []string
 	// EncryptionKey is the 32-byte AES key; required, also in memory.
 	EncryptionKey []byte
 	// SyncWrites fsyncs every write before it is acknowledged. DefaultOptions sets it; see the
-	// package documentation for what survives without it.
+	// package documentation for what survives without it. (PostgreSQL acknowledges a write
+	// after its COMMIT, whatever this says.)
 	SyncWrites bool
-	// Logger receives Badger's warnings and errors; nil silences Badger.
+	// Logger receives the engine's warnings and errors; nil silences them.
 	Logger *zap.Logger
 }
 
@@ -41,62 +59,43 @@ func DefaultOptions(dir string, key []byte) Options {
 	return Options{Dir: dir, EncryptionKey: key, SyncWrites: true}
 }
 
-// Store is an open, encrypted Badger database. It is safe for concurrent use.
+// Store is an open, encrypted key-value store on Badger or PostgreSQL. It is
+// safe for concurrent use.
 type Store struct {
-	db      *badger.DB
+	be      backend
+	engine  string
 	observe atomic.Pointer[WriteObserver] // see SetWriteObserver
 }
 
-// Open opens (or creates) the database described by opts.
+// Open opens (or creates) the store described by opts.
 func Open(opts Options) (*Store, error) {
 	if len(opts.EncryptionKey) != KeySize {
 		return nil, fmt.Errorf("open store: encryption key must be %d bytes, got %d", KeySize, len(opts.EncryptionKey))
 	}
-	if !opts.InMemory && opts.Dir == "" {
-		return nil, errors.New("open store: data dir is required")
-	}
-	bo := badger.DefaultOptions(opts.Dir).
-		WithInMemory(opts.InMemory).
-		WithEncryptionKey(opts.EncryptionKey).
-		WithIndexCacheSize(64 << 20).
-		WithBlockCacheSize(64 << 20).
-		WithSyncWrites(opts.SyncWrites).
-		WithLogger(newLogger(opts.Logger))
-	if opts.InMemory {
-		bo = bo.WithDir("").WithValueDir("")
-	}
-	db, err := badger.Open(bo)
-	if err != nil {
-		if errors.Is(err, badger.ErrEncryptionKeyMismatch) || strings.Contains(err.Error(), badger.ErrEncryptionKeyMismatch.Error()) {
-			return nil, fmt.Errorf("open store: data dir %s was encrypted with a different key: %w", opts.Dir, ErrWrongKey)
+	if opts.Postgres != "" {
+		be, err := openPostgres(opts)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("open store in %s: %w", opts.Dir, err)
+		return &Store{be: be, engine: "postgres"}, nil
 	}
-	return &Store{db: db}, nil
+	be, err := openBadger(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{be: be, engine: "badger"}, nil
 }
 
-// Close flushes and closes the database.
+// Close flushes and closes the store.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	if err := s.be.close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
 }
 
-// DB exposes the underlying Badger database for bulk operations (write batches, streams).
-func (s *Store) DB() *badger.DB { return s.db }
+// Closed reports whether Close was called.
+func (s *Store) Closed() bool { return s.be.closed() }
 
-// badgerLogger routes Badger's warnings and errors to zap; info and debug are dropped.
-type badgerLogger struct{ l *zap.SugaredLogger }
-
-func newLogger(l *zap.Logger) badger.Logger {
-	if l == nil {
-		return nil
-	}
-	return badgerLogger{l.Named("badger").Sugar()}
-}
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Errorf(strings.TrimSpace(f), a...) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warnf(strings.TrimSpace(f), a...) }
-func (b badgerLogger) Infof(string, ...any)        {}
-func (b badgerLogger) Debugf(string, ...any)       {}
+// Engine names the backend: "badger" or "postgres".
+func (s *Store) Engine() string { return s.engine }

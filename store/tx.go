@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // maxConflictRetries bounds how often Update re-runs a function whose transaction conflicted
@@ -16,38 +14,24 @@ const maxConflictRetries = 8
 // Tx is a transaction handed to Update or View. It must not be used after the function
 // returns.
 type Tx struct {
-	txn *badger.Txn
+	t txBackend
 }
 
 // GetJSON decodes the value stored under key into v; it returns an error wrapping
 // ErrNotFound when the key is absent or expired.
 func (tx *Tx) GetJSON(key string, v any) error {
-	item, err := tx.txn.Get([]byte(key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return fmt.Errorf("get %q: %w", key, ErrNotFound)
-	}
+	raw, err := tx.t.get(key)
 	if err != nil {
-		return fmt.Errorf("get %q: %w", key, err)
+		return err
 	}
-	return item.Value(func(raw []byte) error {
-		if err := json.Unmarshal(raw, v); err != nil {
-			return fmt.Errorf("decode %q: %w", key, err)
-		}
-		return nil
-	})
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode %q: %w", key, err)
+	}
+	return nil
 }
 
 // Exists reports whether key is present.
-func (tx *Tx) Exists(key string) (bool, error) {
-	_, err := tx.txn.Get([]byte(key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("get %q: %w", key, err)
-	}
-	return true, nil
-}
+func (tx *Tx) Exists(key string) (bool, error) { return tx.t.exists(key) }
 
 // PutJSON stores v as JSON under key; ttl 0 keeps it forever.
 func (tx *Tx) PutJSON(key string, v any, ttl time.Duration) error {
@@ -61,50 +45,32 @@ func (tx *Tx) PutJSON(key string, v any, ttl time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("encode %q: %w", key, err)
 	}
-	e := badger.NewEntry([]byte(key), raw)
-	if ttl > 0 {
-		e = e.WithTTL(ttl)
-	}
-	if err := tx.txn.SetEntry(e); err != nil {
-		return fmt.Errorf("put %q: %w", key, err)
-	}
-	return nil
+	return tx.t.put(key, raw, ttl)
 }
 
 // Delete removes key; deleting an absent key is not an error.
-func (tx *Tx) Delete(key string) error {
-	if err := tx.txn.Delete([]byte(key)); err != nil {
-		return fmt.Errorf("delete %q: %w", key, err)
-	}
-	return nil
-}
+func (tx *Tx) Delete(key string) error { return tx.t.del(key) }
 
 // Scan calls fn for every key with prefix, in key order, with a copy of its raw JSON value.
 func (tx *Tx) Scan(prefix string, fn func(key string, raw []byte) error) error {
-	it := tx.txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true, PrefetchSize: 64})
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		item := it.Item()
-		raw, err := item.ValueCopy(nil)
-		if err != nil {
-			return fmt.Errorf("scan %q: %w", prefix, err)
-		}
-		if err := fn(string(item.Key()), raw); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.t.scan(prefix, "", false, true, fn)
+}
+
+// ScanFrom is Scan starting at start: forward from the first key >= start, or with reverse
+// backwards from the last key <= start (an empty start begins at the first or the last key
+// of prefix). ErrStop from fn ends it early without error; it is how pages are read.
+func (tx *Tx) ScanFrom(prefix, start string, reverse bool, fn func(key string, raw []byte) error) error {
+	return tx.t.scan(prefix, start, reverse, true, fn)
 }
 
 // Keys returns the keys with prefix, in key order, without reading values.
 func (tx *Tx) Keys(prefix string) ([]string, error) {
-	it := tx.txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
-	defer it.Close()
 	var keys []string
-	for it.Rewind(); it.Valid(); it.Next() {
-		keys = append(keys, string(it.Item().Key()))
-	}
-	return keys, nil
+	err := tx.t.scan(prefix, "", false, false, func(key string, _ []byte) error {
+		keys = append(keys, key)
+		return nil
+	})
+	return keys, err
 }
 
 // Update runs fn in a read-write transaction and commits it atomically: afterwards either all
@@ -113,18 +79,12 @@ func (tx *Tx) Keys(prefix string) ([]string, error) {
 // to run more than once.
 func (s *Store) Update(fn func(tx *Tx) error) (err error) {
 	defer s.observeWrite(time.Now(), &err)
-	for range maxConflictRetries {
-		err = s.db.Update(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
-		if !errors.Is(err, badger.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("update: gave up after %d conflicts: %w", maxConflictRetries, err)
+	return s.be.update(func(t txBackend) error { return fn(&Tx{t: t}) })
 }
 
 // View runs fn in a read-only, consistent snapshot.
 func (s *Store) View(fn func(tx *Tx) error) error {
-	return s.db.View(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
+	return s.be.view(func(t txBackend) error { return fn(&Tx{t: t}) })
 }
 
 // PutRaw stores raw bytes under key (for binary values such as index vectors); ttl 0 keeps
@@ -133,24 +93,11 @@ func (tx *Tx) PutRaw(key string, raw []byte, ttl time.Duration) error {
 	if key == "" {
 		return errors.New("put: empty key")
 	}
-	e := badger.NewEntry([]byte(key), raw)
-	if ttl > 0 {
-		e = e.WithTTL(ttl)
+	if ttl < 0 {
+		return fmt.Errorf("put %q: negative ttl", key)
 	}
-	if err := tx.txn.SetEntry(e); err != nil {
-		return fmt.Errorf("put %q: %w", key, err)
-	}
-	return nil
+	return tx.t.put(key, raw, ttl)
 }
 
 // GetRaw returns a copy of the raw bytes under key; the error wraps ErrNotFound if absent.
-func (tx *Tx) GetRaw(key string) ([]byte, error) {
-	item, err := tx.txn.Get([]byte(key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, fmt.Errorf("get %q: %w", key, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %q: %w", key, err)
-	}
-	return item.ValueCopy(nil)
-}
+func (tx *Tx) GetRaw(key string) ([]byte, error) { return tx.t.get(key) }

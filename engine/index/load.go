@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/facegate/facegate/store"
 )
 
@@ -58,9 +57,9 @@ type loadItem struct {
 // Load adds every template stored under KeyPrefix in st to the index and returns how many it
 // loaded. One goroutine reads the store while workers decode and quantise; it is meant for
 // start-up, before the index serves searches. LoadWithProgress reports on the way.
-func (x *Index) Load(st *store.Store) (int, error) { return x.load(st.DB(), nil) }
+func (x *Index) Load(st *store.Store) (int, error) { return x.load(st, nil) }
 
-func (x *Index) load(db *badger.DB, progress *loadProgress) (int, error) {
+func (x *Index) load(st *store.Store, progress *loadProgress) (int, error) {
 	batches := make(chan []loadItem, 4)
 	free := make(chan []loadItem, 8)
 	var wg sync.WaitGroup
@@ -85,53 +84,42 @@ func (x *Index) load(db *badger.DB, progress *loadProgress) (int, error) {
 		})
 	}
 	n := 0
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(KeyPrefix), PrefetchValues: true, PrefetchSize: 256})
-		defer it.Close()
-		var b []loadItem
-		var lastNS, lastUID string
-		for it.Rewind(); it.Valid(); it.Next() {
-			if b == nil {
-				select {
-				case b = <-free:
-				default:
-					b = make([]loadItem, 0, loadBatch)
-				}
-			}
-			item := it.Item()
-			ns, uid, tid, ok := splitKey(item.Key())
-			if !ok {
-				return fmt.Errorf("load index: malformed key %q", item.Key())
-			}
-			if string(ns) != lastNS { // consecutive keys share ns and uid: reuse the strings
-				lastNS = string(ns)
-			}
-			if string(uid) != lastUID {
-				lastUID = string(uid)
-			}
-			b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid)})
-			li := &b[len(b)-1]
-			if err := item.Value(func(v []byte) error {
-				if len(v) != Dim*4 {
-					return fmt.Errorf("load index %q: %d-byte vector, want %d", item.Key(), len(v), Dim*4)
-				}
-				copy(li.raw[:], v)
-				return nil
-			}); err != nil {
-				return err
-			}
-			n++
-			progress.tick(n)
-			if len(b) == loadBatch {
-				batches <- b
-				b = nil
+	var b []loadItem
+	var lastNS, lastUID string
+	err := st.Stream(KeyPrefix, func(key string, v []byte) error {
+		if b == nil {
+			select {
+			case b = <-free:
+			default:
+				b = make([]loadItem, 0, loadBatch)
 			}
 		}
-		if len(b) > 0 {
+		ns, uid, tid, ok := splitKey([]byte(key))
+		if !ok {
+			return fmt.Errorf("load index: malformed key %q", key)
+		}
+		if string(ns) != lastNS { // consecutive keys share ns and uid: reuse the strings
+			lastNS = string(ns)
+		}
+		if string(uid) != lastUID {
+			lastUID = string(uid)
+		}
+		if len(v) != Dim*4 {
+			return fmt.Errorf("load index %q: %d-byte vector, want %d", key, len(v), Dim*4)
+		}
+		b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid)})
+		copy(b[len(b)-1].raw[:], v)
+		n++
+		progress.tick(n)
+		if len(b) == loadBatch {
 			batches <- b
+			b = nil
 		}
 		return nil
 	})
+	if err == nil && len(b) > 0 {
+		batches <- b
+	}
 	close(batches)
 	wg.Wait()
 	if err == nil {

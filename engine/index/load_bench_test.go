@@ -19,10 +19,10 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	wb := st.DB().NewWriteBatch()
+	wb := st.NewBatch()
 	r := rand.New(rand.NewPCG(8, 8))
 	for i := range n {
-		if err := wb.Set([]byte(Key("bench", fmt.Sprintf("u%08d@bench", i/4), fmt.Sprintf("%08x_%013x", i, i))), EncodeVector(randVec(r))); err != nil {
+		if err := wb.Set(Key("bench", fmt.Sprintf("u%08d@bench", i/4), fmt.Sprintf("%08x_%013x", i, i)), EncodeVector(randVec(r))); err != nil {
 			b.Fatal(err)
 		}
 	}

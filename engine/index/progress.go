@@ -1,10 +1,7 @@
 package index
 
 import (
-	"bytes"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
 
 	"github.com/facegate/facegate/store"
 )
@@ -13,10 +10,10 @@ import (
 type LoadProgress struct {
 	// Loaded is how many templates have been read so far.
 	Loaded int
-	// Estimate is Badger's estimate of the templates to read: the keys of the
-	// on-disk tables whose range overlaps KeyPrefix (other keys and older
-	// versions included, recent writes still in memory not), never below
-	// Loaded. It is for the ETA only.
+	// Estimate is the store's estimate of the templates to read
+	// (store.EstimateKeys: with Badger the keys of the on-disk tables whose
+	// range overlaps KeyPrefix, other keys and older versions included, recent
+	// writes still in memory not), never below Loaded. It is for the ETA only.
 	Estimate int
 	// Elapsed is the time since Load started.
 	Elapsed time.Duration
@@ -47,9 +44,9 @@ func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress 
 	start := time.Now()
 	p := &loadProgress{every: every, fn: progress, start: start, next: start.Add(every)}
 	if progress != nil {
-		p.estimate = estimateTemplates(st.DB())
+		p.estimate = st.EstimateKeys(KeyPrefix)
 	}
-	n, err := x.load(st.DB(), p)
+	n, err := x.load(st, p)
 	done := p.at(n, time.Now())
 	if err == nil {
 		x.loaded.Store(&done)
@@ -90,18 +87,4 @@ func (p *loadProgress) tick(n int) {
 
 func (p *loadProgress) at(n int, now time.Time) LoadProgress {
 	return LoadProgress{Loaded: n, Estimate: max(n, p.estimate), Elapsed: now.Sub(p.start)}
-}
-
-// estimateTemplates counts the keys of the on-disk tables that may hold
-// templates (their range overlaps KeyPrefix).
-func estimateTemplates(db *badger.DB) int {
-	lo := []byte(KeyPrefix)
-	hi := []byte(KeyPrefix[:len(KeyPrefix)-1] + string(KeyPrefix[len(KeyPrefix)-1]+1))
-	n := 0
-	for _, t := range db.Tables() {
-		if bytes.Compare(t.Right, lo) >= 0 && bytes.Compare(t.Left, hi) < 0 {
-			n += int(t.KeyCount)
-		}
-	}
-	return n
 }

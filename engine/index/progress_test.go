@@ -17,10 +17,10 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb := st.DB().NewWriteBatch()
+	wb := st.NewBatch()
 	r := rand.New(rand.NewPCG(6, 6))
 	for i := range n {
-		if err := wb.Set([]byte(Key("p", fmt.Sprintf("u%d", i%7), fmt.Sprintf("t%06d", i))), EncodeVector(randVec(r))); err != nil {
+		if err := wb.Set(Key("p", fmt.Sprintf("u%d", i%7), fmt.Sprintf("t%06d", i)), EncodeVector(randVec(r))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,7 +35,7 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if e := estimateTemplates(st.DB()); e < n {
+	if e := st.EstimateKeys(KeyPrefix); e < n {
 		t.Errorf("estimate %d below the %d templates on disk", e, n)
 	}
 	var seen []LoadProgress

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/facegate/facegate/store"
 )
 
@@ -96,21 +94,21 @@ func (k *Keyring) ListAudit(since time.Time, limit int) ([]AuditEntry, error) {
 	limit = min(limit, MaxAuditLimit)
 	latest := since.IsZero()
 	out := []AuditEntry{}
-	err := k.st.DB().View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixAudit), Reverse: latest, PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		start := []byte(prefixAudit + "\xff")
-		if !latest {
-			start = fmt.Appendf(nil, "%s%020d", prefixAudit, max(since.UnixNano(), 0))
-		}
-		for it.Seek(start); it.Valid() && len(out) < limit; it.Next() {
+	start := prefixAudit + "\xff"
+	if !latest {
+		start = fmt.Sprintf("%s%020d", prefixAudit, max(since.UnixNano(), 0))
+	}
+	err := k.st.View(func(tx *store.Tx) error {
+		return tx.ScanFrom(prefixAudit, start, latest, func(_ string, raw []byte) error {
 			var e AuditEntry
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &e) }); err != nil {
+			if err := json.Unmarshal(raw, &e); err != nil {
 				return fmt.Errorf("decoding audit entry: %w", err)
 			}
-			out = append(out, e)
-		}
-		return nil
+			if out = append(out, e); len(out) == limit {
+				return store.ErrStop
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing audit log: %w", err)

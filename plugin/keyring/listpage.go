@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/facegate/facegate/store"
 )
 
 // MaxPageSize bounds one page of ListPage.
@@ -29,28 +29,26 @@ func (k *Keyring) ListPage(owner, after string, limit int) (KeyPage, error) {
 		return KeyPage{}, invalidf("after must be a key id")
 	}
 	page := KeyPage{Keys: []Key{}}
-	err := k.st.DB().View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixKey), PrefetchValues: true, PrefetchSize: min(limit+1, 100)})
-		defer it.Close()
-		start := []byte(prefixKey)
-		if after != "" {
-			start = []byte(prefixKey + after + "\x00")
-		}
-		for it.Seek(start); it.Valid(); it.Next() {
+	start := ""
+	if after != "" {
+		start = prefixKey + after + "\x00"
+	}
+	err := k.st.View(func(tx *store.Tx) error {
+		return tx.ScanFrom(prefixKey, start, false, func(_ string, raw []byte) error {
 			var rec keyRecord
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+			if err := json.Unmarshal(raw, &rec); err != nil {
 				return fmt.Errorf("decoding key record: %w", err)
 			}
 			if owner != "" && rec.Owner != owner {
-				continue
+				return nil
 			}
 			if len(page.Keys) == limit {
 				page.Next = page.Keys[limit-1].ID
-				return nil
+				return store.ErrStop
 			}
 			page.Keys = append(page.Keys, rec.Key.clone())
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return KeyPage{}, fmt.Errorf("listing keys: %w", err)

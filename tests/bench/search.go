@@ -174,13 +174,12 @@ func rebuildRow(n, perUID int, profile string) error {
 	if err != nil {
 		return err
 	}
-	wb := st.DB().NewWriteBatch()
+	wb := st.NewBatch()
 	g := &gen{r: rand.New(rand.NewPCG(1, 1)), perUID: perUID}
 	start := time.Now()
 	for i := range n {
 		uid, v := g.template(i)
-		if err := wb.Set([]byte(index.Key("bench", uid, fmt.Sprintf("%08x_%013x", i, i))), index.EncodeVector(v)); err != nil {
-			wb.Cancel()
+		if err := wb.Set(index.Key("bench", uid, fmt.Sprintf("%08x_%013x", i, i)), index.EncodeVector(v)); err != nil {
 			st.Close()
 			return err
 		}

@@ -21,6 +21,8 @@ var noMetrics = metrics.NoOp()
 // Query is the policy entry point every decision evaluates.
 const Query = "data.facegate.decision"
 
+var queryRef = ast.MustParseRef(Query)
+
 // Options configure a Decider.
 type Options struct {
 	// Dir, when set, is a directory whose *.rego files (searched
@@ -53,7 +55,8 @@ type prepared struct {
 	consts constants
 	// fastPath: the policy set is the verified one (see fastpath.go).
 	fastPath bool
-	// memo of decisions, only for the verified policy set (see memo.go).
+	// memo of decisions, keyed by what the decision reads (memo.go); nil
+	// when the policy set's decision cannot be memoized.
 	memo *memo
 	// deps and rules: the rule values shared between decisions (rulecache.go).
 	deps    *depIndex
@@ -133,8 +136,8 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	}
 	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
 		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
-	if fast && !d.noMemo {
-		p.memo = newMemo()
+	if !d.noMemo {
+		p.memo = newMemo(p.deps.deps(queryRef))
 	}
 	return p, nil
 }
@@ -157,7 +160,7 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 	}
 	bp := memoKeyPool.Get().(*[]byte)
 	defer memoKeyPool.Put(bp)
-	key, ok := in.memoKey((*bp)[:0])
+	key, ok := p.memo.key((*bp)[:0], in)
 	if cap(key) <= 4*memoMaxKeyBytes { // keep grown buffers, not huge ones
 		*bp = key[:0]
 	}

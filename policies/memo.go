@@ -3,23 +3,33 @@ package policies
 import (
 	"encoding/binary"
 	"math"
+	"reflect"
 	"slices"
-	"strings"
 	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// memo caches the decisions of the verified policy set (see fastpath.go),
-// keyed by the whole input except now_ns and except the params the
-// shipped policies do not read (appendParamsRead). It is exact because, in that
-// policy set, a decision depends on now_ns only through the key_expired
-// rule (expires_at > 0 and now_ns >= expires_at), and the key includes
-// that one bit (TestMemoTimeDependenceIsKnown checks that the shipped
-// policies use now_ns nowhere else). It belongs to one prepared policy set,
-// so Reload starts an empty one, and it is bounded: it holds at most
-// memoMaxEntries, in two generations. Sensitive params (api_secret, password)
-// are left out of the key, as out of the input.
+// memo caches the decisions of one prepared policy set, allowed and denied
+// alike, keyed by exactly what the decision reads of the input: the values
+// of the input paths that the rules reachable from data.facegate.decision
+// read, and the outcomes of their clock tests (`input.now_ns >=
+// input.key.expires_at`), as the rule cache finds them (rulecache.go). The
+// key is derived from the loaded policy set, so an edited set gets a memo
+// keyed on what it reads; a set whose decision reads the whole input, a
+// dynamic ref into it, now_ns outside a clock test, a non-deterministic
+// built-in or `with` gets none. Reload starts an empty one.
+//
+// The key is encoded from the Go Input through its JSON field names (the
+// names Value gives the policy), without building the OPA value; every
+// string is length-prefixed and maps are sorted, so two inputs that differ
+// in what the decision reads never share an entry. It is bounded: at most
+// memoMaxEntries decisions, in two generations, and inputs whose key is
+// longer than memoMaxKeyBytes are not memoized.
 type memo struct {
-	mu sync.Mutex
+	paths []goPath
+	clock []goClockTest
+	mu    sync.Mutex
 	// entries is the current generation, older the one before: when
 	// entries holds half of memoMaxEntries it becomes older (dropping the
 	// previous older), so decisions still in use survive while the memo
@@ -34,8 +44,31 @@ const (
 	memoMaxKeyBytes = 2048
 )
 
-func newMemo() *memo {
-	return &memo{entries: make(map[string]Decision)}
+// newMemo returns the memo for a decision with these dependencies, or nil
+// when they do not allow one.
+func newMemo(deps *ruleDeps) *memo {
+	if deps == nil || !deps.cacheable {
+		return nil
+	}
+	m := &memo{entries: make(map[string]Decision)}
+	for _, p := range deps.paths {
+		if g, ok := compilePath(p); ok {
+			m.paths = append(m.paths, g)
+		}
+	}
+	for _, t := range deps.clock {
+		now, ok := compilePath(t.now)
+		if !ok { // a path Input never has: the test is always undefined
+			continue
+		}
+		g := goClockTest{test: t, now: now}
+		if t.other != nil {
+			other, ok := compilePath(t.other)
+			g.other, g.otherNever = other, !ok
+		}
+		m.clock = append(m.clock, g)
+	}
+	return m
 }
 
 var memoKeyPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -73,125 +106,248 @@ func (m *memo) insert(key string, dec Decision) {
 	m.entries[key] = dec
 }
 
-// memoKey appends the encoding of everything the policy sees except
-// now_ns, plus whether the key has expired, and reports false when the
-// encoding is longer than memoMaxKeyBytes. Every string is length-prefixed
-// and maps are sorted, so different inputs never share a key.
-func (in *Input) memoKey(b []byte) ([]byte, bool) {
-	r, k, a, s := &in.Request, &in.Key, &in.Auth, &in.Schema
-	b = appendString(b, r.Method)
-	b = appendString(b, r.Route)
-	b = appendParamsRead(b, r.Params)
-	b = appendString(b, r.RemoteIP)
-	b = appendString(b, r.TLS.Version)
-	b = appendString(b, r.TLS.ClientCertSHA256)
-	b = appendString(b, r.Origin)
-	b = binary.AppendVarint(b, int64(r.Images))
-	b = appendBool(b, r.Proxied)
-
-	b = appendString(b, k.ID)
-	b = appendBool(b, k.Found)
-	b = appendString(b, k.Status)
-	b = binary.AppendVarint(b, k.ExpiresAt)
-	b = appendBool(b, k.ExpiresAt > 0 && in.NowNS >= k.ExpiresAt)
-	for _, list := range [][]string{k.Scopes, k.Namespaces, k.AuthModes, k.AllowedOrigins} {
-		b = appendStrings(b, list)
+// key appends the memo key of in to b and reports false when in is not
+// to be memoized (a key longer than memoMaxKeyBytes, or a clock test on a
+// value that is not a scalar).
+func (m *memo) key(b []byte, in *Input) ([]byte, bool) {
+	root := reflect.ValueOf(in).Elem()
+	for _, p := range m.paths {
+		v, ok := p.resolve(root)
+		if !ok {
+			b = append(b, 0)
+			continue
+		}
+		if b, ok = appendValue(append(b, 1), v); !ok || len(b) > memoMaxKeyBytes {
+			return b, false
+		}
 	}
-	b = appendString(b, k.ClientCertSHA256)
-	b = appendString(b, k.Tier)
-	limits := make([]string, 0, len(k.Limits))
-	for name := range k.Limits {
-		limits = append(limits, name)
-	}
-	slices.Sort(limits)
-	b = binary.AppendUvarint(b, uint64(len(limits)))
-	for _, name := range limits {
-		o := k.Limits[name]
-		b = appendString(appendString(b, name), o.Kind)
-		b = binary.BigEndian.AppendUint64(b, math.Float64bits(o.Rate))
-		b = binary.BigEndian.AppendUint64(b, math.Float64bits(o.PerS))
-		b = binary.AppendVarint(binary.AppendVarint(b, int64(o.Burst)), int64(o.Count))
-		b = appendBool(b, o.Disabled)
-	}
-	b = appendBool(b, k.DomainWrite)
-
-	b = appendString(b, a.Mode)
-	b = appendBool(b, a.SecretOK)
-	switch {
-	case a.PasswordOK == nil:
-		b = append(b, 2)
-	default:
-		b = appendBool(b, *a.PasswordOK)
-	}
-	b = appendBool(b, a.Signature.Present)
-	b = appendBool(b, a.Signature.Valid)
-	b = binary.AppendVarint(b, a.Signature.AgeS)
-	b = appendBool(b, a.Signature.Replayed)
-	b = appendStrings(b, a.Signature.Covered)
-	b = appendBool(b, a.CertBound)
-
-	b = appendBool(b, s.Valid)
-	b = binary.AppendUvarint(b, uint64(len(s.Errors)))
-	for _, e := range s.Errors {
-		b = appendString(appendString(appendString(b, e.Kind), e.Param), e.Message)
+	for _, t := range m.clock {
+		out, ok := t.outcome(root)
+		if !ok {
+			return b, false
+		}
+		switch out {
+		case nil:
+			b = append(b, 2)
+		default:
+			b = appendBool(b, bool(out.(ast.Boolean)))
+		}
 	}
 	return b, len(b) <= memoMaxKeyBytes
 }
 
-// appendParamsRead encodes what the shipped policies can observe of the
-// params (TestMemoParamsReadIsKnown pins the Rego that reads them, and
-// TestMemoParamsProjection checks that inputs sharing this encoding get the
-// same decision from OPA): namespace and namespaces as they are; for uids
-// and uid, whether present, whether blank, and per comma-separated item
-// (trimmed) whether it is empty, "all", a bare name, or names a namespace
-// after its first "@" (that namespace kept); whether pids is non-blank.
-// Nothing else: the uids themselves, urls, detector ... change no decision
-// of the shipped policies (the JSON Schema result, which does depend on
-// them, is in the key on its own).
-func appendParamsRead(b []byte, params map[string]string) []byte {
-	for _, name := range [...]string{"namespace", "namespaces"} {
-		v, ok := params[name]
-		b = appendBool(b, ok)
-		if ok {
-			b = appendString(b, v)
+// goPath is an input path compiled to steps through the Go Input: struct
+// fields (by their JSON name) and map keys.
+type goPath []goStep
+
+type goStep struct {
+	field     int           // struct field index, when key is not valid
+	omitempty bool          // the field is left out of the policy input when zero
+	key       reflect.Value // map key
+}
+
+var inputType = reflect.TypeFor[Input]()
+
+// paramsType is the type of Request.Params, the only map whose sensitive
+// keys (api_secret, password) the policy input leaves out.
+var paramsType = reflect.TypeFor[map[string]string]()
+
+// compilePath follows p through Input's JSON names; false means that no
+// Input has a value at p (it is undefined for every request).
+func compilePath(p depPath) (goPath, bool) {
+	t := inputType
+	var g goPath
+	for _, term := range p {
+		name := string(term.Value.(ast.String))
+		switch t.Kind() {
+		case reflect.Struct:
+			i, omitempty, ok := jsonField(t, name)
+			if !ok {
+				return nil, false
+			}
+			g = append(g, goStep{field: i, omitempty: omitempty})
+			t = t.Field(i).Type
+		case reflect.Map:
+			if t == paramsType && sensitiveParams[name] {
+				return nil, false
+			}
+			g = append(g, goStep{key: reflect.ValueOf(name)})
+			t = t.Elem()
+		default:
+			return nil, false
 		}
 	}
-	for _, name := range [...]string{"uids", "uid"} {
-		v, ok := params[name]
-		b = appendBool(b, ok)
-		if !ok {
+	return g, true
+}
+
+// jsonField finds the field of struct type t with JSON name name.
+func jsonField(t reflect.Type, name string) (int, bool, bool) {
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag.Get("json")
+		n, opts, _ := cutComma(tag)
+		if n == name {
+			return i, opts == "omitempty", true
+		}
+	}
+	return 0, false, false
+}
+
+func cutComma(s string) (string, string, bool) {
+	for i := range len(s) {
+		if s[i] == ',' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// resolve returns the value at g in the input root, false when undefined.
+func (g goPath) resolve(root reflect.Value) (reflect.Value, bool) {
+	v := root
+	for _, s := range g {
+		if s.key.IsValid() {
+			if v = v.MapIndex(s.key); !v.IsValid() {
+				return v, false
+			}
 			continue
 		}
-		b = appendBool(b, strings.TrimSpace(v) != "")
-		b = binary.AppendUvarint(b, uint64(strings.Count(v, ",")+1))
-		for item := range strings.SplitSeq(v, ",") {
-			item = strings.TrimSpace(item)
-			switch _, ns, at := strings.Cut(item, "@"); {
-			case item == "":
-				b = append(b, 0)
-			case item == "all":
-				b = append(b, 1)
-			case !at:
-				b = append(b, 2)
-			default:
-				b = appendString(append(b, 3), ns)
-			}
+		if v = v.Field(s.field); s.omitempty && isZero(v) {
+			return v, false
 		}
 	}
-	pids, ok := params["pids"]
-	return appendBool(b, ok && strings.TrimSpace(pids) != "")
+	return v, true
+}
+
+// isZero is whether the input's value leaves out a zero omitempty field
+// (LimitOverride.value compares with 0, so -0.0 is left out too).
+func isZero(v reflect.Value) bool {
+	if v.Kind() == reflect.Float64 {
+		return v.Float() == 0
+	}
+	return v.IsZero()
+}
+
+// appendValue encodes v injectively for its type (the path fixes the
+// type); false for a kind Input does not hold (TestMemoKeyCoversEveryInputField).
+func appendValue(b []byte, v reflect.Value) ([]byte, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return appendString(b, v.String()), true
+	case reflect.Bool:
+		return appendBool(b, v.Bool()), true
+	case reflect.Int, reflect.Int64:
+		return binary.AppendVarint(b, v.Int()), true
+	case reflect.Float64:
+		return binary.BigEndian.AppendUint64(b, math.Float64bits(v.Float())), true
+	case reflect.Pointer:
+		if v.IsNil() {
+			return append(b, 0), true
+		}
+		return appendValue(append(b, 1), v.Elem())
+	case reflect.Slice:
+		b = binary.AppendUvarint(b, uint64(v.Len()))
+		ok := true
+		for i := 0; i < v.Len() && ok; i++ {
+			b, ok = appendValue(b, v.Index(i))
+		}
+		return b, ok
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return b, false
+		}
+		if v.Type() == paramsType {
+			return appendParams(b, v.Interface().(map[string]string)), true
+		}
+		keys := make([]string, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			keys = append(keys, it.Key().String())
+		}
+		slices.Sort(keys)
+		b = binary.AppendUvarint(b, uint64(len(keys)))
+		ok := true
+		for i := 0; i < len(keys) && ok; i++ {
+			b, ok = appendValue(appendString(b, keys[i]), v.MapIndex(reflect.ValueOf(keys[i])))
+		}
+		return b, ok
+	case reflect.Struct:
+		ok := true
+		for i := 0; i < v.NumField() && ok; i++ {
+			b, ok = appendValue(b, v.Field(i))
+		}
+		return b, ok
+	}
+	return b, false
+}
+
+// appendParams encodes the params without the sensitive ones, sorted.
+func appendParams(b []byte, params map[string]string) []byte {
+	var buf [16]string
+	keys := buf[:0]
+	for k := range params {
+		if !sensitiveParams[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendString(appendString(b, k), params[k])
+	}
+	return b
+}
+
+// goClockTest is a clock test evaluated on the Go input.
+type goClockTest struct {
+	test       clockTest
+	now, other goPath
+	otherNever bool // the other path is undefined for every input
+}
+
+// outcome is the test's outcome (nil: undefined), false when an operand is
+// not a scalar.
+func (t goClockTest) outcome(root reflect.Value) (ast.Value, bool) {
+	now, ok := scalarAt(root, t.now)
+	if !ok {
+		return nil, false
+	}
+	var other ast.Value
+	if t.test.other != nil && !t.otherNever {
+		if other, ok = scalarAt(root, t.other); !ok {
+			return nil, false
+		}
+	}
+	return t.test.outcome(now, other), true
+}
+
+// scalarAt is the OPA value Value gives the scalar at g (nil when
+// undefined), false when it is not a scalar.
+func scalarAt(root reflect.Value, g goPath) (ast.Value, bool) {
+	v, ok := g.resolve(root)
+	if !ok {
+		return nil, true
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return ast.String(v.String()), true
+	case reflect.Bool:
+		return ast.Boolean(v.Bool()), true
+	case reflect.Int, reflect.Int64:
+		return intTerm(v.Int()).Value, true
+	case reflect.Float64:
+		return ast.FloatNumberTerm(v.Float()).Value, true
+	case reflect.Pointer:
+		if v.IsNil() {
+			return ast.NullValue, true
+		}
+		if v.Elem().Kind() == reflect.Bool {
+			return ast.Boolean(v.Elem().Bool()), true
+		}
+	}
+	return nil, false
 }
 
 func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ss)))
-	for _, s := range ss {
-		b = appendString(b, s)
-	}
-	return b
 }
 
 func appendBool(b []byte, v bool) []byte {

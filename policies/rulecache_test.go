@@ -129,11 +129,13 @@ func TestRuleDeps(t *testing.T) {
 			t.Errorf("limits.list depends on %s: %v", p, got)
 		}
 	}
-	if deps("data.facegate.keys.ok").cacheable {
-		t.Error("keys.ok reads now_ns and must not be cached")
-	}
-	if deps("data.facegate.decision").cacheable {
-		t.Error("decision depends on keys and must not be cached")
+	// keys.ok reads now_ns only in `input.now_ns < input.key.expires_at`:
+	// cacheable, keyed on the test's outcome.
+	for _, ref := range []string{"data.facegate.keys.ok", "data.facegate.decision"} {
+		r := deps(ref)
+		if !r.cacheable || len(r.clock) == 0 || paths(r)["input.now_ns"] {
+			t.Errorf("%s: cacheable %t, clock tests %v, paths %v", ref, r.cacheable, r.clock, paths(r))
+		}
 	}
 	// Functions are found through their call ref.
 	charge := d.deps(ast.Ref{ast.RefTerm(ast.MustParseRef("data.facegate.limits.charge")...), ast.StringTerm("x")})
@@ -160,6 +162,22 @@ whole := count(input)
 dynamic := data.y[input.pkg]
 
 plain := input.a.b
+
+expired if input.now_ns >= input.exp
+
+before if input.now_ns < 5
+
+clock_value := input.now_ns < input.exp
+
+clock_read := input.now_ns
+
+clock_sum if input.now_ns + 1 > input.exp
+
+clock_twice if {
+	t := input.now_ns
+	t > 3
+	t < input.exp
+}
 `, ast.ParserOptions{RegoVersion: ast.RegoV1})}
 	mods["y.rego"] = ast.MustParseModuleWithOpts("package y\n\nclock := time.now_ns()\n\nz := 1\n", ast.ParserOptions{RegoVersion: ast.RegoV1})
 	c := ast.NewCompiler()
@@ -171,6 +189,8 @@ plain := input.a.b
 	for ref, want := range map[string]bool{
 		"data.x.clock": false, "data.x.uses_clock": false, "data.x.with_input": false,
 		"data.x.y": true, "data.x.whole": false, "data.x.dynamic": false, "data.x.plain": true,
+		"data.x.expired": true, "data.x.before": true, "data.x.clock_value": true,
+		"data.x.clock_read": false, "data.x.clock_sum": false, "data.x.clock_twice": false,
 	} {
 		r := d.deps(ast.MustParseRef(ref))
 		if r == nil {

@@ -32,25 +32,31 @@ func (m *Models) DescriptorAligned(img image.Image, lm [68]Point, al Alignment) 
 
 // DescriptorWith is Descriptor with explicit options.
 func (m *Models) DescriptorWith(img image.Image, lm [68]Point, o Options) ([128]float32, error) {
+	d, _, err := m.describe(img, lm, o)
+	return d, err
+}
+
+// describe computes the descriptor with options o and returns the chip it came from.
+func (m *Models) describe(img image.Image, lm [68]Point, o Options) ([128]float32, *RGB, error) {
 	var d [128]float32
 	if !finite(lm[:]) {
-		return d, fmt.Errorf("descriptor: landmarks are not finite")
+		return d, nil, fmt.Errorf("descriptor: landmarks are not finite")
 	}
 	chip, err := Chip(img, lm, o.Alignment)
 	if err != nil {
-		return d, fmt.Errorf("descriptor: %w", err)
+		return d, nil, fmt.Errorf("descriptor: %w", err)
 	}
 	if d, err = m.DescribeChip(chip); err != nil || !o.Flip {
-		return d, err
+		return d, chip, err
 	}
 	f, err := m.DescribeChip(Mirror(chip))
 	if err != nil {
-		return d, err
+		return d, chip, err
 	}
 	for i := range d {
 		d[i] = (d[i] + f[i]) / 2
 	}
-	return d, nil
+	return d, chip, nil
 }
 
 // Mirror returns the left-right mirror image of m.

@@ -32,6 +32,9 @@ type Options struct {
 	MaxPixels int64    // largest width×height (0: imageio's default)
 	MaxFaces  int      // most faces analysed per image (0: 32)
 	Observe   Observer // optional: receives each stage's duration (see Stage)
+	// DescribeAll computes descriptors also for the faces the quality gate finds not
+	// recognizable (they stay not recognizable), so that benchmarks can study the gate.
+	DescribeAll bool
 }
 
 // Analyzer is the engine behind every image method.
@@ -129,11 +132,11 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 			sf.Points[i] = service.Point{X: round2(100 * p.X / w), Y: round2(100 * p.Y / h), Confidence: f.Confidence, ID: idPointBase + i}
 		}
 	}
-	if opt.Describe && f.Recognizable {
-		d, err := a.models.Descriptor(img.Img, lm)
+	if opt.Describe && (f.Recognizable || a.opts.DescribeAll) {
+		d, sharp, err := a.models.DescriptorSharpness(img.Img, lm)
 		t = a.opts.Observe.since(StageDescriptor, t)
 		if err == nil {
-			sf.Descriptor = d[:]
+			sf.Descriptor, sf.Sharpness = d[:], sharp
 		} else {
 			sf.Recognizable = false
 		}

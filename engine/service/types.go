@@ -27,6 +27,9 @@ type Face struct {
 	Attributes                      map[string]Attribute
 	Points                          []Point   // 68 points when asked, else nil
 	Descriptor                      []float32 // 128 values or nil
+	// Sharpness is the detail of the aligned descriptor chip (faceapi.Sharpness), one of
+	// the face-quality gate's inputs; 0 when no descriptor was computed.
+	Sharpness float64 `json:",omitempty"`
 }
 
 // Analyzed is the analysis of one image: its size in pixels and its faces.

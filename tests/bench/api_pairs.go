@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 )
 
@@ -24,15 +25,35 @@ func runAPIPairs(args []string) error {
 	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
 	perFold := fs.Int("per-fold", 20, "same and different pairs per fold (300 = all 3000 pairs)")
 	detector := fs.String("detector", "normal", "faces/detect detector: normal or aggressive")
+	cache := fs.String("cache", "", "analysis cache directory shared with open-set (\"\" = analyse every photo)")
+	decision := fs.String("decision", "calibrated", "recognize's confidence and threshold: calibrated (the product's) or legacy (pairwise)")
+	var gate gateFlags
+	gate.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *decision != "calibrated" && *decision != "legacy" {
+		return fmt.Errorf("bad --decision %q", *decision)
 	}
 	lfw := filepath.Join(*data, "recognition", "lfw")
 	pairs, err := readLFWPairs(filepath.Join(lfw, "pairs.txt"), *perFold)
 	if err != nil {
 		return err
 	}
-	call, closeSvc, err := benchService(lfw)
+	var an service.Analyzer
+	if *cache != "" || gate.custom() {
+		eng, err := pipeline.New(pipeline.Options{DescribeAll: true})
+		if err != nil {
+			return fmt.Errorf("load engine: %w", err)
+		}
+		ca, err := newCachedAnalyzer(eng, *cache)
+		if err != nil {
+			return err
+		}
+		ca.keep = gate.keep()
+		an = ca
+	}
+	call, closeSvc, err := benchServiceWith(lfw, an, *decision == "calibrated")
 	if err != nil {
 		return err
 	}
@@ -108,8 +129,8 @@ func runAPIPairs(args []string) error {
 	}
 	n := len(pairs)
 	pct := func(k int) string { return fmt.Sprintf("%.2f %%", 100*float64(k)/float64(max(n, 1))) }
-	fmt.Printf("LFW pairs through the SkyBiometry methods (detector=%s, largest face, the threshold recognize returns): %d pairs in %s\n\n",
-		*detector, n, time.Since(start).Round(time.Second))
+	fmt.Printf("LFW pairs through the SkyBiometry methods (detector=%s, largest face, the threshold recognize returns, decision %s, quality gate %s): %d pairs in %s\n\n",
+		*detector, *decision, &gate, n, time.Since(start).Round(time.Second))
 	fmt.Println("| measure | value |")
 	fmt.Println("|---|---:|")
 	fmt.Printf("| accuracy through the API | %s |\n", pct(right))

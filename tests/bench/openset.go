@@ -37,6 +37,8 @@ func runOpenSet(args []string) error {
 	foldsFlag := fs.String("folds", "", "pairs.txt folds (1-based) whose people are used (\"\" = all)")
 	decision := fs.String("decision", "calibrated", "recognize's confidence and threshold: calibrated (faceapi.SearchConfidence, the product's) or legacy (pairwise confidence, threshold +20 per decade of uids)")
 	distractorDetector := fs.String("distractor-detector", "aggressive", "detector for the distractor photos")
+	var gate gateFlags
+	gate.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func runOpenSet(args []string) error {
 	if err != nil {
 		return err
 	}
-	an, err := pipeline.New(pipeline.Options{})
+	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
 	if err != nil {
 		return fmt.Errorf("load engine: %w", err)
 	}
@@ -69,6 +71,7 @@ func runOpenSet(args []string) error {
 	if err != nil {
 		return err
 	}
+	ca.keep = gate.keep()
 	ctx := context.Background()
 	lfwOpt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
 	disOpt := lfwOpt
@@ -137,7 +140,7 @@ func runOpenSet(args []string) error {
 	if *model > 0 {
 		modelled = modelGallery(results[len(results)-1], *model, *decision)
 	}
-	fmt.Printf("\ndecision: %s\n", *decision)
+	fmt.Printf("\ndecision: %s; quality gate: %s\n", *decision, &gate)
 	printOpenSet(d, results, modelled)
 	if *plot != "" {
 		curves := results

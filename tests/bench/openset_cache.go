@@ -19,9 +19,16 @@ import (
 // The cache holds descriptors: it lives in a temporary directory, never in the repository
 // or the shared data. The engine's answers do not change with the cache; a cache written
 // by an older engine must be removed by hand (--cache with a new directory, or rm -r).
+//
+// The analyzer behind it describes every face, recognizable or not (pipeline.Options
+// DescribeAll), so that the quality gate can be studied on cached analyses: keep decides
+// which faces the service and the benchmark see as recognizable, given the face with the
+// engine's own verdict (the others lose their descriptor, as in the product); nil keeps
+// the engine's verdict.
 type cachedAnalyzer struct {
-	an  service.Analyzer
-	dir string // "" = no disk cache
+	an   service.Analyzer
+	dir  string // "" = no disk cache
+	keep func(a *service.Analyzed, f *service.Face) bool
 
 	mu  sync.Mutex
 	mem map[string]*service.Analyzed
@@ -36,9 +43,14 @@ func newCachedAnalyzer(an service.Analyzer, dir string) (*cachedAnalyzer, error)
 	return &cachedAnalyzer{an: an, dir: dir, mem: map[string]*service.Analyzed{}}, nil
 }
 
+// analysisVersion names what a cached analysis holds beyond the engine's answer, so that
+// a cache written before it is not read back: descriptors of every face and their sharpness.
+const analysisVersion = "describe-all,sharpness"
+
 func analysisKey(data []byte, opt service.AnalyzeOptions) string {
 	o, _ := json.Marshal(opt)
 	h := sha256.New()
+	h.Write([]byte(analysisVersion))
 	h.Write(data)
 	h.Write([]byte{0})
 	h.Write(o)
@@ -79,7 +91,17 @@ func (c *cachedAnalyzer) Analyze(ctx context.Context, data []byte, opt service.A
 	c.mu.Lock()
 	c.mem[key] = a
 	c.mu.Unlock()
-	return copyAnalyzed(a), nil
+	out := copyAnalyzed(a)
+	for i := range out.Faces {
+		f := &out.Faces[i]
+		if c.keep != nil {
+			f.Recognizable = len(f.Descriptor) == 128 && c.keep(out, f)
+		}
+		if !f.Recognizable {
+			f.Descriptor = nil
+		}
+	}
+	return out, nil
 }
 
 func copyAnalyzed(a *service.Analyzed) *service.Analyzed {

@@ -41,7 +41,7 @@ func runOpenSetCalibrate(args []string) error {
 	if err != nil {
 		return err
 	}
-	an, err := pipeline.New(pipeline.Options{})
+	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
 	if err != nil {
 		return fmt.Errorf("load engine: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/facegate/facegate/engine/faceapi"
+	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 )
@@ -37,7 +38,7 @@ func runOpenSetTemplates(args []string) error {
 	if err != nil {
 		return err
 	}
-	an, err := pipeline.New(pipeline.Options{})
+	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
 	if err != nil {
 		return fmt.Errorf("load engine: %w", err)
 	}
@@ -103,10 +104,16 @@ func runOpenSetTemplates(args []string) error {
 			}
 			return dist(q, m)
 		}},
+		{"two templates, distance to the mean descriptor at the templates' mean length (index.Mean)", func(q []float32, t [][]float32) float32 {
+			return dist(q, meanOf(t))
+		}},
+		{"two templates, smallest distance to the mean (mean length) or either template", func(q []float32, t [][]float32) float32 {
+			return min(dist(q, meanOf(t)), dist(q, t[0]), dist(q, t[1]))
+		}},
 	}
 	fmt.Printf("folds %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", *foldsFlag, len(enrolled), len(strangers))
-	fmt.Println("| templates per uid | mated searches | rank-1 | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 |")
-	fmt.Println("|---|---:|---:|---:|---:|")
+	fmt.Println("| templates per uid | mated searches | rank-1 | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 | returned threshold (50): FPIR / FNIR |")
+	fmt.Println("|---|---:|---:|---:|---:|---|")
 	for _, w := range ways {
 		res := &openSetResult{name: w.name}
 		search := func(q []float32, self string) probeResult {
@@ -142,7 +149,33 @@ func runOpenSetTemplates(args []string) error {
 			}
 			return "—"
 		}
-		fmt.Printf("| %s | %d | %s | %s | %s |\n", w.name, len(res.mated), pct(res.rank1()), cell(0.1), cell(0.01))
+		// the product's decision: confidence ≥ 50 with len(enrolled) uids searched
+		accepted := func(p probeResult) bool {
+			return p.found && faceapi.SearchConfidence(p.bestDist, len(enrolled)) >= faceapi.SearchThreshold
+		}
+		fa, hit := 0, 0
+		for _, p := range res.nonMated {
+			if accepted(p) {
+				fa++
+			}
+		}
+		for _, p := range res.mated {
+			if accepted(p) && p.self {
+				hit++
+			}
+		}
+		fmt.Printf("| %s | %d | %s | %s | %s | %s / %s |\n", w.name, len(res.mated), pct(res.rank1()), cell(0.1), cell(0.01),
+			pct(float64(fa)/float64(max(len(res.nonMated), 1))), pct(1-float64(hit)/float64(max(len(res.mated), 1))))
 	}
 	return nil
+}
+
+// meanOf is index.Mean of the templates.
+func meanOf(t [][]float32) []float32 {
+	vs := make([][128]float32, len(t))
+	for i := range t {
+		copy(vs[i][:], t[i])
+	}
+	m := index.Mean(vs)
+	return m[:]
 }

@@ -187,6 +187,13 @@ type benchCall func(method string, params map[string]string, img string) (*servi
 // encrypted Badger store with synced writes, in a temp dir) with one owner and
 // namespace, "bench", and returns a benchCall for it; closeFn removes the store.
 func benchService(root string) (call benchCall, closeFn func(), err error) {
+	return benchServiceWith(root, nil, false)
+}
+
+// benchServiceWith is benchService with an analyzer of the caller's (nil: the engine's)
+// and, when calibrated, recognize's confidence and threshold as facegate_api sets them
+// (faceapi.SearchConfidence, faceapi.SearchThreshold) instead of the pairwise ones.
+func benchServiceWith(root string, an service.Analyzer, calibrated bool) (call benchCall, closeFn func(), err error) {
 	dir, err := os.MkdirTemp("", "facegate-bench-")
 	if err != nil {
 		return nil, nil, err
@@ -197,17 +204,22 @@ func benchService(root string) (call benchCall, closeFn func(), err error) {
 		return nil, nil, err
 	}
 	closeFn = func() { st.Close(); os.RemoveAll(dir) }
-	an, err := pipeline.New(pipeline.Options{})
-	if err != nil {
-		closeFn()
-		return nil, nil, err
+	if an == nil {
+		if an, err = pipeline.New(pipeline.Options{}); err != nil {
+			closeFn()
+			return nil, nil, err
+		}
 	}
-	svc, err := service.New(st, index.New(), an, nil, service.Options{
+	opts := service.Options{
 		NamespaceOwner: func(ns string) (string, bool) { return "bench", ns == "bench" },
 		Namespaces:     func(string) []string { return []string{"bench"} },
 		Confidence:     faceapi.Confidence,
 		Threshold:      50,
-	})
+	}
+	if calibrated {
+		opts.SearchConfidence, opts.Threshold = faceapi.SearchConfidence, faceapi.SearchThreshold
+	}
+	svc, err := service.New(st, index.New(), an, nil, opts)
 	if err != nil {
 		closeFn()
 		return nil, nil, err

@@ -1,0 +1,40 @@
+package index
+
+import "math"
+
+// Mean is the template of a person enrolled with several descriptors: their
+// mean, scaled to the mean of their lengths. Averaging cancels part of each photo's
+// pose, light and expression, so a new photo of the person lies closer to the mean than
+// to a typical single descriptor; without the rescaling the mean would be shorter than
+// any descriptor (the more so the more they differ), which moves it towards everybody.
+// Measured with `go run ./tests/bench open-set-templates` (BENCHMARKS.md, open-set
+// identification). It returns the zero vector for no descriptors.
+func Mean(vs [][Dim]float32) [Dim]float32 {
+	var m [Dim]float32
+	if len(vs) == 0 {
+		return m
+	}
+	var sum [Dim]float64
+	var length float64
+	for _, v := range vs {
+		var n float64
+		for i, x := range v {
+			sum[i] += float64(x)
+			n += float64(x) * float64(x)
+		}
+		length += math.Sqrt(n)
+	}
+	length /= float64(len(vs))
+	var n float64
+	for _, x := range sum {
+		n += x * x
+	}
+	n = math.Sqrt(n)
+	if !(n > 0) {
+		return m
+	}
+	for i, x := range sum {
+		m[i] = float32(x / n * length)
+	}
+	return m
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/facegate/facegate/engine/faceapi"
+	"github.com/facegate/facegate/engine/pipeline"
+	"github.com/facegate/facegate/engine/service"
+)
+
+func init() { commands["open-set-norm"] = runOpenSetNorm }
+
+// runOpenSetNorm compares score normalisations against an impostor cohort for open-set
+// search: each probe's best distance d1 as it is, against the probe's own cohort (its
+// distances to the gallery's other uids: z-norm over the next k, or the margin to the
+// second best). The galleries are the open-set benchmark's LFW galleries (first image of
+// each enrollable person, no distractors); mated searches are the enrolled people's other
+// images, non-mated ones the strangers' images. A normalisation is worth shipping only if
+// it lowers FNIR at a fixed FPIR on the held-out folds after being chosen on folds 1–2.
+func runOpenSetNorm(args []string) error {
+	fs := flag.NewFlagSet("open-set-norm", flag.ContinueOnError)
+	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
+	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
+	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
+	var gate gateFlags
+	gate.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	folds, err := parseFolds(*foldsFlag)
+	if err != nil {
+		return err
+	}
+	d, err := loadOpenSet(*data, folds)
+	if err != nil {
+		return err
+	}
+	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
+	if err != nil {
+		return fmt.Errorf("load engine: %w", err)
+	}
+	ca, err := newCachedAnalyzer(an, *cache)
+	if err != nil {
+		return err
+	}
+	ca.keep = gate.keep()
+	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
+	desc := func(f string) ([128]float32, bool) {
+		var v [128]float32
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return v, false
+		}
+		a, err := ca.Analyze(context.Background(), b, opt)
+		if err != nil {
+			return v, false
+		}
+		j := centreFace(a.Faces)
+		if j < 0 {
+			return v, false
+		}
+		copy(v[:], a.Faces[j].Descriptor)
+		return v, true
+	}
+	type probe struct {
+		v    [128]float32
+		ok   bool
+		self int // gallery row of the probe's person, -1 for strangers
+	}
+	var gal [][128]float32
+	var mated, nonMated []probe
+	for _, p := range append(append([]lfwPerson{}, d.multi...), d.single...) {
+		v, ok := desc(p.images[0])
+		if !ok {
+			continue
+		}
+		gal = append(gal, v)
+		for _, img := range p.images[1:] {
+			q, ok := desc(img)
+			mated = append(mated, probe{v: q, ok: ok, self: len(gal) - 1})
+		}
+	}
+	for _, p := range d.strangers {
+		for _, img := range p.images {
+			q, ok := desc(img)
+			nonMated = append(nonMated, probe{v: q, ok: ok, self: -1})
+		}
+	}
+	fmt.Printf("folds %s, quality gate %s: gallery of %d people, %d mated and %d non-mated searches\n\n",
+		*foldsFlag, &gate, len(gal), len(mated), len(nonMated))
+
+	type variant struct {
+		name  string
+		score func(ds []float32) float64 // ds sorted ascending; lower = more likely the same
+	}
+	znorm := func(k int) func([]float32) float64 {
+		return func(ds []float32) float64 {
+			c := ds[1:min(len(ds), k+1)]
+			var m, s float64
+			for _, x := range c {
+				m += float64(x)
+			}
+			m /= float64(len(c))
+			for _, x := range c {
+				s += (float64(x) - m) * (float64(x) - m)
+			}
+			s = math.Sqrt(s / float64(len(c)))
+			return (float64(ds[0]) - m) / math.Max(s, 1e-3)
+		}
+	}
+	shift := func(k int) func([]float32) float64 {
+		return func(ds []float32) float64 {
+			c := ds[1:min(len(ds), k+1)]
+			var m float64
+			for _, x := range c {
+				m += float64(x)
+			}
+			return float64(ds[0]) - m/float64(len(c))
+		}
+	}
+	variants := []variant{
+		{"distance d1 (today)", func(ds []float32) float64 { return float64(ds[0]) }},
+		{"margin d1 − d2", func(ds []float32) float64 { return float64(ds[0] - ds[1]) }},
+		{"d1 − mean of the next 10", shift(10)},
+		{"d1 − mean of the next 50", shift(50)},
+		{"z-norm over the next 10", znorm(10)},
+		{"z-norm over the next 50", znorm(50)},
+		{"z-norm over the next 200", znorm(200)},
+		{"1.5·d1 − 0.5·(mean of the next 10)", func(ds []float32) float64 { return 1.5*float64(ds[0]) - 0.5*shiftMean(ds, 10) }},
+	}
+	for _, n := range []int{100, len(gal)} {
+		if n > len(gal) {
+			continue
+		}
+		g := gal[:n]
+		dists := func(q [128]float32) []float32 {
+			out := make([]float32, len(g))
+			for i := range g {
+				out[i] = faceapi.Distance(q, g[i])
+			}
+			return out
+		}
+		type searched struct {
+			ds   []float32 // sorted
+			hit  bool      // the best is the probe's own uid
+			face bool
+		}
+		run := func(ps []probe) []searched {
+			var out []searched
+			for _, p := range ps {
+				if p.self >= n {
+					continue
+				}
+				if !p.ok {
+					out = append(out, searched{})
+					continue
+				}
+				ds := dists(p.v)
+				best := 0
+				for i := range ds {
+					if ds[i] < ds[best] {
+						best = i
+					}
+				}
+				s := searched{face: true, hit: p.self >= 0 && best == p.self}
+				sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+				s.ds = ds
+				out = append(out, s)
+			}
+			return out
+		}
+		ms, ns := run(mated), run(nonMated)
+		fmt.Printf("gallery of %d uids: %d mated, %d non-mated searches\n\n", n, len(ms), len(ns))
+		fmt.Println("| score | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.03 | FNIR @ FPIR 0.01 |")
+		fmt.Println("|---|---:|---:|---:|")
+		for _, v := range variants {
+			var imp []float64
+			for _, s := range ns {
+				if s.face {
+					imp = append(imp, v.score(s.ds))
+				}
+			}
+			sort.Float64s(imp)
+			cell := func(fpir float64) string {
+				allowed := int(math.Floor(fpir * float64(len(ns))))
+				if allowed < 1 {
+					return "—"
+				}
+				// accept scores strictly below the (allowed+1)-th smallest impostor score
+				t := math.Inf(1)
+				if allowed < len(imp) {
+					t = imp[allowed]
+				}
+				hits := 0
+				for _, s := range ms {
+					if s.face && s.hit && v.score(s.ds) < t {
+						hits++
+					}
+				}
+				return pct(1 - float64(hits)/float64(max(len(ms), 1)))
+			}
+			fmt.Printf("| %s | %s | %s | %s |\n", v.name, cell(0.1), cell(0.03), cell(0.01))
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+func shiftMean(ds []float32, k int) float64 {
+	c := ds[1:min(len(ds), k+1)]
+	var m float64
+	for _, x := range c {
+		m += float64(x)
+	}
+	return m / float64(len(c))
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +29,9 @@ const (
 	// pgScanChunk is how many rows an ordered scan of a plain prefix reads
 	// per query.
 	pgScanChunk = 256
+	// pgMaxRetries bounds how often Update re-runs a transaction that lost a
+	// serialization conflict.
+	pgMaxRetries = 40
 	// pgFeedLock serialises the change log's sequence numbers with commits;
 	// pgMigrateLock serialises schema migrations across starting nodes.
 	pgFeedLock    = 0x66676665 // "fgfe"
@@ -150,14 +154,16 @@ func retryable(err error) bool {
 
 func (p *pgBackend) update(fn func(txBackend) error) error {
 	var err error
-	for attempt := range maxConflictRetries {
+	for attempt := range pgMaxRetries {
 		err = p.updateOnce(fn)
 		if err == nil || !(retryable(err) || attempt == 0 && errors.Is(err, errBeginRetry)) {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+		// Back off a random while that grows, so that writers racing for one
+		// row stop colliding.
+		time.Sleep(time.Duration(mrand.Int64N(int64(attempt+1) * int64(2*time.Millisecond))))
 	}
-	return fmt.Errorf("update: gave up after %d conflicts: %w", maxConflictRetries, err)
+	return fmt.Errorf("update: gave up after %d conflicts: %w", pgMaxRetries, err)
 }
 
 // errBeginRetry marks a transaction that failed to start on a pooled
@@ -545,16 +551,16 @@ func (t *pgTx) scanOrdered(prefix, start string, reverse bool, lo, hi []byte, fn
 		var q string
 		switch {
 		case !reverse && first:
-			q = `SELECT k, v FROM facegate_kv WHERE k >= greatest($1, coalesce($3, $1)) AND ($2::bytea IS NULL OR k < $2)
+			q = `SELECT k, v FROM facegate_kv WHERE k >= greatest($1::bytea, coalesce($3::bytea, $1::bytea)) AND ($2::bytea IS NULL OR k < $2)
 				AND (expires_at IS NULL OR expires_at > now()) ORDER BY k LIMIT $4`
 		case !reverse:
-			q = `SELECT k, v FROM facegate_kv WHERE k > $3 AND ($2::bytea IS NULL OR k < $2)
+			q = `SELECT k, v FROM facegate_kv WHERE k > $3::bytea AND ($2::bytea IS NULL OR k < $2)
 				AND (expires_at IS NULL OR expires_at > now()) ORDER BY k LIMIT $4`
 		case first:
 			q = `SELECT k, v FROM facegate_kv WHERE k >= $1 AND ($3::bytea IS NULL OR k <= $3) AND ($2::bytea IS NULL OR k < $2)
 				AND (expires_at IS NULL OR expires_at > now()) ORDER BY k DESC LIMIT $4`
 		default:
-			q = `SELECT k, v FROM facegate_kv WHERE k >= $1 AND k < $3
+			q = `SELECT k, v FROM facegate_kv WHERE k >= $1 AND k < $3::bytea
 				AND (expires_at IS NULL OR expires_at > now()) ORDER BY k DESC LIMIT $4`
 		}
 		rows, err := t.tx.Query(t.ctx, q, lo, hi, from, pgScanChunk)

@@ -26,6 +26,16 @@ type rec struct {
 	Vec  []float32 `json:"vec"`
 }
 
+// opener opens an empty store of one backend for t.
+type opener func(t *testing.T) *Store
+
+// forEachBackend runs fn on Badger (in memory) and on PostgreSQL (a private
+// server, see pg_test.go).
+func forEachBackend(t *testing.T, fn func(t *testing.T, open opener)) {
+	t.Run("badger", func(t *testing.T) { fn(t, openMem) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPG) })
+}
+
 func TestOpenValidation(t *testing.T) {
 	tests := []struct {
 		name string
@@ -50,8 +60,10 @@ func TestOpenValidation(t *testing.T) {
 	}
 }
 
-func TestJSONRoundTrip(t *testing.T) {
-	s := openMem(t)
+func TestJSONRoundTrip(t *testing.T) { forEachBackend(t, testJSONRoundTrip) }
+
+func testJSONRoundTrip(t *testing.T, open opener) {
+	s := open(t)
 	in := rec{Name: "a", Vec: []float32{0.5, -1.25}}
 	if err := s.PutJSON("k/1", in, 0); err != nil {
 		t.Fatal(err)
@@ -83,8 +95,10 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestTTL(t *testing.T) {
-	s := openMem(t)
+func TestTTL(t *testing.T) { forEachBackend(t, testTTL) }
+
+func testTTL(t *testing.T, open opener) {
+	s := open(t)
 	if err := s.PutJSON("tmp/x", 1, time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -92,19 +106,33 @@ func TestTTL(t *testing.T) {
 	if err := s.GetJSON("tmp/x", &v); err != nil || v != 1 {
 		t.Fatalf("fresh ttl key: v=%d err=%v", v, err)
 	}
+	var keys []string
+	if err := s.View(func(tx *Tx) error { var err error; keys, err = tx.Keys("tmp/"); return err }); err != nil || len(keys) != 1 {
+		t.Fatalf("fresh ttl key not listed: %v, %v", keys, err)
+	}
 	time.Sleep(2100 * time.Millisecond) // Badger's TTL has one-second resolution
 	if err := s.GetJSON("tmp/x", &v); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired key: got %v, want ErrNotFound", err)
 	}
+	if err := s.View(func(tx *Tx) error { var err error; keys, err = tx.Keys("tmp/"); return err }); err != nil || len(keys) != 0 {
+		t.Fatalf("expired key still listed: %v, %v", keys, err)
+	}
 }
 
-func TestScanAndDeletePrefix(t *testing.T) {
-	s := openMem(t)
+func TestScanAndDeletePrefix(t *testing.T) { forEachBackend(t, testScanAndDeletePrefix) }
+
+func testScanAndDeletePrefix(t *testing.T, open opener) {
+	s := open(t)
 	const n = 2500 // more than one delete batch
-	for i := range n {
-		if err := s.PutJSON(fmt.Sprintf("tag/ns1/u%05d", i), i, 0); err != nil {
-			t.Fatal(err)
+	if err := s.Update(func(tx *Tx) error {
+		for i := range n {
+			if err := tx.PutJSON(fmt.Sprintf("tag/ns1/u%05d", i), i, 0); err != nil {
+				return err
+			}
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	for _, k := range []string{"tag/ns10/u1", "tag/ns2/u1", "tah"} {
 		if err := s.PutJSON(k, 0, 0); err != nil {
@@ -143,8 +171,10 @@ func TestScanAndDeletePrefix(t *testing.T) {
 	}
 }
 
-func TestUpdateIsAtomic(t *testing.T) {
-	s := openMem(t)
+func TestUpdateIsAtomic(t *testing.T) { forEachBackend(t, testUpdateIsAtomic) }
+
+func testUpdateIsAtomic(t *testing.T, open opener) {
+	s := open(t)
 	boom := errors.New("boom")
 	err := s.Update(func(tx *Tx) error {
 		if err := tx.PutJSON("a", 1, 0); err != nil {

@@ -56,7 +56,7 @@ func (s *state) out() *nn.Arena {
 }
 
 func (p pointwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
-	return nn.Conv2DReLU6(s.out(), x, p.filters, p.offset, p.stride, nn.Same)
+	return nn.ConvPacked(s.out(), x, p.filters, p.offset.Data, p.stride, nn.Same, true)
 }
 
 func (d depthwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
@@ -67,7 +67,7 @@ func (d depthwise) run(s *state, x nn.Tensor) (nn.Tensor, error) {
 // anchor index first on.
 func (h head) predict(s *state, f nn.Tensor, first int) (int, error) {
 	s.head.Reset()
-	out, err := nn.Conv2D(&s.head, f, h.joined, h.joinedBias, 1, nn.Same)
+	out, err := nn.ConvPacked(&s.head, f, h.joined, h.joinedBias.Data, 1, nn.Same, false)
 	if err != nil {
 		return 0, err
 	}

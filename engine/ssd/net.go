@@ -13,8 +13,9 @@ const bnEpsilon = 0.0010000000474974513
 // pointwise is a conv (1×1, or 3×3 for the stem and the stride-2 extra layers) plus the
 // folded batch-norm offset, followed by ReLU6.
 type pointwise struct {
-	filters, offset *nn.Param
-	stride          int
+	filters *nn.PackedFilter // laid out for nn.ConvPacked
+	offset  *nn.Param
+	stride  int
 }
 
 // depthwise is a 3×3 depthwise conv followed by batch norm (folded into a per-channel
@@ -30,13 +31,14 @@ type depthwise struct {
 // the 4·anchors encodings, then the 3·anchors logits, then zero columns up to a multiple
 // of 16 (the GEMM micro-kernel's width).
 type head struct {
-	box, boxBias, cls, clsBias *nn.Param
-	joined, joinedBias         *nn.Param
+	box, boxBias, cls, clsBias *nn.Param // as loaded; dropped once joined
+	joined                     *nn.PackedFilter
+	joinedBias                 *nn.Param
 	anchors                    int
 }
 
-// join builds the joined filter and bias of h.
-func (h *head) join() {
+// join builds the joined filter and bias of h and drops the separate ones.
+func (h *head) join() error {
 	cin := h.box.Shape[2]
 	nb, nc := 4*h.anchors, 3*h.anchors
 	n := (nb + nc + 15) / 16 * 16
@@ -48,7 +50,13 @@ func (h *head) join() {
 	b := &nn.Param{Shape: []int{n}, Data: make([]float32, n)}
 	copy(b.Data, h.boxBias.Data)
 	copy(b.Data[nb:], h.clsBias.Data)
-	h.joined, h.joinedBias = f, b
+	pf, err := nn.PackFilter(f)
+	if err != nil {
+		return err
+	}
+	h.joined, h.joinedBias = pf, b
+	h.box, h.boxBias, h.cls, h.clsBias = nil, nil, nil, nil
+	return nil
 }
 
 // network is face-api's SSD MobileNet v1: a MobileNet v1 backbone (13 depthwise/pointwise
@@ -96,7 +104,11 @@ func loadPointwise(w nn.Weights, prefix string, k, cin, cout, stride int) (point
 	if err != nil {
 		return pointwise{}, err
 	}
-	return pointwise{filters: f, offset: b, stride: stride}, nil
+	pf, err := nn.PackFilter(f)
+	if err != nil {
+		return pointwise{}, fmt.Errorf("%s: %w", prefix, err)
+	}
+	return pointwise{filters: pf, offset: b, stride: stride}, nil
 }
 
 func loadDepthwise(w nn.Weights, prefix string, c, stride int) (depthwise, error) {
@@ -138,7 +150,9 @@ func loadHead(w nn.Weights, j, cin int) (head, error) {
 	if h.clsBias, err = w.Get(p+"ClassPredictor/biases", 3*h.anchors); err != nil {
 		return h, err
 	}
-	h.join()
+	if err := h.join(); err != nil {
+		return h, fmt.Errorf("%s: %w", p, err)
+	}
 	return h, nil
 }
 
@@ -181,15 +195,15 @@ func newNetwork(w nn.Weights) (*network, error) {
 
 // params counts the float32 values the network holds.
 func (n *network) params() int {
-	c := len(n.stem.filters.Data) + len(n.priors.stored)
+	c := n.stem.filters.Floats() + len(n.priors.stored)
 	for _, p := range n.pairs {
-		c += len(p.dw.filters.Data) + 2*len(p.dw.scale) + len(p.pw.filters.Data)
+		c += len(p.dw.filters.Data) + 2*len(p.dw.scale) + p.pw.filters.Floats()
 	}
 	for _, e := range n.extra {
-		c += len(e.filters.Data)
+		c += e.filters.Floats()
 	}
 	for _, h := range n.heads {
-		c += len(h.box.Data) + len(h.cls.Data) + len(h.joined.Data)
+		c += h.joined.Floats() + len(h.joinedBias.Data)
 	}
 	return c
 }

@@ -59,9 +59,11 @@ func runDetect(args []string) error {
 	widerOnly := fs.Bool("wider-only", false, "run only the WIDER set")
 	noNode := fs.Bool("no-node", false, "skip the face-api SSD reference (Node, tfjs-wasm) on the WIDER set")
 	points := fs.String("points", "net", "who places the CNN modes' points: net (the landmark net, as the API does) or cascade (pigo's pupil and landmark cascades)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of facegate's WIDER runs to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	widerProfile = *cpuProfile
 	gt, err := readBoxes(filepath.Join(*data, "detection", "boxes.txt"))
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,6 +149,10 @@ func ignored(d image.Rectangle, ign []image.Rectangle, thr float64) bool {
 	return false
 }
 
+// widerProfile, when set, is the file that receives a CPU profile of the facegate WIDER
+// runs (decode + detect only, not the scoring or the Node references).
+var widerProfile string
+
 // widerGo runs facegate's detector in one mode over the set on one core (GOMAXPROCS 1),
 // decode + detect per image, and scores it.
 func widerGo(d *detect.Detector, mode string, s *widerSet) (widerResult, error) {
@@ -221,6 +226,16 @@ func runWider(d *detect.Detector, data string, modes []string, node bool) error 
 		return err
 	}
 	var rs []widerResult
+	if widerProfile != "" {
+		f, err := os.Create(widerProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for _, m := range modes {
 		r, err := widerGo(d, m, s)
 		if err != nil {
@@ -228,6 +243,9 @@ func runWider(d *detect.Detector, data string, modes []string, node bool) error 
 		}
 		rs = append(rs, r)
 		fmt.Fprintf(os.Stderr, "bench detect: WIDER %s done\n", m)
+	}
+	if widerProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	var ref *widerResult
 	if node {

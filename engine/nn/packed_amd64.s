@@ -1,0 +1,125 @@
+#include "textflag.h"
+
+// func kernPacked6x16(vals *float32, offs *int32, cnt int, panel, c *float32, ldc int, bias *[16]float32, clip int)
+//
+// acc[0:6, 0:16] = Σ_{s<cnt} vals[6s+q] · panel[offs[s]/4 : +16]; c[q, 0:16] = acc[q] + bias,
+// then clipped to [0, 6] when clip ≠ 0. Twelve YMM accumulators; the accumulator is added
+// to the bias (not the bias to a running sum), as Conv2D adds the GEMM to its bias rows.
+TEXT ·kernPacked6x16(SB), NOSPLIT, $0-64
+	MOVQ vals+0(FP), AX
+	MOVQ offs+8(FP), SI
+	MOVQ cnt+16(FP), CX
+	MOVQ panel+24(FP), BX
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), R10
+	SHLQ $2, R10
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JE    store
+
+loop:
+	MOVLQSX      (SI), DX
+	VMOVUPS      (BX)(DX*1), Y0
+	VMOVUPS      32(BX)(DX*1), Y1
+	VBROADCASTSS 0(AX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS 8(AX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS 16(AX), Y2
+	VBROADCASTSS 20(AX), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $24, AX
+	ADDQ         $4, SI
+	DECQ         CX
+	JNZ          loop
+
+store:
+	MOVQ    bias+48(FP), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VADDPS  Y0, Y4, Y4
+	VADDPS  Y1, Y5, Y5
+	VADDPS  Y0, Y6, Y6
+	VADDPS  Y1, Y7, Y7
+	VADDPS  Y0, Y8, Y8
+	VADDPS  Y1, Y9, Y9
+	VADDPS  Y0, Y10, Y10
+	VADDPS  Y1, Y11, Y11
+	VADDPS  Y0, Y12, Y12
+	VADDPS  Y1, Y13, Y13
+	VADDPS  Y0, Y14, Y14
+	VADDPS  Y1, Y15, Y15
+	MOVQ    clip+56(FP), DX
+	TESTQ   DX, DX
+	JE      write
+	VXORPS  Y2, Y2, Y2
+	MOVL    $0x40c00000, DX
+	VMOVD   DX, X3
+	VBROADCASTSS X3, Y3
+	VMAXPS  Y2, Y4, Y4
+	VMINPS  Y3, Y4, Y4
+	VMAXPS  Y2, Y5, Y5
+	VMINPS  Y3, Y5, Y5
+	VMAXPS  Y2, Y6, Y6
+	VMINPS  Y3, Y6, Y6
+	VMAXPS  Y2, Y7, Y7
+	VMINPS  Y3, Y7, Y7
+	VMAXPS  Y2, Y8, Y8
+	VMINPS  Y3, Y8, Y8
+	VMAXPS  Y2, Y9, Y9
+	VMINPS  Y3, Y9, Y9
+	VMAXPS  Y2, Y10, Y10
+	VMINPS  Y3, Y10, Y10
+	VMAXPS  Y2, Y11, Y11
+	VMINPS  Y3, Y11, Y11
+	VMAXPS  Y2, Y12, Y12
+	VMINPS  Y3, Y12, Y12
+	VMAXPS  Y2, Y13, Y13
+	VMINPS  Y3, Y13, Y13
+	VMAXPS  Y2, Y14, Y14
+	VMINPS  Y3, Y14, Y14
+	VMAXPS  Y2, Y15, Y15
+	VMINPS  Y3, Y15, Y15
+
+write:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y12, (DI)
+	VMOVUPS Y13, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y14, (DI)
+	VMOVUPS Y15, 32(DI)
+	VZEROUPPER
+	RET

@@ -62,6 +62,11 @@ func (h *API) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Hand
 	}
 	call := adm.Request
 	defer observeAPICall(call.Route, time.Now())
+	if gerr := st.indexGate(call.Route); gerr != nil { // the guard's precheck refused it already; fail closed
+		setIndexRetryAfter(w, gerr)
+		writeFCError(w, gerr, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)
+		return nil
+	}
 	callback, cerr := h.callback(call)
 	if cerr != nil {
 		writeFCError(w, cerr, adm.Usage, adm.OperationID, h.app.LegacyStatusCodes)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/facegate/facegate/engine/service"
 	"github.com/facegate/facegate/engine/skyerr"
@@ -35,11 +36,15 @@ func failure(err *skyerr.Error, usage *service.Usage, opID string) *service.Resp
 }
 
 // writeFCError answers a /fc/ request with err in SkyBiometry's envelope,
-// in XML when the call asked for it (answersXML).
+// in XML when the call asked for it (answersXML). A 503 (error 105) always
+// carries Retry-After: the caller's, or one second.
 func writeFCError(w http.ResponseWriter, err *skyerr.Error, usage *service.Usage, opID string, legacy bool) {
 	status := err.HTTPStatus
 	if status == 0 {
 		status = http.StatusBadRequest
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		setRetryAfter(w, time.Second) // temporarily unavailable: say when to retry
 	}
 	if legacy {
 		status = http.StatusBadRequest

@@ -14,7 +14,8 @@ import (
 // namespaces, JSON Schema arguments, attribute names), then precheck: the
 // answer format, the JSONP callback, and the face service's own argument
 // checks of the image methods (service.Check: detector, options, the number
-// of images, uids and their namespaces, limit and thresholds). These run
+// of images, uids and their namespaces, limit and thresholds), and the
+// methods that need the template index while it still loads. These run
 // after the policy allowed the call and before the guard charges its
 // limits. Requests that fail later - an image that cannot be downloaded or
 // decoded, a tag that does not exist - have cost work and are charged, as
@@ -41,6 +42,9 @@ func (g *Guard) precheck(st *state, call *fcRequest, key keyring.Key) *skyerr.Er
 	}
 	if st.service == nil {
 		return nil
+	}
+	if gerr := st.indexGate(call.Route); gerr != nil { // 105 until the index is built (index_load.go)
+		return gerr
 	}
 	err := st.service.Check(&service.Request{
 		Method:     call.Route,

@@ -14,9 +14,10 @@ func init() {
 
 // Health answers load balancers' probes without credentials: "live"
 // (/healthz) says the process serves HTTP; "ready" (/readyz) says the store
-// is open, the policies are loaded and the search index is built, or
-// answers 503 with a fixed reason. Neither reveals anything about the data,
-// the keys or the build.
+// is open, the policies are loaded, the search index is built and, in the
+// cluster mode, Redis answers, each named in "components", or answers 503
+// with the first fixed reason (readiness.go). Neither reveals anything
+// about the data, the keys or the build.
 type Health struct {
 	// Probe is "live" or "ready".
 	Probe string `json:"probe,omitempty"`
@@ -62,30 +63,13 @@ func (h *Health) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.H
 		writeJSON(w, http.StatusOK, map[string]string{"status": "alive"}, "")
 		return nil
 	}
-	if reason := h.app.notReady(); reason != "" {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason}, "")
+	rd := h.app.readiness(r.Context())
+	if rd.Reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, rd, "")
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"}, "")
+	writeJSON(w, http.StatusOK, rd, "")
 	return nil
-}
-
-// notReady is why the app cannot serve API calls yet (a fixed phrase), or
-// "" when it can: started, with the store open, policies loaded and the
-// search index built.
-func (a *App) notReady() string {
-	st := a.current()
-	switch {
-	case st == nil:
-		return "starting"
-	case st.store == nil || st.store.DB().IsClosed():
-		return "store closed"
-	case st.currentDecider() == nil || st.validator == nil:
-		return "policies not loaded"
-	case st.index == nil || st.service == nil:
-		return "index not built"
-	}
-	return ""
 }
 
 // Interface guards.

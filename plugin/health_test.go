@@ -10,13 +10,13 @@ import (
 	"github.com/facegate/facegate/store"
 )
 
-func probe(t *testing.T, h *Health, method string) (int, map[string]string) {
+func probe(t *testing.T, h *Health, method string) (int, map[string]any) {
 	t.Helper()
 	w := httptest.NewRecorder()
 	if err := h.ServeHTTP(w, httptest.NewRequest(method, "/readyz", nil), nil); err != nil {
 		t.Fatal(err)
 	}
-	var body map[string]string
+	var body map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil && method != http.MethodHead {
 		t.Fatalf("%s: not JSON: %q", method, w.Body)
 	}
@@ -46,8 +46,10 @@ func TestHealthProbes(t *testing.T) {
 	// Started: ready.
 	s := newProbeState(t, "", 3)
 	app.state.Store(s)
-	if code, body := probe(t, ready, http.MethodGet); code != 200 || body["status"] != "ready" || len(body) != 1 {
+	if code, body := probe(t, ready, http.MethodGet); code != 200 || body["status"] != "ready" || len(body) != 2 {
 		t.Errorf("ready: %d %v", code, body)
+	} else if c, _ := body["components"].(map[string]any); len(c) != 3 || c["store"] != "ok" || c["policies"] != "ok" || c["index"] != "ok" {
+		t.Errorf("ready components (embedded mode: no redis): %v", body["components"])
 	}
 	if code, _ := probe(t, ready, http.MethodHead); code != 200 {
 		t.Errorf("HEAD ready: %d", code)

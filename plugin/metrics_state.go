@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +16,7 @@ import (
 type stateCollector struct {
 	templates, namespaces         *prometheus.Desc
 	rebuildSeconds, rebuildCount  *prometheus.Desc
+	rebuildEstimate, building     *prometheus.Desc
 	storeBytes                    *prometheus.Desc
 	reloads, reloadFailures       *prometheus.Desc
 	reloadFailing, policyLoadedAt *prometheus.Desc
@@ -27,21 +27,23 @@ func newStateCollector() *stateCollector {
 		return prometheus.NewDesc("facegate_"+name, help, labels, nil)
 	}
 	return &stateCollector{
-		templates:      d("index_templates", "Face templates held by the search index."),
-		namespaces:     d("index_namespaces", "Namespaces with at least one template in the search index."),
-		rebuildSeconds: d("index_rebuild_seconds", "Time the start-up rebuild of the search index from the store took."),
-		rebuildCount:   d("index_rebuild_templates", "Templates the start-up rebuild of the search index loaded."),
-		storeBytes:     d("store_size_bytes", "Bytes the encrypted store holds on disk, by part (lsm: keys and small values, vlog: the value log); Badger refreshes it about every minute.", "part"),
-		reloads:        d("policy_reloads_total", "Policy reloads tried since start (file changes, Caddy reloads, the admin API)."),
-		reloadFailures: d("policy_reload_failures_total", "Policy reloads that failed; the last good version kept serving."),
-		reloadFailing:  d("policy_reload_failing", "1 when the last policy reload failed (the files on disk are not the policies serving), else 0."),
-		policyLoadedAt: d("policy_loaded_timestamp_seconds", "When the policies serving now were compiled (unix seconds)."),
+		templates:       d("index_templates", "Face templates held by the search index."),
+		namespaces:      d("index_namespaces", "Namespaces with at least one template in the search index."),
+		rebuildSeconds:  d("index_rebuild_seconds", "Time the start-up rebuild of the search index from the store took (so far, while facegate_index_building is 1)."),
+		rebuildCount:    d("index_rebuild_templates", "Templates the start-up rebuild of the search index loaded (so far, while facegate_index_building is 1)."),
+		rebuildEstimate: d("index_rebuild_estimated_templates", "The store's estimate of the templates the start-up rebuild reads (for its ETA)."),
+		building:        d("index_building", "1 while the search index loads from the store (recognize, group, train, tags/remove and erasures answer 105 meanwhile), else 0."),
+		storeBytes:      d("store_size_bytes", "Bytes the encrypted store holds on disk, by part (lsm: keys and small values, vlog: the value log); Badger refreshes it about every minute.", "part"),
+		reloads:         d("policy_reloads_total", "Policy reloads tried since start (file changes, Caddy reloads, the admin API)."),
+		reloadFailures:  d("policy_reload_failures_total", "Policy reloads that failed; the last good version kept serving."),
+		reloadFailing:   d("policy_reload_failing", "1 when the last policy reload failed (the files on disk are not the policies serving), else 0."),
+		policyLoadedAt:  d("policy_loaded_timestamp_seconds", "When the policies serving now were compiled (unix seconds)."),
 	}
 }
 
 // Describe sends every series' description.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.templates, c.namespaces, c.rebuildSeconds, c.rebuildCount, c.storeBytes,
+	for _, d := range []*prometheus.Desc{c.templates, c.namespaces, c.rebuildSeconds, c.rebuildCount, c.rebuildEstimate, c.building, c.storeBytes,
 		c.reloads, c.reloadFailures, c.reloadFailing, c.policyLoadedAt} {
 		ch <- d
 	}
@@ -49,7 +51,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect reads the open states.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	var nsCount, templates, rebuilt, lsm, vlog, reloads, failures, failing int64
+	var nsCount, templates, rebuilt, estimate, building, lsm, vlog, reloads, failures, failing int64
 	var rebuildSeconds, loadedAt float64
 	n := 0
 	statePool.Range(func(_, v any) bool {
@@ -60,9 +62,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		n++
 		a, b := st.index.Stats()
 		nsCount, templates = nsCount+int64(a), templates+int64(b)
-		last := st.index.LastLoad()
+		last, running := st.indexProgress()
 		rebuilt += int64(last.Loaded)
+		estimate += int64(last.Estimate)
 		rebuildSeconds += last.Elapsed.Seconds()
+		if running {
+			building = 1
+		}
 		l, v2 := st.store.Size()
 		lsm, vlog = lsm+l, vlog+v2
 		if d := st.currentDecider(); d != nil {
@@ -86,6 +92,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.namespaces, float64(nsCount))
 	gauge(c.rebuildSeconds, rebuildSeconds)
 	gauge(c.rebuildCount, float64(rebuilt))
+	gauge(c.rebuildEstimate, float64(estimate))
+	gauge(c.building, float64(building))
 	gauge(c.storeBytes, float64(lsm), "lsm")
 	gauge(c.storeBytes, float64(vlog), "vlog")
 	ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(reloads))
@@ -104,25 +112,15 @@ func (s *state) instrument() {
 // indexProgressEvery is how often a long index rebuild logs its progress.
 const indexProgressEvery = 5 * time.Second
 
-// rebuildIndex loads every template of st into a new index, logging the
-// count, rate and ETA every interval and a summary at the end.
+// rebuildIndex loads every template of st into a new index before it
+// returns, logging the count, rate and ETA every interval and a summary at
+// the end (the start loads in the background: startIndexLoad).
 func rebuildIndex(st *store.Store, logger *zap.Logger, every time.Duration) (*index.Index, error) {
 	x := index.New()
-	last, err := x.LoadWithProgress(st, every, func(p index.LoadProgress) {
-		logger.Info("rebuilding the template index",
-			zap.Int("templates", p.Loaded),
-			zap.Int("estimated_total", p.Estimate),
-			zap.Float64("per_second", float64(int64(p.Rate()))),
-			zap.Duration("eta", p.ETA().Round(time.Second)),
-		)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("rebuilding the template index: %w", err)
+	l := startIndexLoad(x, st, logger, every, 0)
+	l.wait()
+	if l.err != nil {
+		return nil, l.err
 	}
-	logger.Info("template index rebuilt",
-		zap.Int("templates", last.Loaded),
-		zap.Duration("took", last.Elapsed),
-		zap.Float64("per_second", float64(int64(last.Rate()))),
-	)
 	return x, nil
 }

@@ -30,8 +30,8 @@ import (
 // replay on the others, that failed authentications counted on two nodes
 // lock the address out on the third, that an admin TOTP code accepted by
 // one node is refused as reused by another, and that with Redis killed the nodes refuse with
-// 503, error 105 and Retry-After, then serve again by themselves once Redis
-// is back.
+// 503, error 105 and Retry-After and their /readyz answers 503 naming
+// redis, then serve again (and /readyz 200) by themselves once Redis is back.
 func TestClusterOnRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	env := "FACEGATE_REDIS_URL=" + srv.URL()
@@ -158,6 +158,18 @@ func TestClusterOnRedis(t *testing.T) {
 			return secDo(t, clients[i], req)
 		}
 		srv.Kill()
+		for i, n := range nodes {
+			// The probe's last PING answer may be reused for up to a second.
+			deadline := time.Now().Add(5 * time.Second)
+			code, body := readyz(t, n)
+			for code == http.StatusOK && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+				code, body = readyz(t, n)
+			}
+			if code != http.StatusServiceUnavailable || body.Reason != "redis unreachable" || body.Components["redis"] != "unreachable" || body.Components["store"] != "ok" {
+				t.Errorf("node %d /readyz with redis down: HTTP %d %+v, want 503 naming redis", i+1, code, body)
+			}
+		}
 		for i := range nodes {
 			r := authn(i)
 			if r.Status != http.StatusServiceUnavailable || r.code() != 105 || r.Header.Get("Retry-After") == "" {
@@ -176,6 +188,17 @@ func TestClusterOnRedis(t *testing.T) {
 				}
 				if time.Now().After(deadline) {
 					t.Fatalf("node %d still refuses 15 s after redis came back: %s", i+1, r)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			// The ready probe's answer is reused for a second at most.
+			for {
+				code, body := readyz(t, nodes[i])
+				if code == http.StatusOK && body.Components["redis"] == "ok" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("node %d /readyz still HTTP %d %+v 15 s after redis came back", i+1, code, body)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}

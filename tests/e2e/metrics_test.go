@@ -31,7 +31,7 @@ func TestMetricsAndProbes(t *testing.T) {
 			want         string
 		}{
 			{http.MethodGet, "/healthz", 200, `{"status":"alive"}`},
-			{http.MethodGet, "/readyz", 200, `{"status":"ready"}`},
+			{http.MethodGet, "/readyz", 200, `{"status":"ready","components":{"index":"ok","policies":"ok","store":"ok"}}`},
 			{http.MethodPost, "/readyz", 405, `"status":"failure"`},
 		} {
 			req, _ := http.NewRequest(c.method, s.url(c.path), nil)

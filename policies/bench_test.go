@@ -93,9 +93,16 @@ func decideStream(b *testing.B, d *Decider) {
 
 // BenchmarkDecideNewUids is the decider as the guard runs it (memo and
 // rule cache on) on a stream where every request names another uid: the
-// memo, which keys on the namespaces the uids name, answers.
+// memo, which keys on the params the policies read, misses every time, and
+// the rule cache answers the rules that do not read the params.
 func BenchmarkDecideNewUids(b *testing.B) {
 	decideStream(b, newTestDecider(b, ""))
+}
+
+// BenchmarkDecideEditedNewUids is BenchmarkDecideNewUids with an edited
+// policy set (a comment added to routes.rego).
+func BenchmarkDecideEditedNewUids(b *testing.B) {
+	decideStream(b, newTestDecider(b, editedPolicies(b)))
 }
 
 // BenchmarkDecideUnique is the same stream with the memo off: every
@@ -125,20 +132,43 @@ func BenchmarkDecideCached(b *testing.B) {
 	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
-// BenchmarkDecideDenied is a prepared decision that the fast path cannot
-// answer: a foreign namespace makes namespaces.ok fail, so every package's
-// deny set is evaluated and ranked.
-func BenchmarkDecideDenied(b *testing.B) {
+func notOwned(dec Decision) bool { return dec.Reason == "namespace_not_owned" }
+
+// deniedInput is a request naming a namespace the key does not own.
+func deniedInput() *Input {
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
-	decideLoop(b, uncachedDecider(b), []*Input{in}, func(dec Decision) bool { return dec.Reason == "namespace_not_owned" })
+	return in
 }
 
-// BenchmarkDecideEdited is an allowed decision with edited policies (a
-// comment added to routes.rego): the fast path and the memo are off, so
-// every deny set is evaluated, as for an operator's own policy set; the
-// rule cache is on (the same input every time: every cacheable rule hits).
-func BenchmarkDecideEdited(b *testing.B) {
+// BenchmarkDecideDenied is a denied decision without memo and rule cache:
+// every package's deny set is evaluated and ranked.
+func BenchmarkDecideDenied(b *testing.B) {
+	decideLoop(b, uncachedDecider(b), []*Input{deniedInput()}, notOwned)
+}
+
+// BenchmarkDecideDeniedCached is the same denied request, repeated, as
+// deployed (memo and rule cache on).
+func BenchmarkDecideDeniedCached(b *testing.B) {
+	decideLoop(b, newTestDecider(b, ""), []*Input{deniedInput()}, notOwned)
+}
+
+// BenchmarkDecideDeniedStream is a stream of denied requests that all
+// differ (every one names another foreign uid), as deployed: what an
+// attacker who varies invalid requests buys.
+func BenchmarkDecideDeniedStream(b *testing.B) {
+	ins := make([]*Input, b.N)
+	for i := range ins {
+		in := deniedInput()
+		in.Request.Params["uids"] = fmt.Sprintf("user%d@other", i)
+		ins[i] = in
+	}
+	decideLoop(b, newTestDecider(b, ""), ins, notOwned)
+}
+
+// editedPolicies writes the shipped policies with a comment added to
+// routes.rego to a temp dir: an operator's own policy set.
+func editedPolicies(b *testing.B) string {
 	dir := b.TempDir()
 	if err := os.CopyFS(dir, EmbeddedFS()); err != nil {
 		b.Fatal(err)
@@ -151,18 +181,20 @@ func BenchmarkDecideEdited(b *testing.B) {
 	if err := os.WriteFile(routes, append(src, "\n# edited\n"...), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	d := newTestDecider(b, dir)
-	if d.active.Load().fastPath {
-		b.Fatal("fast path enabled for edited policies")
-	}
-	decideLoop(b, d, []*Input{realisticInput()}, allowed)
+	return dir
+}
+
+// BenchmarkDecideEdited is an allowed decision with edited policies, as
+// deployed (memo and rule cache on), the same input every time.
+func BenchmarkDecideEdited(b *testing.B) {
+	decideLoop(b, newTestDecider(b, editedPolicies(b)), []*Input{realisticInput()}, allowed)
 }
 
 // BenchmarkDecideUnprepared evaluates the same compiled policy without a
 // prepared query: rego.New(...).Eval per call (the query is parsed,
 // compiled and planned every time).
 func BenchmarkDecideUnprepared(b *testing.B) {
-	c := compiledPolicies(b, true)
+	c := compiledPolicies(b)
 	in := realisticInput()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
@@ -182,7 +214,7 @@ func BenchmarkDecideUnprepared(b *testing.B) {
 // they see the same machine load, and reports their p50s and ratio.
 func BenchmarkPreparedVsUnprepared(b *testing.B) {
 	d := uncachedDecider(b)
-	c := compiledPolicies(b, true)
+	c := compiledPolicies(b)
 	in := realisticInput()
 	ctx := context.Background()
 	prep := make([]time.Duration, 0, b.N)
@@ -284,9 +316,8 @@ func benchValidate(b *testing.B, validate func(string, map[string]string) Schema
 }
 
 // compiledPolicies is the embedded policy set, strictly compiled as the
-// decider compiles it: with the fast path enabled when fastPath is true,
-// decided by the deny sets alone otherwise.
-func compiledPolicies(tb testing.TB, fastPath bool) *ast.Compiler {
+// decider compiles it.
+func compiledPolicies(tb testing.TB) *ast.Compiler {
 	tb.Helper()
 	files, err := readPolicyFiles(embeddedPolicies(), false)
 	if err != nil {
@@ -295,11 +326,6 @@ func compiledPolicies(tb testing.TB, fastPath bool) *ast.Compiler {
 	mods, err := parseModules(files)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	if fastPath {
-		if ok, err := addFastPath(mods, files); !ok || err != nil {
-			tb.Fatalf("fast path not enabled for the embedded policies: %v", err)
-		}
 	}
 	c, err := compileStrict(mods)
 	if err != nil {

@@ -51,10 +51,7 @@ type Decider struct {
 
 // prepared is one compiled policy set.
 type prepared struct {
-	query  rego.PreparedEvalQuery
-	consts constants
-	// fastPath: the policy set is the verified one (see fastpath.go).
-	fastPath bool
+	query rego.PreparedEvalQuery
 	// memo of decisions, keyed by what the decision reads (memo.go); nil
 	// when the policy set's decision cannot be memoized.
 	memo *memo
@@ -116,10 +113,6 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 		return nil, err
 	}
 	version := versionOf(files)
-	fast, err := addFastPath(mods, files)
-	if err != nil {
-		return nil, err
-	}
 	c, err := compileStrict(mods)
 	if err != nil {
 		return nil, err
@@ -134,7 +127,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
+	p := &prepared{query: q, version: version, fingerprint: fp,
 		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
 	if !d.noMemo {
 		p.memo = newMemo(p.deps.deps(queryRef))
@@ -155,40 +148,28 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 		return failClosed()
 	}
 	p := d.active.Load()
+	input := in.Value()
 	if p.memo == nil {
-		return d.evaluate(ctx, p, in)
-	}
-	bp := memoKeyPool.Get().(*[]byte)
-	defer memoKeyPool.Put(bp)
-	key, ok := p.memo.key((*bp)[:0], in)
-	if cap(key) <= 4*memoMaxKeyBytes { // keep grown buffers, not huge ones
-		*bp = key[:0]
-	}
-	if !ok {
-		return d.evaluate(ctx, p, in)
-	}
-	if dec, ok := p.memo.get(key); ok {
+		dec, _ := d.evaluate(ctx, p, input)
 		return dec
 	}
-	dec, ok := d.evaluateOK(ctx, p, in)
+	vals, h := p.memo.key(input)
+	if dec, ok := p.memo.get(h, vals); ok {
+		return dec
+	}
+	dec, ok := d.evaluate(ctx, p, input)
 	if ok {
-		p.memo.put(key, dec)
+		p.memo.put(h, vals, dec)
 	}
 	return dec
 }
 
-// evaluate evaluates the prepared query for one input.
-func (d *Decider) evaluate(ctx context.Context, p *prepared, in *Input) Decision {
-	dec, _ := d.evaluateOK(ctx, p, in)
-	return dec
-}
-
-// evaluateOK is evaluate, reporting false when the decision is the
-// fail-closed one of an evaluation failure (which is not memoized).
-func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decision, bool) {
+// evaluate evaluates the prepared query for one input, reporting false
+// when the decision is the fail-closed one of an evaluation failure (which
+// is not memoized).
+func (d *Decider) evaluate(ctx context.Context, p *prepared, input ast.Value) (Decision, bool) {
 	// The decider reads no evaluation metrics: the no-op ones allocate nothing.
-	input := in.Value()
-	vc := newEvalCache(p.consts)
+	vc := newEvalCache()
 	if p.rules != nil {
 		vc.withRules(p.deps, p.rules, input)
 	}

@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -96,7 +96,6 @@ func TestMemoMatchesPlainEvaluation(t *testing.T) {
 			for i := range pairs {
 				pairs[i] = [2]func(*Input){vs[rng.IntN(len(vs))], vs[rng.IntN(len(vs))]}
 			}
-			keys := map[string]bool{}
 			reasons := map[string]int{}
 			const n = 600
 			for i := range n {
@@ -110,16 +109,13 @@ func TestMemoMatchesPlainEvaluation(t *testing.T) {
 					t.Fatalf("input %d: Decide = %s, plain evaluation = %s (input %s)", i, got, want, in.Value())
 				}
 				reasons[want.Reason]++
-				if p.memo != nil {
-					k, ok := p.memo.key(nil, in)
-					if ok {
-						keys[string(k)] = true
-					}
-				}
 			}
-			t.Logf("%d inputs, %d memo keys, reasons %v", n, len(keys), reasons)
-			if tc.memo && len(keys) > n*3/4 {
-				t.Errorf("%d keys for %d inputs: the memo was hardly exercised", len(keys), n)
+			if p.memo != nil {
+				kept := p.memo.entries.n + p.memo.older.n
+				t.Logf("%d inputs, %d memoized, reasons %v", n, kept, reasons)
+				if kept > n*3/4 {
+					t.Errorf("%d keys for %d inputs: the memo was hardly exercised", kept, n)
+				}
 			}
 			if len(reasons) < 8 || reasons["ok"] == 0 {
 				t.Errorf("decisions %v: too few reasons exercised", reasons)
@@ -132,22 +128,18 @@ func TestMemoMatchesPlainEvaluation(t *testing.T) {
 // set reads. The shipped set does not read the address, the key id or the
 // other params; a set that reads the address keys on it.
 func TestMemoKeyFollowsPolicy(t *testing.T) {
-	key := func(d *Decider, in *Input) []byte {
-		t.Helper()
-		k, ok := d.active.Load().memo.key(nil, in)
-		if !ok {
-			t.Fatal("realistic input not memoizable")
-		}
-		return k
+	key := func(d *Decider, in *Input) []ast.Value {
+		vals, _ := d.active.Load().memo.key(in.Value())
+		return vals
 	}
 	shipped := newTestDecider(t, "")
 	reads := newTestDecider(t, editedSet(t, editReadsAddress))
 	a, b := realisticInput(), realisticInput()
 	b.Request.RemoteIP = "203.0.113.7"
-	if !bytes.Equal(key(shipped, a), key(shipped, b)) {
+	if !sameValues(key(shipped, a), key(shipped, b)) {
 		t.Error("shipped policies: the address changed the key")
 	}
-	if bytes.Equal(key(reads, a), key(reads, b)) {
+	if sameValues(key(reads, a), key(reads, b)) {
 		t.Error("a policy reading remote_ip: the address did not change the key")
 	}
 	ctx := context.Background()
@@ -186,14 +178,14 @@ func TestMemo(t *testing.T) {
 	t.Run("denials are memoized", func(t *testing.T) {
 		in := realisticInput()
 		in.Request.Params["uids"] = "eve@other"
-		before := len(p.memo.entries)
+		before := p.memo.entries.n
 		for range 2 {
 			if got := d.Decide(ctx, in); got.Reason != "namespace_not_owned" {
 				t.Fatalf("got %s", got)
 			}
 		}
-		if len(p.memo.entries) != before+1 {
-			t.Errorf("memo grew from %d to %d entries for one denied input", before, len(p.memo.entries))
+		if p.memo.entries.n != before+1 {
+			t.Errorf("memo grew from %d to %d entries for one denied input", before, p.memo.entries.n)
 		}
 	})
 
@@ -210,55 +202,58 @@ func TestMemo(t *testing.T) {
 		in := realisticInput()
 		in.Request.Params["api_secret"] = "s3cr3t-value"
 		in.Request.Params["password"] = "hunter2"
-		key, ok := p.memo.key(nil, in)
-		if !ok {
-			t.Fatal("realistic input not memoizable")
-		}
+		key, _ := p.memo.key(in.Value())
 		for _, secret := range []string{"s3cr3t-value", "hunter2", "api_secret"} {
-			if bytes.Contains(key, []byte(secret)) {
+			if strings.Contains(fmt.Sprint(key), secret) {
 				t.Errorf("memo key contains %q", secret)
 			}
 		}
 		in.Request.Params["api_secret"] = "other"
 		in.NowNS++
-		if same, _ := p.memo.key(nil, in); !bytes.Equal(same, key) {
+		if same, _ := p.memo.key(in.Value()); !sameValues(same, key) {
 			t.Error("memo key depends on the secret or on now_ns")
 		}
-		in.Request.Params["uids"] = strings.Repeat("u@docs,", 400)
-		if _, ok := p.memo.key(nil, in); ok {
-			t.Error("a 2.8 KB input is memoized")
+		in.Request.Params["uids"] = strings.Repeat("u@docs,", 700)
+		before := p.memo.entries.n
+		d.Decide(ctx, in)
+		if p.memo.entries.n != before {
+			t.Error("a 4.9 KB input is memoized")
 		}
 	})
 
 	t.Run("bounded", func(t *testing.T) {
-		m := &memo{entries: map[string]Decision{}}
-		hot := []byte("hot")
-		m.put(hot, Decision{Reason: "hot"})
+		m := newMemo(&ruleDeps{cacheable: true})
+		key := func(s string) []ast.Value { return []ast.Value{ast.String(s)} }
+		m.put(1, key("hot"), Decision{Reason: "hot"})
 		for i := range 3 * memoMaxEntries {
-			m.put([]byte(fmt.Sprint(i)), Decision{Reason: "ok"})
-			if n := len(m.entries) + len(m.older); n > memoMaxEntries {
+			m.put(i%7, key(fmt.Sprint(i)), Decision{Reason: "ok"})
+			if n := m.entries.n + m.older.n; n > memoMaxEntries {
 				t.Fatalf("%d entries, bound %d", n, memoMaxEntries)
 			}
 			if i%1000 == 0 { // a decision still in use survives the flow of others
-				if dec, ok := m.get(hot); !ok || dec.Reason != "hot" {
+				if dec, ok := m.get(1, key("hot")); !ok || dec.Reason != "hot" {
 					t.Fatalf("after %d other entries the hot one is gone", i)
 				}
 			}
 		}
-		if _, ok := m.get([]byte("0")); ok {
+		if _, ok := m.get(0, key("0")); ok {
 			t.Error("an entry unused for 3× the bound is still held")
+		}
+		last := 3*memoMaxEntries - 1
+		if dec, ok := m.get(last%7, key(fmt.Sprint(last))); !ok || dec.Reason != "ok" {
+			t.Error("the newest entry is not found")
 		}
 	})
 
 	t.Run("reload starts empty", func(t *testing.T) {
 		d.Decide(ctx, realisticInput())
-		if len(p.memo.entries) == 0 {
+		if p.memo.entries.n == 0 {
 			t.Fatal("nothing memoized")
 		}
 		if err := d.Reload(); err != nil {
 			t.Fatal(err)
 		}
-		if next := d.active.Load(); next.memo == p.memo || len(next.memo.entries) != 0 {
+		if next := d.active.Load(); next.memo == p.memo || next.memo.entries.n != 0 {
 			t.Fatal("the reloaded policies kept the old memo")
 		}
 	})
@@ -280,7 +275,7 @@ func TestMemo(t *testing.T) {
 // through the expiry tests).
 func TestMemoKeyCoversEveryInputField(t *testing.T) {
 	m := newTestDecider(t, "").active.Load().memo
-	base, _ := m.key(nil, realisticInput())
+	base, _ := m.key(realisticInput().Value())
 	unread := map[string]bool{"Input.NowNS": true, "Input.Request.RemoteIP": true, "Input.Key.ID": true}
 	var paths []string
 	var walk func(v reflect.Value, path string)
@@ -335,11 +330,8 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 			return false
 		}
 		change(reflect.ValueOf(in).Elem(), "Input")
-		key, ok := m.key(nil, in)
-		if !ok {
-			t.Errorf("changing %s: not memoizable", path)
-		}
-		if same := bytes.Equal(key, base); same != unread[path] {
+		key, _ := m.key(in.Value())
+		if same := sameValues(key, base); same != unread[path] {
 			t.Errorf("changing %s: memo key unchanged = %t", path, same)
 		}
 	}
@@ -350,9 +342,9 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 	// LimitOverride.value leaves it out.
 	in := realisticInput()
 	in.Key.Limits = map[string]LimitOverride{"quota": {Count: 5}}
-	k1, _ := m.key(nil, in)
+	k1, _ := m.key(in.Value())
 	in.Key.Limits = map[string]LimitOverride{"quota": {Count: 5, Rate: 0.5}}
-	if k2, _ := m.key(nil, in); bytes.Equal(k1, k2) {
+	if k2, _ := m.key(in.Value()); sameValues(k1, k2) {
 		t.Error("a limit override's rate did not change the key")
 	}
 }

@@ -38,6 +38,29 @@ type ruleDeps struct {
 	paths     []depPath
 	clock     []clockTest
 	cacheable bool
+	// lookups and hits count the rule cache's answers for the rule, so that
+	// a rule whose values are rarely reused (it reads what changes on every
+	// request) stops paying for them (churning).
+	lookups, hits atomic.Uint32
+}
+
+// churning reports whether the rule's cached values are rarely reused: at
+// least 64 lookups, fewer than one in four answered (counts halve every
+// 4096 lookups, so that the rule is judged on recent traffic).
+func (r *ruleDeps) churning() bool {
+	l := r.lookups.Load()
+	return l >= 64 && r.hits.Load()*4 < l
+}
+
+// counted records a lookup of the rule.
+func (r *ruleDeps) counted(hit bool) {
+	if hit {
+		r.hits.Add(1)
+	}
+	if r.lookups.Add(1) >= 4096 {
+		r.lookups.Store(2048)
+		r.hits.Store(r.hits.Load() / 2)
+	}
 }
 
 // clockTest is a comparison (<, <=, >, >=, ==, !=) of a volatile input path
@@ -448,7 +471,12 @@ type ruleCache struct {
 	n       int
 	// hits and misses count lookups (tests and benchmarks read them).
 	hits, misses atomic.Uint64
+	// evals counts evaluations: every sampleEvery-th one also looks up and
+	// stores the values of churning rules, to notice when they are reused.
+	evals atomic.Uint32
 }
+
+const sampleEvery = 32
 
 type ruleCacheEntry struct {
 	ref   ast.Ref

@@ -15,7 +15,7 @@ import (
 )
 
 // plainQuery is data.facegate.decision of the policies in dir (embedded
-// when empty) prepared by OPA alone: no fast path, no caches.
+// when empty) prepared by OPA alone: no memo, no caches.
 func plainQuery(t *testing.T, dir string) rego.PreparedEvalQuery {
 	t.Helper()
 	fsys := embeddedPolicies()
@@ -98,7 +98,7 @@ func TestRuleCacheMatchesPlainEvaluation(t *testing.T) {
 
 // TestRuleDeps checks the dependencies found for a few shipped rules.
 func TestRuleDeps(t *testing.T) {
-	d := findDeps(compiledPolicies(t, true))
+	d := findDeps(compiledPolicies(t))
 	deps := func(ref string) *ruleDeps {
 		t.Helper()
 		r := d.deps(ast.MustParseRef(ref))
@@ -129,9 +129,9 @@ func TestRuleDeps(t *testing.T) {
 			t.Errorf("limits.list depends on %s: %v", p, got)
 		}
 	}
-	// keys.ok reads now_ns only in `input.now_ns < input.key.expires_at`:
+	// The key_expired denial reads now_ns only in `input.now_ns >= input.key.expires_at`:
 	// cacheable, keyed on the test's outcome.
-	for _, ref := range []string{"data.facegate.keys.ok", "data.facegate.decision"} {
+	for _, ref := range []string{"data.facegate.keys.deny", "data.facegate.decision"} {
 		r := deps(ref)
 		if !r.cacheable || len(r.clock) == 0 || paths(r)["input.now_ns"] {
 			t.Errorf("%s: cacheable %t, clock tests %v, paths %v", ref, r.cacheable, r.clock, paths(r))

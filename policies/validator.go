@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -74,6 +75,10 @@ func resultKey(b []byte, route string, params map[string]string) ([]byte, bool) 
 		}
 	}
 	return b, true
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
 // resultSalt makes the digests of credentials in cache keys useless outside

@@ -140,7 +140,11 @@ func (s *Service) analyzeOne(ctx context.Context, req *Request, data []byte, sou
 		}
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, store.ErrUnavailable) {
+		// A shared store that is down does not stop detection: the faces are
+		// answered, but not recorded, so their tids cannot be saved later.
+		s.log.Warn("the store is unavailable: photo analysed but not recorded")
+	} else if err != nil {
 		return asError(err)
 	}
 	p.photo.Tags = make([]Tag, len(an.Faces))

@@ -26,6 +26,9 @@ func (k *Keyring) Follow() (stop func()) {
 		k.invalidate(strings.TrimPrefix(c.Key, prefixKey))
 	})
 	stopAdmins := k.st.Watch(prefixAdmin, func(store.Change) { k.invalidateAdmins() })
+	// What was cached before the watches started may be stale already.
+	k.invalidateAll()
+	k.invalidateAdmins()
 	return func() {
 		stopKeys()
 		stopAdmins()

@@ -57,10 +57,9 @@ func newEvalCache() *evalCache {
 
 // withRules makes the cache consult and feed the shared rule cache for
 // the evaluation of input.
-func (c *evalCache) withRules(deps *depIndex, rules *ruleCache, input ast.Value) *evalCache {
+func (c *evalCache) withRules(deps *depIndex, rules *ruleCache, input ast.Value) {
 	c.deps, c.rules, c.input = deps, rules, input
 	c.sample = rules.evals.Add(1)%sampleEvery == 0
-	return c
 }
 
 // shared returns the dependencies of ref when its value may be shared with

@@ -23,15 +23,39 @@ func (k *Keyring) Follow() (stop func()) {
 			k.invalidateAll()
 			return
 		}
-		k.invalidate(strings.TrimPrefix(c.Key, prefixKey))
+		k.refresh(strings.TrimPrefix(c.Key, prefixKey))
 	})
 	stopAdmins := k.st.Watch(prefixAdmin, func(store.Change) { k.invalidateAdmins() })
+	stopNS := k.st.Watch(prefixNS, func(c store.Change) {
+		if c.Resync {
+			k.nsOwners.invalidateAll()
+			return
+		}
+		k.nsOwners.invalidate(strings.TrimPrefix(c.Key, prefixNS))
+	})
 	// What was cached before the watches started may be stale already.
 	k.invalidateAll()
 	k.invalidateAdmins()
+	k.nsOwners.invalidateAll()
 	return func() {
 		stopKeys()
 		stopAdmins()
+		stopNS()
+	}
+}
+
+// refresh drops a changed key's cached record and, when it was cached (the
+// key is in use here), reads it again at once, so that the cache stays
+// warm (and a request keeps being answered from memory if the store
+// becomes unreachable). A failed read leaves it dropped: the next request
+// reads it, or fails closed.
+func (k *Keyring) refresh(id string) {
+	k.mu.Lock()
+	_, cached := k.cache[id]
+	k.mu.Unlock()
+	k.invalidate(id)
+	if cached {
+		_, _ = k.record(id)
 	}
 }
 

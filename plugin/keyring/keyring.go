@@ -50,6 +50,8 @@ type Keyring struct {
 	admins   []adminRecord // nil: not loaded
 	adminGen uint64
 
+	nsOwners nsCache // NamespaceOwner's answers (nscache.go)
+
 	touch   toucher
 	lockout lockout
 	shared  SharedAdminState // cluster mode: lockouts and used steps shared by the nodes

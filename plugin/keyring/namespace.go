@@ -33,6 +33,7 @@ func (k *Keyring) CreateNamespace(name, owner, actor string) error {
 		}
 		return tx.PutJSON(prefixNS+name, ns, 0)
 	})
+	k.nsOwners.invalidate(name)
 	if err != nil {
 		return fmt.Errorf("namespace.create: %w", err)
 	}
@@ -55,15 +56,23 @@ func (k *Keyring) Namespace(name string) (Namespace, error) {
 	return ns, nil
 }
 
-// NamespaceOwner returns the owner of a registered namespace.
+// NamespaceOwner returns the owner of a registered namespace. Answers are
+// cached (every change of the registry, here or on another node of a
+// shared store, drops them), so that calls keep being answered from memory
+// while a shared store is unreachable.
 func (k *Keyring) NamespaceOwner(name string) (string, bool) {
 	if !ValidName(name) {
 		return "", false
+	}
+	owner, ok, gen := k.nsOwners.get(name)
+	if ok {
+		return owner, true
 	}
 	var ns Namespace
 	if err := k.st.GetJSON(prefixNS+name, &ns); err != nil {
 		return "", false
 	}
+	k.nsOwners.put(name, ns.Owner, gen)
 	return ns.Owner, true
 }
 
@@ -99,6 +108,7 @@ func (k *Keyring) DeleteNamespace(name, actor string) error {
 		}
 		return tx.Delete(prefixNS + name)
 	})
+	k.nsOwners.invalidate(name)
 	if err != nil {
 		return fmt.Errorf("namespace.delete: %w", err)
 	}

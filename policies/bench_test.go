@@ -166,6 +166,20 @@ func BenchmarkDecideDeniedStream(b *testing.B) {
 	decideLoop(b, newTestDecider(b, ""), ins, notOwned)
 }
 
+// BenchmarkDecideUnknownKeys is a stream of requests from an attacker
+// guessing key ids from many addresses (every request another key id and
+// address), as deployed: denied with key_not_found.
+func BenchmarkDecideUnknownKeys(b *testing.B) {
+	ins := make([]*Input, b.N)
+	for i := range ins {
+		in := realisticInput()
+		in.Key = KeyInput{ID: fmt.Sprintf("fg_live_guess%d", i)}
+		in.Request.RemoteIP = fmt.Sprintf("198.51.%d.%d", i/250%250, i%250)
+		ins[i] = in
+	}
+	decideLoop(b, newTestDecider(b, ""), ins, func(dec Decision) bool { return dec.Reason == "key_not_found" })
+}
+
 // editedPolicies writes the shipped policies with a comment added to
 // routes.rego to a temp dir: an operator's own policy set.
 func editedPolicies(b *testing.B) string {

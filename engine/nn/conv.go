@@ -147,12 +147,26 @@ func depthwise(a *Arena, x Tensor, f *Param, stride int, pad Padding, scale, shi
 	if oh <= 0 || ow <= 0 {
 		return Tensor{}, fmt.Errorf("depthwise: %dx%d input too small", x.H, x.W)
 	}
-	out := a.Tensor(oh, ow, c)
+	out := Tensor{H: oh, W: ow, C: c, Data: a.Raw(oh * ow * c)}
+	// Interior columns [lo, hi): the whole 3-wide window lies inside the input.
+	lo, hi := (pl+stride-1)/stride, 0
+	if x.W-kw+pl >= 0 {
+		hi = min(ow, (x.W-kw+pl)/stride+1)
+	}
+	hi = max(hi, lo)
 	for oy := 0; oy < oh; oy++ {
+		iy0 := oy*stride - pt
 		for ox := 0; ox < ow; ox++ {
+			if ox == lo && hi > lo && scale != nil && kh == 3 && kw == 3 && iy0 >= 0 && iy0+3 <= x.H {
+				// The row's interior in one call, affine and ReLU6 included.
+				if dwRow(out.Data[(oy*ow+lo)*c:(oy*ow+hi)*c], x.Data[(iy0*x.W+lo*stride-pl)*c:], x.W, c, hi-lo, stride, f.Data, scale, shift) {
+					ox = hi - 1
+					continue
+				}
+			}
 			dst := out.Data[(oy*ow+ox)*c : (oy*ow+ox+1)*c]
+			clear(dst)
 			ix0 := ox*stride - pl
-			iy0 := oy*stride - pt
 			if kh == 3 && kw == 3 && iy0 >= 0 && iy0+3 <= x.H && ix0 >= 0 && ix0+3 <= x.W {
 				row := func(iy int) []float32 { return x.Data[(iy*x.W+ix0)*c : (iy*x.W+ix0+3)*c] }
 				if dw3x3(dst, row(iy0), row(iy0+1), row(iy0+2), f.Data) {

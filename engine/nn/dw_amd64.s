@@ -56,3 +56,77 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func dwRowAVX(dst, src *float32, rowStride int, w, scale, shift *float32, c, n, step int)
+//
+// n consecutive interior output pixels of a 3×3 depthwise conv followed by
+// clip(v·scale + shift, 0, 6) per channel: for pixel i, the window's top-left input pixel
+// is at src + i·step bytes and its rows lie rowStride bytes apart; dst advances c floats per
+// pixel. The taps are summed from zero in dw3x3AVX's order, then multiplied and added
+// (not fused), so the values equal dw3x3AVX followed by epilogue. c is a multiple of 8.
+TEXT ·dwRowAVX(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rowStride+16(FP), R8
+	MOVQ w+24(FP), DX
+	MOVQ scale+32(FP), R9
+	MOVQ shift+40(FP), R10
+	MOVQ c+48(FP), R12
+	SHLQ $2, R12               // R12 = c·4 bytes: next tap
+	LEAQ (R12)(R12*1), R13     // R13 = 2·c·4
+	MOVQ n+56(FP), CX
+	MOVQ step+64(FP), R11
+	VXORPS Y6, Y6, Y6
+	MOVL    $0x40c00000, AX
+	VMOVD   AX, X7
+	VBROADCASTSS X7, Y7
+	TESTQ CX, CX
+	JE    done
+
+pixel:
+	XORQ R14, R14
+
+chunk:
+	LEAQ   (SI)(R14*1), AX
+	LEAQ   (DX)(R14*1), BX
+	VXORPS Y0, Y0, Y0
+	VMOVUPS (AX), Y1
+	VFMADD231PS (BX), Y1, Y0
+	VMOVUPS (AX)(R12*1), Y1
+	VFMADD231PS (BX)(R12*1), Y1, Y0
+	VMOVUPS (AX)(R13*1), Y1
+	VFMADD231PS (BX)(R13*1), Y1, Y0
+	ADDQ R8, AX
+	LEAQ (BX)(R12*1), BX
+	LEAQ (BX)(R13*1), BX
+	VMOVUPS (AX), Y1
+	VFMADD231PS (BX), Y1, Y0
+	VMOVUPS (AX)(R12*1), Y1
+	VFMADD231PS (BX)(R12*1), Y1, Y0
+	VMOVUPS (AX)(R13*1), Y1
+	VFMADD231PS (BX)(R13*1), Y1, Y0
+	ADDQ R8, AX
+	LEAQ (BX)(R12*1), BX
+	LEAQ (BX)(R13*1), BX
+	VMOVUPS (AX), Y1
+	VFMADD231PS (BX), Y1, Y0
+	VMOVUPS (AX)(R12*1), Y1
+	VFMADD231PS (BX)(R12*1), Y1, Y0
+	VMOVUPS (AX)(R13*1), Y1
+	VFMADD231PS (BX)(R13*1), Y1, Y0
+	VMULPS  (R9)(R14*1), Y0, Y0
+	VADDPS  (R10)(R14*1), Y0, Y0
+	VMAXPS  Y6, Y0, Y0
+	VMINPS  Y7, Y0, Y0
+	VMOVUPS Y0, (DI)(R14*1)
+	ADDQ    $32, R14
+	CMPQ    R14, R12
+	JL      chunk
+	ADDQ    R12, DI
+	ADDQ    R11, SI
+	DECQ    CX
+	JNZ     pixel
+
+done:
+	VZEROUPPER
+	RET

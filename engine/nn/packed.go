@@ -74,22 +74,21 @@ func ConvPacked(a *Arena, x Tensor, f *PackedFilter, bias []float32, stride int,
 // tileRows is the micro-kernel's height: six output pixels share each loaded filter row.
 const tileRows = 6
 
-// packBlockBytes bounds the packed input block that all of a filter's panels reuse, so that
-// it stays in the L2 cache next to one panel.
-const packBlockBytes = 256 << 10
+// stepBlockBytes bounds the input rows of one block of row tiles, which all of a filter's
+// panels reuse, so that they stay in the L2 cache next to one panel.
+const stepBlockBytes = 256 << 10
 
-// packBuf is the packed input of one block of row tiles: per tile, the multiply steps that
-// are not all zero, each as six input values, and their filter rows as byte offsets in a
-// panel.
-type packBuf struct {
-	vals []float32
+// stepBuf holds, for one block of row tiles, the multiply steps each tile keeps (the input
+// columns where any of its six rows is non-zero, as byte offsets 4·p in a row), and a
+// zero-padded copy of a last tile with fewer than six rows.
+type stepBuf struct {
 	offs []int32
 	cnt  []int
-	zero []float32
+	tail []float32
 }
 
-// packBufs keeps packing buffers between calls (one per goroutine at work).
-var packBufs = sync.Pool{New: func() any { return new(packBuf) }}
+// stepBufs keeps step buffers between calls (one per goroutine at work).
+var stepBufs = sync.Pool{New: func() any { return new(stepBuf) }}
 
 type packedJob struct {
 	a     []float32 // m×k input rows
@@ -101,21 +100,28 @@ type packedJob struct {
 }
 
 func (g *packedJob) run(lo, hi int) {
-	buf := packBufs.Get().(*packBuf)
-	defer packBufs.Put(buf)
+	buf := stepBufs.Get().(*stepBuf)
+	defer stepBufs.Put(buf)
 	k, n := g.k, g.f.Cout
-	tiles := min(max(1, packBlockBytes/(4*tileRows*k)), 64)
-	if len(buf.zero) < k {
-		buf.zero = make([]float32, k)
-	}
-	if len(buf.vals) < tiles*tileRows*k {
-		buf.vals = make([]float32, tiles*tileRows*k)
-	}
+	tiles := min(max(1, stepBlockBytes/(4*tileRows*k)), 64)
 	if len(buf.offs) < tiles*k {
 		buf.offs = make([]int32, tiles*k)
 	}
 	if len(buf.cnt) < tiles {
 		buf.cnt = make([]int, tiles)
+	}
+	if len(buf.tail) < tileRows*k {
+		buf.tail = make([]float32, tileRows*k)
+	}
+	// rowsOf returns the six input rows of the tile at row r (lda = k).
+	rowsOf := func(r, rows int) []float32 {
+		if rows == tileRows {
+			return g.a[r*k : (r+tileRows)*k]
+		}
+		t := buf.tail[:tileRows*k]
+		copy(t, g.a[r*k:(r+rows)*k])
+		clear(t[rows*k:])
+		return t
 	}
 	var tmp [tileRows * 16]float32
 	for r0 := lo; r0 < hi; r0 += tiles * tileRows {
@@ -123,7 +129,7 @@ func (g *packedJob) run(lo, hi int) {
 		nt := (r1 - r0 + tileRows - 1) / tileRows
 		for t := range nt {
 			r := r0 + t*tileRows
-			buf.cnt[t] = packTile(buf.vals[t*tileRows*k:(t+1)*tileRows*k], buf.offs[t*k:(t+1)*k], g.a, buf.zero[:k], r, min(tileRows, r1-r), k)
+			buf.cnt[t] = steps(rowsOf(r, min(tileRows, r1-r)), k, buf.offs[t*k:(t+1)*k])
 		}
 		for j := 0; j*16 < n; j++ {
 			panel := g.f.panels[j*k*16 : (j+1)*k*16]
@@ -135,12 +141,12 @@ func (g *packedJob) run(lo, hi int) {
 			for t := range nt {
 				r := r0 + t*tileRows
 				rows := min(tileRows, r1-r)
-				vals, offs := buf.vals[t*tileRows*k:], buf.offs[t*k:]
+				a, offs := rowsOf(r, rows), buf.offs[t*k:(t+1)*k]
 				if rows == tileRows && cols == 16 {
-					kernPacked(vals, offs, buf.cnt[t], panel, g.c[r*n+j*16:], n, &bias, g.relu6)
+					kernRows(a, k, offs, buf.cnt[t], panel, g.c[r*n+j*16:], n, &bias, g.relu6)
 					continue
 				}
-				kernPacked(vals, offs, buf.cnt[t], panel, tmp[:], 16, &bias, g.relu6)
+				kernRows(a, k, offs, buf.cnt[t], panel, tmp[:], 16, &bias, g.relu6)
 				for q := range rows {
 					copy(g.c[(r+q)*n+j*16:(r+q)*n+j*16+cols], tmp[q*16:q*16+cols])
 				}
@@ -149,45 +155,35 @@ func (g *packedJob) run(lo, hi int) {
 	}
 }
 
-// packTile packs input rows r…r+rows−1 (rows ≤ 6; missing rows read as zeros) of the m×k
-// matrix a: for each column p where any of the rows is non-zero, the six values go to
-// vals and p's panel offset (p·64 bytes) to offs. It returns the number of steps kept.
-// The loop has no data-dependent branch: every column is written and the count advances
-// only for non-zero ones.
-func packTile(vals []float32, offs []int32, a, zero []float32, r, rows, k int) int {
-	var src [tileRows][]float32
-	for q := range tileRows {
-		if q < rows {
-			src[q] = a[(r+q)*k : (r+q+1)*k]
-		} else {
-			src[q] = zero
-		}
-	}
-	a0, a1, a2, a3, a4, a5 := src[0][:k], src[1][:k], src[2][:k], src[3][:k], src[4][:k], src[5][:k]
-	vals = vals[:tileRows*k]
+// stepsGo is the portable steps: it writes 4·p to offs for every column p < k where any of
+// the six rows of a (6×k) has a value whose bits are not all zero, and returns the count.
+func stepsGo(a []float32, k int, offs []int32) int {
+	a = a[:tileRows*k]
 	offs = offs[:k]
 	n := 0
 	for p := range k {
-		v0, v1, v2, v3, v4, v5 := a0[p], a1[p], a2[p], a3[p], a4[p], a5[p]
-		d := vals[n*tileRows : n*tileRows+tileRows]
-		d[0], d[1], d[2], d[3], d[4], d[5] = v0, v1, v2, v3, v4, v5
-		offs[n] = int32(p * 64)
-		nz := math.Float32bits(v0) | math.Float32bits(v1) | math.Float32bits(v2) | math.Float32bits(v3) | math.Float32bits(v4) | math.Float32bits(v5)
-		n += int((nz | -nz) >> 31)
+		var nz uint32
+		for q := range tileRows {
+			nz |= math.Float32bits(a[q*k+p])
+		}
+		if nz != 0 {
+			offs[n] = int32(4 * p)
+			n++
+		}
 	}
 	return n
 }
 
-// kernPackedGo is the portable micro-kernel: c[0:6, 0:16] = Σ vals·panel rows + bias,
-// clipped to [0, 6] when clip is set (ldc is c's row stride in floats).
-func kernPackedGo(vals []float32, offs []int32, cnt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
+// kernRowsGo is the portable micro-kernel: for the six rows of a (row stride lda) and the
+// steps offs[:cnt], c[0:6, 0:16] = Σ a[q, p]·panel[p, 0:16] + bias, clipped to [0, 6] when
+// clip is set (ldc is c's row stride).
+func kernRowsGo(a []float32, lda int, offs []int32, cnt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
 	var acc [tileRows][16]float32
-	for s := range cnt {
-		o := offs[s] / 4
-		b := (*[16]float32)(panel[o : o+16])
-		x := (*[tileRows]float32)(vals[s*tileRows : s*tileRows+tileRows])
+	for _, o := range offs[:cnt] {
+		p := int(o / 4)
+		b := (*[16]float32)(panel[16*p : 16*p+16])
 		for q := range tileRows {
-			xv := x[q]
+			xv := a[q*lda+p]
 			row := &acc[q]
 			for j := range 16 {
 				row[j] += xv * b[j]

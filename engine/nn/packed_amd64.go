@@ -1,25 +1,41 @@
 package nn
 
-// kernPacked6x16 is the AVX2/FMA packed micro-kernel: for s < cnt, the six values at
-// vals[6s…] times the panel row at byte offset offs[s] are accumulated into a 6×16 tile,
-// which is stored to c (row stride ldc floats) plus bias, clipped to [0, 6] when clip ≠ 0.
+// kernRows6x16 is the AVX2/FMA micro-kernel of the packed GEMM (see kernRowsGo).
 //
 //go:noescape
-func kernPacked6x16(vals *float32, offs *int32, cnt int, panel, c *float32, ldc int, bias *[16]float32, clip int)
+func kernRows6x16(a *float32, lda int, offs *int32, cnt int, panel, c *float32, ldc int, bias *[16]float32, clip int)
 
-// kernPacked stores one 6×16 output tile of the packed GEMM (see kernPackedGo).
-func kernPacked(vals []float32, offs []int32, cnt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
+// nonzeroSteps is steps with AVX2, eight columns at a time (see stepsGo).
+//
+//go:noescape
+func nonzeroSteps(a *float32, lda, k int, offs *int32) int
+
+// steps lists the columns p < k where any of the six rows of a (6×k) is non-zero, as 4·p,
+// and returns how many there are.
+func steps(a []float32, k int, offs []int32) int {
 	if !useSIMD {
-		kernPackedGo(vals, offs, cnt, panel, c, ldc, bias, clip)
+		return stepsGo(a, k, offs)
+	}
+	_ = a[tileRows*k-1]
+	_ = offs[k-1]
+	return nonzeroSteps(&a[0], k, k, &offs[0])
+}
+
+// kernRows stores one 6×16 output tile of the packed GEMM (see kernRowsGo).
+func kernRows(a []float32, lda int, offs []int32, cnt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
+	if !useSIMD {
+		kernRowsGo(a, lda, offs, cnt, panel, c, ldc, bias, clip)
 		return
 	}
-	// Bounds checks for everything the kernel reads and writes.
-	_ = vals[tileRows*max(cnt, 1)-1]
+	// Bounds checks for everything the kernel reads and writes (offs holds columns < lda
+	// of rows that exist, and panel has 16 floats per column).
+	_ = a[(tileRows-1)*lda+lda-1]
 	_ = offs[max(cnt, 1)-1]
+	_ = panel[16*lda-1]
 	_ = c[(tileRows-1)*ldc+15]
 	cl := 0
 	if clip {
 		cl = 1
 	}
-	kernPacked6x16(&vals[0], &offs[0], cnt, &panel[0], &c[0], ldc, bias, cl)
+	kernRows6x16(&a[0], lda, &offs[0], cnt, &panel[0], &c[0], ldc, bias, cl)
 }

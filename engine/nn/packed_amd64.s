@@ -1,18 +1,23 @@
 #include "textflag.h"
 
-// func kernPacked6x16(vals *float32, offs *int32, cnt int, panel, c *float32, ldc int, bias *[16]float32, clip int)
+// func kernRows6x16(a *float32, lda int, offs *int32, cnt int, panel, c *float32, ldc int, bias *[16]float32, clip int)
 //
-// acc[0:6, 0:16] = Σ_{s<cnt} vals[6s+q] · panel[offs[s]/4 : +16]; c[q, 0:16] = acc[q] + bias,
-// then clipped to [0, 6] when clip ≠ 0. Twelve YMM accumulators; the accumulator is added
-// to the bias (not the bias to a running sum), as Conv2D adds the GEMM to its bias rows.
-TEXT ·kernPacked6x16(SB), NOSPLIT, $0-64
-	MOVQ vals+0(FP), AX
-	MOVQ offs+8(FP), SI
-	MOVQ cnt+16(FP), CX
-	MOVQ panel+24(FP), BX
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), R10
-	SHLQ $2, R10
+// acc[q, 0:16] = Σ_{s<cnt} a[q·lda + p_s] · panel[16·p_s : 16·p_s+16] for the six input rows
+// q < 6, where offs[s] = 4·p_s; then c[q, 0:16] = acc[q] + bias, clipped to [0, 6] when
+// clip ≠ 0. Twelve YMM accumulators; the accumulator is added to the bias (not the bias to a
+// running sum), as Conv2D adds the GEMM to its bias rows.
+TEXT ·kernRows6x16(SB), NOSPLIT, $0-72
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (AX)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	MOVQ offs+16(FP), SI
+	MOVQ cnt+24(FP), CX
+	MOVQ panel+32(FP), BX
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -30,33 +35,37 @@ TEXT ·kernPacked6x16(SB), NOSPLIT, $0-64
 
 loop:
 	MOVLQSX      (SI), DX
-	VMOVUPS      (BX)(DX*1), Y0
-	VMOVUPS      32(BX)(DX*1), Y1
-	VBROADCASTSS 0(AX), Y2
-	VBROADCASTSS 4(AX), Y3
+	MOVQ         DX, R14
+	SHLQ         $4, R14
+	VMOVUPS      (BX)(R14*1), Y0
+	VMOVUPS      32(BX)(R14*1), Y1
+	VBROADCASTSS (AX)(DX*1), Y2
+	VBROADCASTSS (R9)(DX*1), Y3
 	VFMADD231PS  Y0, Y2, Y4
 	VFMADD231PS  Y1, Y2, Y5
 	VFMADD231PS  Y0, Y3, Y6
 	VFMADD231PS  Y1, Y3, Y7
-	VBROADCASTSS 8(AX), Y2
-	VBROADCASTSS 12(AX), Y3
+	VBROADCASTSS (R10)(DX*1), Y2
+	VBROADCASTSS (R11)(DX*1), Y3
 	VFMADD231PS  Y0, Y2, Y8
 	VFMADD231PS  Y1, Y2, Y9
 	VFMADD231PS  Y0, Y3, Y10
 	VFMADD231PS  Y1, Y3, Y11
-	VBROADCASTSS 16(AX), Y2
-	VBROADCASTSS 20(AX), Y3
+	VBROADCASTSS (R12)(DX*1), Y2
+	VBROADCASTSS (R13)(DX*1), Y3
 	VFMADD231PS  Y0, Y2, Y12
 	VFMADD231PS  Y1, Y2, Y13
 	VFMADD231PS  Y0, Y3, Y14
 	VFMADD231PS  Y1, Y3, Y15
-	ADDQ         $24, AX
 	ADDQ         $4, SI
 	DECQ         CX
 	JNZ          loop
 
 store:
-	MOVQ    bias+48(FP), DX
+	MOVQ    c+40(FP), DI
+	MOVQ    ldc+48(FP), R10
+	SHLQ    $2, R10
+	MOVQ    bias+56(FP), DX
 	VMOVUPS (DX), Y0
 	VMOVUPS 32(DX), Y1
 	VADDPS  Y0, Y4, Y4
@@ -71,7 +80,7 @@ store:
 	VADDPS  Y1, Y13, Y13
 	VADDPS  Y0, Y14, Y14
 	VADDPS  Y1, Y15, Y15
-	MOVQ    clip+56(FP), DX
+	MOVQ    clip+64(FP), DX
 	TESTQ   DX, DX
 	JE      write
 	VXORPS  Y2, Y2, Y2
@@ -121,5 +130,85 @@ write:
 	ADDQ    R10, DI
 	VMOVUPS Y14, (DI)
 	VMOVUPS Y15, 32(DI)
+	VZEROUPPER
+	RET
+
+// func nonzeroSteps(a *float32, lda, k int, offs *int32) int
+//
+// Writes 4·p to offs, in increasing order, for every column p < k where any of the six rows
+// a[q·lda : q·lda+k] (q < 6) has a value whose bits are not all zero, and returns how many
+// it wrote. Eight columns per step with AVX2.
+TEXT ·nonzeroSteps(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (AX)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	MOVQ k+16(FP), CX
+	MOVQ offs+24(FP), DI
+	MOVQ DI, SI
+	XORQ DX, DX
+	VPXOR Y7, Y7, Y7
+	MOVQ CX, R8
+	ANDQ $-8, R8
+	SHLQ $2, R8
+
+loop8:
+	CMPQ      DX, R8
+	JGE       tail
+	VMOVUPS   (AX)(DX*1), Y0
+	VORPS     (R9)(DX*1), Y0, Y0
+	VORPS     (R10)(DX*1), Y0, Y0
+	VORPS     (R11)(DX*1), Y0, Y0
+	VORPS     (R12)(DX*1), Y0, Y0
+	VORPS     (R13)(DX*1), Y0, Y0
+	VPCMPEQD  Y7, Y0, Y0
+	VMOVMSKPS Y0, BX
+	XORL      $0xff, BX
+
+bits:
+	TESTL BX, BX
+	JE    next8
+	BSFL  BX, R14
+	LEAQ  (DX)(R14*4), R14
+	MOVL  R14, (DI)
+	ADDQ  $4, DI
+	LEAL  -1(BX), R14
+	ANDL  R14, BX
+	JMP   bits
+
+next8:
+	ADDQ $32, DX
+	JMP  loop8
+
+tail:
+	MOVQ CX, R8
+	SHLQ $2, R8
+
+tailloop:
+	CMPQ  DX, R8
+	JGE   done
+	MOVL  (AX)(DX*1), BX
+	ORL   (R9)(DX*1), BX
+	ORL   (R10)(DX*1), BX
+	ORL   (R11)(DX*1), BX
+	ORL   (R12)(DX*1), BX
+	ORL   (R13)(DX*1), BX
+	TESTL BX, BX
+	JE    tnext
+	MOVL  DX, (DI)
+	ADDQ  $4, DI
+
+tnext:
+	ADDQ $4, DX
+	JMP  tailloop
+
+done:
+	SUBQ SI, DI
+	SHRQ $2, DI
+	MOVQ DI, ret+32(FP)
 	VZEROUPPER
 	RET

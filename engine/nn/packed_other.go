@@ -2,6 +2,8 @@
 
 package nn
 
-func kernPacked(vals []float32, offs []int32, cnt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
-	kernPackedGo(vals, offs, cnt, panel, c, ldc, bias, clip)
+func steps(a []float32, k int, offs []int32) int { return stepsGo(a, k, offs) }
+
+func kernRows(a []float32, lda int, offs []int32, cnt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
+	kernRowsGo(a, lda, offs, cnt, panel, c, ldc, bias, clip)
 }

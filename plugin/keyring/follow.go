@@ -59,6 +59,20 @@ func (k *Keyring) refresh(id string) {
 	}
 }
 
+// replaceCached puts records just committed in place of the cached ones
+// (keys not cached stay out).
+func (k *Keyring) replaceCached(recs map[string]keyRecord) {
+	k.mu.Lock()
+	k.gen++
+	for id, rec := range recs {
+		if _, ok := k.cache[id]; ok {
+			k.cache[id] = rec
+		}
+		delete(k.miss, id)
+	}
+	k.mu.Unlock()
+}
+
 // invalidateAll drops every cached key record and unsealed secret.
 func (k *Keyring) invalidateAll() {
 	k.mu.Lock()

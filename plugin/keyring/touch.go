@@ -90,8 +90,10 @@ func (k *Keyring) Flush() error {
 // flushChunk writes the last-used times of ids in one transaction.
 func (k *Keyring) flushChunk(ids []string, at map[string]int64) error {
 	var written []string
+	recs := map[string]keyRecord{}
 	err := k.st.Update(func(tx *store.Tx) error {
 		written = written[:0]
+		clear(recs)
 		for _, id := range ids {
 			var rec keyRecord
 			if err := tx.GetJSON(prefixKey+id, &rec); err != nil {
@@ -108,10 +110,16 @@ func (k *Keyring) flushChunk(ids []string, at map[string]int64) error {
 				return err
 			}
 			written = append(written, id)
+			recs[id] = rec
 		}
 		return nil
 	})
-	if len(written) > 0 {
+	switch {
+	case err == nil && len(recs) > 0:
+		// The cache keeps what was just committed: a key in use stays in
+		// memory (and answered if a shared store becomes unreachable).
+		k.replaceCached(recs)
+	case len(written) > 0:
 		k.invalidate(written...)
 	}
 	if err != nil {

@@ -153,13 +153,22 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 		dec, _ := d.evaluate(ctx, p, input)
 		return dec
 	}
-	vals, h := p.memo.key(input)
-	if dec, ok := p.memo.get(h, vals); ok {
+	bp := memoKeyPool.Get().(*[]byte)
+	defer memoKeyPool.Put(bp)
+	key, ok := p.memo.key((*bp)[:0], input)
+	if cap(key) <= 2*memoMaxKeyBytes { // keep grown buffers, not huge ones
+		*bp = key[:0]
+	}
+	if !ok {
+		dec, _ := d.evaluate(ctx, p, input)
+		return dec
+	}
+	if dec, ok := p.memo.get(key); ok {
 		return dec
 	}
 	dec, ok := d.evaluate(ctx, p, input)
 	if ok {
-		p.memo.put(h, vals, dec)
+		p.memo.put(key, dec)
 	}
 	return dec
 }

@@ -25,8 +25,8 @@ type evalCache struct {
 	rules   *ruleCache
 	input   ast.Value
 	sample  bool // also share the values of churning rules (ruleDeps.churning)
-	pending []ruleCacheEntry
-	hashes  []int
+	pending []pendingValue
+	scratch []byte // the key of a lookup
 	frames  []cacheFrame
 	// refs holds the copies of the cached refs, so that caching a rule
 	// does not allocate once the arena has grown.
@@ -38,6 +38,12 @@ type evalCache struct {
 type cacheFrame struct {
 	first   map[int]int
 	entries []cacheEntry
+}
+
+// pendingValue is a rule value for the rule cache, kept until commit.
+type pendingValue struct {
+	key   string
+	value *ast.Term
 }
 
 type cacheEntry struct {
@@ -79,12 +85,10 @@ func (c *evalCache) shared(ref ast.Ref) *ruleDeps {
 // value as soon as one body yields it; a conflicting value from another
 // body fails the evaluation later, so nothing is shared before the end.)
 func (c *evalCache) commit() {
-	for i, e := range c.pending {
-		if e, ok := detachEntry(e); ok {
-			c.rules.put(e.ref, c.hashes[i], e.vals, e.value)
-		}
+	for _, e := range c.pending {
+		c.rules.put(e.key, e.value)
 	}
-	c.pending, c.hashes = c.pending[:0], c.hashes[:0]
+	c.pending = c.pending[:0]
 }
 
 func newCacheFrame(size int) cacheFrame {
@@ -117,9 +121,12 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 		return e.value, e.value == nil
 	}
 	if d := c.shared(ref); d != nil {
-		var buf [8]ast.Value
-		vals, h := depValues(ref, d, c.input, buf[:0])
-		v, ok := c.rules.get(ref, h, vals)
+		key, fits := appendRuleKey(c.scratch[:0], ref, d, c.input)
+		c.scratch = key
+		if !fits {
+			return nil, false
+		}
+		v, ok := c.rules.get(key)
 		d.counted(ok)
 		if ok {
 			return v, v == nil
@@ -132,9 +139,10 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 // ref is undefined.
 func (c *evalCache) Put(ref ast.Ref, value *ast.Term) {
 	if d := c.shared(ref); d != nil {
-		vals, h := depValues(ref, d, c.input, nil)
-		c.pending = append(c.pending, ruleCacheEntry{ref: ref.Copy(), vals: vals, value: value})
-		c.hashes = append(c.hashes, h)
+		if key, fits := appendRuleKey(c.scratch[:0], ref, d, c.input); fits {
+			c.scratch = key
+			c.pending = append(c.pending, pendingValue{string(key), value})
+		}
 	}
 	f := &c.frames[len(c.frames)-1]
 	h := ref.Hash()

@@ -52,15 +52,15 @@ func TestConstantRulesShared(t *testing.T) {
 		t.Fatalf("route table deps = %+v, want cacheable without input paths", deps)
 	}
 	d.Decide(context.Background(), realisticInput())
-	vals, h := depValues(table, deps, realisticInput().Value(), nil)
-	v, ok := p.rules.get(table, h, vals)
+	key, _ := appendRuleKey(nil, table, deps, realisticInput().Value())
+	v, ok := p.rules.get(key)
 	if !ok || v == nil || v.Value.(ast.Object).Get(ast.StringTerm("faces/detect")) == nil {
 		t.Fatalf("route table not shared after a decision: %v %v", v, ok)
 	}
 	other := realisticInput()
 	other.Request.Route = "tags/get"
-	vals, h = depValues(table, deps, other.Value(), nil)
-	if _, ok := p.rules.get(table, h, vals); !ok {
+	key, _ = appendRuleKey(nil, table, deps, other.Value())
+	if _, ok := p.rules.get(key); !ok {
 		t.Error("route table not shared with a request for another route")
 	}
 }

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -17,10 +18,12 @@ import (
 // dynamic ref into it, now_ns outside a clock test, a non-deterministic
 // built-in or `with` gets none. Reload starts an empty one.
 //
-// It is bounded: at most memoMaxEntries decisions, in two generations, and
-// inputs whose key holds more than ruleCacheMaxBytes of strings are not
-// memoized. The values kept are copies that share no memory with the
-// request (see detach).
+// The key is an injective encoding of those values (type-tagged,
+// length-prefixed, objects in key order), so two inputs that differ in what
+// the decision reads never share an entry, and it shares no memory with the
+// request. The memo is bounded: at most memoMaxEntries decisions, in two
+// generations, and inputs whose key is longer than memoMaxKeyBytes are not
+// memoized.
 
 type memo struct {
 	deps *ruleDeps
@@ -29,22 +32,15 @@ type memo struct {
 	// entries holds half of memoMaxEntries it becomes older (dropping the
 	// previous older), so decisions still in use survive while the memo
 	// stays bounded even with more distinct callers than it can hold.
-	entries, older memoGen
+	entries, older map[string]Decision
 }
 
-// memoGen is one generation: entries by the hash of their key values.
-type memoGen struct {
-	byHash map[int][]memoEntry
-	n      int
-}
-
-type memoEntry struct {
-	vals []ast.Value
-	dec  Decision
-}
-
-// memoMaxEntries bounds the memo (a few hundred bytes per entry).
-const memoMaxEntries = 4096
+const (
+	// memoMaxEntries bounds the memo (a few hundred bytes per entry).
+	memoMaxEntries = 4096
+	// memoMaxKeyBytes: inputs with a longer key are not memoized.
+	memoMaxKeyBytes = 2048
+)
 
 // newMemo returns the memo for a decision with these dependencies, or nil
 // when they do not allow one.
@@ -52,30 +48,60 @@ func newMemo(deps *ruleDeps) *memo {
 	if deps == nil || !deps.cacheable {
 		return nil
 	}
-	return &memo{deps: deps, entries: memoGen{byHash: map[int][]memoEntry{}}}
+	return &memo{deps: deps, entries: map[string]Decision{}}
 }
 
-// key returns the values the decision reads of input and their hash.
-func (m *memo) key(input ast.Value) ([]ast.Value, int) {
-	return depValues(queryRef, m.deps, input, make([]ast.Value, 0, len(m.deps.paths)+len(m.deps.clock)))
+var memoKeyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// key appends to b the encoding of what the decision reads of input, and
+// reports false when it is longer than memoMaxKeyBytes.
+func (m *memo) key(b []byte, input ast.Value) ([]byte, bool) {
+	b = appendDeps(b, m.deps, input)
+	return b, len(b) <= memoMaxKeyBytes
 }
 
-func (g *memoGen) find(h int, vals []ast.Value) (Decision, bool) {
-	for _, e := range g.byHash[h] {
-		if sameValues(e.vals, vals) {
-			return e.dec, true
-		}
+// appendValue encodes v (nil: undefined) injectively.
+func appendValue(b []byte, v ast.Value) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, 0)
+	case ast.Null:
+		return append(b, 1)
+	case ast.Boolean:
+		return appendBool(append(b, 2), bool(v))
+	case ast.Number:
+		return appendString(append(b, 3), string(v))
+	case ast.String:
+		return appendString(append(b, 4), string(v))
+	case *ast.Array:
+		b = binary.AppendUvarint(append(b, 5), uint64(v.Len()))
+		v.Foreach(func(t *ast.Term) { b = appendValue(b, t.Value) })
+	case ast.Object:
+		b = binary.AppendUvarint(append(b, 6), uint64(v.Len()))
+		v.Foreach(func(k, t *ast.Term) { b = appendValue(appendValue(b, k.Value), t.Value) })
+	case ast.Set:
+		b = binary.AppendUvarint(append(b, 7), uint64(v.Len()))
+		v.Foreach(func(t *ast.Term) { b = appendValue(b, t.Value) })
+	default: // not in an input: refs, comprehensions, calls
+		b = appendString(append(b, 8), v.String())
 	}
-	return Decision{}, false
+	return b
 }
 
-// get returns the decision stored under the key, with its own Limits slice.
-func (m *memo) get(h int, vals []ast.Value) (Decision, bool) {
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// get returns the decision stored under key, with its own Limits slice.
+func (m *memo) get(key []byte) (Decision, bool) {
 	m.mu.Lock()
-	dec, ok := m.entries.find(h, vals)
+	dec, ok := m.entries[string(key)]
 	if !ok {
-		if dec, ok = m.older.find(h, vals); ok {
-			m.insert(h, memoEntry{vals, dec}) // still in use: keep it a generation longer
+		if dec, ok = m.older[string(key)]; ok {
+			m.insert(string(key), dec) // still in use: keep it a generation longer
 		}
 	}
 	m.mu.Unlock()
@@ -85,31 +111,19 @@ func (m *memo) get(h int, vals []ast.Value) (Decision, bool) {
 	return dec, ok
 }
 
-// put stores a copy of dec under the key, unless the key's values are too
-// large to keep.
-func (m *memo) put(h int, vals []ast.Value, dec Decision) {
-	budget := ruleCacheMaxBytes
-	kept := make([]ast.Value, len(vals))
-	for i, v := range vals {
-		var ok bool
-		if kept[i], ok = detach(v, &budget); !ok {
-			return
-		}
-	}
+// put stores a copy of dec under key.
+func (m *memo) put(key []byte, dec Decision) {
 	dec.Limits = slices.Clone(dec.Limits)
 	m.mu.Lock()
-	if _, ok := m.entries.find(h, kept); !ok {
-		m.insert(h, memoEntry{kept, dec})
-	}
+	m.insert(string(key), dec)
 	m.mu.Unlock()
 }
 
 // insert adds an entry to the current generation, starting a new one when
 // it is full; m.mu must be held.
-func (m *memo) insert(h int, e memoEntry) {
-	if m.entries.n >= memoMaxEntries/2 {
-		m.older, m.entries = m.entries, memoGen{byHash: make(map[int][]memoEntry, memoMaxEntries/2)}
+func (m *memo) insert(key string, dec Decision) {
+	if len(m.entries) >= memoMaxEntries/2 {
+		m.older, m.entries = m.entries, make(map[string]Decision, memoMaxEntries/2)
 	}
-	m.entries.byHash[h] = append(m.entries.byHash[h], e)
-	m.entries.n++
+	m.entries[key] = dec
 }

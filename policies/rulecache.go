@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,12 +30,11 @@ import (
 // (clock.go). deps.go finds what each rule reads.
 
 // ruleCache is the cross-decision store of rule values of one prepared
-// policy set (Reload starts a new one). It is bounded: when it holds
-// ruleCacheMax entries it is emptied.
+// policy set (Reload starts a new one), keyed by appendRuleKey. It is
+// bounded: when it holds ruleCacheMax entries it is emptied.
 type ruleCache struct {
 	mu      sync.RWMutex
-	entries map[int][]ruleCacheEntry
-	n       int
+	entries map[string]*ast.Term // a nil value: the rule is undefined
 	// hits and misses count lookups (tests and benchmarks read them).
 	hits, misses atomic.Uint64
 	// evals counts evaluations: every sampleEvery-th one also looks up and
@@ -42,56 +42,49 @@ type ruleCache struct {
 	evals atomic.Uint32
 }
 
-const sampleEvery = 32
-
-type ruleCacheEntry struct {
-	ref   ast.Ref
-	vals  []ast.Value // the dependency values (nil: undefined in the input)
-	value *ast.Term   // nil: the rule is undefined
-}
-
-const ruleCacheMax = 16384
+const (
+	sampleEvery  = 32
+	ruleCacheMax = 16384
+)
 
 func newRuleCache() *ruleCache {
-	return &ruleCache{entries: map[int][]ruleCacheEntry{}}
+	return &ruleCache{entries: map[string]*ast.Term{}}
 }
 
-// depValues fills vals with the values of deps' paths in input and returns
-// a hash of key and those values.
-func depValues(key ast.Ref, deps *ruleDeps, input ast.Value, vals []ast.Value) ([]ast.Value, int) {
-	h := key.Hash()
+// appendRuleKey appends the key of a rule's value: its ref (a function's
+// ref and arguments), then what it reads of input (appendDeps); false when
+// the key is longer than ruleCacheMaxBytes.
+func appendRuleKey(b []byte, ref ast.Ref, deps *ruleDeps, input ast.Value) ([]byte, bool) {
+	b = binary.AppendUvarint(b, uint64(len(ref)))
+	for _, t := range ref {
+		b = appendValue(b, t.Value)
+	}
+	b = appendDeps(b, deps, input)
+	return b, len(b) <= ruleCacheMaxBytes
+}
+
+// appendDeps appends the values of deps' paths in input and the outcomes
+// of its clock tests (appendValue, nil: undefined).
+func appendDeps(b []byte, deps *ruleDeps, input ast.Value) []byte {
 	for _, p := range deps.paths {
-		v := lookupPath(input, p)
-		vals = append(vals, v)
-		if v == nil {
-			h = h*31 + 7
-		} else {
-			h = h*31 + v.Hash()
-		}
+		b = appendValue(b, lookupPath(input, p))
 	}
 	for _, t := range deps.clock {
-		v := t.outcome(lookupPath(input, t.now), lookupPath(input, t.other))
-		vals = append(vals, v)
-		if v == nil {
-			h = h*31 + 7
-		} else {
-			h = h*31 + v.Hash()
-		}
+		b = appendValue(b, t.outcome(lookupPath(input, t.now), lookupPath(input, t.other)))
 	}
-	return vals, h
+	return b
 }
 
-func (c *ruleCache) get(key ast.Ref, h int, vals []ast.Value) (*ast.Term, bool) {
+func (c *ruleCache) get(key []byte) (*ast.Term, bool) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, e := range c.entries[h] {
-		if e.ref.Equal(key) && sameValues(e.vals, vals) {
-			c.hits.Add(1)
-			return e.value, true
-		}
+	v, ok := c.entries[string(key)]
+	c.mu.RUnlock()
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
 	}
-	c.misses.Add(1)
-	return nil, false
+	return v, ok
 }
 
 // ruleCacheMaxBytes bounds the strings one entry may hold: a rule reading
@@ -160,66 +153,20 @@ func detach(v ast.Value, budget *int) (ast.Value, bool) {
 	return nil, false // anything else (refs, comprehensions) is not a value to keep
 }
 
-// detachEntry makes e safe to keep across requests, or reports false.
-func detachEntry(e ruleCacheEntry) (ruleCacheEntry, bool) {
-	budget := ruleCacheMaxBytes
-	for i, v := range e.vals {
-		d, ok := detach(v, &budget)
+// put stores a copy of value (detach) under key, unless it is too large.
+func (c *ruleCache) put(key string, value *ast.Term) {
+	if value != nil {
+		budget := ruleCacheMaxBytes
+		v, ok := detach(value.Value, &budget)
 		if !ok {
-			return e, false
-		}
-		e.vals[i] = d
-	}
-	ref := make(ast.Ref, len(e.ref))
-	for i, t := range e.ref {
-		switch t.Value.(type) {
-		case ast.Var, ast.Ref: // data, or a function's ref: from the policy
-			ref[i] = t
-		default: // a key or an argument: may come from the input
-			d, ok := detach(t.Value, &budget)
-			if !ok {
-				return e, false
-			}
-			ref[i] = ast.NewTerm(d)
-		}
-	}
-	e.ref = ref
-	if e.value != nil {
-		d, ok := detach(e.value.Value, &budget)
-		if !ok {
-			return e, false
-		}
-		e.value = ast.NewTerm(d)
-	}
-	return e, true
-}
-
-// put stores value for key (already a copy, with vals owned by the entry).
-func (c *ruleCache) put(key ast.Ref, h int, vals []ast.Value, value *ast.Term) {
-	e := ruleCacheEntry{ref: key, vals: vals, value: value}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, old := range c.entries[h] {
-		if old.ref.Equal(key) && sameValues(old.vals, vals) {
 			return
 		}
+		value = ast.NewTerm(v)
 	}
-	if c.n >= ruleCacheMax {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= ruleCacheMax {
 		clear(c.entries)
-		c.n = 0
 	}
-	c.entries[h] = append(c.entries[h], e)
-	c.n++
-}
-
-func sameValues(a, b []ast.Value) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if (a[i] == nil) != (b[i] == nil) || (a[i] != nil && a[i].Compare(b[i]) != 0) {
-			return false
-		}
-	}
-	return true
+	c.entries[key] = value
 }

@@ -88,7 +88,7 @@ func TestRuleCacheMatchesPlainEvaluation(t *testing.T) {
 				}
 			}
 			hits, misses := p.rules.hits.Load(), p.rules.misses.Load()
-			t.Logf("rule cache: %d hits, %d misses, %d entries; %d allowed", hits, misses, p.rules.n, allowed)
+			t.Logf("rule cache: %d hits, %d misses, %d entries; %d allowed", hits, misses, len(p.rules.entries), allowed)
 			if hits == 0 || allowed == 0 {
 				t.Errorf("the comparison did not exercise the cache (%d hits) or an allowed decision (%d)", hits, allowed)
 			}
@@ -225,7 +225,7 @@ decision := {"allow": true, "status": 200, "error_code": 0, "detail": "", "reaso
 			t.Fatalf("decision %d = %s, want the fail-closed policy error", i, got)
 		}
 	}
-	if n := d.active.Load().rules.n; n != 0 {
+	if n := len(d.active.Load().rules.entries); n != 0 {
 		t.Errorf("%d rule values shared after failed evaluations", n)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+
+	"github.com/facegate/facegate/engine/nn"
 )
 
 // Point is a position in image pixels.
@@ -13,14 +15,17 @@ type Point struct{ X, Y float64 }
 var errEmpty = errors.New("empty face region")
 
 // Landmarks returns the 68 iBUG points of the face in box (a detection box in img pixels).
-// The box is clipped to the image; the points are in img pixels.
+// The box is clipped to the image; the points are in img pixels. The net's input is taken
+// from img directly (imageInput), so a large face costs no crop of its size.
 func (m *Models) Landmarks(img image.Image, box image.Rectangle) ([68]Point, error) {
 	var pts [68]Point
 	r := box.Canon().Intersect(img.Bounds())
 	if r.Empty() {
 		return pts, fmt.Errorf("landmarks: %w", errEmpty)
 	}
-	pts, err := m.LandmarksRGB(ToRGB(img, r))
+	a := m.arena()
+	defer m.release(a)
+	pts, err := m.landmarks68(a, imageInput(a, img, r, FaceNetSize), r.Dx(), r.Dy())
 	if err != nil {
 		return pts, err
 	}
@@ -34,17 +39,23 @@ func (m *Models) Landmarks(img image.Image, box image.Rectangle) ([68]Point, err
 // LandmarksRGB runs the 68-point net on a face crop and returns points in crop pixels,
 // decoded as face-api does (relative to the centred padded square).
 func (m *Models) LandmarksRGB(crop *RGB) ([68]Point, error) {
-	var pts [68]Point
 	if crop == nil || crop.W <= 0 || crop.H <= 0 {
-		return pts, fmt.Errorf("landmarks: %w", errEmpty)
+		return [68]Point{}, fmt.Errorf("landmarks: %w", errEmpty)
 	}
 	a := m.arena()
 	defer m.release(a)
-	out, err := m.landmark.forward(a, netInput(a, crop, FaceNetSize))
+	return m.landmarks68(a, netInput(a, crop, FaceNetSize), crop.W, crop.H)
+}
+
+// landmarks68 runs the net on input x, made from a w×h crop, and returns the points in
+// crop pixels.
+func (m *Models) landmarks68(a *nn.Arena, x nn.Tensor, cw, ch int) ([68]Point, error) {
+	var pts [68]Point
+	out, err := m.landmark.forward(a, x)
 	if err != nil {
 		return pts, fmt.Errorf("landmarks: %w", err)
 	}
-	w, h := float64(crop.W), float64(crop.H)
+	w, h := float64(cw), float64(ch)
 	s := FaceNetSize / max(w, h)
 	var padX, padY float64
 	if w < h {

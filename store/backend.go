@@ -11,13 +11,14 @@ type backend interface {
 	update(fn func(txBackend) error) error
 	// view runs fn in one read-only, consistent snapshot.
 	view(fn func(txBackend) error) error
-	// putMany writes items (kept forever) in one transaction.
+	// putMany writes items in one transaction.
 	putMany(items []kvItem) error
 	// deletePrefix removes every key with prefix, in batches.
 	deletePrefix(prefix string) (int, error)
 	// stream calls fn for every key with prefix, in no promised order, with a
-	// value that is only valid during the call.
-	stream(prefix string, fn func(key string, raw []byte) error) error
+	// value that is only valid during the call and its expiry (unix seconds,
+	// 0 for none).
+	stream(prefix string, fn func(key string, raw []byte, expires int64) error) error
 	// estimate is a quick, approximate count of the keys with prefix.
 	estimate(prefix string) int
 	// size is the bytes the engine holds for the store (see Store.Size).

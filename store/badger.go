@@ -55,7 +55,9 @@ func (b *badgerBackend) view(fn func(txBackend) error) error {
 func (b *badgerBackend) putMany(items []kvItem) error {
 	wb := b.db.NewWriteBatch()
 	for _, it := range items {
-		if err := wb.Set([]byte(it.key), it.raw); err != nil {
+		e := badger.NewEntry([]byte(it.key), it.raw)
+		e.ExpiresAt = uint64(max(it.expires, 0))
+		if err := wb.SetEntry(e); err != nil {
 			wb.Cancel()
 			return err
 		}
@@ -98,13 +100,13 @@ func (b *badgerBackend) deletePrefix(prefix string) (int, error) {
 	}
 }
 
-func (b *badgerBackend) stream(prefix string, fn func(key string, raw []byte) error) error {
+func (b *badgerBackend) stream(prefix string, fn func(key string, raw []byte, expires int64) error) error {
 	return b.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true, PrefetchSize: 256})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
-			if err := item.Value(func(v []byte) error { return fn(string(item.Key()), v) }); err != nil {
+			if err := item.Value(func(v []byte) error { return fn(string(item.Key()), v, int64(item.ExpiresAt())) }); err != nil {
 				return err
 			}
 		}

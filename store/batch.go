@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // batchSize is how many writes a Batch sends in one transaction.
@@ -10,8 +11,9 @@ const batchSize = 1000
 
 // kvItem is one buffered write of a Batch.
 type kvItem struct {
-	key string
-	raw []byte
+	key     string
+	raw     []byte
+	expires int64 // unix seconds; 0 keeps it forever
 }
 
 // Batch buffers writes for bulk loading (imports, benchmarks): every
@@ -27,14 +29,25 @@ type Batch struct {
 func (s *Store) NewBatch() *Batch { return &Batch{s: s} }
 
 // Set buffers raw under key (kept forever); raw is copied.
-func (b *Batch) Set(key string, raw []byte) error {
+func (b *Batch) Set(key string, raw []byte) error { return b.SetExpiring(key, raw, time.Time{}) }
+
+// SetExpiring buffers raw under key until expires (kept forever when
+// zero); raw is copied. An entry already expired is dropped.
+func (b *Batch) SetExpiring(key string, raw []byte, expires time.Time) error {
 	if b.err != nil {
 		return b.err
 	}
 	if key == "" {
 		return errors.New("batch: empty key")
 	}
-	b.items = append(b.items, kvItem{key, append([]byte(nil), raw...)})
+	var exp int64
+	if !expires.IsZero() {
+		if !time.Now().Before(expires) {
+			return nil
+		}
+		exp = expires.Unix()
+	}
+	b.items = append(b.items, kvItem{key, append([]byte(nil), raw...), exp})
 	if len(b.items) >= batchSize {
 		return b.write()
 	}

@@ -34,7 +34,7 @@ func (s *Store) ScanJSON(prefix string, fn func(key string, raw []byte) error) e
 // order, with a value that is valid only during the call (copy what you keep). It is the bulk
 // read for loading large prefixes (the template index at start-up).
 func (s *Store) Stream(prefix string, fn func(key string, raw []byte) error) error {
-	if err := s.be.stream(prefix, fn); err != nil {
+	if err := s.be.stream(prefix, func(key string, raw []byte, _ int64) error { return fn(key, raw) }); err != nil {
 		return fmt.Errorf("stream %q: %w", prefix, err)
 	}
 	return nil

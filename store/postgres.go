@@ -235,9 +235,10 @@ func (p *pgBackend) putMany(items []kvItem) error {
 		last[it.key] = i
 	}
 	var rows, vals [][]byte
+	var exps []int64
 	return p.update(func(t txBackend) error {
 		pt := t.(*pgTx)
-		rows, vals = rows[:0], vals[:0]
+		rows, vals, exps = rows[:0], vals[:0], exps[:0]
 		for i, it := range items {
 			if last[it.key] != i {
 				continue
@@ -245,10 +246,12 @@ func (p *pgBackend) putMany(items []kvItem) error {
 			row := p.c.rowKey(it.key)
 			rows = append(rows, row)
 			vals = append(vals, p.c.seal("kv", row, it.key, it.raw))
+			exps = append(exps, it.expires)
 			pt.writes[string(row)] = it.key
 		}
-		_, err := pt.tx.Exec(pt.ctx, `INSERT INTO facegate_kv (k, v) SELECT u.k, u.v FROM unnest($1::bytea[], $2::bytea[]) AS u(k, v)
-			ON CONFLICT (k) DO UPDATE SET v = excluded.v, expires_at = NULL`, rows, vals)
+		_, err := pt.tx.Exec(pt.ctx, `INSERT INTO facegate_kv (k, v, expires_at)
+			SELECT u.k, u.v, CASE WHEN u.e > 0 THEN to_timestamp(u.e) END FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS u(k, v, e)
+			ON CONFLICT (k) DO UPDATE SET v = excluded.v, expires_at = excluded.expires_at`, rows, vals, exps)
 		if err != nil {
 			return fmt.Errorf("put %d rows: %w", len(items), unavailable(err))
 		}
@@ -305,19 +308,20 @@ func (p *pgBackend) rowRange(prefix string) (lo, hi []byte, exact, ordered bool)
 	return lo, hi, exact, ordered
 }
 
-func (p *pgBackend) stream(prefix string, fn func(key string, raw []byte) error) error {
+func (p *pgBackend) stream(prefix string, fn func(key string, raw []byte, expires int64) error) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	lo, hi, _, _ := p.rowRange(prefix)
-	rows, err := p.pool.Query(ctx, `SELECT k, v FROM facegate_kv
+	rows, err := p.pool.Query(ctx, `SELECT k, v, coalesce(ceil(extract(epoch FROM expires_at))::bigint, 0) FROM facegate_kv
 		WHERE k >= $1 AND ($2::bytea IS NULL OR k < $2) AND (expires_at IS NULL OR expires_at > now())`, lo, hi)
 	if err != nil {
 		return unavailable(err)
 	}
 	defer rows.Close()
 	var row, sealed []byte
+	var expires int64
 	for rows.Next() {
-		if err := rows.Scan(&row, &sealed); err != nil {
+		if err := rows.Scan(&row, &sealed, &expires); err != nil {
 			return unavailable(err)
 		}
 		key, raw, err := p.c.open("kv", row, sealed)
@@ -327,7 +331,7 @@ func (p *pgBackend) stream(prefix string, fn func(key string, raw []byte) error)
 		if !strings.HasPrefix(key, prefix) {
 			continue
 		}
-		if err := fn(key, raw); err != nil {
+		if err := fn(key, raw, expires); err != nil {
 			return err
 		}
 	}

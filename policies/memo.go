@@ -73,15 +73,18 @@ func appendValue(b []byte, v ast.Value) []byte {
 		return appendString(append(b, 3), string(v))
 	case ast.String:
 		return appendString(append(b, 4), string(v))
-	case *ast.Array:
+	case *ast.Array: // no Foreach: a closure capturing b would allocate
 		b = binary.AppendUvarint(append(b, 5), uint64(v.Len()))
-		v.Foreach(func(t *ast.Term) { b = appendValue(b, t.Value) })
+		for i := range v.Len() {
+			b = appendValue(b, v.Elem(i).Value)
+		}
 	case ast.Object:
 		b = binary.AppendUvarint(append(b, 6), uint64(v.Len()))
-		v.Foreach(func(k, t *ast.Term) { b = appendValue(appendValue(b, k.Value), t.Value) })
+		for _, k := range v.Keys() { // sorted
+			b = appendValue(appendValue(b, k.Value), v.Get(k).Value)
+		}
 	case ast.Set:
-		b = binary.AppendUvarint(append(b, 7), uint64(v.Len()))
-		v.Foreach(func(t *ast.Term) { b = appendValue(b, t.Value) })
+		b = appendValue(append(b, 7), v.Sorted())
 	default: // not in an input: refs, comprehensions, calls
 		b = appendString(append(b, 8), v.String())
 	}

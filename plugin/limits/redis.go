@@ -23,12 +23,14 @@ import (
 // authentication rules, with the counters in Redis (or Valkey) so that every
 // node charges the same ones. All the specs of one request are checked and
 // charged all-or-nothing by one server-side Lua script (one round trip), so
-// that L requests pass in total whichever nodes they hit. Time comes from
-// the Redis server's clock (one clock for all nodes) unless a Clock is
-// given (tests). Concurrency slots are leased for ConcurrencyLease, so that
-// the slots of a node that dies come back by themselves; Release frees them
-// in Redis a round trip later, batched off the request's path. Blocks of
-// failed authentications are read with one HGET against the node's clock.
+// that L requests pass in total whichever nodes they hit; Admit checks the
+// caller's failed-authentication blocks and records a signature's nonce in
+// the same script (see Checks). Time comes from the Redis server's clock
+// (one clock for all nodes) unless a Clock is given (tests). Concurrency
+// slots are leased for ConcurrencyLease, so that the slots of a node that
+// dies come back by themselves; Release frees them in Redis without
+// waiting for the answer (the command is sent at once, pipelined with the
+// node's other commands).
 //
 // When Redis cannot be reached, Acquire refuses with KindUnavailable (HTTP
 // 503, SkyBiometry 105, Retry-After 1 s) and the failed-authentication
@@ -47,21 +49,15 @@ type Redis struct {
 	authPer time.Duration
 
 	blockedMu    sync.Mutex
-	blockedAddrs map[string]time.Time // address blocks read by Lockouts, until they end
+	blockedAddrs map[string]time.Time // address blocks read by Lockouts or Admit, until they end
 
-	// Released concurrency slots are removed from Redis in batches by
-	// releaseLoop, off the request's path.
-	releases  chan releaseItem
-	stop      chan struct{}
-	done      chan struct{}
-	stopOnce  sync.Once
-	unflushed atomic.Int64 // releases queued or being written
-}
+	argsMu sync.RWMutex
+	args   map[Spec][3]string // specArgs
 
-// releaseItem is one grant's slots to free.
-type releaseItem struct {
-	zkeys []string
-	id    string
+	// Releases are written by goroutines of their own (release); Close
+	// waits for them, and releases after Close are written by their caller.
+	closed    atomic.Bool
+	unflushed atomic.Int64 // releases being written
 }
 
 // ConcurrencyLease is how long a concurrency slot is held in Redis at most:
@@ -96,22 +92,16 @@ var (
 func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	r := &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
-		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{},
-		releases: make(chan releaseItem, releaseQueue), stop: make(chan struct{}), done: make(chan struct{})}
-	go r.releaseLoop()
-	return r
+	return &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
+		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][3]string{}}
 }
 
-// releaseQueue bounds the releases waiting to be written; past it a
-// release is written at once by its caller.
-const releaseQueue = 4096
-
-// Close writes the queued releases and stops the writer (the client stays
-// open: it is the caller's). Releases after Close are written at once.
+// Close waits until the releases being written are done (the client stays
+// open: it is the caller's). Releases after Close are written by their
+// caller before Release returns.
 func (r *Redis) Close() {
-	r.stopOnce.Do(func() { close(r.stop) })
-	<-r.done
+	r.closed.Store(true)
+	r.flushReleases()
 }
 
 // hashKey names a subject's state without putting the subject (a client-
@@ -119,7 +109,10 @@ func (r *Redis) Close() {
 // Redis Cluster slot.
 func (r *Redis) hashKey(table, subject string) string {
 	h := sha256.Sum256([]byte(subject))
-	return r.prefix + table + ":{" + hex.EncodeToString(h[:16]) + "}"
+	var b [len(":{") + 32 + len("}")]byte
+	b[0], b[1], b[len(b)-1] = ':', '{', '}'
+	hex.Encode(b[2:34], h[:16])
+	return r.prefix + table + string(b[:])
 }
 
 // now is the time argument of the scripts: empty for the server's clock.
@@ -130,15 +123,27 @@ func (r *Redis) now() string {
 	return strconv.FormatInt(r.clock.Now().UnixMicro(), 10)
 }
 
-// Acquire is Limiter.Acquire on the shared counters.
+// Acquire is Limiter.Acquire on the shared counters: Admit without checks.
 func (r *Redis) Acquire(subject string, specs []Spec) (Grant, Denial) {
+	return r.Admit(subject, specs, Checks{})
+}
+
+// Admit checks c, then every spec for subject, and only if all allow it
+// charges the specs and records c's nonce, in one round trip. It returns
+// the Grant, or a Denial whose Denied() is true: KindBlocked or
+// KindReplayed from c (nothing charged), a limit's refusal (the nonce not
+// recorded), KindUnavailable when Redis cannot be reached.
+func (r *Redis) Admit(subject string, specs []Spec, c Checks) (Grant, Denial) {
 	if d, bad := invalid(specs); bad {
 		return Grant{}, d
 	}
 	id := r.node + "-" + strconv.FormatUint(r.seq.Add(1), 36)
-	res, err := r.run(subject, specs, true, id)
+	res, zkeys, err := r.run(subject, specs, true, id, &c)
 	if err != nil {
 		return Grant{}, unavailableDenial(err)
+	}
+	if res.worst < 0 {
+		return Grant{}, r.checkDenial(res, c)
 	}
 	e, t := res.entry(specs)
 	if res.worst > 0 {
@@ -152,12 +157,6 @@ func (r *Redis) Acquire(subject string, specs []Spec) (Grant, Denial) {
 	}
 	var g Grant
 	g.Usage, g.Policy, g.RateLimit = report(time.Unix(0, 0), e, specs, t)
-	var zkeys []string
-	for _, s := range specs {
-		if s.Kind == KindConcurrency {
-			zkeys = append(zkeys, r.concKey(subject, s.Name))
-		}
-	}
 	if len(zkeys) > 0 {
 		g.rel = &releaser{redis: r, zkeys: zkeys, id: id}
 	}
@@ -170,7 +169,7 @@ func (r *Redis) Usage(subject string, specs []Spec) (Usage, error) {
 	if _, bad := invalid(specs); bad {
 		return Usage{}, nil
 	}
-	res, err := r.run(subject, specs, false, "")
+	res, _, err := r.run(subject, specs, false, "", &Checks{})
 	if err != nil {
 		return Usage{}, err
 	}
@@ -183,10 +182,6 @@ func unavailableDenial(err error) Denial {
 	return Denial{Kind: KindUnavailable, Code: CodeUnavailable, Status: http.StatusServiceUnavailable, RetryAfter: time.Second, Err: err}
 }
 
-func (r *Redis) concKey(subject, name string) string {
-	return r.hashKey("l", subject) + ":c:" + name
-}
-
 // acquireResult is the acquire script's answer.
 type acquireResult struct {
 	worst        int
@@ -194,53 +189,118 @@ type acquireResult struct {
 	state        []int64
 }
 
-// run calls the acquire script for specs.
-func (r *Redis) run(subject string, specs []Spec, charge bool, id string) (acquireResult, error) {
-	keys := []string{r.hashKey("l", subject)}
-	args := make([]string, 0, 4+5*len(specs))
-	ch := "0"
-	if charge {
-		ch = "1"
-	}
-	args = append(args, r.now(), ch, id, strconv.FormatInt(ConcurrencyLease.Microseconds(), 10))
+// errAnswer is an answer of the acquire script that does not parse.
+var errAnswer = errors.New("charging limits in redis: unexpected answer")
+
+// run calls the acquire script for specs and c; it returns the answer and
+// the keys of the specs' concurrency sets.
+func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Checks) (acquireResult, []string, error) {
+	h := r.hashKey("l", subject)
+	nconc := 0
 	for _, s := range specs {
-		var a, b, c string
-		switch s.Kind {
-		case KindRate:
-			a = strconv.FormatFloat(s.PerS*1e6/s.Rate, 'g', -1, 64)
-			b, c = strconv.Itoa(s.Burst), strconv.FormatInt(s.rateCost(), 10)
-		case KindQuota:
-			a, b, c = strconv.Itoa(s.Count), strconv.FormatFloat(s.PerS*1e6, 'f', 0, 64), strconv.Itoa(s.Cost)
-		case KindConcurrency:
-			a, b, c = strconv.Itoa(s.Count), "0", "0"
-			keys = append(keys, r.concKey(subject, s.Name))
+		if s.Kind == KindConcurrency {
+			nconc++
 		}
-		args = append(args, s.Kind, s.Name, a, b, c)
+	}
+	keys := make([]string, 4, 4+nconc)
+	keys[0], keys[1], keys[2], keys[3] = h, h, h, h
+	args := make([]string, 9, 9+5*len(specs))
+	args[0], args[1], args[2], args[3] = r.now(), "0", id, leaseArg
+	if charge {
+		args[1] = "1"
+	}
+	if c.NonceKey != "" {
+		keys[1] = c.NonceKey
+		args[4] = strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10)
+	}
+	if c.Address != "" || c.KeySource != "" {
+		src, key := r.failSpec(SourceFactor), r.failSpec(1)
+		if c.Address != "" {
+			keys[2] = r.hashKey("a", Source(c.Address))
+			args[5], args[6] = strconv.FormatFloat(src.PerS*1e6/src.Rate, 'g', -1, 64), strconv.Itoa(src.Burst)
+		}
+		if c.KeySource != "" {
+			keys[3] = r.hashKey("a", c.KeySource)
+			args[7], args[8] = strconv.FormatFloat(key.PerS*1e6/key.Rate, 'g', -1, 64), strconv.Itoa(key.Burst)
+		}
+	}
+	for _, s := range specs {
+		abc := r.specArgs(s)
+		if s.Kind == KindConcurrency {
+			keys = append(keys, h+":c:"+s.Name)
+		}
+		args = append(args, s.Kind, s.Name, abc[0], abc[1], abc[2])
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	vals, err := acquireScript.Exec(ctx, r.c, keys, args).AsStrSlice()
+	msgs, err := acquireScript.Exec(ctx, r.c, keys, args).ToArray()
 	if err != nil {
-		return acquireResult{}, fmt.Errorf("charging limits in redis: %w", err)
+		return acquireResult{}, nil, fmt.Errorf("charging limits in redis: %w", err)
 	}
-	if len(vals) != 3+len(specs) {
-		return acquireResult{}, errors.New("charging limits in redis: unexpected answer")
+	if len(msgs) < 3 {
+		return acquireResult{}, nil, errAnswer
 	}
-	nums := make([]int64, len(vals))
-	for i, v := range vals {
-		if nums[i], err = strconv.ParseInt(v, 10, 64); err != nil {
-			return acquireResult{}, errors.New("charging limits in redis: unexpected answer")
+	var res acquireResult
+	var nums [3]int64
+	for i := range nums {
+		if nums[i], err = msgs[i].AsInt64(); err != nil {
+			return acquireResult{}, nil, errAnswer
 		}
 	}
-	return acquireResult{worst: int(nums[0]), retry: nums[1], nowUS: nums[2], state: nums[3:]}, nil
+	res.worst, res.retry, res.nowUS = int(nums[0]), nums[1], nums[2]
+	if res.worst < 0 {
+		return res, nil, nil
+	}
+	if len(msgs) != 3+len(specs) {
+		return acquireResult{}, nil, errAnswer
+	}
+	res.state = make([]int64, len(specs))
+	for i := range specs {
+		if res.state[i], err = msgs[3+i].AsInt64(); err != nil {
+			return acquireResult{}, nil, errAnswer
+		}
+	}
+	return res, keys[4:], nil
 }
+
+// leaseArg is ConcurrencyLease in µs, as the script takes it.
+var leaseArg = strconv.FormatInt(ConcurrencyLease.Microseconds(), 10)
+
+// specArgs are the script's a, b and c for s (see redis_acquire.lua),
+// formatted once per distinct spec: the policies hand out few.
+func (r *Redis) specArgs(s Spec) [3]string {
+	r.argsMu.RLock()
+	v, ok := r.args[s]
+	r.argsMu.RUnlock()
+	if ok {
+		return v
+	}
+	switch s.Kind {
+	case KindRate:
+		v = [3]string{strconv.FormatFloat(s.PerS*1e6/s.Rate, 'g', -1, 64), strconv.Itoa(s.Burst), strconv.FormatInt(s.rateCost(), 10)}
+	case KindQuota:
+		v = [3]string{strconv.Itoa(s.Count), strconv.FormatFloat(s.PerS*1e6, 'f', 0, 64), strconv.Itoa(s.Cost)}
+	default:
+		v = [3]string{strconv.Itoa(s.Count), "0", "0"}
+	}
+	r.argsMu.Lock()
+	if len(r.args) >= maxCachedSpecs {
+		clear(r.args)
+	}
+	r.args[s] = v
+	r.argsMu.Unlock()
+	return v
+}
+
+// maxCachedSpecs bounds the specs whose arguments are kept formatted.
+const maxCachedSpecs = 4096
 
 // entry turns the script's state into the in-memory form that report reads
 // (rate state in ns since the Unix epoch).
 func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 	now := res.nowUS * 1000
 	t := instant{mono: now, wall: now}
-	e := &entry{}
+	e := &entry{slots: make([]slot, 0, len(specs))}
 	for i, s := range specs {
 		st := e.slot(s.Kind, s.Name)
 		switch s.Kind {
@@ -255,71 +315,37 @@ func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 	return e, t
 }
 
-// release frees a grant's concurrency slots: queued for releaseLoop, or
-// written at once when the queue is full or stopped. If Redis cannot be
-// reached, the slots' lease ends them.
+// release frees a grant's concurrency slots in Redis: the ZREM is sent at
+// once by a goroutine of its own, without making the caller wait for the
+// answer (after Close, the caller writes it). If Redis cannot be reached,
+// the slots' lease ends them.
 func (r *Redis) release(zkeys []string, id string) {
 	r.unflushed.Add(1)
-	select {
-	case <-r.stop:
-	default:
-		select {
-		case r.releases <- releaseItem{zkeys, id}:
-			return
-		default:
-		}
+	if r.closed.Load() {
+		r.writeRelease(zkeys, id)
+		return
 	}
-	r.writeReleases([]releaseItem{{zkeys, id}})
+	go r.writeRelease(zkeys, id)
 }
 
-// releaseLoop writes queued releases, as many as are waiting in one round
-// trip.
-func (r *Redis) releaseLoop() {
-	defer close(r.done)
-	batch := make([]releaseItem, 0, 256)
-	for {
-		select {
-		case it := <-r.releases:
-			batch = append(batch[:0], it)
-		drain:
-			for len(batch) < cap(batch) {
-				select {
-				case it := <-r.releases:
-					batch = append(batch, it)
-				default:
-					break drain
-				}
-			}
-			r.writeReleases(batch)
-		case <-r.stop:
-			for {
-				select {
-				case it := <-r.releases:
-					r.writeReleases([]releaseItem{it})
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// flushReleases waits until every queued release is written (tests).
+// flushReleases waits until every release being written is done.
 func (r *Redis) flushReleases() {
 	for r.unflushed.Load() > 0 {
 		time.Sleep(100 * time.Microsecond)
 	}
 }
 
-func (r *Redis) writeReleases(items []releaseItem) {
+func (r *Redis) writeRelease(zkeys []string, id string) {
+	defer r.unflushed.Add(-1)
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	var cmds valkey.Commands
-	for _, it := range items {
-		for _, k := range it.zkeys {
-			cmds = append(cmds, r.c.B().Zrem().Key(k).Member(it.id).Build())
-		}
+	if len(zkeys) == 1 {
+		r.c.Do(ctx, r.c.B().Zrem().Key(zkeys[0]).Member(id).Build())
+		return
+	}
+	cmds := make(valkey.Commands, len(zkeys))
+	for i, k := range zkeys {
+		cmds[i] = r.c.B().Zrem().Key(k).Member(id).Build()
 	}
 	r.c.DoMulti(ctx, cmds...)
-	r.unflushed.Add(-int64(len(items)))
 }

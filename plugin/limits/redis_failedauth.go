@@ -113,34 +113,18 @@ const maxKnownBlocks = 10_000
 // is empty, of a KeySource subject, in one round trip. Address blocks it
 // finds are remembered by this node until they end (KnownSourceBlock).
 func (r *Redis) Lockouts(addr, keySubject string) (Lockout, error) {
-	var lo Lockout
-	src, key := r.failSpec(SourceFactor), r.failSpec(1)
-	cmds := valkey.Commands{r.c.B().Hget().Key(r.hashKey("a", Source(addr))).Field("t").Build()}
-	if keySubject != "" {
-		cmds = append(cmds, r.c.B().Hget().Key(r.hashKey("a", keySubject)).Field("t").Build())
+	lo, _, err := r.Inspect(Checks{Address: addr, KeySource: keySubject})
+	return lo, err
+}
+
+// rememberBlock notes a block of the address found in Redis until it ends.
+func (r *Redis) rememberBlock(addr string, until time.Time) {
+	r.blockedMu.Lock()
+	if len(r.blockedAddrs) >= maxKnownBlocks {
+		clear(r.blockedAddrs)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	res := r.c.DoMulti(ctx, cmds...)
-	now := r.nowTime()
-	var err error
-	if lo.Address, lo.AddressRetry, err = blockedIn(res[0], src, now); err != nil {
-		return lo, err
-	}
-	if keySubject != "" {
-		if lo.Key, lo.KeyRetry, err = blockedIn(res[1], key, now); err != nil {
-			return lo, err
-		}
-	}
-	if lo.Address {
-		r.blockedMu.Lock()
-		if len(r.blockedAddrs) >= maxKnownBlocks {
-			clear(r.blockedAddrs)
-		}
-		r.blockedAddrs[Source(addr)] = now.Add(lo.AddressRetry)
-		r.blockedMu.Unlock()
-	}
-	return lo, nil
+	r.blockedAddrs[Source(addr)] = until
+	r.blockedMu.Unlock()
 }
 
 // KnownSourceBlock reports a block of the address that this node has read

@@ -72,3 +72,21 @@ func SearchConfidence(d float32, n int) int {
 // SearchThreshold is the confidence faces/recognize recommends: 50, an expected
 // false-positive identification rate of 1 % whatever the number of uids searched.
 const SearchThreshold = 50
+
+// meanTemplateNoise is σ², the variance of one photo's part of a descriptor (pose, light,
+// expression): with descriptor = person + photo noise, the squared distance from any face
+// to the mean of k descriptors of one person is σ²(1 − 1/k) smaller than to one of them,
+// for strangers as for the person. Chosen on LFW folds 1–2 so that strangers reach the
+// calibrated threshold at the promised rate with two-photo templates (`go run ./tests/bench
+// open-set-templates --folds 1,2`; checked on folds 3–5, BENCHMARKS.md).
+const meanTemplateNoise = 0.04
+
+// MeanTemplateDistance puts the distance d from a face to the mean of k ≥ 2 descriptors of
+// one person (index.Mean) back on the scale of the distance to one descriptor, on which
+// FalseMatchRate and SearchConfidence are calibrated: √(d² + σ²(1 − 1/k)).
+func MeanTemplateDistance(d float32, k int) float32 {
+	if k < 2 || math.IsNaN(float64(d)) {
+		return d
+	}
+	return float32(math.Sqrt(float64(d)*float64(d) + meanTemplateNoise*(1-1/float64(k))))
+}

@@ -85,3 +85,26 @@ func distanceForFPIR(fpir float64, n int) float32 {
 	}
 	return (lo + hi) / 2
 }
+
+func TestMeanTemplateDistance(t *testing.T) {
+	if d := MeanTemplateDistance(0.5, 1); d != 0.5 {
+		t.Fatalf("one descriptor: %v, want unchanged", d)
+	}
+	prev := float32(0.5)
+	for k := 2; k <= 6; k++ {
+		d := MeanTemplateDistance(0.5, k)
+		want := float32(math.Sqrt(0.25 + meanTemplateNoise*(1-1/float64(k))))
+		if math.Abs(float64(d-want)) > 1e-6 || d <= prev {
+			t.Fatalf("k=%d: %v, want %v (and more than for k-1, %v)", k, d, want, prev)
+		}
+		prev = d
+	}
+	// a stranger's distance to a two-photo mean confers no more confidence than the same
+	// corrected distance to one photo: the mean's 0.55 is worth a single's ≈ 0.568
+	if c1, c2 := SearchConfidence(0.55, 100), SearchConfidence(MeanTemplateDistance(0.55, 2), 100); c2 >= c1 {
+		t.Fatalf("corrected confidence %d, raw %d: the mean's advantage was not taken back", c2, c1)
+	}
+	if d := MeanTemplateDistance(float32(math.NaN()), 3); !math.IsNaN(float64(d)) {
+		t.Fatalf("NaN: %v", d)
+	}
+}

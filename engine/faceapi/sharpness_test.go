@@ -78,3 +78,13 @@ func TestSharpness(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSharpness measures the quality gate's sharpness term on a 150×150 chip; compare
+// with BenchmarkDescribeChip (the descriptor runs twice per face, chip and mirror).
+func BenchmarkSharpness(b *testing.B) {
+	c := textured(3)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Sharpness(c)
+	}
+}

@@ -78,7 +78,12 @@ func CheckConsistency(st *store.Store) error {
 				if t, ok := tags[tid]; !ok || t.UID != r.UID || len(parts) != 3 || t.NS != parts[1] {
 					report("%s: trained tid %s has no saved tag", key, tid)
 				}
-				trained[index.Key(parts[1], r.UID, tid)] = true
+			}
+			if len(parts) == 3 {
+				name, _, _ := cutLast(r.UID)
+				for _, tid := range r.indexedTIDs(uidRef{name: name, ns: parts[1]}) {
+					trained[index.Key(parts[1], r.UID, tid)] = true
+				}
 			}
 			return nil
 		}); err != nil {

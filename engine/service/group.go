@@ -49,7 +49,11 @@ func (s *Service) group(ctx context.Context, req *Request) (*Response, error) {
 		}
 		for j := range ps[i].photo.Tags {
 			tag := &ps[i].photo.Tags[j]
-			tag.UIDs = s.match(ts, ps[i].faces[j].Descriptor, limit, 0)
+			uids, err := s.match(ts, ps[i].faces[j].Descriptor, limit, 0)
+			if err != nil {
+				return nil, err
+			}
+			tag.UIDs = uids
 			tag.Threshold = &recThreshold
 			if d := ps[i].faces[j].Descriptor; len(d) == 128 {
 				faces = append(faces, groupFace{photo: i, tag: j, tid: tag.TID, desc: d})

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 
@@ -42,30 +43,64 @@ func (s *Service) targets(req *Request) ([]target, *skyerr.Error) {
 // match returns up to limit candidates for descriptor d, best first, with confidence ≥ min
 // (matching_threshold). With Options.SearchConfidence the confidence is calibrated for the
 // number of uids searched, so min bounds the expected false-accept rate of the answer.
-func (s *Service) match(ts []target, d []float32, limit, minConf int) []UIDMatch {
+// With Options.TemplateDistance a uid's mean template is scored on the scale of one
+// descriptor (the index ranks by raw distance, so a few more candidates are asked for and
+// ranked again). A store error fails the search.
+func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatch, error) {
 	out := []UIDMatch{}
 	q, ok := vec128(d)
 	if !ok {
-		return out
+		return out, nil
 	}
 	conf := s.opts.Confidence
 	if s.opts.SearchConfidence != nil {
 		n := s.searched(ts)
 		conf = func(d float32) int { return s.opts.SearchConfidence(d, n) }
 	}
+	type scored struct {
+		uid  string
+		dist float32
+	}
+	var all []scored
 	for _, t := range ts {
-		for _, m := range s.idx.Search(t.ns, q, limit, t.filter) {
-			if c := conf(m.Dist); c >= minConf {
-				out = append(out, UIDMatch{UID: m.UID, Confidence: c})
+		k := limit
+		if s.opts.TemplateDistance != nil {
+			k = max(limit, rerankMin)
+		}
+		ms := s.idx.Search(t.ns, q, k, t.filter)
+		var sizes map[string]int
+		if s.opts.TemplateDistance != nil && len(ms) > 0 {
+			uids := make([]string, len(ms))
+			for i, m := range ms {
+				uids[i] = m.UID
+			}
+			var err error
+			if sizes, err = s.templateSizes(t.ns, uids); err != nil {
+				return nil, fmt.Errorf("match: %w", err)
 			}
 		}
+		for _, m := range ms {
+			if n := sizes[m.UID]; n >= 2 {
+				m.Dist = s.opts.TemplateDistance(m.Dist, n)
+			}
+			all = append(all, scored{m.UID, m.Dist})
+		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
-	if len(out) > limit {
-		out = out[:limit]
+	sort.SliceStable(all, func(i, j int) bool { return all[i].dist < all[j].dist })
+	for _, c := range all {
+		if len(out) == limit {
+			break
+		}
+		if cf := conf(c.dist); cf >= minConf {
+			out = append(out, UIDMatch{UID: c.uid, Confidence: cf})
+		}
 	}
-	return out
+	return out, nil
 }
+
+// rerankMin is how many candidates a search with Options.TemplateDistance takes from the
+// index at least, to rank them again on the corrected distances.
+const rerankMin = 16
 
 // searched is the number of uids a search of the targets compares with.
 func (s *Service) searched(ts []target) int {
@@ -129,7 +164,11 @@ func (s *Service) recognize(ctx context.Context, req *Request) (*Response, error
 				continue
 			}
 			tag := &ps[i].photo.Tags[j]
-			tag.UIDs = s.match(ts, ps[i].faces[j].Descriptor, limit, minConf)
+			uids, err := s.match(ts, ps[i].faces[j].Descriptor, limit, minConf)
+			if err != nil {
+				return nil, err
+			}
+			tag.UIDs = uids
 			tag.Threshold = &threshold
 		}
 	}

@@ -72,11 +72,13 @@ type tagRef struct {
 	PID string `json:"pid"`
 }
 
-// trainRec is a uid's training state: the tids whose descriptors are in the index.
+// trainRec is a uid's training state: the tids whose descriptors are in the index, and
+// the TemplateScheme that built its templates (0 in stores written before schemes).
 type trainRec struct {
 	UID         string   `json:"uid"`
 	LastTrained int64    `json:"last_trained"`
 	TIDs        []string `json:"tids"`
+	Scheme      int      `json:"scheme,omitempty"`
 }
 
 func (r tagRef) uid() uidRef {

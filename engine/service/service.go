@@ -47,6 +47,11 @@ type Options struct {
 	// recommended threshold is Threshold whatever n is. When nil, candidates get
 	// Confidence(d) and the threshold rises with n (thresholdForList).
 	SearchConfidence func(d float32, n int) int
+	// TemplateDistance, when set, puts the distance d to a uid's mean template of k ≥ 2
+	// tags (TemplateScheme) back on the scale of one descriptor before Confidence or
+	// SearchConfidence see it, and candidates are ranked by it (e.g.
+	// faceapi.MeanTemplateDistance). When nil, the distance is used as it is.
+	TemplateDistance func(d float32, k int) float32
 	// Threshold is the recommended confidence returned with matches; default DefaultThreshold.
 	Threshold int
 	// MaxImages bounds the images of one call (default 10).

@@ -24,11 +24,10 @@ func (s *Service) tagsRemove(ctx context.Context, req *Request) (*Response, erro
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	type unindex struct{ ns, tid string }
-	var drop []unindex
+	var changes []indexChange
 	removed := make([]RemovedTag, len(tids))
 	e := s.st.Update(func(tx *store.Tx) error {
-		drop = drop[:0]
+		changes = changes[:0]
 		seen := map[string]bool{}
 		for i, tid := range tids {
 			if seen[tid] {
@@ -64,45 +63,61 @@ func (s *Service) tagsRemove(ctx context.Context, req *Request) (*Response, erro
 				return notFound // another owner's, or a namespace this key may not use
 			}
 			u := ref.uid()
-			if err := s.deleteTag(tx, u, tid, ref.PID); err != nil {
+			ch, err := s.deleteTag(tx, u, tid, ref.PID)
+			if err != nil {
 				return err
 			}
-			drop = append(drop, unindex{ref.NS, tid})
+			changes = append(changes, ch)
 		}
 		return nil
 	})
 	if e != nil {
 		return nil, e
 	}
-	for _, d := range drop {
-		s.idx.RemoveTID(d.ns, d.tid)
+	for _, ch := range changes {
+		ch.apply(s.idx)
 	}
 	return &Response{RemovedTags: removed}, nil
 }
 
-// deleteTag removes a saved tag, its references, its index vector and its place in the
-// uid's training set, inside tx.
-func (s *Service) deleteTag(tx *store.Tx, u uidRef, tid, pid string) error {
+// deleteTag removes a saved tag, its references and its place in the uid's training set,
+// inside tx. The uid's index template follows: under scheme 0 the tag's own vector goes;
+// under TemplateScheme a mean the tag was part of is re-derived from the remaining tags
+// (or becomes the one remaining tag's descriptor), so the uid stays searchable without
+// the removed descriptor. It returns the index change the caller applies after the commit.
+func (s *Service) deleteTag(tx *store.Tx, u uidRef, tid, pid string) (indexChange, error) {
 	for _, k := range []string{tagKey(u, tid), tagRefKey(tid), photoTagKey(pid, tid), index.Key(u.ns, u.String(), tid)} {
 		if err := tx.Delete(k); err != nil {
-			return err
+			return indexChange{}, err
 		}
 	}
+	ch := indexChange{u: u, remove: []string{tid}}
 	var rec trainRec
 	err := tx.GetJSON(trainKey(u), &rec)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return ch, nil
 	}
 	if err != nil {
-		return err
+		return ch, err
 	}
 	i := slices.Index(rec.TIDs, tid)
 	if i < 0 {
-		return nil
+		return ch, nil
 	}
+	old := rec.indexedTIDs(u)
 	rec.TIDs = slices.Delete(rec.TIDs, i, i+1)
 	if len(rec.TIDs) == 0 {
-		return tx.Delete(trainKey(u))
+		return ch, tx.Delete(trainKey(u))
 	}
-	return tx.PutJSON(trainKey(u), rec, 0)
+	if rec.Scheme >= 1 {
+		vecs, err := tagVectors(tx, u, rec.TIDs)
+		if err != nil {
+			return ch, err
+		}
+		if ch, err = putTemplates(tx, u, old, templateSet(u, rec.TIDs, vecs)); err != nil {
+			return ch, err
+		}
+		ch.remove = append(ch.remove, tid)
+	}
+	return ch, tx.PutJSON(trainKey(u), rec, 0)
 }

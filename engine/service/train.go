@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/store"
 )
@@ -54,8 +53,8 @@ func (s *Service) nsUsers(ns string) ([]string, error) {
 	return out, err
 }
 
-// train implements faces/train: each uid's index templates become the descriptors of its
-// current trainable saved tags.
+// train implements faces/train: each uid's index template becomes the descriptor of its
+// current trainable saved tag or, with two or more, their mean (see TemplateScheme).
 func (s *Service) train(ctx context.Context, req *Request) (*Response, error) {
 	uids, err := s.trainUIDs(req)
 	if err != nil {
@@ -90,13 +89,13 @@ func (s *Service) trainOne(u uidRef) (UserStatus, string, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	var (
-		kind  string
-		rec   trainRec
-		vecs  map[string][128]float32
-		stale []string
+		kind string
+		rec  trainRec
+		ch   indexChange
 	)
 	err := s.st.Update(func(tx *store.Tx) error {
-		kind, rec, vecs, stale = "", trainRec{}, map[string][128]float32{}, nil
+		kind, rec, ch = "", trainRec{}, indexChange{}
+		vecs := map[string][128]float32{}
 		if err := tx.Scan(uidTagPrefix(u), func(_ string, raw []byte) error {
 			var t tagRec
 			if err := json.Unmarshal(raw, &t); err != nil {
@@ -120,23 +119,18 @@ func (s *Service) trainOne(u uidRef) (UserStatus, string, error) {
 			tids = append(tids, tid)
 		}
 		sort.Strings(tids)
-		for _, tid := range old.TIDs {
-			if _, ok := vecs[tid]; !ok {
-				stale = append(stale, tid)
-				if err := tx.Delete(index.Key(u.ns, u.String(), tid)); err != nil {
-					return err
-				}
-			}
-		}
 		switch {
 		case len(tids) == 0:
 			kind = "no_training_set"
 			rec = trainRec{UID: u.String(), LastTrained: old.LastTrained}
-			if had {
-				return tx.Delete(trainKey(u))
+			if !had {
+				return nil
 			}
-			return nil
-		case had && slices.Equal(old.TIDs, tids):
+			if ch, err = putTemplates(tx, u, old.indexedTIDs(u), nil); err != nil {
+				return err
+			}
+			return tx.Delete(trainKey(u))
+		case had && slices.Equal(old.TIDs, tids) && (old.Scheme == TemplateScheme || len(tids) < 2):
 			kind, rec = "unchanged", old
 			return nil
 		case had:
@@ -144,25 +138,16 @@ func (s *Service) trainOne(u uidRef) (UserStatus, string, error) {
 		default:
 			kind = "created"
 		}
-		rec = trainRec{UID: u.String(), LastTrained: s.opts.Now().Unix(), TIDs: tids}
-		for _, tid := range tids {
-			if err := tx.PutRaw(index.Key(u.ns, u.String(), tid), index.EncodeVector(vecs[tid]), 0); err != nil {
-				return err
-			}
+		rec = trainRec{UID: u.String(), LastTrained: s.opts.Now().Unix(), TIDs: tids, Scheme: TemplateScheme}
+		if ch, err = putTemplates(tx, u, old.indexedTIDs(u), templateSet(u, tids, vecs)); err != nil {
+			return err
 		}
 		return tx.PutJSON(trainKey(u), rec, 0)
 	})
 	if err != nil {
 		return UserStatus{}, "", err
 	}
-	for _, tid := range stale {
-		s.idx.RemoveTID(u.ns, tid)
-	}
-	if kind == "created" || kind == "updated" {
-		for _, tid := range rec.TIDs {
-			s.idx.Add(u.ns, u.String(), tid, vecs[tid])
-		}
-	}
+	ch.apply(s.idx)
 	return UserStatus{UID: u.String(), TrainingSetSize: len(rec.TIDs), LastTrained: rec.LastTrained}, kind, nil
 }
 

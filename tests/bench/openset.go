@@ -119,6 +119,7 @@ func runOpenSet(args []string) error {
 	switch *decision {
 	case "calibrated":
 		opts.SearchConfidence, opts.Threshold = faceapi.SearchConfidence, faceapi.SearchThreshold
+		opts.TemplateDistance = faceapi.MeanTemplateDistance
 	case "legacy":
 	default:
 		return fmt.Errorf("bad --decision %q", *decision)

@@ -51,47 +51,51 @@ func runOpenSetNorm(args []string) error {
 	}
 	ca.keep = gate.keep()
 	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
-	desc := func(f string) ([128]float32, bool) {
+	desc := func(f string) ([128]float32, float64, bool) {
 		var v [128]float32
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return v, false
+			return v, 0, false
 		}
 		a, err := ca.Analyze(context.Background(), b, opt)
 		if err != nil {
-			return v, false
+			return v, 0, false
 		}
 		j := centreFace(a.Faces)
 		if j < 0 {
-			return v, false
+			return v, 0, false
 		}
 		copy(v[:], a.Faces[j].Descriptor)
-		return v, true
+		return v, a.Faces[j].Sharpness, true
 	}
 	type probe struct {
-		v    [128]float32
-		ok   bool
-		self int // gallery row of the probe's person, -1 for strangers
+		v     [128]float32
+		sharp float64
+		ok    bool
+		self  int // gallery row of the probe's person, -1 for strangers
 	}
 	var gal [][128]float32
+	var galSharp []float64
 	var mated, nonMated []probe
 	for _, p := range append(append([]lfwPerson{}, d.multi...), d.single...) {
-		v, ok := desc(p.images[0])
+		v, sh, ok := desc(p.images[0])
 		if !ok {
 			continue
 		}
 		gal = append(gal, v)
+		galSharp = append(galSharp, sh)
 		for _, img := range p.images[1:] {
-			q, ok := desc(img)
-			mated = append(mated, probe{v: q, ok: ok, self: len(gal) - 1})
+			q, sh, ok := desc(img)
+			mated = append(mated, probe{v: q, sharp: sh, ok: ok, self: len(gal) - 1})
 		}
 	}
 	for _, p := range d.strangers {
 		for _, img := range p.images {
-			q, ok := desc(img)
-			nonMated = append(nonMated, probe{v: q, ok: ok, self: -1})
+			q, sh, ok := desc(img)
+			nonMated = append(nonMated, probe{v: q, sharp: sh, ok: ok, self: -1})
 		}
 	}
+	sharpnessGate(gal, galSharp, mated, nonMated, func(p probe) ([128]float32, float64, bool, int) { return p.v, p.sharp, p.ok, p.self })
 	fmt.Printf("folds %s, quality gate %s: gallery of %d people, %d mated and %d non-mated searches\n\n",
 		*foldsFlag, &gate, len(gal), len(mated), len(nonMated))
 
@@ -219,4 +223,121 @@ func shiftMean(ds []float32, k int) float64 {
 		m += float64(x)
 	}
 	return m / float64(len(c))
+}
+
+// sharpnessGate prints, for several sharpness floors of the quality gate, what share of
+// faces they refuse and the confident wrong answers left among the searches of the whole
+// gallery: a search is answered when its best candidate reaches the returned threshold
+// (faceapi.SearchConfidence ≥ faceapi.SearchThreshold with the gallery's size); it is
+// wrong when that candidate is not the person. A floor also refuses gallery faces: their
+// people are not enrolled and their searches are left out.
+func sharpnessGate[P any](gal [][128]float32, galSharp []float64, mated, nonMated []P, get func(P) ([128]float32, float64, bool, int)) {
+	var all []float64
+	all = append(all, galSharp...)
+	for _, ps := range [][]P{mated, nonMated} {
+		for _, p := range ps {
+			if _, s, ok, _ := get(p); ok {
+				all = append(all, s)
+			}
+		}
+	}
+	sort.Float64s(all)
+	q := func(f float64) float64 { return all[min(len(all)-1, int(f*float64(len(all))))] }
+	fmt.Printf("sharpness of the recognizable centre faces: p1 %.4f p5 %.4f p10 %.4f p25 %.4f p50 %.4f p90 %.4f\n\n", q(0.01), q(0.05), q(0.1), q(0.25), q(0.5), q(0.9))
+	fmt.Println("| sharpness floor | faces refused | uids | mated searches answered right / wrong / not | non-mated answered (wrong) | FNIR @ FPIR 0.01 |")
+	fmt.Println("|---|---:|---:|---|---:|---:|")
+	for _, floor := range []float64{0, q(0.01), q(0.02), q(0.05), q(0.1)} {
+		keep := []int{}
+		row := map[int]int{}
+		for i, s := range galSharp {
+			if s >= floor {
+				row[i] = len(keep)
+				keep = append(keep, i)
+			}
+		}
+		n := len(keep)
+		search := func(v [128]float32) (int, float32) {
+			best, bd := -1, float32(math.Inf(1))
+			for r, i := range keep {
+				if dd := faceapi.Distance(v, gal[i]); dd < bd {
+					best, bd = r, dd
+				}
+			}
+			return best, bd
+		}
+		accept := func(d float32) bool { return faceapi.SearchConfidence(d, n) >= faceapi.SearchThreshold }
+		refused, total := 0, 0
+		for _, s := range galSharp {
+			total++
+			if s < floor {
+				refused++
+			}
+		}
+		right, wrong, not, matedN := 0, 0, 0, 0
+		var selfD []float32
+		for _, p := range mated {
+			v, s, ok, self := get(p)
+			r, enrolled := row[self]
+			if !enrolled {
+				continue
+			}
+			matedN++
+			if ok {
+				total++
+			}
+			if !ok || s < floor {
+				if ok {
+					refused++
+				}
+				not++
+				continue
+			}
+			b, bd := search(v)
+			switch {
+			case !accept(bd):
+				not++
+			case b == r:
+				right++
+			default:
+				wrong++
+			}
+			if b == r {
+				selfD = append(selfD, bd)
+			}
+		}
+		fa := 0
+		var imp []float32
+		for _, p := range nonMated {
+			v, s, ok, _ := get(p)
+			if ok {
+				total++
+			}
+			if !ok || s < floor {
+				if ok {
+					refused++
+				}
+				continue
+			}
+			_, bd := search(v)
+			imp = append(imp, bd)
+			if accept(bd) {
+				fa++
+			}
+		}
+		sort.Slice(imp, func(i, j int) bool { return imp[i] < imp[j] })
+		allowed := int(0.01 * float64(len(nonMated)))
+		t := float32(math.Inf(1))
+		if allowed < len(imp) {
+			t = imp[allowed]
+		}
+		hits := 0
+		for _, d := range selfD {
+			if d < t {
+				hits++
+			}
+		}
+		fmt.Printf("| %.4f | %s | %d | %d / %d / %d | %d of %d | %s |\n", floor, pct(float64(refused)/float64(max(total, 1))), n,
+			right, wrong, not, fa, len(nonMated), pct(1-float64(hits)/float64(max(matedN, 1))))
+	}
+	fmt.Println()
 }

@@ -2,13 +2,13 @@ package index
 
 import "math"
 
-// Mean is the template of a person enrolled with several descriptors: their
-// mean, scaled to the mean of their lengths. Averaging cancels part of each photo's
-// pose, light and expression, so a new photo of the person lies closer to the mean than
-// to a typical single descriptor; without the rescaling the mean would be shorter than
-// any descriptor (the more so the more they differ), which moves it towards everybody.
-// Measured with `go run ./tests/bench open-set-templates` (BENCHMARKS.md, open-set
-// identification). It returns the zero vector for no descriptors.
+// Mean is the template of a person enrolled with several descriptors: their mean,
+// scaled to the mean of their lengths (so that it has a descriptor's usual length).
+// Averaging cancels part of each photo's pose, light and expression: a new photo of the
+// person lies closer to the mean than to a single descriptor, and so does everybody
+// else's (see faceapi.MeanTemplateDistance). Measured with `go run ./tests/bench
+// open-set-templates` (BENCHMARKS.md, open-set identification); the plain mean measured
+// the same. It returns the zero vector for no descriptors or ones that cancel out.
 func Mean(vs [][Dim]float32) [Dim]float32 {
 	var m [Dim]float32
 	if len(vs) == 0 {

@@ -131,6 +131,7 @@ func (g *packedJob) run(lo, hi int) {
 			r := r0 + t*tileRows
 			buf.cnt[t] = steps(rowsOf(r, min(tileRows, r1-r)), k, buf.offs[t*k:(t+1)*k])
 		}
+		full := (r1 - r0) / tileRows // tiles of six rows; a last one may have fewer
 		for j := 0; j*16 < n; j++ {
 			panel := g.f.panels[j*k*16 : (j+1)*k*16]
 			var bias [16]float32
@@ -138,15 +139,15 @@ func (g *packedJob) run(lo, hi int) {
 				copy(bias[:], g.bias[j*16:min(n, j*16+16)])
 			}
 			cols := min(16, n-j*16)
-			for t := range nt {
+			t0 := 0
+			if cols == 16 && full > 0 {
+				kernTiles(g.a[r0*k:], k, buf.offs, buf.cnt, full, panel, g.c[r0*n+j*16:], n, &bias, g.relu6)
+				t0 = full
+			}
+			for t := t0; t < nt; t++ {
 				r := r0 + t*tileRows
 				rows := min(tileRows, r1-r)
-				a, offs := rowsOf(r, rows), buf.offs[t*k:(t+1)*k]
-				if rows == tileRows && cols == 16 {
-					kernRows(a, k, offs, buf.cnt[t], panel, g.c[r*n+j*16:], n, &bias, g.relu6)
-					continue
-				}
-				kernRows(a, k, offs, buf.cnt[t], panel, tmp[:], 16, &bias, g.relu6)
+				kernRows(rowsOf(r, rows), k, buf.offs[t*k:(t+1)*k], buf.cnt[t], panel, tmp[:], 16, &bias, g.relu6)
 				for q := range rows {
 					copy(g.c[(r+q)*n+j*16:(r+q)*n+j*16+cols], tmp[q*16:q*16+cols])
 				}
@@ -172,6 +173,14 @@ func stepsGo(a []float32, k int, offs []int32) int {
 		}
 	}
 	return n
+}
+
+// kernTilesGo is kernRowsGo for nt consecutive full tiles: tile t reads the six rows at
+// a[6t·k:], its steps at offs[t·k:] (cnts[t] of them), and stores to c[6t·ldc:].
+func kernTilesGo(a []float32, k int, offs []int32, cnts []int, nt int, panel, c []float32, ldc int, bias *[16]float32, clip bool) {
+	for t := range nt {
+		kernRowsGo(a[t*tileRows*k:], k, offs[t*k:], cnts[t], panel, c[t*tileRows*ldc:], ldc, bias, clip)
+	}
 }
 
 // kernRowsGo is the portable micro-kernel: for the six rows of a (row stride lda) and the

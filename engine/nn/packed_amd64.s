@@ -212,3 +212,164 @@ done:
 	MOVQ DI, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// func kernTiles6x16(a *float32, lda int, offs *int32, offsStride int, cnts *int, nt int, panel, c *float32, ldc int, bias *[16]float32, clip int)
+//
+// kernRows6x16 for nt consecutive row tiles of one panel: tile t reads the six rows at
+// a + 6t·lda, its steps at offs + t·offsStride (cnts[t] of them), and stores to
+// c + 6t·ldc. One call per panel instead of one per tile.
+TEXT ·kernTiles6x16(SB), NOSPLIT, $40-88
+	MOVQ a+0(FP), AX
+	MOVQ AX, 0(SP)
+	MOVQ offs+16(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ cnts+32(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ c+56(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ nt+40(FP), AX
+	MOVQ AX, 32(SP)
+	TESTQ AX, AX
+	JE    tdone
+
+tile:
+	MOVQ 0(SP), AX
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	LEAQ (AX)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	MOVQ 8(SP), SI
+	MOVQ 16(SP), CX
+	MOVQ (CX), CX
+	MOVQ panel+48(FP), BX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JE    tstore
+
+tloop:
+	MOVLQSX      (SI), DX
+	MOVQ         DX, R14
+	SHLQ         $4, R14
+	VMOVUPS      (BX)(R14*1), Y0
+	VMOVUPS      32(BX)(R14*1), Y1
+	VBROADCASTSS (AX)(DX*1), Y2
+	VBROADCASTSS (R9)(DX*1), Y3
+	VFMADD231PS  Y0, Y2, Y4
+	VFMADD231PS  Y1, Y2, Y5
+	VFMADD231PS  Y0, Y3, Y6
+	VFMADD231PS  Y1, Y3, Y7
+	VBROADCASTSS (R10)(DX*1), Y2
+	VBROADCASTSS (R11)(DX*1), Y3
+	VFMADD231PS  Y0, Y2, Y8
+	VFMADD231PS  Y1, Y2, Y9
+	VFMADD231PS  Y0, Y3, Y10
+	VFMADD231PS  Y1, Y3, Y11
+	VBROADCASTSS (R12)(DX*1), Y2
+	VBROADCASTSS (R13)(DX*1), Y3
+	VFMADD231PS  Y0, Y2, Y12
+	VFMADD231PS  Y1, Y2, Y13
+	VFMADD231PS  Y0, Y3, Y14
+	VFMADD231PS  Y1, Y3, Y15
+	ADDQ         $4, SI
+	DECQ         CX
+	JNZ          tloop
+
+tstore:
+	MOVQ    24(SP), DI
+	MOVQ    ldc+64(FP), R10
+	SHLQ    $2, R10
+	MOVQ    bias+72(FP), DX
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VADDPS  Y0, Y4, Y4
+	VADDPS  Y1, Y5, Y5
+	VADDPS  Y0, Y6, Y6
+	VADDPS  Y1, Y7, Y7
+	VADDPS  Y0, Y8, Y8
+	VADDPS  Y1, Y9, Y9
+	VADDPS  Y0, Y10, Y10
+	VADDPS  Y1, Y11, Y11
+	VADDPS  Y0, Y12, Y12
+	VADDPS  Y1, Y13, Y13
+	VADDPS  Y0, Y14, Y14
+	VADDPS  Y1, Y15, Y15
+	MOVQ    clip+80(FP), DX
+	TESTQ   DX, DX
+	JE      twrite
+	VXORPS  Y2, Y2, Y2
+	MOVL    $0x40c00000, DX
+	VMOVD   DX, X3
+	VBROADCASTSS X3, Y3
+	VMAXPS  Y2, Y4, Y4
+	VMINPS  Y3, Y4, Y4
+	VMAXPS  Y2, Y5, Y5
+	VMINPS  Y3, Y5, Y5
+	VMAXPS  Y2, Y6, Y6
+	VMINPS  Y3, Y6, Y6
+	VMAXPS  Y2, Y7, Y7
+	VMINPS  Y3, Y7, Y7
+	VMAXPS  Y2, Y8, Y8
+	VMINPS  Y3, Y8, Y8
+	VMAXPS  Y2, Y9, Y9
+	VMINPS  Y3, Y9, Y9
+	VMAXPS  Y2, Y10, Y10
+	VMINPS  Y3, Y10, Y10
+	VMAXPS  Y2, Y11, Y11
+	VMINPS  Y3, Y11, Y11
+	VMAXPS  Y2, Y12, Y12
+	VMINPS  Y3, Y12, Y12
+	VMAXPS  Y2, Y13, Y13
+	VMINPS  Y3, Y13, Y13
+	VMAXPS  Y2, Y14, Y14
+	VMINPS  Y3, Y14, Y14
+	VMAXPS  Y2, Y15, Y15
+	VMINPS  Y3, Y15, Y15
+
+twrite:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y12, (DI)
+	VMOVUPS Y13, 32(DI)
+	ADDQ    R10, DI
+	VMOVUPS Y14, (DI)
+	VMOVUPS Y15, 32(DI)
+	ADDQ    R10, DI
+	MOVQ    DI, 24(SP)          // c of the next tile: six rows on
+	MOVQ    0(SP), AX
+	LEAQ    (R8)(R8*2), DX
+	LEAQ    (AX)(DX*2), AX       // a + 6·lda
+	MOVQ    AX, 0(SP)
+	MOVQ    offsStride+24(FP), DX
+	SHLQ    $2, DX
+	ADDQ    DX, 8(SP)
+	ADDQ    $8, 16(SP)
+	DECQ    32(SP)
+	JNZ     tile
+
+tdone:
+	VZEROUPPER
+	RET

@@ -91,6 +91,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.KeyFile = repl.ReplaceKnown(a.KeyFile, "")
 	a.KeyringKeyFile = repl.ReplaceKnown(a.KeyringKeyFile, "")
 	a.Cluster.Redis = repl.ReplaceKnown(a.Cluster.Redis, "")
+	a.Cluster.Postgres = repl.ReplaceKnown(a.Cluster.Postgres, "")
 	if a.PoliciesDir != "" {
 		a.PoliciesDir = repl.ReplaceKnown(a.PoliciesDir, "")
 	}
@@ -148,6 +149,7 @@ func (a *App) stateConfig() stateConfig {
 		Limits:         a.Limits,
 		URLAllowHosts:  a.URLAllowHosts,
 		RedisURL:       a.Cluster.Redis,
+		PostgresURL:    a.Cluster.Postgres,
 	}
 }
 

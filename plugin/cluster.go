@@ -27,12 +27,21 @@ type ClusterConfig struct {
 	// start ({env.FACEGATE_REDIS_URL}); an empty value keeps the embedded
 	// mode. The URL may hold a password: it is never logged.
 	Redis string `json:"redis,omitempty"`
+	// Postgres is the DSN of the PostgreSQL database that holds the durable
+	// state (keys, admins, namespaces, audit log, photos, tags and templates)
+	// instead of the data dir's Badger store, e.g.
+	// postgres://facegate:password@10.0.0.6:5432/facegate. Placeholders are
+	// replaced at start ({env.FACEGATE_POSTGRES_URL}); empty keeps Badger.
+	// Every node must use the same key files. It may hold a password: it is
+	// never logged.
+	Postgres string `json:"postgres,omitempty"`
 }
 
 // unmarshalCaddyfile reads the `cluster` block of the facegate option:
 //
 //	cluster {
 //	    redis <url>       # e.g. {env.FACEGATE_REDIS_URL}; empty = embedded
+//	    postgres <dsn>    # e.g. {env.FACEGATE_POSTGRES_URL}; empty = Badger
 //	}
 func (c *ClusterConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
@@ -44,8 +53,12 @@ func (c *ClusterConfig) unmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&c.Redis) {
 				return d.ArgErr()
 			}
+		case "postgres":
+			if !d.AllArgs(&c.Postgres) {
+				return d.ArgErr()
+			}
 		default:
-			return d.Errf("unrecognized cluster option %q (redis)", d.Val())
+			return d.Errf("unrecognized cluster option %q (redis, postgres)", d.Val())
 		}
 	}
 	return nil

@@ -37,6 +37,7 @@ type stateConfig struct {
 	Limits         InputLimits
 	URLAllowHosts  []string
 	RedisURL       string // cluster mode when set
+	PostgresURL    string // the store on PostgreSQL when set
 }
 
 // state is everything that outlives one Caddy config: one per data dir.
@@ -66,6 +67,7 @@ type state struct {
 	// indexLoad is the background load of index (index_load.go); nil when
 	// the index was built before the state was made.
 	indexLoad *indexLoader
+	follow    *storeFollower // other nodes' changes (cluster_pg.go)
 
 	mu        sync.Mutex
 	decider   *policies.Decider
@@ -91,17 +93,13 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 	if err := restrictFileModes(filepath.Join(cfg.DataDir, storeDirName)); err != nil {
 		return nil, fmt.Errorf("restricting store file modes: %w", err)
 	}
-	st, err := store.Open(store.Options{
-		Dir:           filepath.Join(cfg.DataDir, storeDirName),
-		EncryptionKey: key,
-		SyncWrites:    true,
-		Logger:        logger,
-	})
+	st, err := store.Open(storeOptions(cfg, key, logger))
 	if err != nil {
 		return nil, fmt.Errorf("opening store in %s: %w", cfg.DataDir, err)
 	}
 	s := &state{logger: logger, store: st, usage: usage.New(usage.Options{})}
 	if err := s.build(cfg, keyringKey); err != nil {
+		s.follow.stop()
 		_ = st.Close()
 		if s.shared != nil {
 			s.shared.Close()
@@ -169,7 +167,9 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 	if err != nil {
 		return fmt.Errorf("starting the face service: %w", err)
 	}
+	s.follow = followStore(s.store, s.keys, s.index, s.logger) // before the load: nothing missed
 	s.indexLoad = startIndexLoad(s.index, s.store, s.logger, indexProgressEvery, indexLoadWait)
+	s.follow.indexLoaded(s.indexLoad.done)
 	return nil
 }
 
@@ -249,6 +249,8 @@ func (s *state) reconfigure(cfg stateConfig) error {
 		return fmt.Errorf("facegate: key_file cannot change on a reload (the store is open with its key); restart facegate to use %q", cfg.KeyFile)
 	case cfg.RedisURL != old.RedisURL:
 		return fmt.Errorf("facegate: cluster redis cannot change on a reload (the counters live there); restart facegate to change it")
+	case cfg.PostgresURL != old.PostgresURL:
+		return fmt.Errorf("facegate: cluster postgres cannot change on a reload (the store is open there); restart facegate to change it")
 	case cfg.KeyringKeyFile != old.KeyringKeyFile:
 		return fmt.Errorf("facegate: keyring_key_file cannot change on a reload (the keyring is open with its key); restart facegate to use %q", cfg.KeyringKeyFile)
 	}
@@ -313,6 +315,7 @@ func (s *state) Destruct() error {
 	if s.indexLoad != nil {
 		s.indexLoad.wait() // the loader reads the store
 	}
+	s.follow.stop()
 	s.mu.Lock()
 	if s.stopWatch != nil {
 		s.stopWatch()

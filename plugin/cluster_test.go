@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/valkey-io/valkey-go"
 
+	"github.com/facegate/facegate/plugin/limits"
 	"github.com/facegate/facegate/plugin/limits/redistest"
 )
 
@@ -56,35 +58,65 @@ func TestOpenRedisKeepsPasswordOut(t *testing.T) {
 	}
 }
 
-// TestRedisNonces: a nonce is accepted once across clients of one Redis,
-// and with Redis down the request gets a commit that fails (fail closed).
+// TestRedisNonces: a nonce is recorded by the admission script of one node
+// and is a replay on another (read by the script and by Inspect), only a
+// digest of it is written, with the signature's expiry, and with Redis down
+// the request is refused as unavailable (fail closed).
 func TestRedisNonces(t *testing.T) {
 	srv := redistest.Start(t)
-	c1, err := openRedis(srv.URL())
-	if err != nil {
-		t.Fatal(err)
+	var nodes [2]*limits.Redis
+	for i := range nodes {
+		c, err := openRedis(srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		nodes[i] = limits.NewRedis(c, nil, "t:limits:")
+		defer nodes[i].Close()
 	}
-	defer c1.Close()
-	c2, err := openRedis(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	node1 := &redisNonces{c: c1, prefix: "t:nonce:"}
-	node2 := &redisNonces{c: c2, prefix: "t:nonce:"}
+	n := &redisNonces{prefix: "t:nonce:"}
 	exp := time.Now().Add(time.Minute)
-	if replayed, c := node1.Seen("key1", "n-1", exp); replayed || c != nil {
-		t.Fatalf("first use: replayed=%v commit=%v", replayed, c)
+	check := func(keyID, nonce string) limits.Checks {
+		return limits.Checks{NonceKey: n.key(keyID, nonce), NonceTTL: n.ttl(exp)}
 	}
-	if replayed, _ := node2.Seen("key1", "n-1", exp); !replayed {
-		t.Error("the same nonce on another node was not a replay")
+	if _, d := nodes[0].Admit("key1", nil, check("key1", "n-1")); d.Denied() {
+		t.Fatalf("first use refused: %+v", d)
 	}
-	if replayed, _ := node2.Seen("key2", "n-1", exp); replayed {
-		t.Error("the same nonce for another key was refused")
+	if _, d := nodes[1].Admit("key1", nil, check("key1", "n-1")); d.Kind != limits.KindReplayed {
+		t.Errorf("the same nonce on another node: %+v, want a replay", d)
+	}
+	if _, replayed, err := nodes[1].Inspect(check("key1", "n-1")); err != nil || !replayed {
+		t.Errorf("Inspect on another node: replayed=%v (%v)", replayed, err)
+	}
+	if _, d := nodes[1].Admit("key2", nil, check("key2", "n-1")); d.Denied() {
+		t.Errorf("the same nonce for another key was refused: %+v", d)
+	}
+	c := newTestRedisClient(t, srv.URL())
+	keys, err := c.Do(t.Context(), c.B().Keys().Pattern("t:nonce:*").Build()).AsStrSlice()
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("nonce keys %v (%v), want 2", keys, err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "n-1") || strings.Contains(k, "key1") {
+			t.Errorf("the nonce key %q holds the nonce or key id in clear", k)
+		}
+		ttl, err := c.Do(t.Context(), c.B().Pttl().Key(k).Build()).AsInt64()
+		if err != nil || ttl <= 55_000 || ttl > 61_000 {
+			t.Errorf("nonce %s expires in %d ms (%v), want the signature's minute and a second", k, ttl, err)
+		}
 	}
 	srv.Kill()
-	replayed, c := node1.Seen("key1", "n-2", exp)
-	if replayed || c == nil || c.Wait(t.Context()) == nil {
-		t.Errorf("with redis down: replayed=%v commit=%v, want a commit that fails", replayed, c)
+	if _, d := nodes[0].Admit("key1", nil, check("key1", "n-2")); d.Kind != limits.KindUnavailable {
+		t.Errorf("with redis down: %+v, want unavailable", d)
 	}
+}
+
+func newTestRedisClient(t *testing.T, url string) valkey.Client {
+	t.Helper()
+	c, err := openRedis(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }

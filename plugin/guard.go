@@ -146,21 +146,18 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	if ev.origin != "" {
 		setCORS(w.Header(), ev.origin, corsAllowed(ev.key, ev.found, ev.origin))
 	}
-	if g.keyLockedOut(w, st, ev, opID) {
+	// The cluster mode reads this block with the limits (guard_cluster.go).
+	if st.shared == nil && g.keyLockedOut(w, st, ev, opID) {
 		return nil
 	}
 	in := g.policyInput(r, st, call, ev)
 	decision := st.currentDecider().Decide(r.Context(), in)
-	g.logDecision(call.Route, ev, decision, start)
-	setDecisionVars(r, ev, call.Route, decision)
-	observeDecision(g.Mode, call.Route, decision.Allow, decision.Reason, time.Since(start))
+	if st.shared != nil {
+		return g.serveCluster(w, r, next, st, call, ev, in, decision, start, opID)
+	}
+	g.noteDecision(r, call.Route, ev, decision, start)
 	if !decision.Allow {
-		if skyerr.IsAuthFailure(decision.ErrorCode) {
-			if g.failedAuth(w, r, st, ev, opID) {
-				return nil
-			}
-		}
-		g.deny(w, decisionError(decision), nil, opID)
+		g.refuse(w, r, st, ev, decision, opID)
 		return nil
 	}
 	// A signed request created after the current second (a client clock
@@ -177,7 +174,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	// What facegate_api would refuse without doing any work is refused
 	// before the limits are charged (guard_precheck.go).
 	if perr := g.precheck(st, call, ev.key); perr != nil {
-		g.deny(w, perr, nil, opID)
+		g.denyPrecheck(w, perr, opID)
 		return nil
 	}
 	grant, usage, lerr := g.charge(w, st, ev.key.ID, decision.Limits)
@@ -186,6 +183,12 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 		return nil
 	}
 	defer grant.Release()
+	return g.serveAdmitted(w, r, next, st, call, ev, usage, opID)
+}
+
+// serveAdmitted hands a request whose limits are charged to the next
+// handler (the caller releases the grant when it returns).
+func (g *Guard) serveAdmitted(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, st *state, call *fcRequest, ev *evidence, usage *service.Usage, opID string) error {
 	addInFlight(1)
 	defer addInFlight(-1)
 	st.keys.Touch(ev.key.ID)
@@ -203,6 +206,29 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 		return serveSigned(w, r, next, ev.sig, ev.sigSecret)
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// noteDecision logs, counts and exposes (Caddy variables) the decision
+// that answers the request.
+func (g *Guard) noteDecision(r *http.Request, route string, ev *evidence, d policies.Decision, start time.Time) {
+	g.logDecision(route, ev, d, start)
+	setDecisionVars(r, ev, route, d)
+	observeDecision(g.Mode, route, d.Allow, d.Reason, time.Since(start))
+}
+
+// refuse answers a request the policy refused; a failed authentication is
+// counted (and its answer maybe delayed) first.
+func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, st *state, ev *evidence, d policies.Decision, opID string) {
+	if skyerr.IsAuthFailure(d.ErrorCode) && g.failedAuth(w, r, st, ev, opID) {
+		return
+	}
+	g.deny(w, decisionError(d), nil, opID)
+}
+
+// denyPrecheck answers a request that precheck refused.
+func (g *Guard) denyPrecheck(w http.ResponseWriter, perr *skyerr.Error, opID string) {
+	setIndexRetryAfter(w, perr)
+	g.deny(w, perr, nil, opID)
 }
 
 // nowUnix is the wall clock in unix seconds (key expiry is in seconds).

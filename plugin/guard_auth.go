@@ -123,17 +123,22 @@ func (g *Guard) verifySignature(r *http.Request, st *state, call *fcRequest, ev 
 		ev.sigResult = res
 		if err == nil && res.Valid {
 			ev.sigSecret, ev.sigErr = secret, "" // an earlier secret's failure no longer counts
-			exp := time.Unix(ev.sig.Created, 0).Add(httpsig.MaxAge)
-			if ev.sig.Expires > 0 {
-				exp = time.Unix(ev.sig.Expires, 0)
-			}
-			ev.replayed, ev.nonce = st.nonceSeen(ev.keyID, ev.sig.Nonce, ev.sig.Created, exp)
+			ev.replayed, ev.nonce = st.nonceSeen(ev.keyID, ev.sig.Nonce, ev.sig.Created, signatureExpiry(ev.sig))
 			return
 		}
 		if err != nil {
 			ev.sigErr = err.Error()
 		}
 	}
+}
+
+// signatureExpiry is when a signature stops being valid: its expires
+// parameter, or httpsig.MaxAge after its creation.
+func signatureExpiry(sig *httpsig.Parsed) time.Time {
+	if sig.Expires > 0 {
+		return time.Unix(sig.Expires, 0)
+	}
+	return time.Unix(sig.Created, 0).Add(httpsig.MaxAge)
 }
 
 // clientAddr is the client's IP, as Caddy determined it (trusted proxies

@@ -18,30 +18,42 @@ import (
 // it returns the grant (release it when the request is done) and the usage
 // block; on refusal the 202/203 error with Retry-After and RateLimit headers.
 func (g *Guard) charge(w http.ResponseWriter, st *state, subject string, decided []policies.Limit) (limits.Grant, *service.Usage, *skyerr.Error) {
+	grant, denial := st.limits().Acquire(subject, limitSpecs(decided))
+	usage, err := g.chargeAnswer(w, grant, denial)
+	return grant, usage, err
+}
+
+// limitSpecs are the limiter's specs of the limits a decision named.
+func limitSpecs(decided []policies.Limit) []limits.Spec {
 	specs := make([]limits.Spec, len(decided))
 	for i, l := range decided {
 		specs[i] = limits.Spec{Name: l.Name, Kind: l.Kind, Rate: l.Rate, PerS: l.PerS, Burst: l.Burst, Count: l.Count, Cost: l.Cost}
 	}
-	grant, denial := st.limits().Acquire(subject, specs)
+	return specs
+}
+
+// chargeAnswer sets the headers of a charge and returns its usage block,
+// or the error to answer when the limiter refused.
+func (g *Guard) chargeAnswer(w http.ResponseWriter, grant limits.Grant, denial limits.Denial) (*service.Usage, *skyerr.Error) {
 	if denial.Denied() {
 		observeLimitRefusal(denial.Kind)
 		usage := usageBlock(denial.Usage)
 		setRateHeaders(w, denial.Policy, denial.RateLimit)
 		if denial.Kind == limits.KindInvalid {
 			g.logger.Error("policy returned unusable limits; refusing (fail closed)")
-			return grant, usage, internalError("the request could not be admitted")
+			return usage, internalError("the request could not be admitted")
 		}
 		if denial.Kind == limits.KindUnavailable { // cluster mode, Redis unreachable: fail closed
 			g.logger.Error("the shared limits (redis) could not be reached; refusing", zap.Error(denial.Err))
 			setRetryAfter(w, denial.RetryAfter)
-			return grant, nil, unavailable("the request could not be counted against its limits; retry later")
+			return nil, unavailable("the request could not be counted against its limits; retry later")
 		}
 		setRetryAfter(w, denial.RetryAfter)
 		e := skyerr.New(denial.Code, "%s limit %q reached", denial.Kind, denial.Name)
-		return grant, usage, e
+		return usage, e
 	}
 	setRateHeaders(w, grant.Policy, grant.RateLimit)
-	return grant, usageBlock(grant.Usage), nil
+	return usageBlock(grant.Usage), nil
 }
 
 // usageBlock is SkyBiometry's `usage` for the limiter's view of a key.

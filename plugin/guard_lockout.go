@@ -68,6 +68,13 @@ func (g *Guard) clusterLockedOut(w http.ResponseWriter, st *state, ev *evidence,
 		subject = limits.KeySource(ev.keyID, ev.remoteIP)
 	}
 	lo, err := st.shared.Lockouts(ev.remoteIP, subject)
+	return g.lockoutAnswered(w, lo, err, opID)
+}
+
+// lockoutAnswered answers a request whose blocks were read from Redis when
+// one of them holds (or Redis could not be reached), and reports whether it
+// did.
+func (g *Guard) lockoutAnswered(w http.ResponseWriter, lo limits.Lockout, err error, opID string) bool {
 	switch {
 	case err != nil:
 		g.countersUnavailable(w, opID, err)

@@ -1,43 +1,43 @@
 package plugin
 
 import (
-	"context"
 	"encoding/hex"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/facegate/facegate/plugin/httpsig"
-	"github.com/facegate/facegate/plugin/limits"
 )
 
 // redisNonces is the replay defence of the cluster mode: every nonce a node
-// accepts is written to Redis with SET NX and an expiry at the end of its
-// signature's validity, so that the same signature is a replay on every
-// node. Only a digest of (key id, nonce) is written. Redis acknowledges the
-// write before the request is served; when Redis cannot be reached the
+// accepts is written to Redis with an expiry at the end of its signature's
+// validity, so that the same signature is a replay on every node. Only a
+// digest of (key id, nonce) is written. The nonce is checked and written
+// by the script that charges the request's limits (limits.Redis.Admit, in
+// the same round trip), only when the request is admitted, and read by
+// limits.Redis.Inspect before a refusal; when Redis cannot be reached the
 // request fails closed (503, Retry-After) and the client signs again.
 type redisNonces struct {
-	c      valkey.Client
+	c      valkey.Client // the cluster's client (the scripts use it through limits.Redis)
 	prefix string
 }
 
-// Seen reports whether the nonce was seen before by any node; when Redis
-// could not record it, the returned commit carries the error (the guard
-// then refuses the request).
-func (n *redisNonces) Seen(keyID, nonce string, exp time.Time) (bool, *nonceCommit) {
+// Seen reports every nonce as unseen: the cluster mode checks it, and
+// records it only for an admitted request, in the script that charges the
+// request's limits (see serveCluster), so that there is nothing to do while
+// the signature is verified.
+func (n *redisNonces) Seen(string, string, time.Time) (bool, *nonceCommit) { return false, nil }
+
+// key is the Redis key of a (key id, nonce) pair.
+func (n *redisNonces) key(keyID, nonce string) string {
 	d := digestNonce(keyID, nonce)
-	ttl := min(max(time.Until(exp)+time.Second, time.Second), 2*httpsig.MaxAge)
-	ctx, cancel := context.WithTimeout(context.Background(), limits.RedisTimeout)
-	defer cancel()
-	err := n.c.Do(ctx, n.c.B().Set().Key(n.prefix+hex.EncodeToString(d[:])).Value("1").Nx().Px(ttl).Build()).Error()
-	switch {
-	case valkey.IsValkeyNil(err): // NX refused: the key exists
-		return true, nil
-	case err != nil:
-		c := &nonceCommit{done: make(chan struct{}), err: err}
-		close(c.done)
-		return false, c
-	}
-	return false, nil
+	var b [2 * len(d)]byte
+	hex.Encode(b[:], d[:])
+	return n.prefix + string(b[:])
+}
+
+// ttl is how long a nonce is kept: until its signature expires (exp), and
+// a second more for the clocks of the nodes, at most 2 × httpsig.MaxAge.
+func (n *redisNonces) ttl(exp time.Time) time.Duration {
+	return min(max(time.Until(exp)+time.Second, time.Second), 2*httpsig.MaxAge)
 }

@@ -99,6 +99,7 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 		return service.Point{X: round2(100 * p.X / w), Y: round2(100 * p.Y / h), Confidence: p.Confidence, ID: id}
 	}
 	b := f.Box
+	f.Recognizable = recognizable(f)
 	sf := service.Face{
 		CenterX:      round2(100 * float64(b.Min.X+b.Max.X) / 2 / w),
 		CenterY:      round2(100 * float64(b.Min.Y+b.Max.Y) / 2 / h),

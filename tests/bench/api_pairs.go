@@ -27,6 +27,7 @@ func runAPIPairs(args []string) error {
 	detector := fs.String("detector", "normal", "faces/detect detector: normal or aggressive")
 	cache := fs.String("cache", "", "analysis cache directory shared with open-set (\"\" = analyse every photo)")
 	decision := fs.String("decision", "calibrated", "recognize's confidence and threshold: calibrated (the product's) or legacy (pairwise)")
+	explain := fs.Bool("explain", false, "print the quality-gate inputs of every largest face that is not recognizable")
 	var gate gateFlags
 	gate.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -41,7 +42,7 @@ func runAPIPairs(args []string) error {
 		return err
 	}
 	var an service.Analyzer
-	if *cache != "" || gate.custom() {
+	if *cache != "" || !gate.engine() {
 		eng, err := pipeline.New(pipeline.Options{DescribeAll: true})
 		if err != nil {
 			return fmt.Errorf("load engine: %w", err)
@@ -83,6 +84,9 @@ func runAPIPairs(args []string) error {
 		a := largestTag(resp)
 		if a == nil || !a.Recognizable {
 			noEnroll++
+			if *explain {
+				explainTag("first", p.a, a)
+			}
 			if !p.same {
 				right++ // nothing enrolled: the second photo is not accepted
 			}
@@ -101,6 +105,9 @@ func runAPIPairs(args []string) error {
 		b := largestTag(resp)
 		if b == nil || !b.Recognizable {
 			noProbe++
+			if *explain {
+				explainTag("second", p.b, b)
+			}
 			if !p.same {
 				right++
 			}
@@ -158,4 +165,20 @@ func largestTag(resp *service.Response) *service.Tag {
 		}
 	}
 	return best
+}
+
+// explainTag prints what the quality gate saw of a face (no biometric data).
+func explainTag(which, img string, t *service.Tag) {
+	if t == nil {
+		fmt.Printf("%s photo %s: no face\n", which, img)
+		return
+	}
+	conf := func(p *service.Point) int {
+		if p == nil {
+			return -1
+		}
+		return p.Confidence
+	}
+	fmt.Printf("%s photo %s: %.0f×%.0f %%, score %d, yaw %.0f, pitch %.0f, eyes %d/%d nose %d mouth %d\n", which, img,
+		t.Width, t.Height, t.Attributes["face"].Confidence, t.Yaw, t.Pitch, conf(t.EyeLeft), conf(t.EyeRight), conf(t.Nose), conf(t.MouthCenter))
 }

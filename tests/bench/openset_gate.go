@@ -5,56 +5,66 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 )
 
 // gateFlags choose the face-quality gate the benchmarks apply to cached analyses (every
-// face is described; see cachedAnalyzer.keep). Unless one of them is set, the engine's own
-// verdict stands. A set flag re-applies the whole gate from the face's recorded inputs,
-// the other bounds at the engine's values: box side ≥ 40 px, detector score ≥ 50, every
-// point's confidence ≥ 40, |yaw| ≤ 40°, |pitch| ≤ 30° (engine/detect), and sharpness.
+// face is described; see cachedAnalyzer.keep). By default it is the engine's gate
+// (pipeline.Quality) re-applied to each face's recorded inputs, so that an analysis cache
+// written before a change of the gate's bounds still measures the gate as it is now (the
+// recorded pose is rounded to degrees and the box to 0.01 % of the image: a face at a
+// bound may fall on the other side). The flags study other bounds; the engine's first gate
+// is also there: a floor on the eye, nose and mouth confidences (the points' frontal
+// geometry, 40 then) and the sharpness of the descriptor chip.
 type gateFlags struct {
-	minSide, minScore, minPoints, maxYaw, maxPitch, minSharpness float64
-	none                                                         bool
+	minSide, maxYaw, maxPitch, minSharpness float64
+	minScore, minPoints                     int
+	none                                    bool
 }
 
 func (g *gateFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&g.minSide, "gate-min-side", 40, "studied gate: smallest box side in pixels")
-	fs.Float64Var(&g.minScore, "gate-min-score", 50, "studied gate: smallest detector score (0-100)")
-	fs.Float64Var(&g.minPoints, "gate-min-points", 40, "studied gate: smallest eye, nose and mouth confidence")
-	fs.Float64Var(&g.maxYaw, "gate-max-yaw", 40, "studied gate: largest |yaw| in degrees")
-	fs.Float64Var(&g.maxPitch, "gate-max-pitch", 30, "studied gate: largest |pitch| in degrees")
+	fs.Float64Var(&g.minSide, "gate-min-side", pipeline.MinSide, "studied gate: smallest box side in pixels")
+	fs.IntVar(&g.minScore, "gate-min-score", pipeline.MinScore, "studied gate: smallest detector score (0-100)")
+	fs.IntVar(&g.minPoints, "gate-min-points", 0, "studied gate: smallest eye, nose and mouth confidence (the first gate: 40)")
+	fs.Float64Var(&g.maxYaw, "gate-max-yaw", pipeline.MaxYaw, "studied gate: largest |yaw| in degrees")
+	fs.Float64Var(&g.maxPitch, "gate-max-pitch", pipeline.MaxPitch, "studied gate: largest |pitch| in degrees")
 	fs.Float64Var(&g.minSharpness, "gate-min-sharpness", 0, "studied gate: smallest sharpness of the descriptor chip")
 	fs.BoolVar(&g.none, "gate-none", false, "studied gate: every described face is recognizable")
 }
 
-func (g *gateFlags) custom() bool {
-	return g.none || g.minSide != 40 || g.minScore != 50 || g.minPoints != 40 || g.maxYaw != 40 || g.maxPitch != 30 || g.minSharpness != 0
+// engine reports whether the flags are the engine's gate.
+func (g *gateFlags) engine() bool {
+	return !g.none && g.minSide == pipeline.MinSide && g.minScore == pipeline.MinScore && g.minPoints == 0 &&
+		g.maxYaw == pipeline.MaxYaw && g.maxPitch == pipeline.MaxPitch && g.minSharpness == 0
 }
 
 func (g *gateFlags) String() string {
+	s := fmt.Sprintf("side ≥ %g px, score ≥ %d, |yaw| ≤ %g, |pitch| ≤ %g", g.minSide, g.minScore, g.maxYaw, g.maxPitch)
+	if g.minPoints > 0 {
+		s += fmt.Sprintf(", points ≥ %d", g.minPoints)
+	}
+	if g.minSharpness > 0 {
+		s += fmt.Sprintf(", sharpness ≥ %g", g.minSharpness)
+	}
 	switch {
 	case g.none:
 		return "none (every described face)"
-	case !g.custom():
-		return "the engine's"
+	case g.engine():
+		return "the engine's (" + s + ")"
 	}
-	return fmt.Sprintf("side ≥ %g px, score ≥ %g, points ≥ %g, |yaw| ≤ %g, |pitch| ≤ %g, sharpness ≥ %g",
-		g.minSide, g.minScore, g.minPoints, g.maxYaw, g.maxPitch, g.minSharpness)
+	return s
 }
 
-// keep returns the studied gate, or nil for the engine's own.
+// keep returns the studied gate.
 func (g *gateFlags) keep() func(a *service.Analyzed, f *service.Face) bool {
-	switch {
-	case g.none:
+	if g.none {
 		return func(*service.Analyzed, *service.Face) bool { return true }
-	case !g.custom():
-		return nil
 	}
 	return func(a *service.Analyzed, f *service.Face) bool {
 		side := math.Sqrt(f.Width / 100 * float64(a.Width) * f.Height / 100 * float64(a.Height))
 		points := min(f.EyeLeft.Confidence, f.EyeRight.Confidence, f.Nose.Confidence, f.Mouth.Confidence)
-		return side >= g.minSide && float64(f.Confidence) >= g.minScore && float64(points) >= g.minPoints &&
+		return side >= g.minSide && f.Confidence >= g.minScore && points >= g.minPoints &&
 			math.Abs(f.Yaw) <= g.maxYaw && math.Abs(f.Pitch) <= g.maxPitch && f.Sharpness >= g.minSharpness
 	}
 }

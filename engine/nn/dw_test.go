@@ -79,3 +79,38 @@ func TestDepthwiseRowMatchesPixels(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDepthwiseAffineReLU6 compares the fused row kernel with the per-pixel depthwise
+// kernel followed by the affine and clip (the path before it), on the SSD's depthwise
+// shapes at a 416 input (go test ./engine/nn -run '^$' -bench DepthwiseAffine -cpu 1).
+func BenchmarkDepthwiseAffineReLU6(b *testing.B) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, s := range []struct{ hw, c, stride int }{{208, 32, 1}, {208, 64, 2}, {104, 128, 1}, {26, 512, 1}} {
+		x := randTensor(r, s.hw, s.hw, s.c)
+		f := &Param{Shape: []int{3, 3, s.c, 1}, Data: randSlice(r, 9*s.c, 0)}
+		scale, shift := randSlice(r, s.c, 0), randSlice(r, s.c, 0)
+		name := fmt.Sprintf("%dx%dx%d-s%d", s.hw, s.hw, s.c, s.stride)
+		b.Run(name+"/per-pixel+epilogue", func(b *testing.B) {
+			var a Arena
+			for b.Loop() {
+				a.Reset()
+				out, err := Depthwise(&a, x, f, s.stride, Same)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for p := 0; p < len(out.Data); p += s.c {
+					epilogue(out.Data[p:p+s.c], scale, shift)
+				}
+			}
+		})
+		b.Run(name+"/fused-rows", func(b *testing.B) {
+			var a Arena
+			for b.Loop() {
+				a.Reset()
+				if _, err := DepthwiseAffineReLU6(&a, x, f, s.stride, Same, scale, shift); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

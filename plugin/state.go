@@ -161,6 +161,9 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		// searched; threshold 50 = an expected false-accept rate of 1 %
 		SearchConfidence: faceapi.SearchConfidence,
 		Threshold:        faceapi.SearchThreshold,
+		// a uid trained with several photos is searched by their mean, scored on
+		// the scale of one photo so that the threshold keeps its promise
+		TemplateDistance: faceapi.MeanTemplateDistance,
 		Logger:           s.logger,
 		MaxImages:        cfg.Limits.MaxImages,
 	})

@@ -135,6 +135,9 @@ func followIndexLoad(t *testing.T, s *server, codes *consoleCodes) {
 		}
 		if n, err := strconv.Atoi(count); err == nil && (len(seen) == 0 || n != seen[len(seen)-1]) {
 			seen = append(seen, n)
+			if len(seen) == 3 {
+				screenshot(t, ctx, "status-building")
+			}
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

@@ -28,9 +28,8 @@ import (
 // the same script (see Checks). Time comes from the Redis server's clock
 // (one clock for all nodes) unless a Clock is given (tests). Concurrency
 // slots are leased for ConcurrencyLease, so that the slots of a node that
-// dies come back by themselves; Release frees them in Redis without
-// waiting for the answer (the command is sent at once, pipelined with the
-// node's other commands).
+// dies come back by themselves; Release frees them in Redis (a round trip
+// for requests with a concurrency limit, see release).
 //
 // When Redis cannot be reached, Acquire refuses with KindUnavailable (HTTP
 // 503, SkyBiometry 105, Retry-After 1 s) and the failed-authentication
@@ -54,10 +53,6 @@ type Redis struct {
 	argsMu sync.RWMutex
 	args   map[Spec][3]string // specArgs
 
-	// Releases are written by goroutines of their own (release); Close
-	// waits for them, and releases after Close are written by their caller.
-	closed    atomic.Bool
-	unflushed atomic.Int64 // releases being written
 }
 
 // ConcurrencyLease is how long a concurrency slot is held in Redis at most:
@@ -96,13 +91,9 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][3]string{}}
 }
 
-// Close waits until the releases being written are done (the client stays
-// open: it is the caller's). Releases after Close are written by their
-// caller before Release returns.
-func (r *Redis) Close() {
-	r.closed.Store(true)
-	r.flushReleases()
-}
+// Close does nothing: releases are written before Release returns, and
+// the client is the caller's.
+func (r *Redis) Close() {}
 
 // hashKey names a subject's state without putting the subject (a client-
 // chosen key id, an address) in Redis; {} keeps a subject's keys in one
@@ -315,28 +306,13 @@ func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 	return e, t
 }
 
-// release frees a grant's concurrency slots in Redis: the ZREM is sent at
-// once by a goroutine of its own, without making the caller wait for the
-// answer (after Close, the caller writes it). If Redis cannot be reached,
-// the slots' lease ends them.
+// release frees a grant's concurrency slots in Redis and waits for the
+// answer: the guard releases a grant before its answer is complete, so
+// that a client that sends its next request after the answer finds the
+// slot free, whichever node the request reaches (a release sent without
+// waiting was seen to lose that race). If Redis cannot be reached, the
+// slots' lease ends them.
 func (r *Redis) release(zkeys []string, id string) {
-	r.unflushed.Add(1)
-	if r.closed.Load() {
-		r.writeRelease(zkeys, id)
-		return
-	}
-	go r.writeRelease(zkeys, id)
-}
-
-// flushReleases waits until every release being written is done.
-func (r *Redis) flushReleases() {
-	for r.unflushed.Load() > 0 {
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
-func (r *Redis) writeRelease(zkeys []string, id string) {
-	defer r.unflushed.Add(-1)
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	if len(zkeys) == 1 {

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valkey-io/valkey-go"
 
 	"github.com/facegate/facegate/plugin/limits/redistest"
 )
@@ -47,6 +50,15 @@ func TestClusterOnRedis(t *testing.T) {
 	key, secret := adm.createKey(map[string]any{"owner": "cluster", "namespaces": []string{"clusterns"}, "scopes": []string{"*"},
 		"tier": "unlimited", "auth_modes": []string{"secret", "signature"}, "limits": map[string]any{
 			"quota": map[string]any{"kind": "quota", "count": quota, "per_s": 3600},
+		}})
+	const sigQuota = 10
+	sigKey, sigSecret := adm.createKey(map[string]any{"owner": "cluster", "namespaces": []string{"clusterns"}, "scopes": []string{"*"},
+		"tier": "unlimited", "auth_modes": []string{"signature"}, "limits": map[string]any{
+			"quota": map[string]any{"kind": "quota", "count": sigQuota, "per_s": 3600},
+		}})
+	concKey, concSecret := adm.createKey(map[string]any{"owner": "cluster", "namespaces": []string{"clusterns"}, "scopes": []string{"*"},
+		"tier": "unlimited", "auth_modes": []string{"secret"}, "limits": map[string]any{
+			"concurrency": map[string]any{"kind": "concurrency", "count": 1},
 		}})
 	n1.stop()
 	for _, name := range []string{"node2", "node3"} {
@@ -105,6 +117,66 @@ func TestClusterOnRedis(t *testing.T) {
 			r := secDo(t, clients[i], secResend(req, body))
 			if r.ok() || r.Status != http.StatusUnauthorized || r.code() != 204 {
 				t.Errorf("replay on node %d: %s, want 401 error 204", i+1, r)
+			}
+		}
+	})
+
+	t.Run("replay in the admission script charges nothing", func(t *testing.T) {
+		// One signed detect (one image against the quota); its replays on the
+		// same node and on another are refused, and the next fresh request is
+		// charged as the second.
+		orig := secMultipart(n1, "faces/detect", nil, png)
+		body, err := io.ReadAll(orig.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed := func() *http.Request {
+			req, _ := http.NewRequest(http.MethodPost, "https://"+authority+"/fc/faces/detect", bytes.NewReader(body))
+			req.Header.Set("Content-Type", orig.Header.Get("Content-Type"))
+			secSign(t, req, body, sigKey, sigSecret, time.Now())
+			return req
+		}
+		first := signed()
+		r := secDo(t, clients[0], secResend(first, body))
+		if !r.ok() || secUsage(r).Remaining != sigQuota-1 {
+			t.Fatalf("signed detect on node 1: %s, want success with %d remaining", r, sigQuota-1)
+		}
+		for _, i := range []int{0, 1} {
+			if r := secDo(t, clients[i], secResend(first, body)); r.Status != http.StatusUnauthorized || r.code() != 204 {
+				t.Errorf("replay on node %d: %s, want 401 error 204", i+1, r)
+			}
+		}
+		if r := secDo(t, clients[2], signed()); !r.ok() || secUsage(r).Remaining != sigQuota-2 {
+			t.Errorf("fresh signed detect on node 3 after two replays: %s, want %d remaining (replays charge nothing)", r, sigQuota-2)
+		}
+	})
+
+	t.Run("concurrency slot released after the response", func(t *testing.T) {
+		// A key allowed one request at a time, called one request after the
+		// other over the three nodes: each finds the slot of the one before
+		// released (a release completes before its answer), and none is
+		// left held in Redis.
+		for i := range 30 {
+			req := secForm(n1, "account/authenticate", url.Values{"api_key": {concKey}, "api_secret": {concSecret}})
+			req.URL.Host = authority
+			if r := secDo(t, clients[i%len(nodes)], req); !r.ok() {
+				t.Fatalf("call %d on node %d, after the previous answer: %s", i+1, i%len(nodes)+1, r)
+			}
+		}
+		c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{srv.Addr}, DisableCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Redis drops a sorted set with its last member: none may be left
+		// with one.
+		sets, err := c.Do(t.Context(), c.B().Keys().Pattern("facegate:limits:l:*:c:concurrency").Build()).AsStrSlice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range sets {
+			if n, err := c.Do(t.Context(), c.B().Zcard().Key(k).Build()).AsInt64(); err != nil || n != 0 {
+				t.Errorf("%d concurrency slots still held in redis after the last answer (%v)", n, err)
 			}
 		}
 	})

@@ -92,7 +92,7 @@ func (f fakeFetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 // env is a service over an in-memory store owned by "alice-co" (namespaces ns, ns2) with a
 // second owner "bob-co" (namespace other).
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	st  *store.Store
 	idx *index.Index
 	svc *Service
@@ -101,7 +101,7 @@ type env struct {
 
 var nsOwners = map[string]string{"ns": "alice-co", "ns2": "alice-co", "other": "bob-co"}
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{3}, 32)})
 	if err != nil {

@@ -29,6 +29,8 @@ func runOpenSetCalibrate(args []string) error {
 	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
 	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
 	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
+	var gate gateFlags
+	gate.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +51,7 @@ func runOpenSetCalibrate(args []string) error {
 	if err != nil {
 		return err
 	}
+	ca.keep = gate.keep()
 	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
 	type desc struct {
 		person string
@@ -88,7 +91,7 @@ func runOpenSetCalibrate(args []string) error {
 		}
 	}
 	sort.Slice(imp, func(i, j int) bool { return imp[i] < imp[j] })
-	fmt.Printf("folds %s: %d images with a centre face, %d impostor pairs\n\n", *foldsFlag, len(ds), len(imp))
+	fmt.Printf("folds %s, quality gate %s: %d images with a centre face, %d impostor pairs\n\n", *foldsFlag, &gate, len(ds), len(imp))
 	fmt.Println("| FMR | distance | current fit |")
 	fmt.Println("|---:|---:|---:|")
 	var xs, ys []float64

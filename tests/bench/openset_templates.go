@@ -27,6 +27,8 @@ func runOpenSetTemplates(args []string) error {
 	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
 	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
 	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
+	var gate gateFlags
+	gate.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +48,7 @@ func runOpenSetTemplates(args []string) error {
 	if err != nil {
 		return err
 	}
+	ca.keep = gate.keep()
 	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
 	desc := func(f string) ([]float32, bool) {
 		b, err := os.ReadFile(f)
@@ -131,7 +134,7 @@ func runOpenSetTemplates(args []string) error {
 			return min(float32(math.Sqrt(float64(d*d+c))), dist(q, t[0]), dist(q, t[1]))
 		}})
 	}
-	fmt.Printf("folds %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", *foldsFlag, len(enrolled), len(strangers))
+	fmt.Printf("folds %s, quality gate %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", *foldsFlag, &gate, len(enrolled), len(strangers))
 	fmt.Println("| templates per uid | mated searches | rank-1 | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 | returned threshold (50): FPIR / FNIR |")
 	fmt.Println("|---|---:|---:|---:|---:|---|")
 	for _, w := range ways {

@@ -29,6 +29,9 @@ const (
 	// pgScanChunk is how many rows an ordered scan of a plain prefix reads
 	// per query.
 	pgScanChunk = 256
+	// pgMinConns is the smallest connection pool a node keeps (unless the
+	// DSN's pool_max_conns says otherwise).
+	pgMinConns = 16
 	// pgMaxRetries bounds how often Update re-runs a transaction that lost a
 	// serialization conflict.
 	pgMaxRetries = 40
@@ -62,6 +65,11 @@ func openPostgres(opts Options) (*pgBackend, error) {
 	}
 	cfg.ConnConfig.ConnectTimeout = pgConnectTimeout
 	cfg.HealthCheckPeriod = 5 * time.Second
+	if !strings.Contains(opts.Postgres, "pool_max_conns") {
+		// pgx's default (4 on 2 cores) would queue concurrent requests
+		// behind a few slow commits.
+		cfg.MaxConns = max(cfg.MaxConns, pgMinConns)
+	}
 	c, err := newPGCrypto(opts.EncryptionKey, opts.PlainPrefixes)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

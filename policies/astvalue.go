@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"strings"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -171,7 +173,9 @@ func stringTerm(s string) *ast.Term {
 	if t, ok := constantTerms[s]; ok {
 		return t
 	}
-	return ast.StringTerm(s)
+	// A copy: an input string may be a slice of the whole request body,
+	// which the values the caches keep must not pin.
+	return ast.StringTerm(strings.Clone(s))
 }
 
 // intTerm is OPA's interned term for small integers, or a new number.

@@ -166,6 +166,20 @@ func BenchmarkDecideDeniedStream(b *testing.B) {
 	decideLoop(b, newTestDecider(b, ""), ins, notOwned)
 }
 
+// BenchmarkDecideNewURLs is a stream of detect calls that each fetch
+// another URL, as deployed: the policies read the params by name and not
+// urls, so the memo answers.
+func BenchmarkDecideNewURLs(b *testing.B) {
+	ins := make([]*Input, b.N)
+	for i := range ins {
+		in := realisticInput()
+		in.Request.Route = "faces/detect"
+		in.Request.Params = map[string]string{"urls": fmt.Sprintf("https://example.com/%d.jpg", i), "api_key": "fg_live_test"}
+		ins[i] = in
+	}
+	decideLoop(b, newTestDecider(b, ""), ins, allowed)
+}
+
 // BenchmarkDecideUnknownKeys is a stream of requests from an attacker
 // guessing key ids from many addresses (every request another key id and
 // address), as deployed: denied with key_not_found.

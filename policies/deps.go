@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"maps"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -75,12 +76,7 @@ func findDeps(c *ast.Compiler) *depIndex {
 		}
 		inProgress[n] = true
 		for _, rule := range n.Values {
-			collectRuleDeps(rule, r, func(ref ast.Ref) {
-				node, _ := walkTree(d.root, ref)
-				if node != nil {
-					subtree(node, r)
-				}
-			})
+			d.collect(rule, r, nil, subtree)
 		}
 		delete(inProgress, n)
 		for _, p := range r.paths {
@@ -121,10 +117,17 @@ func walkTree(root *ast.TreeNode, ref ast.Ref) (*ast.TreeNode, int) {
 	return node, i
 }
 
-// collectRuleDeps adds to r the input paths rule reads and calls dataRef
-// for every reference to data (other rules and functions); it marks r not
-// cacheable for `with` and non-deterministic built-ins.
-func collectRuleDeps(rule *ast.Rule, r *ruleDeps, dataRef func(ast.Ref)) {
+// collect adds to r the input paths rule reads and the deps of the rules
+// and functions it references (subtree); it marks r not cacheable for
+// `with` and non-deterministic built-ins. bound gives the values of the
+// function's arguments at a call with ground arguments (nil otherwise).
+func (d *depIndex) collect(rule *ast.Rule, r *ruleDeps, bound map[ast.Var][]*ast.Term, subtree func(*ast.TreeNode, *ruleDeps)) {
+	dataRef := func(ref ast.Ref) {
+		if node, _ := walkTree(d.root, ref); node != nil {
+			subtree(node, r)
+		}
+	}
+	choices := finiteVars(rule, bound)
 	uses := map[ast.Var]int{}
 	ast.WalkVars(rule, func(v ast.Var) bool {
 		uses[v]++
@@ -136,6 +139,22 @@ func collectRuleDeps(rule *ast.Rule, r *ruleDeps, dataRef func(ast.Ref)) {
 		case *ast.Expr:
 			if len(x.With) > 0 {
 				r.cacheable = false
+			}
+			if node, args := d.groundCall(x); node != nil { // the function's body read with these arguments
+				for _, fn := range node.Values {
+					bound := map[ast.Var][]*ast.Term{}
+					for i, a := range fn.Head.Args {
+						_, str := args[i].Value.(ast.String)
+						if v, ok := a.Value.(ast.Var); ok && str {
+							bound[v] = args[i : i+1]
+						}
+					}
+					d.collect(fn, r, bound, subtree)
+				}
+				for _, op := range x.Operands() {
+					vis.Walk(op)
+				}
+				return true
 			}
 		case ast.Body:
 			tests, replaced := clockTests(x, uses)
@@ -161,7 +180,7 @@ func collectRuleDeps(rule *ast.Rule, r *ruleDeps, dataRef func(ast.Ref)) {
 		case *ast.Term:
 			switch v := x.Value.(type) {
 			case ast.Ref:
-				r.addRef(v, dataRef)
+				r.addRef(v, dataRef, choices)
 				for _, t := range v[1:] { // the head is handled by addRef
 					vis.Walk(t)
 				}
@@ -180,7 +199,72 @@ func collectRuleDeps(rule *ast.Rule, r *ruleDeps, dataRef func(ast.Ref)) {
 	vis.Walk(rule)
 }
 
-func (r *ruleDeps) addRef(ref ast.Ref, dataRef func(ast.Ref)) {
+// groundCall returns the node of the function x calls and its arguments,
+// when they are all ground (nil otherwise).
+func (d *depIndex) groundCall(x *ast.Expr) (*ast.TreeNode, []*ast.Term) {
+	if !x.IsCall() || !x.Operator()[0].Equal(ast.DefaultRootDocument) {
+		return nil, nil
+	}
+	ref := x.Operator()
+	node, i := walkTree(d.root, ref)
+	if node == nil || i != len(ref) || len(node.Values) == 0 || len(node.Children) > 0 {
+		return nil, nil
+	}
+	args := x.Operands()
+	for _, fn := range node.Values {
+		n := len(fn.Head.Args)
+		if n == 0 || n > len(args) || !ast.NewArray(args[:n]...).IsGround() {
+			return nil, nil
+		}
+	}
+	return node, args
+}
+
+// finiteVars finds the variables of rule that take their values from a
+// ground array of strings (`some name in ["uids", "uid"]`, compiled to
+// `__local1__ = ["uids", "uid"]; __local2__ = __local1__[__local3__]`),
+// starting from bound.
+func finiteVars(rule *ast.Rule, bound map[ast.Var][]*ast.Term) map[ast.Var][]*ast.Term {
+	choices, colls := map[ast.Var][]*ast.Term{}, map[ast.Var][]*ast.Term{}
+	maps.Copy(choices, bound)
+	ast.WalkExprs(rule, func(e *ast.Expr) bool {
+		for i := range 2 {
+			if !e.IsEquality() || e.Negated {
+				break
+			}
+			v, ok := e.Operand(i).Value.(ast.Var)
+			if !ok {
+				continue
+			}
+			switch o := e.Operand(1 - i).Value.(type) {
+			case *ast.Array:
+				if elems := stringElems(o); elems != nil {
+					colls[v] = elems
+				}
+			case ast.Ref:
+				if c, ok := o[0].Value.(ast.Var); ok && len(o) == 2 && colls[c] != nil {
+					choices[v] = colls[c]
+				}
+			}
+		}
+		return false
+	})
+	return choices
+}
+
+// stringElems returns the elements of a when they are all strings.
+func stringElems(a *ast.Array) []*ast.Term {
+	var elems []*ast.Term
+	for i := range a.Len() {
+		if _, ok := a.Elem(i).Value.(ast.String); !ok {
+			return nil
+		}
+		elems = append(elems, a.Elem(i))
+	}
+	return elems
+}
+
+func (r *ruleDeps) addRef(ref ast.Ref, dataRef func(ast.Ref), choices map[ast.Var][]*ast.Term) {
 	head, ok := ref[0].Value.(ast.Var)
 	if !ok {
 		return
@@ -189,6 +273,12 @@ func (r *ruleDeps) addRef(ref ast.Ref, dataRef func(ast.Ref)) {
 	case head.Equal(ast.InputRootDocument.Value):
 		p := depPath{}
 		for _, t := range ref[1:] {
+			if v, ok := t.Value.(ast.Var); ok && choices[v] != nil { // one path per value
+				for _, c := range choices[v] {
+					r.addPath(append(p[:len(p):len(p)], c))
+				}
+				return
+			}
 			if _, ok := t.Value.(ast.String); !ok {
 				break
 			}

@@ -68,7 +68,10 @@ func appendValue(b []byte, v ast.Value) []byte {
 	case ast.Null:
 		return append(b, 1)
 	case ast.Boolean:
-		return appendBool(append(b, 2), bool(v))
+		if v {
+			return append(b, 2, 1)
+		}
+		return append(b, 2, 0)
 	case ast.Number:
 		return appendString(append(b, 3), string(v))
 	case ast.String:
@@ -89,13 +92,6 @@ func appendValue(b []byte, v ast.Value) []byte {
 		b = appendString(append(b, 8), v.String())
 	}
 	return b
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 1)
-	}
-	return append(b, 0)
 }
 
 // get returns the decision stored under key, with its own Limits slice.

@@ -61,6 +61,10 @@ func randomInput(rng *rand.Rand, pairs [][2]func(*Input)) *Input {
 		if rng.IntN(4) == 0 {
 			in.Request.Params = map[string]string{"namespace": "docs", "uids": "mark@docs", "api_secret": fmt.Sprint(rng.IntN(9))}
 		}
+		if in.Request.Params != nil && rng.IntN(2) == 0 { // params no shipped policy reads
+			in.Request.Params["urls"] = fmt.Sprintf("https://example.com/%d.jpg", rng.IntN(50))
+			in.Request.Params["detector"] = []string{"normal", "aggressive"}[rng.IntN(2)]
+		}
 		return in
 	}
 }
@@ -274,7 +278,8 @@ func TestMemo(t *testing.T) {
 func TestMemoKeyCoversEveryInputField(t *testing.T) {
 	m := newTestDecider(t, "").active.Load().memo
 	base, _ := m.key(nil, realisticInput().Value())
-	unread := map[string]bool{"Input.NowNS": true, "Input.Request.RemoteIP": true, "Input.Key.ID": true}
+	unread := map[string]bool{"Input.NowNS": true, "Input.Request.RemoteIP": true, "Input.Key.ID": true,
+		"Input.Request.Params": true} // the param added is named "added": params are read by name, below
 	var paths []string
 	var walk func(v reflect.Value, path string)
 	walk = func(v reflect.Value, path string) {
@@ -335,6 +340,29 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 	}
 	if len(paths) < 30 {
 		t.Fatalf("only %d fields walked", len(paths))
+	}
+	// The params the shipped policies read by name (namespace, namespaces,
+	// uids, uid, pids) change the key; the others do not.
+	for _, c := range []struct {
+		params  map[string]string
+		changes bool
+	}{
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "aggressive", "api_key": "fg_live_test"}, false},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "normal", "urls": "https://x", "api_key": "k"}, false},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs"}, false},
+		{map[string]string{"uids": "mark@docs,anna@team", "namespace": "docs", "detector": "normal"}, true},
+		{map[string]string{"uid": "mark@docs,anna@docs", "namespace": "docs", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs ", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "namespaces": "docs"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "pids": "p1"}, true},
+	} {
+		in := realisticInput()
+		in.Request.Params = c.params
+		key, _ := m.key(nil, in.Value())
+		if changed := !bytes.Equal(key, base); changed != c.changes {
+			t.Errorf("params %v: memo key changed = %t, want %t", c.params, changed, c.changes)
+		}
 	}
 	// The key of an override's field: zero is left out of the input, as
 	// LimitOverride.value leaves it out.

@@ -2,7 +2,6 @@ package policies
 
 import (
 	"encoding/binary"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -87,81 +86,15 @@ func (c *ruleCache) get(key []byte) (*ast.Term, bool) {
 	return v, ok
 }
 
-// ruleCacheMaxBytes bounds the strings one entry may hold: a rule reading
-// a large part of the input is not worth keeping.
+// ruleCacheMaxBytes bounds the key and the encoded value of one entry: a
+// rule reading or answering a large part of the input is not worth keeping.
 const ruleCacheMaxBytes = 4096
 
-// detach returns a copy of v that shares no string memory with it, and
-// false when v holds more than *budget bytes of strings. Input strings
-// may be slices of a whole request body: an entry kept across requests
-// must not pin it.
-func detach(v ast.Value, budget *int) (ast.Value, bool) {
-	switch x := v.(type) {
-	case nil:
-		return nil, true
-	case ast.String:
-		if *budget -= len(x); *budget < 0 {
-			return nil, false
-		}
-		return ast.String(strings.Clone(string(x))), true
-	case ast.Number:
-		return ast.Number(strings.Clone(string(x))), true
-	case ast.Boolean, ast.Null:
-		return x, true
-	case *ast.Array:
-		terms := make([]*ast.Term, 0, x.Len())
-		for i := range x.Len() {
-			d, ok := detach(x.Elem(i).Value, budget)
-			if !ok {
-				return nil, false
-			}
-			terms = append(terms, ast.NewTerm(d))
-		}
-		return ast.NewArray(terms...), true
-	case ast.Object:
-		items := make([][2]*ast.Term, 0, x.Len())
-		ok := true
-		x.Foreach(func(k, val *ast.Term) {
-			if !ok {
-				return
-			}
-			dk, okk := detach(k.Value, budget)
-			dv, okv := detach(val.Value, budget)
-			ok = okk && okv
-			items = append(items, [2]*ast.Term{ast.NewTerm(dk), ast.NewTerm(dv)})
-		})
-		if !ok {
-			return nil, false
-		}
-		return ast.NewObject(items...), true
-	case ast.Set:
-		terms := make([]*ast.Term, 0, x.Len())
-		ok := true
-		x.Foreach(func(t *ast.Term) {
-			if !ok {
-				return
-			}
-			d, okd := detach(t.Value, budget)
-			ok = okd
-			terms = append(terms, ast.NewTerm(d))
-		})
-		if !ok {
-			return nil, false
-		}
-		return ast.NewSet(terms...), true
-	}
-	return nil, false // anything else (refs, comprehensions) is not a value to keep
-}
-
-// put stores a copy of value (detach) under key, unless it is too large.
+// put stores value under key, unless it is too large. (Its strings share
+// no memory with the request: Input.Value copies the input's.)
 func (c *ruleCache) put(key string, value *ast.Term) {
-	if value != nil {
-		budget := ruleCacheMaxBytes
-		v, ok := detach(value.Value, &budget)
-		if !ok {
-			return
-		}
-		value = ast.NewTerm(v)
+	if value != nil && len(appendValue(nil, value.Value)) > ruleCacheMaxBytes {
+		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -137,6 +138,18 @@ func TestRuleDeps(t *testing.T) {
 			t.Errorf("%s: cacheable %t, clock tests %v, paths %v", ref, r.cacheable, r.clock, paths(r))
 		}
 	}
+	// Params read through `some name in ["uids", "uid"]` and has_param("pids")
+	// are read by name, not as a whole.
+	dec := paths(deps("data.facegate.decision"))
+	for _, want := range []string{"input.request.params.uids", "input.request.params.uid", "input.request.params.pids",
+		"input.request.params.namespace", "input.request.params.namespaces"} {
+		if !dec[want] {
+			t.Errorf("decision: missing %s in %v", want, dec)
+		}
+	}
+	if dec["input.request.params"] {
+		t.Errorf("decision reads the params as a whole: %v", dec)
+	}
 	// Functions are found through their call ref.
 	charge := d.deps(ast.Ref{ast.RefTerm(ast.MustParseRef("data.facegate.limits.charge")...), ast.StringTerm("x")})
 	if charge == nil || !paths(charge)["input.request.images"] {
@@ -230,42 +243,82 @@ decision := {"allow": true, "status": 200, "error_code": 0, "detail": "", "reaso
 	}
 }
 
-// TestDetachCopiesStrings: what the rule cache keeps must not point into
-// the request's memory (an input string may be a slice of a whole body),
-// and large values are not kept.
-func TestDetachCopiesStrings(t *testing.T) {
-	body := strings.Repeat("x", 1<<16) + "docs"
-	ns := body[len(body)-4:] // "docs", sharing body's memory
-	v := ast.NewObject(
-		ast.Item(ast.StringTerm("namespace"), ast.StringTerm(ns)),
-		ast.Item(ast.StringTerm("list"), ast.ArrayTerm(ast.StringTerm(ns), ast.IntNumberTerm(3))),
-		ast.Item(ast.StringTerm("set"), ast.SetTerm(ast.StringTerm(ns))),
-	)
-	budget := ruleCacheMaxBytes
-	d, ok := detach(v, &budget)
-	if !ok || d.Compare(v) != 0 {
-		t.Fatalf("detach = %v, %v; want an equal value", d, ok)
-	}
+// TestInputValueCopiesStrings: what the caches keep must not point into
+// the request's memory (an input string may be a slice of a whole body), so
+// the input's OPA value holds copies of its strings.
+func TestInputValueCopiesStrings(t *testing.T) {
+	body := strings.Repeat("x", 1<<16) + "mark@docs" + "other"
+	in := realisticInput()
+	in.Request.Params["uids"] = body[1<<16 : 1<<16+9]  // "mark@docs", sharing body's memory
+	in.Request.Params[body[1<<16+9:]] = body[1<<16+9:] // "other", as a name and a value
+	in.Key.Namespaces = []string{body[1<<16+5 : 1<<16+9]}
 	lo := uintptr(unsafe.Pointer(unsafe.StringData(body)))
 	hi := lo + uintptr(len(body))
-	var walk func(x ast.Value)
-	walk = func(x ast.Value) {
-		switch x := x.(type) {
-		case ast.String:
-			if p := uintptr(unsafe.Pointer(unsafe.StringData(string(x)))); len(x) > 0 && p >= lo && p < hi {
-				t.Errorf("detached string %q still points into the body", x)
+	strs := 0
+	ast.WalkTerms(in.Value(), func(x *ast.Term) bool {
+		if s, ok := x.Value.(ast.String); ok && len(s) > 0 {
+			strs++
+			if p := uintptr(unsafe.Pointer(unsafe.StringData(string(s)))); p >= lo && p < hi {
+				t.Errorf("input string %q points into the body", s)
 			}
-		case ast.Object:
-			x.Foreach(func(k, v *ast.Term) { walk(k.Value); walk(v.Value) })
-		case *ast.Array:
-			x.Foreach(func(e *ast.Term) { walk(e.Value) })
-		case ast.Set:
-			x.Foreach(func(e *ast.Term) { walk(e.Value) })
 		}
+		return false
+	})
+	if strs < 20 {
+		t.Fatalf("only %d strings walked", strs)
 	}
-	walk(d)
-	budget = ruleCacheMaxBytes
-	if _, ok := detach(ast.String(body), &budget); ok {
-		t.Error("a 64 KiB string was kept")
+}
+
+// TestRuleDepsByName: a dynamic ref into the input whose key takes its
+// values from a ground collection, or a function argument given as a
+// string constant, reads those keys only; anything else reads the whole.
+func TestRuleDepsByName(t *testing.T) {
+	mods := map[string]*ast.Module{"x.rego": ast.MustParseModuleWithOpts(`package x
+
+some_in if {
+	some k in ["a", "b"]
+	input.p[k] == "x"
+}
+
+numbers if {
+	some k in [1, 2]
+	input.p[k] == "x"
+}
+
+has(k) if input.q[k] == "x"
+
+called if has("c")
+
+called_twice if {
+	has("c")
+	not has("d")
+}
+
+called_dynamic if {
+	some k in object.keys(input.r)
+	has(k)
+}
+`, ast.ParserOptions{RegoVersion: ast.RegoV1})}
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	if c.Compile(mods); c.Failed() {
+		t.Fatal(c.Errors)
+	}
+	d := findDeps(c)
+	for ref, want := range map[string][]string{
+		"data.x.some_in":        {"input.p.a", "input.p.b"},
+		"data.x.numbers":        {"input.p"},
+		"data.x.has":            {"input.q"},
+		"data.x.called":         {"input.q.c"},
+		"data.x.called_twice":   {"input.q.c", "input.q.d"},
+		"data.x.called_dynamic": {"input.q", "input.r"},
+	} {
+		var got []string
+		for _, p := range d.deps(ast.MustParseRef(ref)).paths {
+			got = append(got, ast.Ref(append([]*ast.Term{ast.InputRootDocument}, p...)).String())
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s reads %v, want %v", ref, got, want)
+		}
 	}
 }

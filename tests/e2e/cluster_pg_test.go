@@ -25,7 +25,9 @@ import (
 // checks that a key created through node 1 works on nodes 2 and 3, that a
 // face saved and trained on node 1 is recognized on node 3, that a key
 // revoked on node 2 is refused by node 1 (which had it cached), that
-// pg_dump shows none of the label, uid, key id or secret, that a node with
+// pg_dump shows none of the label, uid, key id or secret, that a save
+// acknowledged by node 1 survives its kill -9 and the restarted node loads
+// its index from PostgreSQL, that a node with
 // another store key refuses to start, and that with PostgreSQL stopped
 // detect keeps answering while writes are refused with error 105, and
 // writes work again once it is back. (Recognize reads the uids' training
@@ -180,6 +182,41 @@ func TestClusterOnPostgres(t *testing.T) {
 				t.Fatalf("node 1 still accepts a key revoked on node 2 10 s ago")
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	t.Run("kill -9 after an acknowledged save; the restarted node loads its index from postgres", func(t *testing.T) {
+		if probe == nil {
+			t.Skip("nothing trained")
+		}
+		r := call(0, "faces/detect", nil, probe)
+		var tid string
+		if photos := flowArr(r.JSON["photos"]); r.ok() && len(photos) == 1 {
+			if c := flowCentreTag(flowObj(photos[0])); c != nil {
+				tid = flowStr(c["tid"])
+			}
+		}
+		if tid == "" {
+			t.Fatalf("detect on node 1: %s", r)
+		}
+		if r := call(0, "tags/save", url.Values{"tids": {tid}, "uid": {"killed@pgns"}}, nil); !r.ok() {
+			t.Fatalf("tags/save on node 1: %s", r)
+		}
+		nodes[0].kill()
+		if r := call(1, "tags/get", url.Values{"uids": {"killed@pgns"}}, nil); !r.ok() || len(flowArr(r.JSON["photos"])) == 0 {
+			t.Errorf("the save acknowledged by node 1 before its kill -9, read on node 2: %s", r)
+		}
+		nodes[0].start()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r := call(0, "faces/recognize", url.Values{"uids": {"all"}, "namespace": {"pgns"}}, probe)
+			if r.ok() && recognized(r) {
+				break
+			}
+			if time.Now().After(deadline) || (!r.ok() && r.code() != 105) {
+				t.Fatalf("recognize on the restarted node 1: %s", r)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 

@@ -117,6 +117,12 @@ func TestFollowAnotherNode(t *testing.T) {
 	}
 	waitUntil(t, "removal", func() bool { return idx2.Len("ns") == 1 })
 
+	// A resync (the store says changes may have been missed) reloads the
+	// whole index: what node 2 holds wrongly goes, the store's state stays.
+	idx2.Add("ghost", "nobody@ghost", "t9", vec())
+	f.feed.changed(store.Change{Key: index.KeyPrefix, Resync: true})
+	waitUntil(t, "reload after a resync", func() bool { return idx2.Len("ghost") == 0 && idx2.Len("ns") == 1 })
+
 	if err := k1.CreateNamespace("docs", "acme", "test"); err != nil {
 		t.Fatal(err)
 	}

@@ -81,6 +81,12 @@ func openRedis(rawURL string) (valkey.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster redis: connecting to %s: %w", redisHost(opt), redactErr(err, rawURL))
 	}
+	if c.Mode() == valkey.ClientModeCluster {
+		// A request's lockouts, nonce and limits are checked by one script,
+		// whose keys Redis Cluster would spread over its nodes.
+		c.Close()
+		return nil, fmt.Errorf("cluster redis: %s is a Redis Cluster; facegate needs one primary (standalone, or behind Sentinel)", redisHost(opt))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*limits.RedisTimeout)
 	defer cancel()
 	if err := c.Do(ctx, c.B().Ping().Build()).Error(); err != nil {

@@ -1,6 +1,10 @@
 package plugin
 
 import (
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +123,58 @@ func newTestRedisClient(t *testing.T, url string) valkey.Client {
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// TestOpenRedisRefusesRedisCluster: a Redis Cluster (here one node that
+// serves every slot) is refused at start with a clear error, since one
+// request's script touches keys of several subjects.
+func TestOpenRedisRefusesRedisCluster(t *testing.T) {
+	bin := redistest.Binary()
+	if bin == "" {
+		t.Skip("redis-server is not installed (apt-get install redis-server; .ci/run installs it)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	var c valkey.Client
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err = valkey.NewClient(valkey.ClientOption{InitAddress: []string{addr}, ForceSingleClient: true}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server in cluster mode did not answer: %v", err)
+		}
+	}
+	defer c.Close()
+	if err := c.Do(t.Context(), c.B().ClusterAddslotsrange().StartSlotEndSlot().StartSlotEndSlot(0, 16383).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, _ := c.Do(t.Context(), c.B().ClusterInfo().Build()).ToString()
+		if strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the one-node cluster did not become ready: %s", info)
+		}
+	}
+	r, err := openRedis("redis://" + addr)
+	if err == nil {
+		r.Close()
+		t.Fatal("a Redis Cluster was accepted")
+	}
+	if !strings.Contains(err.Error(), "Redis Cluster") {
+		t.Errorf("error %q does not say why", err)
+	}
 }

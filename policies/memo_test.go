@@ -102,7 +102,7 @@ func TestMemoMatchesPlainEvaluation(t *testing.T) {
 				pairs[i] = [2]func(*Input){vs[rng.IntN(len(vs))], vs[rng.IntN(len(vs))]}
 			}
 			reasons := map[string]int{}
-			const n = 600
+			const n = 400
 			for i := range n {
 				in := randomInput(rng, pairs)
 				rs, err := plain.Eval(ctx, rego.EvalParsedInput(in.Value()))

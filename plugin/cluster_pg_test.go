@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/facegate/facegate/caddyfiles"
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/store"
@@ -154,4 +155,17 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 		}
 	}
 	t.Fatalf("%s: not within 5 s", what)
+}
+
+// TestDefaultCaddyfileKeepsPostgresDSNOut: the written default Caddyfile
+// keeps FACEGATE_POSTGRES_URL as a run-time placeholder, never its value
+// (which may hold a password).
+func TestDefaultCaddyfileKeepsPostgresDSNOut(t *testing.T) {
+	body, err := resolveDefault(caddyfiles.Default, mapEnv(map[string]string{"FACEGATE_POSTGRES_URL": "postgres://fg:hunter2@db:5432/fg"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), "postgres {env.FACEGATE_POSTGRES_URL}") || strings.Contains(string(body), "hunter2") {
+		t.Errorf("the DSN must stay a run-time placeholder:\n%s", body)
+	}
 }

@@ -29,17 +29,21 @@ const TemplateScheme = 1
 // never start with "mean_", and a namespace's tids must be distinct, hence the uid in it.
 func meanTID(u uidRef) string { return "mean_" + u.String() }
 
-// templateSet is what the index holds for a uid trained under TemplateScheme: tid → vector.
+// templateSet is what the index holds for a uid trained under TemplateScheme: tid → vector,
+// from the vectors of tids (a tid without one is left out).
 func templateSet(u uidRef, tids []string, vecs map[string][128]float32) map[string][128]float32 {
-	switch len(tids) {
+	var vs [][128]float32
+	var only string
+	for _, tid := range tids {
+		if v, ok := vecs[tid]; ok {
+			vs, only = append(vs, v), tid
+		}
+	}
+	switch len(vs) {
 	case 0:
 		return nil
 	case 1:
-		return map[string][128]float32{tids[0]: vecs[tids[0]]}
-	}
-	vs := make([][128]float32, len(tids))
-	for i, tid := range tids {
-		vs[i] = vecs[tid]
+		return map[string][128]float32{only: vs[0]}
 	}
 	return map[string][128]float32{meanTID(u): index.Mean(vs)}
 }

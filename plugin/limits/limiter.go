@@ -79,6 +79,7 @@ type releaser struct {
 	redis *Redis
 	zkeys []string
 	id    string
+	await bool // wait for Redis to free the slots (see Redis.release)
 }
 
 // Release frees the grant's concurrency slots. It is safe to call more
@@ -88,7 +89,7 @@ func (g Grant) Release() {
 		return
 	}
 	if g.rel.redis != nil {
-		g.rel.redis.release(g.rel.zkeys, g.rel.id)
+		g.rel.redis.release(g.rel.zkeys, g.rel.id, g.rel.await)
 		return
 	}
 	sh := g.rel.l.keys.shard(g.rel.subject)

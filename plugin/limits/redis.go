@@ -28,8 +28,8 @@ import (
 // the same script (see Checks). Time comes from the Redis server's clock
 // (one clock for all nodes) unless a Clock is given (tests). Concurrency
 // slots are leased for ConcurrencyLease, so that the slots of a node that
-// dies come back by themselves; Release frees them in Redis (a round trip
-// for requests with a concurrency limit, see release).
+// dies come back by themselves; Release frees them in Redis, waiting for
+// it only when the grant took a limit's last free slot (see release).
 //
 // When Redis cannot be reached, Acquire refuses with KindUnavailable (HTTP
 // 503, SkyBiometry 105, Retry-After 1 s) and the failed-authentication
@@ -52,6 +52,9 @@ type Redis struct {
 
 	argsMu sync.RWMutex
 	args   map[Spec][3]string // specArgs
+
+	closed    atomic.Bool
+	unflushed atomic.Int64 // releases being written
 
 }
 
@@ -91,9 +94,13 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][3]string{}}
 }
 
-// Close does nothing: releases are written before Release returns, and
-// the client is the caller's.
-func (r *Redis) Close() {}
+// Close waits until the releases being written are done (the client stays
+// open: it is the caller's). Releases after Close are written before
+// Release returns.
+func (r *Redis) Close() {
+	r.closed.Store(true)
+	r.flushReleases()
+}
 
 // hashKey names a subject's state without putting the subject (a client-
 // chosen key id, an address) in Redis; {} keeps a subject's keys in one
@@ -150,6 +157,9 @@ func (r *Redis) Admit(subject string, specs []Spec, c Checks) (Grant, Denial) {
 	g.Usage, g.Policy, g.RateLimit = report(time.Unix(0, 0), e, specs, t)
 	if len(zkeys) > 0 {
 		g.rel = &releaser{redis: r, zkeys: zkeys, id: id}
+		for i, s := range specs {
+			g.rel.await = g.rel.await || (s.Kind == KindConcurrency && res.state[i] >= int64(s.Count))
+		}
 	}
 	return g, Denial{}
 }
@@ -306,13 +316,36 @@ func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 	return e, t
 }
 
-// release frees a grant's concurrency slots in Redis and waits for the
-// answer: the guard releases a grant before its answer is complete, so
-// that a client that sends its next request after the answer finds the
-// slot free, whichever node the request reaches (a release sent without
-// waiting was seen to lose that race). If Redis cannot be reached, the
-// slots' lease ends them.
-func (r *Redis) release(zkeys []string, id string) {
+// release frees a grant's concurrency slots in Redis. The guard releases
+// a grant before its answer is complete; when the grant took the last free
+// slot of a limit (await), release waits until Redis has freed it, so that
+// a client that sends its next request after the answer finds the slot
+// free, whichever node the request reaches (a release sent without waiting
+// was seen to lose that race). Otherwise the ZREM is sent at once by a
+// goroutine and not waited for: a client's next request finds room even
+// if the slot is still counted, since with it the set was not full. Only
+// requests of other clients that fill the set in the microseconds before
+// the ZREM lands can be refused with 203 meanwhile; never more than the
+// limit is admitted. If Redis cannot be reached, the slots' lease ends
+// them.
+func (r *Redis) release(zkeys []string, id string, await bool) {
+	r.unflushed.Add(1)
+	if await || r.closed.Load() {
+		r.writeRelease(zkeys, id)
+		return
+	}
+	go r.writeRelease(zkeys, id)
+}
+
+// flushReleases waits until every release being written is done.
+func (r *Redis) flushReleases() {
+	for r.unflushed.Load() > 0 {
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (r *Redis) writeRelease(zkeys []string, id string) {
+	defer r.unflushed.Add(-1)
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	if len(zkeys) == 1 {

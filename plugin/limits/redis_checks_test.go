@@ -108,6 +108,7 @@ func TestRedisAdmitNonce(t *testing.T) {
 		t.Errorf("nonce expires in %d ms (%v), want 90 s", ttl, err)
 	}
 	g.Release()
+	red.flushReleases()
 	_, d = red.Admit("k", specs, nonce("a"))
 	if d.Kind != KindReplayed || d.Status != 401 {
 		t.Fatalf("replay in one script: %+v, want KindReplayed", d)
@@ -195,9 +196,10 @@ func TestRedisAdmitNonceOnceUnderConcurrency(t *testing.T) {
 }
 
 // TestRedisReleaseExact: over four nodes never more than the concurrency
-// limit is admitted at once, every slot is gone from Redis once its grant
-// is released, and a released slot is free for the very next request on
-// another node (Release returns once Redis has freed it).
+// limit is admitted at once and every slot is gone from Redis once its
+// grant is released; a client that sends one request after the other, each
+// to the next node, is never refused: a grant that took the last free slot
+// returns from Release once Redis has freed it, the others leave room.
 func TestRedisReleaseExact(t *testing.T) {
 	srv := redistest.Start(t)
 	var nodes []*Redis
@@ -232,7 +234,7 @@ func TestRedisReleaseExact(t *testing.T) {
 	}
 	wg.Wait()
 	for _, n := range nodes {
-		n.Close()
+		n.flushReleases()
 	}
 	if most.Load() > 3 || admitted.Load() < 3 || refused.Load() == 0 {
 		t.Errorf("at most %d in flight (limit 3), %d admitted, %d refused", most.Load(), admitted.Load(), refused.Load())
@@ -243,12 +245,22 @@ func TestRedisReleaseExact(t *testing.T) {
 
 	// One request at a time, each on the next node, right after the
 	// previous one's release.
-	one := []Spec{{Name: "conc", Kind: KindConcurrency, Count: 1}}
-	for i := range 200 {
-		g, d := nodes[i%4].Admit("key", one, Checks{})
-		if d.Denied() {
-			t.Fatalf("request %d on node %d, right after the previous one's release: %+v", i+1, i%4+1, d)
+	for _, limit := range []int{1, 3} {
+		one := []Spec{{Name: "conc" + strconv.Itoa(limit), Kind: KindConcurrency, Count: limit}}
+		for i := range 300 {
+			g, d := nodes[i%4].Admit("key", one, Checks{})
+			if d.Denied() {
+				t.Fatalf("limit %d: request %d on node %d, right after the previous one's release: %+v", limit, i+1, i%4+1, d)
+			}
+			g.Release()
 		}
-		g.Release()
+	}
+	for _, n := range nodes {
+		n.Close()
+	}
+	for _, limit := range []string{"1", "3"} {
+		if n, err := c.Do(t.Context(), c.B().Zcard().Key(nodes[0].hashKey("l", "key")+":c:conc"+limit).Build()).AsInt64(); err != nil || n != 0 {
+			t.Errorf("limit %s: %d slots left in redis after every release (%v), want 0", limit, n, err)
+		}
 	}
 }

@@ -52,6 +52,7 @@ func TestRedisSameDecisions(t *testing.T) {
 				j := rng.IntN(len(open))
 				open[j].m.Release()
 				open[j].r.Release()
+				red.flushReleases()
 				open = append(open[:j], open[j+1:]...)
 			}
 		}

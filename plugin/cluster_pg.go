@@ -33,8 +33,7 @@ func storeOptions(cfg stateConfig, key []byte, logger *zap.Logger) store.Options
 
 // storeFollower keeps this node's in-memory state current with the changes
 // other nodes commit to a shared store: the keyring's caches and the
-// template index. With the embedded store nothing else writes and it does
-// nothing.
+// template index.
 type storeFollower struct {
 	stopKeys func()
 	feed     *indexFeed
@@ -42,11 +41,13 @@ type storeFollower struct {
 
 // followStore starts following; call it after the keyring exists and
 // before the index starts loading, then release the index feed once the
-// load ended (indexLoaded).
+// load ended (indexLoaded). With the embedded store it returns nil (whose
+// methods do nothing).
 func followStore(st *store.Store, keys *keyring.Keyring, idx *index.Index, logger *zap.Logger) *storeFollower {
-	if st.Engine() == "postgres" {
-		logger.Info("cluster mode: keys, administrators, namespaces, the audit log, photos, tags and templates in postgres")
+	if st.Engine() != "postgres" {
+		return nil
 	}
+	logger.Info("cluster mode: keys, administrators, namespaces, the audit log, photos, tags and templates in postgres")
 	return &storeFollower{stopKeys: keys.Follow(), feed: startIndexFeed(st, idx, logger)}
 }
 

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // backend is one storage engine behind Store: Badger (badger.go) or
 // PostgreSQL (postgres.go). Values are opaque bytes here; Tx and Store add
@@ -25,6 +28,8 @@ type backend interface {
 	size() (int64, int64)
 	// watch registers fn for changes other nodes commit (see Store.Watch).
 	watch(prefix string, fn func(Change)) (stop func())
+	// ping checks that the engine answers (a shared database is reachable).
+	ping(ctx context.Context) error
 	closed() bool
 	close() error
 }

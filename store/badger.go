@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -134,6 +135,13 @@ func (b *badgerBackend) size() (int64, int64) { return b.db.Size() }
 func (b *badgerBackend) watch(string, func(Change)) func() { return func() {} }
 
 func (b *badgerBackend) closed() bool { return b.db.IsClosed() }
+
+func (b *badgerBackend) ping(context.Context) error {
+	if b.db.IsClosed() {
+		return errors.New("store is closed")
+	}
+	return nil
+}
 
 func (b *badgerBackend) close() error { return b.db.Close() }
 

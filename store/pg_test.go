@@ -426,6 +426,11 @@ func TestPostgresUnavailable(t *testing.T) {
 	if err := s.GetJSON("k/1", &v); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("read with the server down: %v, want ErrUnavailable", err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("ping with the server down: %v, want ErrUnavailable", err)
+	}
 	if d := time.Since(start); d > 2*pgTxTimeout {
 		t.Fatalf("failing took %v", d)
 	}
@@ -437,5 +442,8 @@ func TestPostgresUnavailable(t *testing.T) {
 	}
 	if err := s.GetJSON("k/1", &v); err != nil || v != 1 {
 		t.Fatalf("read after the server returned: %d, %v", v, err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("ping after the server returned: %v", err)
 	}
 }

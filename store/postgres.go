@@ -371,6 +371,16 @@ func (p *pgBackend) watch(prefix string, fn func(Change)) func() { return p.feed
 
 func (p *pgBackend) closed() bool { return p.isShut.Load() }
 
+func (p *pgBackend) ping(ctx context.Context) error {
+	if p.isShut.Load() {
+		return errors.New("store is closed")
+	}
+	if err := p.pool.Ping(ctx); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
 func (p *pgBackend) close() error {
 	if p.isShut.Swap(true) {
 		return nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -96,6 +97,11 @@ func (s *Store) Close() error {
 
 // Closed reports whether Close was called.
 func (s *Store) Closed() bool { return s.be.closed() }
+
+// Ping reports whether the store can serve: nil for an open Badger store;
+// with PostgreSQL, whether the database answers within ctx (an error
+// wrapping ErrUnavailable otherwise). For readiness probes.
+func (s *Store) Ping(ctx context.Context) error { return s.be.ping(ctx) }
 
 // Engine names the backend: "badger" or "postgres".
 func (s *Store) Engine() string { return s.engine }

@@ -18,7 +18,7 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrate applies the migrations this database lacks, under a session-level
+// migrate applies the migrations this database lacks, under a connection-level
 // advisory lock so that nodes starting together apply each step once.
 func (p *pgBackend) migrate(ctx context.Context) error {
 	conn, err := p.pool.Acquire(ctx)

@@ -41,6 +41,8 @@ const (
 	pgMigrateLock = 0x66676d67 // "fgmg"
 	// pgNotifyChannel is the LISTEN/NOTIFY channel of the change feed.
 	pgNotifyChannel = "facegate_kv"
+	// pgFeedAppName names the change feed's connection in pg_stat_activity.
+	pgFeedAppName = "facegate change feed"
 )
 
 // pgBackend is the store on PostgreSQL (see migrations/ for the schema).
@@ -105,7 +107,9 @@ func openPostgres(opts Options) (*pgBackend, error) {
 	}
 	runCtx, runCancel := context.WithCancel(context.Background())
 	p.cancel = runCancel
-	p.feed = newPGFeed(p, cfg.ConnConfig.Copy(), last)
+	feedCfg := cfg.ConnConfig.Copy()
+	feedCfg.RuntimeParams["application_name"] = pgFeedAppName
+	p.feed = newPGFeed(p, feedCfg, last)
 	p.wg.Go(func() { p.feed.run(runCtx) })
 	p.wg.Go(func() { p.sweep(runCtx) })
 	return p, nil

@@ -12,11 +12,11 @@ import (
 // alike, keyed by exactly what the decision reads of the input: the values
 // of the input paths that the rules reachable from data.facegate.decision
 // read, and the outcomes of their clock tests (`input.now_ns >=
-// input.key.expires_at`), as the rule cache finds them (rulecache.go). The
+// input.key.expires_at`), as findDeps finds them (deps.go, clock.go). The
 // key is derived from the loaded policy set, so an edited set gets a memo
 // keyed on what it reads; a set whose decision reads the whole input, a
-// dynamic ref into it, now_ns outside a clock test, a non-deterministic
-// built-in or `with` gets none. Reload starts an empty one.
+// dynamic ref into its root, now_ns outside a clock test, a
+// non-deterministic built-in or `with` gets none. Reload starts an empty one.
 //
 // The key is an injective encoding of those values (type-tagged,
 // length-prefixed, objects in key order), so two inputs that differ in what
@@ -24,7 +24,6 @@ import (
 // request. The memo is bounded: at most memoMaxEntries decisions, in two
 // generations, and inputs whose key is longer than memoMaxKeyBytes are not
 // memoized.
-
 type memo struct {
 	deps *ruleDeps
 	mu   sync.Mutex

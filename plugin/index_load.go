@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,6 +61,7 @@ type indexLoader struct {
 	done     chan struct{} // closed when the load ended
 	err      error         // the load's error, set before done is closed
 	progress atomic.Pointer[index.LoadProgress]
+	cancel   context.CancelFunc // stops the load (stop)
 }
 
 // startIndexLoad loads every template of st into x in the background,
@@ -67,12 +69,13 @@ type indexLoader struct {
 // progress for the status page and the metrics. It waits up to wait for
 // the load to end.
 func startIndexLoad(x *index.Index, st *store.Store, logger *zap.Logger, logEvery, wait time.Duration) *indexLoader {
-	l := &indexLoader{done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &indexLoader{done: make(chan struct{}), cancel: cancel}
 	l.progress.Store(&index.LoadProgress{})
 	go func() {
 		defer close(l.done)
 		nextLog := time.Now().Add(logEvery)
-		last, err := x.LoadWithProgress(st, min(indexProgressStep, logEvery), func(p index.LoadProgress) {
+		last, err := x.LoadContext(ctx, st, min(indexProgressStep, logEvery), func(p index.LoadProgress) {
 			l.progress.Store(&p)
 			if now := time.Now(); !now.Before(nextLog) {
 				nextLog = now.Add(logEvery)
@@ -85,6 +88,11 @@ func startIndexLoad(x *index.Index, st *store.Store, logger *zap.Logger, logEver
 			}
 		})
 		l.progress.Store(&last)
+		if errors.Is(err, context.Canceled) {
+			l.err = err
+			logger.Info("template index load stopped: facegate is stopping", zap.Int("templates", last.Loaded))
+			return
+		}
 		if err != nil {
 			l.err = fmt.Errorf("rebuilding the template index: %w", err)
 			logger.Error("the template index could not be loaded: recognize, group, train, tags/remove and erasures are refused until a restart loads it",
@@ -121,6 +129,15 @@ func (l *indexLoader) state() string {
 
 // wait blocks until the load has ended.
 func (l *indexLoader) wait() { <-l.done }
+
+// stop ends the load if it still runs and waits for it (the loader reads
+// the store: it must be done before the store closes).
+func (l *indexLoader) stop() {
+	if l.cancel != nil {
+		l.cancel()
+	}
+	<-l.done
+}
 
 // indexState is the template index's state: "ok" (also for a state
 // built without a background load), "building" or "failed".

@@ -144,7 +144,8 @@ func TestGuardWhileIndexLoads(t *testing.T) {
 }
 
 // startIndexLoad loads the store in the background: once done the index
-// holds every template and the progress is the final count.
+// holds every template and the progress is the final count; stop ends a
+// load under way.
 func TestStartIndexLoad(t *testing.T) {
 	s := newProbeState(t, "", 9000)
 	x := index.New()
@@ -161,5 +162,12 @@ func TestStartIndexLoad(t *testing.T) {
 	}
 	if x.LastLoad().Loaded != 9000 {
 		t.Errorf("LastLoad %+v", x.LastLoad())
+	}
+
+	// stop (the state's Destruct) ends a load under way and waits for it.
+	l = startIndexLoad(index.New(), s.store, zap.NewNop(), time.Hour, 0)
+	l.stop()
+	if st := l.state(); st != "ok" && !errors.Is(l.err, context.Canceled) {
+		t.Errorf("stopped load: state %s, %v", st, l.err)
 	}
 }

@@ -316,7 +316,7 @@ func (s *state) eraseKeyData(keyID string) error {
 // holding this data dir is gone.
 func (s *state) Destruct() error {
 	if s.indexLoad != nil {
-		s.indexLoad.wait() // the loader reads the store
+		s.indexLoad.stop() // the loader reads the store
 	}
 	s.follow.stop()
 	s.mu.Lock()

@@ -110,7 +110,9 @@ func (x *Index) load(st *store.Store, progress *loadProgress) (int, error) {
 		b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid)})
 		copy(b[len(b)-1].raw[:], v)
 		n++
-		progress.tick(n)
+		if err := progress.tick(n); err != nil {
+			return err
+		}
 		if len(b) == loadBatch {
 			batches <- b
 			b = nil

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	"github.com/facegate/facegate/store"
@@ -41,8 +43,15 @@ func (p LoadProgress) ETA() time.Duration {
 // every interval while it reads (a nil progress or a non-positive interval
 // reports nothing), and returns the final count and time.
 func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress func(LoadProgress)) (LoadProgress, error) {
+	return x.LoadContext(context.Background(), st, every, progress)
+}
+
+// LoadContext is LoadWithProgress that stops reading, with ctx's error,
+// once ctx is done (looked at every few thousand templates); the index then
+// holds part of the store and must not be used.
+func (x *Index) LoadContext(ctx context.Context, st *store.Store, every time.Duration, progress func(LoadProgress)) (LoadProgress, error) {
 	start := time.Now()
-	p := &loadProgress{every: every, fn: progress, start: start, next: start.Add(every)}
+	p := &loadProgress{ctx: ctx, every: every, fn: progress, start: start, next: start.Add(every)}
 	if progress != nil {
 		p.estimate = st.EstimateKeys(KeyPrefix)
 	}
@@ -63,8 +72,9 @@ func (x *Index) LastLoad() LoadProgress {
 	return LoadProgress{}
 }
 
-// loadProgress paces the reports of one Load.
+// loadProgress paces the reports of one Load and stops it when ctx is done.
 type loadProgress struct {
+	ctx         context.Context
 	every       time.Duration
 	fn          func(LoadProgress)
 	start, next time.Time
@@ -75,14 +85,23 @@ type loadProgress struct {
 const loadCheckEvery = 4096
 
 // tick is called with the running count; it reports when the interval is up.
-func (p *loadProgress) tick(n int) {
-	if p == nil || p.fn == nil || p.every <= 0 || n%loadCheckEvery != 0 {
-		return
+func (p *loadProgress) tick(n int) error {
+	if p == nil || n%loadCheckEvery != 0 {
+		return nil
+	}
+	if p.ctx != nil {
+		if err := p.ctx.Err(); err != nil {
+			return fmt.Errorf("load index: stopped after %d templates: %w", n, err)
+		}
+	}
+	if p.fn == nil || p.every <= 0 {
+		return nil
 	}
 	if now := time.Now(); !now.Before(p.next) {
 		p.fn(p.at(n, now))
 		p.next = now.Add(p.every)
 	}
+	return nil
 }
 
 func (p *loadProgress) at(n int, now time.Time) LoadProgress {

@@ -70,9 +70,13 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 		ms := s.idx.Search(t.ns, q, k, t.filter)
 		var sizes map[string]int
 		if s.opts.TemplateDistance != nil && len(ms) > 0 {
-			uids := make([]string, len(ms))
-			for i, m := range ms {
-				uids[i] = m.UID
+			// The correction only lowers a confidence: a candidate already under
+			// matching_threshold (or at 0) needs no training record read.
+			var uids []string
+			for _, m := range ms {
+				if c := conf(m.Dist); c > 0 && c >= minConf {
+					uids = append(uids, m.UID)
+				}
 			}
 			var err error
 			if sizes, err = s.templateSizes(t.ns, uids); err != nil {

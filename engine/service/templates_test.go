@@ -148,6 +148,7 @@ func TestTemplateDistance(t *testing.T) {
 	a1, _ := vec128(identity("alice", 1))
 	a2, _ := vec128(identity("alice", 2))
 	m := index.Mean([][128]float32{a1, a2})
+	b0, _ := vec128(identity("bob", 1))
 	got, err := e.svc.match([]target{{ns: "ns"}}, m[:], 5, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +159,15 @@ func TestTemplateDistance(t *testing.T) {
 	}
 	if len(seen) != 1 || seen[0] != 2 {
 		t.Fatalf("TemplateDistance called for sizes %v, want [2] (bob has one tag)", seen)
+	}
+	// a mean under matching_threshold is not looked up (nor returned)
+	seen = nil
+	far := make([]float32, 128)
+	for i := range far {
+		far[i] = 0.5 * b0[i]
+	}
+	if got, err := e.svc.match([]target{{ns: "ns"}}, far, 5, 100); err != nil || len(got) != 0 || len(seen) != 0 {
+		t.Fatalf("matching_threshold 100: %+v, %v, sizes looked up %v", got, err, seen)
 	}
 	// ranked on the corrected distance: a probe of bob nearer alice's raw mean than bob
 	// would lose to alice without the correction

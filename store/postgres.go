@@ -272,6 +272,9 @@ func (p *pgBackend) putMany(items []kvItem) error {
 }
 
 func (p *pgBackend) deletePrefix(prefix string) (int, error) {
+	if lo, hi, exact, _ := p.rowRange(prefix); exact {
+		return p.deleteRange(prefix, lo, hi)
+	}
 	total := 0
 	for {
 		n := 0
@@ -300,6 +303,51 @@ func (p *pgBackend) deletePrefix(prefix string) (int, error) {
 			return total, fmt.Errorf("delete prefix %q: %w", prefix, err)
 		}
 		total += n
+		if n < deleteBatch {
+			return total, nil
+		}
+	}
+}
+
+// deleteRange deletes the rows of a prefix that ends on a segment boundary
+// (all of [lo, hi)) in the database, deleteBatch rows per transaction, and
+// records their plain keys (from the sealed values) in the change log.
+func (p *pgBackend) deleteRange(prefix string, lo, hi []byte) (int, error) {
+	total := 0
+	for {
+		n, live := 0, 0
+		err := p.update(func(t txBackend) error {
+			pt := t.(*pgTx)
+			n, live = 0, 0
+			rows, err := pt.tx.Query(pt.ctx, `DELETE FROM facegate_kv WHERE k IN
+				(SELECT k FROM facegate_kv WHERE k >= $1 AND ($2::bytea IS NULL OR k < $2) LIMIT $3)
+				RETURNING k, v, (expires_at IS NULL OR expires_at > now())`, lo, hi, deleteBatch)
+			if err != nil {
+				return unavailable(err)
+			}
+			defer rows.Close()
+			var row, sealed []byte
+			var alive bool
+			for rows.Next() {
+				if err := rows.Scan(&row, &sealed, &alive); err != nil {
+					return unavailable(err)
+				}
+				key, _, err := p.c.open("kv", row, sealed)
+				if err != nil {
+					return err
+				}
+				pt.writes[string(row)] = key
+				n++
+				if alive {
+					live++
+				}
+			}
+			return unavailable(rows.Err())
+		})
+		if err != nil {
+			return total, fmt.Errorf("delete prefix %q: %w", prefix, err)
+		}
+		total += live
 		if n < deleteBatch {
 			return total, nil
 		}

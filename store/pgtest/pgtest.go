@@ -102,7 +102,7 @@ func StartServer() (*Server, error) {
 			return s, err
 		}
 	}
-	if out, err := s.run("initdb", "-D", data, "-U", s.User, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"); err != nil {
+	if out, err := s.run("initdb", "-D", data, "-U", s.User, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"); err != nil {
 		os.RemoveAll(dir)
 		return s, fmt.Errorf("initdb: %v: %s", err, out)
 	}

@@ -23,12 +23,15 @@ func init() { commands["guard-cluster"] = guardClusterBench }
 // against the embedded mode (the same in memory and Badger) and bare Caddy
 // (`respond` without the guard), in the same run, round after round. Keys
 // carry three limit overrides (concurrency, rate, quota) so that every
-// request is charged. Redis's own CPU per request is reported apart.
+// request is charged. Redis's own CPU per request is reported apart. With
+// --baseline-bin the cluster mode of another binary (an earlier commit's)
+// runs in the same rounds, on a second Redis.
 //
-//	go run ./tests/bench guard-cluster [--bin bin/facegate] [--rounds 3] [--duration 5s] [--workers 8]
+//	go run ./tests/bench guard-cluster [--bin bin/facegate] [--baseline-bin /tmp/facegate-old] [--rounds 3] [--duration 5s] [--workers 8]
 func guardClusterBench(args []string) error {
 	fs := flag.NewFlagSet("guard-cluster", flag.ContinueOnError)
 	bin := fs.String("bin", "bin/facegate", "facegate binary")
+	baseBin := fs.String("baseline-bin", "", "also measure the cluster mode of this facegate binary (e.g. an earlier commit's) in the same rounds")
 	dur := fs.Duration("duration", 5*time.Second, "measured time per configuration and round")
 	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
 	logLevel := fs.String("log-level", "INFO", "Caddy log level of the servers")
@@ -70,6 +73,28 @@ func guardClusterBench(args []string) error {
 		return fmt.Errorf("starting the cluster-mode guard: %w", err)
 	}
 	defer cluster.stop()
+	var baseline *benchServer
+	var baseKey [2]string
+	var baseRedis *redistest.Server
+	if *baseBin != "" { // on a Redis of its own: the bootstrap administrators' TOTP steps would collide
+		bdir, err := os.MkdirTemp("", "facegate-bench-redis-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(bdir)
+		if baseRedis, err = redistest.StartIn(redisBin, bdir); err != nil {
+			return err
+		}
+		defer baseRedis.Stop()
+		cfg := strings.Replace(clusterCfg, rs.URL(), baseRedis.URL(), 1)
+		if baseline, err = startBenchServer(*baseBin, cfg); err != nil {
+			return fmt.Errorf("starting the baseline cluster-mode guard: %w", err)
+		}
+		defer baseline.stop()
+		if _, baseKey, err = baseline.benchKeys(); err != nil {
+			return err
+		}
+	}
 	_, embKey, err := embedded.benchKeys()
 	if err != nil {
 		return err
@@ -112,6 +137,10 @@ func guardClusterBench(args []string) error {
 		{"guard embedded, signature mode + 3 limit overrides", embedded, signedReq(embKey)},
 		{"guard cluster (redis), signature mode + 3 limit overrides", cluster, signedReq(cluKey)},
 	}
+	if baseline != nil {
+		configs = slices.Insert(configs, 2, config{"baseline binary, cluster, secret mode + 3 limit overrides", baseline, secretReq(baseKey)})
+		configs = slices.Insert(configs, 6, config{"baseline binary, cluster, signature mode + 3 limit overrides", baseline, signedReq(baseKey)})
+	}
 	fmt.Printf("guard overhead, embedded vs cluster mode: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s, redis-server on loopback\n\n",
 		*workers, *rounds, *dur, *logLevel)
 	type acc struct {
@@ -123,11 +152,15 @@ func guardClusterBench(args []string) error {
 		var bareRPS float64
 		for i, c := range configs {
 			var prof chan error
-			if *profile != "" && round == 0 && i == 2 {
+			if *profile != "" && round == 0 && c.srv == cluster && strings.Contains(c.name, "secret") {
 				prof = make(chan error, 1)
 				go func() { prof <- c.srv.cpuProfile(*dur, *profile) }()
 			}
-			r0 := procCPU(rs.Pid())
+			redisPid := rs.Pid()
+			if baseline != nil && c.srv == baseline {
+				redisPid = baseRedis.Pid()
+			}
+			r0 := procCPU(redisPid)
 			res, err := runLoad(c.srv, c.req, *workers, *dur)
 			if prof != nil {
 				if perr := <-prof; perr != nil {
@@ -146,7 +179,7 @@ func guardClusterBench(args []string) error {
 			a.cpu = append(a.cpu, res.cpuSamples...)
 			// redis CPU over warm-up and measurement, per request measured (an upper bound)
 			n := res.rps * dur.Seconds()
-			a.redisCPU = append(a.redisCPU, float64(procCPU(rs.Pid())-r0)/n/1e3)
+			a.redisCPU = append(a.redisCPU, float64(procCPU(redisPid)-r0)/n/1e3)
 			a.errors += res.errors
 		}
 	}
@@ -158,7 +191,7 @@ func guardClusterBench(args []string) error {
 		if c.srv != bare {
 			ratio = fmt.Sprintf("%.2f (%.2f–%.2f)", median(a.ratio), slices.Min(a.ratio), slices.Max(a.ratio))
 		}
-		if c.srv == cluster {
+		if c.srv == cluster || (baseline != nil && c.srv == baseline) {
 			rcpu = fmt.Sprintf("%.0f", median(a.redisCPU))
 		}
 		fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, median(a.rps), ratio, median(a.cpu), rcpu, a.errors)

@@ -143,6 +143,12 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 		return nil
 	}
 	g.authenticate(r, st, call, ev)
+	if ev.lookupErr != nil {
+		// Fail closed, and not as a failed authentication: the key may exist.
+		g.logger.Warn("reading the caller's key failed; answering 105", zap.Error(ev.lookupErr))
+		g.deny(w, unavailable("the key store is unreachable; retry later"), nil, opID)
+		return nil
+	}
 	if ev.origin != "" {
 		setCORS(w.Header(), ev.origin, corsAllowed(ev.key, ev.found, ev.origin))
 	}

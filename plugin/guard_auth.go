@@ -3,6 +3,7 @@ package plugin
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -18,6 +19,7 @@ import (
 type evidence struct {
 	keyID     string
 	found     bool
+	lookupErr error // the key could not be read (store unreachable): neither found nor unknown
 	key       keyring.Key
 	mode      string // secret, signature, domain or none
 	secretOK  bool
@@ -96,8 +98,14 @@ func (g *Guard) authenticate(r *http.Request, st *state, call *fcRequest, ev *ev
 		ev.certSHA = hex.EncodeToString(sum[:])
 	}
 	// A read-only view: the key's lists are only read (policy input, CORS).
-	if k, err := st.keys.View(ev.keyID); err == nil && ev.keyID != "" {
+	// A key that could not be read is not an unknown key: the caller
+	// answers 105 rather than a misleading 401 counted as a failure.
+	switch k, err := st.keys.View(ev.keyID); {
+	case err == nil && ev.keyID != "":
 		ev.found, ev.key = true, k
+	case err != nil && !errors.Is(err, keyring.ErrNotFound):
+		ev.lookupErr = err
+		return
 	}
 	// Always run the comparison, also for unknown ids, so that timing does
 	// not tell which key ids exist.

@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/valkey-io/valkey-go"
+
+	"github.com/facegate/facegate/store"
 )
 
 // Readiness is the answer of the ready probe: the overall status, the
 // first reason the app cannot serve API calls (a fixed phrase, "" when
 // ready) and each component's state, with fixed values only ("ok",
 // "closed", "not loaded", "building", "failed", "unreachable"). The redis
-// component appears in the cluster mode only.
+// and postgres components appear in the cluster mode only.
 type Readiness struct {
 	Status     string            `json:"status"`
 	Reason     string            `json:"reason,omitempty"`
@@ -20,7 +22,8 @@ type Readiness struct {
 }
 
 // readiness checks the store, the policies, the search index and, in the
-// cluster mode, Redis (through redisProbe, at most one PING a second).
+// cluster mode, Redis and PostgreSQL (through their probes, at most one PING
+// a second each).
 func (a *App) readiness(ctx context.Context) Readiness {
 	st := a.current()
 	if st == nil {
@@ -37,6 +40,13 @@ func (a *App) readiness(ctx context.Context) Readiness {
 		check("store", "closed", "store closed")
 	} else {
 		check("store", "ok", "")
+	}
+	if st.storeProbe != nil {
+		if st.storeProbe.ok(ctx) {
+			check("postgres", "ok", "")
+		} else {
+			check("postgres", "unreachable", "postgres unreachable")
+		}
 	}
 	if st.currentDecider() == nil || st.validator == nil {
 		check("policies", "not loaded", "policies not loaded")
@@ -65,33 +75,43 @@ func (a *App) readiness(ctx context.Context) Readiness {
 // "" when it can.
 func (a *App) notReady() string { return a.readiness(context.Background()).Reason }
 
-// redisProbeTimeout bounds the ready probe's PING; redisProbeTTL is how
-// long its answer is reused, so that load balancers' probes (every second
-// from each of them) cost Redis at most one PING a second per node.
+// redisProbeTimeout bounds the ready probe's PING (of Redis or PostgreSQL);
+// redisProbeTTL is how long its answer is reused, so that load balancers'
+// probes (every second from each of them) cost each engine at most one PING
+// a second per node.
 const (
 	redisProbeTimeout = 500 * time.Millisecond
 	redisProbeTTL     = time.Second
 )
 
-// redisProbe PINGs the cluster's Redis for the ready probe and caches the
-// answer for ttl. Concurrent probes wait for the one PING under way.
-type redisProbe struct {
-	c   valkey.Client
-	now func() time.Time
-	ttl time.Duration
+// pingProbe PINGs one of the cluster's engines for the ready probe and
+// caches the answer for ttl. Concurrent probes wait for the one PING under
+// way.
+type pingProbe struct {
+	ping func(context.Context) error
+	now  func() time.Time
+	ttl  time.Duration
 
 	mu     sync.Mutex
 	at     time.Time
 	result bool
 }
 
-func newRedisProbe(c valkey.Client) *redisProbe {
-	return &redisProbe{c: c, now: time.Now, ttl: redisProbeTTL}
+func newRedisProbe(c valkey.Client) *pingProbe {
+	return &pingProbe{
+		ping: func(ctx context.Context) error { return c.Do(ctx, c.B().Ping().Build()).Error() },
+		now:  time.Now, ttl: redisProbeTTL,
+	}
 }
 
-// ok reports whether Redis answered a PING within redisProbeTimeout, as of
-// at most ttl ago.
-func (p *redisProbe) ok(ctx context.Context) bool {
+// newStoreProbe probes the cluster's PostgreSQL through store.Ping.
+func newStoreProbe(st *store.Store) *pingProbe {
+	return &pingProbe{ping: st.Ping, now: time.Now, ttl: redisProbeTTL}
+}
+
+// ok reports whether the engine answered a PING within redisProbeTimeout,
+// as of at most ttl ago.
+func (p *pingProbe) ok(ctx context.Context) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.at.IsZero() && p.now().Sub(p.at) < p.ttl {
@@ -99,7 +119,7 @@ func (p *redisProbe) ok(ctx context.Context) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redisProbeTimeout)
 	defer cancel()
-	p.result = p.c.Do(ctx, p.c.B().Ping().Build()).Error() == nil
+	p.result = p.ping(ctx) == nil
 	p.at = p.now()
 	return p.result
 }

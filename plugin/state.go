@@ -62,7 +62,8 @@ type state struct {
 	redis        valkey.Client
 	shared       *limits.Redis
 	sharedNonces *redisNonces
-	redisProbe   *redisProbe // the ready probe's cached PING (readiness.go)
+	redisProbe   *pingProbe // the ready probe's cached PING (readiness.go)
+	storeProbe   *pingProbe // the same for PostgreSQL (nil with Badger)
 
 	// indexLoad is the background load of index (index_load.go); nil when
 	// the index was built before the state was made.
@@ -171,6 +172,9 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		return fmt.Errorf("starting the face service: %w", err)
 	}
 	s.follow = followStore(s.store, s.keys, s.index, s.logger) // before the load: nothing missed
+	if s.store.Engine() == "postgres" {
+		s.storeProbe = newStoreProbe(s.store)
+	}
 	s.indexLoad = startIndexLoad(s.index, s.store, s.logger, indexProgressEvery, indexLoadWait)
 	s.follow.indexLoaded(s.indexLoad.done)
 	return nil

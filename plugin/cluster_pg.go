@@ -192,12 +192,12 @@ func (f *indexFeed) apply(key string) error {
 	case err != nil:
 		return err
 	}
-	v, err := index.DecodeVector(raw)
+	v, n, err := index.DecodeTemplate(raw)
 	if err != nil {
 		f.log.Error("another node stored a malformed template; ignored", zap.Error(err))
 		return nil
 	}
-	f.idx.Add(ns, uid, tid, v)
+	f.idx.AddTemplate(ns, uid, tid, v, n) // with a mean template's size: recognize reads nothing else
 	return nil
 }
 

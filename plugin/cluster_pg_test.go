@@ -57,7 +57,7 @@ func TestClusterPostgresReloadRefused(t *testing.T) {
 
 // TestFollowAnotherNode runs two stores on one private PostgreSQL as two
 // nodes: templates trained on one reach the other's index (held while it
-// loads, applied after), removals too, and a key revoked on one is refused
+// loads, applied after), a mean template with its size, removals too, and a key revoked on one is refused
 // by the other's keyring within a second.
 func TestFollowAnotherNode(t *testing.T) {
 	srv := pgtest.Start(t)
@@ -117,6 +117,19 @@ func TestFollowAnotherNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "removal", func() bool { return idx2.Len("ns") == 1 })
+	// a mean template comes with its size: node 2's recognize reads no training record
+	if err := st1.Update(func(tx *store.Tx) error {
+		return tx.PutRaw(index.Key("ns", "cat@ns", "mean_cat@ns"), index.EncodeTemplate(vec(), 3), 0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "mean template with its size", func() bool {
+		return idx2.TemplateSizes("ns", []string{"cat@ns"})["cat@ns"] == 3
+	})
+	if err := st1.Delete(index.Key("ns", "cat@ns", "mean_cat@ns")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "mean template removed", func() bool { return idx2.Len("ns") == 1 && len(idx2.TemplateSizes("ns", []string{"cat@ns"})) == 0 })
 
 	// A resync (the store says changes may have been missed) reloads the
 	// whole index: what node 2 holds wrongly goes, the store's state stays.

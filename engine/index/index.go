@@ -53,11 +53,47 @@ func (x *Index) get(ns string, create bool) *nsSpace {
 }
 
 // Add stores template tid of uid in namespace ns, replacing a template with the same tid.
-func (x *Index) Add(ns, uid, tid string, v [Dim]float32) {
+func (x *Index) Add(ns, uid, tid string, v [Dim]float32) { x.AddTemplate(ns, uid, tid, v, 1) }
+
+// AddTemplate is Add for a template that averages n descriptors (a uid's mean template,
+// its only one); TemplateSizes reports n ≥ 2 until the template is removed or replaced.
+func (x *Index) AddTemplate(ns, uid, tid string, v [Dim]float32, n int) {
 	sp := x.get(ns, true)
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	sp.s.add(uid, tid, &v)
+	sp.s.add(uid, tid, &v, n)
+}
+
+// TemplateSizes returns, for each of uids in ns whose template averages n ≥ 2 descriptors
+// (AddTemplate, or a Load of EncodeTemplate's values), that n; other uids are left out.
+func (x *Index) TemplateSizes(ns string, uids []string) map[string]int {
+	out := map[string]int{}
+	sp := x.get(ns, false)
+	if sp == nil {
+		return out
+	}
+	sp.mu.RLock()
+	defer sp.mu.RUnlock()
+	for _, uid := range uids {
+		if u, ok := sp.s.uidSlot[uid]; ok {
+			if n, ok := sp.s.uidMeanN[u]; ok {
+				out[uid] = int(n)
+			}
+		}
+	}
+	return out
+}
+
+// HasTID reports whether ns holds template tid.
+func (x *Index) HasTID(ns, tid string) bool {
+	sp := x.get(ns, false)
+	if sp == nil {
+		return false
+	}
+	sp.mu.RLock()
+	defer sp.mu.RUnlock()
+	_, ok := sp.s.rowOf[tid]
+	return ok
 }
 
 // RemoveTID removes template tid from ns and reports whether it was there.

@@ -248,3 +248,67 @@ func TestLoad(t *testing.T) {
 		t.Fatal("malformed key accepted")
 	}
 }
+
+// A template that averages n descriptors keeps n through the store encoding, a Load and
+// the index, until it is removed or replaced by a plain one.
+func TestTemplateSizes(t *testing.T) {
+	var v [Dim]float32
+	for i := range v {
+		v[i] = float32(i) / Dim
+	}
+	for _, n := range []int{1, 2, 7} {
+		got, gn, err := DecodeTemplate(EncodeTemplate(v, n))
+		if err != nil || got != v || gn != n {
+			t.Fatalf("n=%d: decoded n=%d, %v (vector equal %v)", n, gn, err, got == v)
+		}
+	}
+	bad := EncodeTemplate(v, 2)
+	bad[Dim*4] = 1
+	if _, _, err := DecodeTemplate(bad); err == nil {
+		t.Error("a count of 1 after the vector was accepted")
+	}
+	if _, _, err := DecodeTemplate(bad[:Dim*4+2]); err == nil {
+		t.Error("a 514-byte value was accepted")
+	}
+
+	st, err := store.Open(store.Options{InMemory: true, EncryptionKey: bytes.Repeat([]byte{1}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Update(func(tx *store.Tx) error {
+		if err := tx.PutRaw(Key("a", "ann@a", "mean_ann@a"), EncodeTemplate(v, 3), 0); err != nil {
+			return err
+		}
+		return tx.PutRaw(Key("a", "bob@a", "t1"), EncodeVector(v), 0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	x := New()
+	if n, err := x.Load(st); err != nil || n != 2 {
+		t.Fatalf("Load = %d, %v", n, err)
+	}
+	uids := []string{"ann@a", "bob@a", "nobody@a"}
+	if s := x.TemplateSizes("a", uids); len(s) != 1 || s["ann@a"] != 3 {
+		t.Fatalf("sizes after Load: %v", s)
+	}
+	if !x.HasTID("a", "mean_ann@a") || x.HasTID("a", "mean_bob@a") {
+		t.Error("HasTID")
+	}
+	x.AddTemplate("a", "bob@a", "mean_bob@a", v, 2)
+	x.RemoveTID("a", "t1")
+	if s := x.TemplateSizes("a", uids); len(s) != 2 || s["bob@a"] != 2 {
+		t.Fatalf("sizes after bob's mean: %v", s)
+	}
+	x.Add("a", "ann@a", "mean_ann@a", v) // replaced by a plain template
+	x.RemoveTID("a", "mean_bob@a")
+	if s := x.TemplateSizes("a", uids); len(s) != 0 {
+		t.Fatalf("sizes after the means went: %v", s)
+	}
+	x.AddTemplate("a", "cat@a", "mean_cat@a", v, 4)
+	x.RemoveUID("a", "cat@a")
+	x.Add("a", "dan@a", "t9", v) // may reuse cat's slot
+	if s := x.TemplateSizes("a", []string{"cat@a", "dan@a"}); len(s) != 0 {
+		t.Fatalf("sizes after RemoveUID: %v", s)
+	}
+}

@@ -24,24 +24,58 @@ func UIDPrefix(ns, uid string) string { return KeyPrefix + ns + "/" + uid + "/" 
 func NamespacePrefix(ns string) string { return KeyPrefix + ns + "/" }
 
 // EncodeVector returns the 512-byte little-endian float32 encoding stored under Key.
-func EncodeVector(v [Dim]float32) []byte {
-	b := make([]byte, Dim*4)
+func EncodeVector(v [Dim]float32) []byte { return EncodeTemplate(v, 1) }
+
+// EncodeTemplate is EncodeVector for a template that averages n descriptors (a mean
+// template): with n ≥ 2 the 512 bytes are followed by n as a little-endian uint32, so that
+// whoever loads or follows the store knows n without reading anything else.
+func EncodeTemplate(v [Dim]float32, n int) []byte {
+	size := Dim * 4
+	if n >= 2 {
+		size += 4
+	}
+	b := make([]byte, size)
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[i*4:], math.Float32bits(x))
+	}
+	if n >= 2 {
+		binary.LittleEndian.PutUint32(b[Dim*4:], uint32(min(n, math.MaxInt32)))
 	}
 	return b
 }
 
-// DecodeVector parses EncodeVector's output.
+// DecodeVector parses EncodeVector's or EncodeTemplate's output and returns the vector.
 func DecodeVector(b []byte) ([Dim]float32, error) {
+	v, _, err := DecodeTemplate(b)
+	return v, err
+}
+
+// DecodeTemplate parses EncodeTemplate's output: the vector and how many descriptors it
+// averages (1 for a plain vector).
+func DecodeTemplate(b []byte) ([Dim]float32, int, error) {
 	var v [Dim]float32
-	if len(b) != Dim*4 {
-		return v, fmt.Errorf("decode vector: %d bytes, want %d", len(b), Dim*4)
+	n, err := templateCount(b)
+	if err != nil {
+		return v, 0, err
 	}
 	for i := range v {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[i*4:]))
 	}
-	return v, nil
+	return v, n, nil
+}
+
+// templateCount checks b's length and returns the count EncodeTemplate put after the vector.
+func templateCount(b []byte) (int, error) {
+	switch len(b) {
+	case Dim * 4:
+		return 1, nil
+	case Dim*4 + 4:
+		if n := binary.LittleEndian.Uint32(b[Dim*4:]); n >= 2 && n <= math.MaxInt32 {
+			return int(n), nil
+		}
+		return 0, fmt.Errorf("decode vector: a template count under 2")
+	}
+	return 0, fmt.Errorf("decode vector: %d bytes, want %d or %d", len(b), Dim*4, Dim*4+4)
 }
 
 // loadBatch is how many templates Load hands to a worker at once.
@@ -50,6 +84,7 @@ const loadBatch = 1024
 type loadItem struct {
 	ns, uid, tid string
 	raw          [Dim * 4]byte
+	n            int // descriptors averaged (DecodeTemplate)
 	q            [Dim]int8
 	scale, norm  float32
 }
@@ -104,10 +139,11 @@ func (x *Index) load(st *store.Store, progress *loadProgress) (int, error) {
 		if string(uid) != lastUID {
 			lastUID = string(uid)
 		}
-		if len(v) != Dim*4 {
-			return fmt.Errorf("load index %q: %d-byte vector, want %d", key, len(v), Dim*4)
+		cnt, err := templateCount(v)
+		if err != nil {
+			return fmt.Errorf("load index %q: %w", key, err)
 		}
-		b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid)})
+		b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid), n: cnt})
 		copy(b[len(b)-1].raw[:], v)
 		n++
 		if err := progress.tick(n); err != nil {
@@ -150,7 +186,7 @@ func (x *Index) insertBatch(b []loadItem, fail func(error)) {
 			sp = x.get(li.ns, true)
 			sp.mu.Lock()
 		}
-		sp.s.addQuantized(li.uid, li.tid, &li.q, li.scale, li.norm)
+		sp.s.addQuantized(li.uid, li.tid, &li.q, li.scale, li.norm, li.n)
 	}
 	if sp != nil {
 		sp.mu.Unlock()

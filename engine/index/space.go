@@ -14,10 +14,16 @@ type space struct {
 	uidSlot  map[string]int32
 	uidCount []int32 // slot → rows
 	free     []int32
+
+	// the templates that average n ≥ 2 descriptors (AddTemplate): tid → n, and
+	// uid slot → n of its mean template (a uid has one template then)
+	meanN    map[string]int32
+	uidMeanN map[int32]int32
 }
 
 func newSpace() *space {
-	return &space{rowOf: map[string]int32{}, uidSlot: map[string]int32{}}
+	return &space{rowOf: map[string]int32{}, uidSlot: map[string]int32{},
+		meanN: map[string]int32{}, uidMeanN: map[int32]int32{}}
 }
 
 func (s *space) len() int { return len(s.tids) }
@@ -40,14 +46,14 @@ func (s *space) slot(uid string) int32 {
 	return i
 }
 
-func (s *space) add(uid, tid string, v *[Dim]float32) {
+func (s *space) add(uid, tid string, v *[Dim]float32, n int) {
 	var q [Dim]int8
 	scale, norm := quantize(v, &q)
-	s.addQuantized(uid, tid, &q, scale, norm)
+	s.addQuantized(uid, tid, &q, scale, norm, n)
 }
 
-// addQuantized stores an already quantised template.
-func (s *space) addQuantized(uid, tid string, q *[Dim]int8, scale, norm float32) {
+// addQuantized stores an already quantised template that averages n descriptors.
+func (s *space) addQuantized(uid, tid string, q *[Dim]int8, scale, norm float32, n int) {
 	if r, ok := s.rowOf[tid]; ok {
 		s.remove(r)
 	}
@@ -59,12 +65,20 @@ func (s *space) addQuantized(uid, tid string, q *[Dim]int8, scale, norm float32)
 	s.uidOf = append(s.uidOf, u)
 	s.tids = append(s.tids, tid)
 	s.uidCount[u]++
+	if n >= 2 {
+		s.meanN[tid] = int32(min(n, 1<<31-1))
+		s.uidMeanN[u] = s.meanN[tid]
+	}
 }
 
 // remove deletes row r by moving the last row into its place.
 func (s *space) remove(r int32) {
 	last := int32(len(s.tids) - 1)
 	u := s.uidOf[r]
+	if _, ok := s.meanN[s.tids[r]]; ok {
+		delete(s.meanN, s.tids[r])
+		delete(s.uidMeanN, u)
+	}
 	delete(s.rowOf, s.tids[r])
 	if r != last {
 		copy(s.slab[int(r)*Dim:int(r+1)*Dim], s.slab[int(last)*Dim:])

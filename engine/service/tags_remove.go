@@ -114,7 +114,8 @@ func (s *Service) deleteTag(tx *store.Tx, u uidRef, tid, pid string) (indexChang
 		if err != nil {
 			return ch, err
 		}
-		if ch, err = putTemplates(tx, u, old, templateSet(u, rec.TIDs, vecs)); err != nil {
+		set, n := templateSet(u, rec.TIDs, vecs)
+		if ch, err = putTemplates(tx, u, old, set, n); err != nil {
 			return ch, err
 		}
 		ch.remove = append(ch.remove, tid)

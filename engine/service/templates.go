@@ -30,8 +30,9 @@ const TemplateScheme = 1
 func meanTID(u uidRef) string { return "mean_" + u.String() }
 
 // templateSet is what the index holds for a uid trained under TemplateScheme: tid → vector,
-// from the vectors of tids (a tid without one is left out).
-func templateSet(u uidRef, tids []string, vecs map[string][128]float32) map[string][128]float32 {
+// from the vectors of tids (a tid without one is left out), and how many descriptors
+// it averages (n ≥ 2 for a mean template).
+func templateSet(u uidRef, tids []string, vecs map[string][128]float32) (map[string][128]float32, int) {
 	var vs [][128]float32
 	var only string
 	for _, tid := range tids {
@@ -41,11 +42,11 @@ func templateSet(u uidRef, tids []string, vecs map[string][128]float32) map[stri
 	}
 	switch len(vs) {
 	case 0:
-		return nil
+		return nil, 0
 	case 1:
-		return map[string][128]float32{only: vs[0]}
+		return map[string][128]float32{only: vs[0]}, 1
 	}
-	return map[string][128]float32{meanTID(u): index.Mean(vs)}
+	return map[string][128]float32{meanTID(u): index.Mean(vs)}, len(vs)
 }
 
 // indexedTIDs lists the index tids a training record stands for.
@@ -60,12 +61,13 @@ func (r trainRec) indexedTIDs(u uidRef) []string {
 type indexChange struct {
 	u      uidRef
 	add    map[string][128]float32
+	n      int // descriptors averaged by add's mean template (meanTID), if any
 	remove []string
 }
 
 func (c indexChange) apply(idx *index.Index) {
 	for tid, v := range c.add {
-		idx.Add(c.u.ns, c.u.String(), tid, v)
+		idx.AddTemplate(c.u.ns, c.u.String(), tid, v, c.n)
 	}
 	for _, tid := range c.remove {
 		if _, ok := c.add[tid]; !ok {
@@ -74,9 +76,11 @@ func (c indexChange) apply(idx *index.Index) {
 	}
 }
 
-// putTemplates replaces, inside tx, the index vectors of uid u that old stands for by set.
-func putTemplates(tx *store.Tx, u uidRef, old []string, set map[string][128]float32) (indexChange, error) {
-	ch := indexChange{u: u, add: set, remove: old}
+// putTemplates replaces, inside tx, the index vectors of uid u that old stands for by set,
+// which averages n descriptors (templateSet). A mean template is stored with its n
+// (index.EncodeTemplate), so that a search needs no training record.
+func putTemplates(tx *store.Tx, u uidRef, old []string, set map[string][128]float32, n int) (indexChange, error) {
+	ch := indexChange{u: u, add: set, n: n, remove: old}
 	for _, tid := range old {
 		if _, ok := set[tid]; ok {
 			continue
@@ -86,7 +90,7 @@ func putTemplates(tx *store.Tx, u uidRef, old []string, set map[string][128]floa
 		}
 	}
 	for tid, v := range set {
-		if err := tx.PutRaw(index.Key(u.ns, u.String(), tid), index.EncodeVector(v), 0); err != nil {
+		if err := tx.PutRaw(index.Key(u.ns, u.String(), tid), index.EncodeTemplate(v, n), 0); err != nil {
 			return ch, err
 		}
 	}
@@ -110,10 +114,27 @@ func tagVectors(tx *store.Tx, u uidRef, tids []string) (map[string][128]float32,
 
 // templateSizes returns, for each uid of ns, how many tags its index template stands for:
 // k ≥ 2 for a mean template, 1 otherwise (one tag, or an older scheme's per-tag template).
+// The index holds k with the template, so a search reads nothing from the store (and
+// works while a shared store is unreachable); only a mean template written before its k
+// was stored with it (faces/train leaves it "unchanged") is looked up in the training
+// record.
 func (s *Service) templateSizes(ns string, uids []string) (map[string]int, error) {
-	out := make(map[string]int, len(uids))
+	out := s.idx.TemplateSizes(ns, uids)
+	var legacy []string
+	for _, uid := range uids {
+		if _, ok := out[uid]; ok {
+			continue
+		}
+		name, _, _ := cutLast(uid)
+		if s.idx.HasTID(ns, meanTID(uidRef{name: name, ns: ns})) {
+			legacy = append(legacy, uid)
+		}
+	}
+	if len(legacy) == 0 {
+		return out, nil
+	}
 	err := s.st.View(func(tx *store.Tx) error {
-		for _, uid := range uids {
+		for _, uid := range legacy {
 			name, _, _ := cutLast(uid)
 			var rec trainRec
 			err := tx.GetJSON(trainKey(uidRef{name: name, ns: ns}), &rec)

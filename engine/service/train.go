@@ -126,7 +126,7 @@ func (s *Service) trainOne(u uidRef) (UserStatus, string, error) {
 			if !had {
 				return nil
 			}
-			if ch, err = putTemplates(tx, u, old.indexedTIDs(u), nil); err != nil {
+			if ch, err = putTemplates(tx, u, old.indexedTIDs(u), nil, 0); err != nil {
 				return err
 			}
 			return tx.Delete(trainKey(u))
@@ -139,7 +139,8 @@ func (s *Service) trainOne(u uidRef) (UserStatus, string, error) {
 			kind = "created"
 		}
 		rec = trainRec{UID: u.String(), LastTrained: s.opts.Now().Unix(), TIDs: tids, Scheme: TemplateScheme}
-		if ch, err = putTemplates(tx, u, old.indexedTIDs(u), templateSet(u, tids, vecs)); err != nil {
+		set, n := templateSet(u, tids, vecs)
+		if ch, err = putTemplates(tx, u, old.indexedTIDs(u), set, n); err != nil {
 			return err
 		}
 		return tx.PutJSON(trainKey(u), rec, 0)

@@ -9,5 +9,8 @@
 //
 // Intermediate tensors come from an [Arena], a bump allocator that is reset between
 // inferences, so a warmed-up network allocates nothing per call. Convolutions lower to a
-// single-precision GEMM that splits its rows across goroutines.
+// single-precision GEMM that splits its rows across goroutines. Networks that run often
+// (the SSD detector) pack their filters once with [PackFilter] and convolve with
+// [ConvPacked]: filter panels read in order, input steps that are zero for a whole output
+// tile skipped, bias and ReLU6 applied in registers, with the same values as [Conv2D].
 package nn

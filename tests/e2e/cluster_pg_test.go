@@ -29,9 +29,11 @@ import (
 // acknowledged by node 1 survives its kill -9 and the restarted node loads
 // its index from PostgreSQL, that a node with
 // another store key refuses to start, and that with PostgreSQL stopped
-// detect keeps answering while writes are refused with error 105, and
-// writes work again once it is back. (Recognize reads the uids' training
-// records to score mean templates, so it needs PostgreSQL too.)
+// detect and recognize keep answering from memory on every node (the
+// trained face is recognized), writes are refused with error 105, a key
+// that a node has not cached yet is refused with 105 too (not 401, and
+// not counted towards a lockout), /readyz answers 503 naming postgres,
+// and all of it works again once PostgreSQL is back.
 func TestClusterOnPostgres(t *testing.T) {
 	pg := pgtest.Start(t)
 	dsn, err := pg.CreateDB()
@@ -256,12 +258,39 @@ func TestClusterOnPostgres(t *testing.T) {
 		save := func() *secResp {
 			return call(0, "tags/save", url.Values{"tids": {tids[0]}, "uid": {"later@pgns"}}, nil)
 		}
+		// created through node 1, never used on node 3: not in its cache
+		newKey, newSecret := adm.createKey(map[string]any{"owner": "pgowner", "namespaces": []string{"pgns"}, "scopes": []string{"*"},
+			"tier": "unlimited", "auth_modes": []string{"secret"}})
+		newKeyOn3 := func() *secResp {
+			return secDo(t, clients[2], secMultipart(nodes[2], "account/authenticate", map[string]string{"api_key": newKey, "api_secret": newSecret}))
+		}
 		if err := pg.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		for i := range nodes {
 			if r := call(i, "faces/detect", nil, data); !r.ok() || len(flowArr(flowObj(flowArr(r.JSON["photos"])[0])["tags"])) == 0 {
 				t.Errorf("detect on node %d with postgres down: %s", i+1, r)
+			}
+			if r := call(i, "faces/recognize", url.Values{"uids": {"all"}, "namespace": {"pgns"}}, probe); !r.ok() || !recognized(r) {
+				t.Errorf("recognize on node %d with postgres down: %s", i+1, r)
+			}
+		}
+		// more calls than the per-address lockout allows: all 105, none 401 or 204
+		for range 12 {
+			if r := newKeyOn3(); r.Status != http.StatusServiceUnavailable || r.code() != 105 || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("a key node 3 has not cached, with postgres down: %s Retry-After %q, want 503 error 105 with Retry-After", r, r.Header.Get("Retry-After"))
+			}
+		}
+		for i, n := range nodes {
+			// The probe's last answer may be reused for up to a second.
+			deadline := time.Now().Add(5 * time.Second)
+			code, body := readyz(t, n)
+			for code == http.StatusOK && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+				code, body = readyz(t, n)
+			}
+			if code != http.StatusServiceUnavailable || body.Reason != "postgres unreachable" || body.Components["postgres"] != "unreachable" {
+				t.Errorf("node %d /readyz with postgres down: HTTP %d %+v, want 503 naming postgres", i+1, code, body)
 			}
 		}
 		start := time.Now()
@@ -285,6 +314,22 @@ func TestClusterOnPostgres(t *testing.T) {
 		}
 		if r := call(1, "account/authenticate", nil, nil); !r.ok() {
 			t.Errorf("node 2 after postgres came back: %s", r)
+		}
+		if r := newKeyOn3(); !r.ok() {
+			t.Errorf("the key new to node 3 after postgres came back (not locked out): %s", r)
+		}
+		deadline = time.Now().Add(15 * time.Second)
+		for i, n := range nodes {
+			for {
+				code, body := readyz(t, n)
+				if code == http.StatusOK && body.Components["postgres"] == "ok" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("node %d /readyz still HTTP %d %+v 15 s after postgres came back", i+1, code, body)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 		}
 	})
 }

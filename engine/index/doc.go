@@ -8,6 +8,7 @@
 // float32 distances is measured by the search benchmark (tests/bench search).
 //
 // The index is a cache of what the store holds: Load rebuilds it from the `vec/` keys written
-// with Key and EncodeVector, and callers keep it in sync by calling Add/Remove* after each
-// committed write.
+// with Key and EncodeVector (EncodeTemplate for a mean template, with how many descriptors it
+// averages, which TemplateSizes reports), and callers keep it in sync by calling
+// Add/AddTemplate/Remove* after each committed write.
 package index

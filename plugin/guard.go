@@ -125,6 +125,10 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Han
 	var gate bodyGate
 	call, ferr := g.readCall(r, st, &gate)
 	if ferr != nil {
+		if gate.unreadable { // fail closed, not counted (see lookupErr below)
+			g.deny(w, unavailable("the key store is unreachable; retry later"), nil, opID)
+			return nil
+		}
 		if gate.refused { // counted like any failed authentication
 			ev.keyID = gate.keyID
 			noteKey(w, gate.keyID)

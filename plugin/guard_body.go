@@ -13,6 +13,7 @@ import (
 
 	"github.com/facegate/facegate/engine/skyerr"
 	"github.com/facegate/facegate/plugin/httpsig"
+	"github.com/facegate/facegate/plugin/keyring"
 )
 
 // preAuthBody is how much of a body is read before the caller is known:
@@ -140,9 +141,12 @@ func credentialsInPrefix(r *http.Request, st *state, prefix []byte) (bool, strin
 // id its request named (if any), so that the refusal counts as a failed
 // authentication of that key from that address: otherwise large bodies
 // would be a way to test secrets without being counted.
+// A key that could not be read (the store unreachable) is not refused but
+// unreadable: answered 105, and not counted.
 type bodyGate struct {
-	refused bool
-	keyID   string
+	refused    bool
+	unreadable bool
+	keyID      string
 }
 
 // known and inBody are readGatedBody's checks, recording the key id.
@@ -160,7 +164,18 @@ func (b *bodyGate) inBody(r *http.Request, st *state) func([]byte) bool {
 		if id != "" {
 			b.keyID = id
 		}
+		if !ok && b.keyID != "" && keyUnreadable(st, b.keyID) {
+			b.unreadable = true
+			return false
+		}
 		b.refused = !ok
 		return ok
 	}
+}
+
+// keyUnreadable reports whether key id could not be read for another
+// reason than not existing (the store unreachable).
+func keyUnreadable(st *state, id string) bool {
+	_, err := st.keys.View(id)
+	return err != nil && !errors.Is(err, keyring.ErrNotFound)
 }

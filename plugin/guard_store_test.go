@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +16,8 @@ import (
 )
 
 // A key that is not cached while the cluster's PostgreSQL is down cannot be
-// read: the guard answers 105 (HTTP 503, Retry-After), not 401, and does not
+// read: the guard answers 105 (HTTP 503, Retry-After), not 401 (nor, for a
+// large body, the refusal of a body before credentials), and does not
 // count it as a failed authentication (more calls than the per-address
 // lockout allows are all 105, never 204); the same key is admitted once
 // PostgreSQL is back.
@@ -61,8 +64,33 @@ func TestGuardKeyStoreUnreachable(t *testing.T) {
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	// a body past the size read before credentials check out, with them in
+	// front of it (the body gate) or in the query: 105 as well, not counted
+	big := func(inQuery bool) *httptest.ResponseRecorder {
+		t.Helper()
+		form := url.Values{"uids": {"someone@demo"}, "zpad": {strings.Repeat("a", preAuthBody+1)}}
+		if !inQuery {
+			form.Set("api_key", k.ID)
+			form.Set("api_secret", secret)
+		}
+		r := bg.formRequest(t, "tags/get", form, false)
+		if inQuery {
+			r.URL.RawQuery = url.Values{"api_key": {k.ID}, "api_secret": {secret}}.Encode()
+		}
+		w := httptest.NewRecorder()
+		if err := bg.g.ServeHTTP(w, r, handlerFunc(bg.okNext)); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
 	for i := range 15 {
 		w := call()
+		switch i % 3 {
+		case 1:
+			w = big(false)
+		case 2:
+			w = big(true)
+		}
 		e := decodeEnvelope(t, w)
 		if w.Code != http.StatusServiceUnavailable || e.ErrorCode != skyerr.Unavailable || w.Header().Get("Retry-After") == "" {
 			t.Fatalf("call %d with postgres down: HTTP %d %+v Retry-After %q", i, w.Code, e, w.Header().Get("Retry-After"))

@@ -6,8 +6,8 @@ import (
 )
 
 // BenchmarkMatch measures the candidates of one face among 1,000 uids of two tags each
-// (their mean templates), with and without Options.TemplateDistance (which reads the
-// candidates' training records and ranks 16 of them again). Compare the two in one run:
+// (their mean templates), with and without Options.TemplateDistance (which looks up the
+// candidates' template sizes in the index and ranks 16 of them again). Compare the two in one run:
 // go test ./engine/service -run '^$' -bench Match -benchtime 2000x
 func BenchmarkMatch(b *testing.B) {
 	e := newEnv(b)

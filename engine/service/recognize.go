@@ -45,7 +45,9 @@ func (s *Service) targets(req *Request) ([]target, *skyerr.Error) {
 // number of uids searched, so min bounds the expected false-accept rate of the answer.
 // With Options.TemplateDistance a uid's mean template is scored on the scale of one
 // descriptor (the index ranks by raw distance, so a few more candidates are asked for and
-// ranked again). A store error fails the search.
+// ranked again). The index holds each mean template's size, so nothing is read from the
+// store, except for a mean stored before its size was kept with it (templateSizes), whose
+// read error fails the search.
 func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatch, error) {
 	out := []UIDMatch{}
 	q, ok := vec128(d)
@@ -71,7 +73,7 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 		var sizes map[string]int
 		if s.opts.TemplateDistance != nil && len(ms) > 0 {
 			// The correction only lowers a confidence: a candidate already under
-			// matching_threshold (or at 0) needs no training record read.
+			// matching_threshold (or at 0) is left as it is.
 			var uids []string
 			for _, m := range ms {
 				if c := conf(m.Dist); c > 0 && c >= minConf {

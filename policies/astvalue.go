@@ -1,8 +1,6 @@
 package policies
 
 import (
-	"strings"
-
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -173,9 +171,7 @@ func stringTerm(s string) *ast.Term {
 	if t, ok := constantTerms[s]; ok {
 		return t
 	}
-	// A copy: an input string may be a slice of the whole request body,
-	// which the values the caches keep must not pin.
-	return ast.StringTerm(strings.Clone(s))
+	return ast.StringTerm(s)
 }
 
 // intTerm is OPA's interned term for small integers, or a new number.

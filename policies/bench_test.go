@@ -93,16 +93,9 @@ func decideStream(b *testing.B, d *Decider) {
 
 // BenchmarkDecideNewUids is the decider as the guard runs it (memo and
 // rule cache on) on a stream where every request names another uid: the
-// memo, which keys on the params the policies read, misses every time, and
-// the rule cache answers the rules that do not read the params.
+// memo, which keys on the namespaces the uids name, answers.
 func BenchmarkDecideNewUids(b *testing.B) {
 	decideStream(b, newTestDecider(b, ""))
-}
-
-// BenchmarkDecideEditedNewUids is BenchmarkDecideNewUids with an edited
-// policy set (a comment added to routes.rego).
-func BenchmarkDecideEditedNewUids(b *testing.B) {
-	decideStream(b, newTestDecider(b, editedPolicies(b)))
 }
 
 // BenchmarkDecideUnique is the same stream with the memo off: every
@@ -132,71 +125,20 @@ func BenchmarkDecideCached(b *testing.B) {
 	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
-func notOwned(dec Decision) bool { return dec.Reason == "namespace_not_owned" }
-
-// deniedInput is a request naming a namespace the key does not own.
-func deniedInput() *Input {
+// BenchmarkDecideDenied is a prepared decision that the fast path cannot
+// answer: a foreign namespace makes namespaces.ok fail, so every package's
+// deny set is evaluated and ranked.
+func BenchmarkDecideDenied(b *testing.B) {
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
-	return in
+	decideLoop(b, uncachedDecider(b), []*Input{in}, func(dec Decision) bool { return dec.Reason == "namespace_not_owned" })
 }
 
-// BenchmarkDecideDenied is a denied decision without memo and rule cache:
-// every package's deny set is evaluated and ranked.
-func BenchmarkDecideDenied(b *testing.B) {
-	decideLoop(b, uncachedDecider(b), []*Input{deniedInput()}, notOwned)
-}
-
-// BenchmarkDecideDeniedCached is the same denied request, repeated, as
-// deployed (memo and rule cache on).
-func BenchmarkDecideDeniedCached(b *testing.B) {
-	decideLoop(b, newTestDecider(b, ""), []*Input{deniedInput()}, notOwned)
-}
-
-// BenchmarkDecideDeniedStream is a stream of denied requests that all
-// differ (every one names another foreign uid), as deployed: what an
-// attacker who varies invalid requests buys.
-func BenchmarkDecideDeniedStream(b *testing.B) {
-	ins := make([]*Input, b.N)
-	for i := range ins {
-		in := deniedInput()
-		in.Request.Params["uids"] = fmt.Sprintf("user%d@other", i)
-		ins[i] = in
-	}
-	decideLoop(b, newTestDecider(b, ""), ins, notOwned)
-}
-
-// BenchmarkDecideNewURLs is a stream of detect calls that each fetch
-// another URL, as deployed: the policies read the params by name and not
-// urls, so the memo answers.
-func BenchmarkDecideNewURLs(b *testing.B) {
-	ins := make([]*Input, b.N)
-	for i := range ins {
-		in := realisticInput()
-		in.Request.Route = "faces/detect"
-		in.Request.Params = map[string]string{"urls": fmt.Sprintf("https://example.com/%d.jpg", i), "api_key": "fg_live_test"}
-		ins[i] = in
-	}
-	decideLoop(b, newTestDecider(b, ""), ins, allowed)
-}
-
-// BenchmarkDecideUnknownKeys is a stream of requests from an attacker
-// guessing key ids from many addresses (every request another key id and
-// address), as deployed: denied with key_not_found.
-func BenchmarkDecideUnknownKeys(b *testing.B) {
-	ins := make([]*Input, b.N)
-	for i := range ins {
-		in := realisticInput()
-		in.Key = KeyInput{ID: fmt.Sprintf("fg_live_guess%d", i)}
-		in.Request.RemoteIP = fmt.Sprintf("198.51.%d.%d", i/250%250, i%250)
-		ins[i] = in
-	}
-	decideLoop(b, newTestDecider(b, ""), ins, func(dec Decision) bool { return dec.Reason == "key_not_found" })
-}
-
-// editedPolicies writes the shipped policies with a comment added to
-// routes.rego to a temp dir: an operator's own policy set.
-func editedPolicies(b *testing.B) string {
+// BenchmarkDecideEdited is an allowed decision with edited policies (a
+// comment added to routes.rego): the fast path and the memo are off, so
+// every deny set is evaluated, as for an operator's own policy set; the
+// rule cache is on (the same input every time: every cacheable rule hits).
+func BenchmarkDecideEdited(b *testing.B) {
 	dir := b.TempDir()
 	if err := os.CopyFS(dir, EmbeddedFS()); err != nil {
 		b.Fatal(err)
@@ -209,20 +151,18 @@ func editedPolicies(b *testing.B) string {
 	if err := os.WriteFile(routes, append(src, "\n# edited\n"...), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	return dir
-}
-
-// BenchmarkDecideEdited is an allowed decision with edited policies, as
-// deployed (memo and rule cache on), the same input every time.
-func BenchmarkDecideEdited(b *testing.B) {
-	decideLoop(b, newTestDecider(b, editedPolicies(b)), []*Input{realisticInput()}, allowed)
+	d := newTestDecider(b, dir)
+	if d.active.Load().fastPath {
+		b.Fatal("fast path enabled for edited policies")
+	}
+	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
 // BenchmarkDecideUnprepared evaluates the same compiled policy without a
 // prepared query: rego.New(...).Eval per call (the query is parsed,
 // compiled and planned every time).
 func BenchmarkDecideUnprepared(b *testing.B) {
-	c := compiledPolicies(b)
+	c := compiledPolicies(b, true)
 	in := realisticInput()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
@@ -242,7 +182,7 @@ func BenchmarkDecideUnprepared(b *testing.B) {
 // they see the same machine load, and reports their p50s and ratio.
 func BenchmarkPreparedVsUnprepared(b *testing.B) {
 	d := uncachedDecider(b)
-	c := compiledPolicies(b)
+	c := compiledPolicies(b, true)
 	in := realisticInput()
 	ctx := context.Background()
 	prep := make([]time.Duration, 0, b.N)
@@ -344,8 +284,9 @@ func benchValidate(b *testing.B, validate func(string, map[string]string) Schema
 }
 
 // compiledPolicies is the embedded policy set, strictly compiled as the
-// decider compiles it.
-func compiledPolicies(tb testing.TB) *ast.Compiler {
+// decider compiles it: with the fast path enabled when fastPath is true,
+// decided by the deny sets alone otherwise.
+func compiledPolicies(tb testing.TB, fastPath bool) *ast.Compiler {
 	tb.Helper()
 	files, err := readPolicyFiles(embeddedPolicies(), false)
 	if err != nil {
@@ -354,6 +295,11 @@ func compiledPolicies(tb testing.TB) *ast.Compiler {
 	mods, err := parseModules(files)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if fastPath {
+		if ok, err := addFastPath(mods, files); !ok || err != nil {
+			tb.Fatalf("fast path not enabled for the embedded policies: %v", err)
+		}
 	}
 	c, err := compileStrict(mods)
 	if err != nil {

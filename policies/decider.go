@@ -21,8 +21,6 @@ var noMetrics = metrics.NoOp()
 // Query is the policy entry point every decision evaluates.
 const Query = "data.facegate.decision"
 
-var queryRef = ast.MustParseRef(Query)
-
 // Options configure a Decider.
 type Options struct {
 	// Dir, when set, is a directory whose *.rego files (searched
@@ -51,9 +49,11 @@ type Decider struct {
 
 // prepared is one compiled policy set.
 type prepared struct {
-	query rego.PreparedEvalQuery
-	// memo of decisions, keyed by what the decision reads (memo.go); nil
-	// when the policy set's decision cannot be memoized.
+	query  rego.PreparedEvalQuery
+	consts constants
+	// fastPath: the policy set is the verified one (see fastpath.go).
+	fastPath bool
+	// memo of decisions, only for the verified policy set (see memo.go).
 	memo *memo
 	// deps and rules: the rule values shared between decisions (rulecache.go).
 	deps    *depIndex
@@ -113,6 +113,10 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 		return nil, err
 	}
 	version := versionOf(files)
+	fast, err := addFastPath(mods, files)
+	if err != nil {
+		return nil, err
+	}
 	c, err := compileStrict(mods)
 	if err != nil {
 		return nil, err
@@ -127,10 +131,10 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	p := &prepared{query: q, version: version, fingerprint: fp,
+	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
 		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
-	if !d.noMemo {
-		p.memo = newMemo(p.deps.deps(queryRef))
+	if fast && !d.noMemo {
+		p.memo = newMemo()
 	}
 	return p, nil
 }
@@ -148,37 +152,40 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 		return failClosed()
 	}
 	p := d.active.Load()
-	input := in.Value()
 	if p.memo == nil {
-		dec, _ := d.evaluate(ctx, p, input)
-		return dec
+		return d.evaluate(ctx, p, in)
 	}
 	bp := memoKeyPool.Get().(*[]byte)
 	defer memoKeyPool.Put(bp)
-	key, ok := p.memo.key((*bp)[:0], input)
-	if cap(key) <= 2*memoMaxKeyBytes { // keep grown buffers, not huge ones
+	key, ok := in.memoKey((*bp)[:0])
+	if cap(key) <= 4*memoMaxKeyBytes { // keep grown buffers, not huge ones
 		*bp = key[:0]
 	}
 	if !ok {
-		dec, _ := d.evaluate(ctx, p, input)
-		return dec
+		return d.evaluate(ctx, p, in)
 	}
 	if dec, ok := p.memo.get(key); ok {
 		return dec
 	}
-	dec, ok := d.evaluate(ctx, p, input)
+	dec, ok := d.evaluateOK(ctx, p, in)
 	if ok {
 		p.memo.put(key, dec)
 	}
 	return dec
 }
 
-// evaluate evaluates the prepared query for one input, reporting false
-// when the decision is the fail-closed one of an evaluation failure (which
-// is not memoized).
-func (d *Decider) evaluate(ctx context.Context, p *prepared, input ast.Value) (Decision, bool) {
+// evaluate evaluates the prepared query for one input.
+func (d *Decider) evaluate(ctx context.Context, p *prepared, in *Input) Decision {
+	dec, _ := d.evaluateOK(ctx, p, in)
+	return dec
+}
+
+// evaluateOK is evaluate, reporting false when the decision is the
+// fail-closed one of an evaluation failure (which is not memoized).
+func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decision, bool) {
 	// The decider reads no evaluation metrics: the no-op ones allocate nothing.
-	vc := newEvalCache()
+	input := in.Value()
+	vc := newEvalCache(p.consts)
 	if p.rules != nil {
 		vc.withRules(p.deps, p.rules, input)
 	}

@@ -1,32 +1,89 @@
 package policies
 
 import (
+	"sort"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
+
+// constantRule is a policy rule whose value does not depend on the input:
+// `name := <ground value>` with no body, no else, no default and no other
+// rule defining the same document (the route table, the tier limits).
+type constantRule struct {
+	ref   ast.Ref
+	value *ast.Term
+}
+
+// constants are the constant rules of one compiled policy set, indexed by
+// the hash of their ref. They are computed once per prepared policy set
+// (so a Reload replaces them) and only ever read afterwards.
+type constants map[int][]constantRule
+
+// findConstants collects the constant rules of a compiled policy set.
+func findConstants(c *ast.Compiler) constants {
+	names := make([]string, 0, len(c.Modules))
+	for name := range c.Modules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	consts := constants{}
+	for _, name := range names {
+		for _, r := range c.Modules[name].Rules {
+			if !isConstantRule(r) {
+				continue
+			}
+			ref := r.Ref()
+			node := c.RuleTree.Find(ref)
+			if !ref.IsGround() || node == nil || len(node.Values) != 1 || len(node.Children) != 0 {
+				continue
+			}
+			h := ref.Hash()
+			consts[h] = append(consts[h], constantRule{ref: ref, value: r.Head.Value})
+		}
+	}
+	return consts
+}
+
+// isConstantRule reports whether r is `name := <ground value>` (its
+// compiled body is the single expression `true`).
+func isConstantRule(r *ast.Rule) bool {
+	h := r.Head
+	return !r.Default && r.Else == nil && len(h.Args) == 0 && h.Key == nil &&
+		h.Value != nil && h.Value.IsGround() &&
+		len(r.Body) == 1 && r.Body[0].Equal(ast.NewExpr(ast.InternedTerm(true)))
+}
+
+func (cs constants) lookup(ref ast.Ref) *ast.Term {
+	for _, c := range cs[ref.Hash()] {
+		if c.ref.Equal(ref) {
+			return c.value
+		}
+	}
+	return nil
+}
 
 // evalCache is the virtual document cache of one evaluation (the values
 // of rules already evaluated, so that a rule referenced twice is evaluated
 // once), replacing OPA's default one, which is a trie of hash maps and
 // costs about ten allocations per rule. It is a flat map from the hash of
-// a rule's ref to its entries, one per `with` frame like OPA's. Outside
-// `with` frames it also consults the rule cache shared by decisions, which
-// answers constant rules (the route table, the tier limits) after their
-// first evaluation.
+// a rule's ref to its entries, one per `with` frame like OPA's, and it
+// answers the policy set's constant rules without evaluating them, except
+// inside a `with` frame, because `with` may replace data.
 //
 // It follows topdown.VirtualCache's contract: Get answers (value, false)
 // for a cached value, (nil, true) for a ref cached as undefined and
 // (nil, false) for a ref not in the cache; only the top frame is visible.
 type evalCache struct {
+	consts constants
 	// rules and input, when set, are the rule cache shared by decisions
 	// (rulecache.go) and this evaluation's input. Values computed here are
 	// only handed to it by commit, after the evaluation succeeded.
 	deps    *depIndex
 	rules   *ruleCache
 	input   ast.Value
-	sample  bool // also share the values of churning rules (ruleDeps.churning)
-	pending []pendingValue
-	scratch []byte // the key of a lookup
+	pending []ruleCacheEntry
+	hashes  []int
 	frames  []cacheFrame
 	// refs holds the copies of the cached refs, so that caching a rule
 	// does not allocate once the arena has grown.
@@ -40,12 +97,6 @@ type cacheFrame struct {
 	entries []cacheEntry
 }
 
-// pendingValue is a rule value for the rule cache, kept until commit.
-type pendingValue struct {
-	key   string
-	value *ast.Term
-}
-
 type cacheEntry struct {
 	ref   ast.Ref
 	value *ast.Term // nil: undefined
@@ -55,17 +106,17 @@ type cacheEntry struct {
 // cacheSize is about the number of rules an allowed request evaluates.
 const cacheSize = 32
 
-func newEvalCache() *evalCache {
-	c := &evalCache{refs: make([]*ast.Term, 0, 4*cacheSize)}
+func newEvalCache(consts constants) *evalCache {
+	c := &evalCache{consts: consts, refs: make([]*ast.Term, 0, 4*cacheSize)}
 	c.frames = append(make([]cacheFrame, 0, 2), newCacheFrame(cacheSize))
 	return c
 }
 
 // withRules makes the cache consult and feed the shared rule cache for
 // the evaluation of input.
-func (c *evalCache) withRules(deps *depIndex, rules *ruleCache, input ast.Value) {
+func (c *evalCache) withRules(deps *depIndex, rules *ruleCache, input ast.Value) *evalCache {
 	c.deps, c.rules, c.input = deps, rules, input
-	c.sample = rules.evals.Add(1)%sampleEvery == 0
+	return c
 }
 
 // shared returns the dependencies of ref when its value may be shared with
@@ -74,7 +125,7 @@ func (c *evalCache) shared(ref ast.Ref) *ruleDeps {
 	if c.rules == nil || len(c.frames) != 1 {
 		return nil
 	}
-	if d := c.deps.deps(ref); d != nil && d.cacheable && (c.sample || !d.churning()) {
+	if d := c.deps.deps(ref); d != nil && d.cacheable {
 		return d
 	}
 	return nil
@@ -85,10 +136,12 @@ func (c *evalCache) shared(ref ast.Ref) *ruleDeps {
 // value as soon as one body yields it; a conflicting value from another
 // body fails the evaluation later, so nothing is shared before the end.)
 func (c *evalCache) commit() {
-	for _, e := range c.pending {
-		c.rules.put(e.key, e.value)
+	for i, e := range c.pending {
+		if e, ok := detachEntry(e); ok {
+			c.rules.put(e.ref, c.hashes[i], e.vals, e.value)
+		}
 	}
-	c.pending = c.pending[:0]
+	c.pending, c.hashes = c.pending[:0], c.hashes[:0]
 }
 
 func newCacheFrame(size int) cacheFrame {
@@ -114,21 +167,21 @@ func (f *cacheFrame) find(ref ast.Ref, h int) *cacheEntry {
 	return nil
 }
 
-// Get answers from the top frame's entries, then (outside `with` frames)
-// from the rule cache.
+// Get answers constant rules outside `with` frames, and the top frame's
+// entries otherwise.
 func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
+	if len(c.frames) == 1 {
+		if v := c.consts.lookup(ref); v != nil {
+			return v, false
+		}
+	}
 	if e := c.frames[len(c.frames)-1].find(ref, ref.Hash()); e != nil {
 		return e.value, e.value == nil
 	}
 	if d := c.shared(ref); d != nil {
-		key, fits := appendRuleKey(c.scratch[:0], ref, d, c.input)
-		c.scratch = key
-		if !fits {
-			return nil, false
-		}
-		v, ok := c.rules.get(key)
-		d.counted(ok)
-		if ok {
+		var buf [8]ast.Value
+		vals, h := depValues(ref, d, c.input, buf[:0])
+		if v, ok := c.rules.get(ref, h, vals); ok {
 			return v, v == nil
 		}
 	}
@@ -139,10 +192,9 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 // ref is undefined.
 func (c *evalCache) Put(ref ast.Ref, value *ast.Term) {
 	if d := c.shared(ref); d != nil {
-		if key, fits := appendRuleKey(c.scratch[:0], ref, d, c.input); fits {
-			c.scratch = key
-			c.pending = append(c.pending, pendingValue{string(key), value})
-		}
+		vals, h := depValues(ref, d, c.input, nil)
+		c.pending = append(c.pending, ruleCacheEntry{ref: ref.Copy(), vals: vals, value: value})
+		c.hashes = append(c.hashes, h)
 	}
 	f := &c.frames[len(c.frames)-1]
 	h := ref.Hash()

@@ -1,16 +1,26 @@
 package policies
 
 import (
-	"context"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 func TestEvalCache(t *testing.T) {
+	c := compiledPolicies(t, true)
+	consts := findConstants(c)
 	table := ast.MustParseRef("data.facegate.routes.table")
-	vc := newEvalCache()
-	ok := ast.MustParseRef("data.facegate.allow")
+	if consts.lookup(table) == nil {
+		t.Fatal("the route table is not a constant rule")
+	}
+	for _, ref := range []string{"data.facegate.allow", "data.facegate.routes.ok", "data.facegate.limits.list", "data.facegate.routes.deny"} {
+		if consts.lookup(ast.MustParseRef(ref)) != nil {
+			t.Errorf("%s taken for a constant", ref)
+		}
+	}
+
+	vc := newEvalCache(consts)
+	ok := ast.MustParseRef("data.facegate.routes.ok")
 	list := ast.MustParseRef("data.facegate.limits.list")
 	steps := []struct {
 		name      string
@@ -19,14 +29,16 @@ func TestEvalCache(t *testing.T) {
 		want      *ast.Term
 		undefined bool
 	}{
-		{"not evaluated yet", func() {}, table, nil, false},
+		{"constant answered", func() {}, table, consts.lookup(table), false},
 		{"miss", func() {}, ok, nil, false},
 		{"put value", func() { vc.Put(ok, ast.InternedTerm(true)) }, ok, ast.InternedTerm(true), false},
 		{"put undefined", func() { vc.Put(list, nil) }, list, nil, true},
 		{"overwrite", func() { vc.Put(ok, ast.InternedTerm(false)) }, ok, ast.InternedTerm(false), false},
 		{"with frame hides entries", func() { vc.Push() }, ok, nil, false},
+		{"with frame hides constants", func() {}, table, nil, false},
 		{"with frame has its own entries", func() { vc.Put(ok, ast.InternedTerm(true)) }, ok, ast.InternedTerm(true), false},
 		{"pop restores", func() { vc.Pop() }, ok, ast.InternedTerm(false), false},
+		{"constant again", func() {}, table, consts.lookup(table), false},
 	}
 	for _, s := range steps {
 		s.do()
@@ -40,27 +52,25 @@ func TestEvalCache(t *testing.T) {
 	}
 }
 
-// TestConstantRulesShared: a constant rule (the route table) is evaluated
-// by the first decision and answered by the rule cache afterwards.
-func TestConstantRulesShared(t *testing.T) {
-	d := newTestDecider(t, "")
-	p := d.active.Load()
-	p.memo = nil
-	table := ast.MustParseRef("data.facegate.routes.table")
-	deps := p.deps.deps(table)
-	if deps == nil || !deps.cacheable || len(deps.paths) != 0 {
-		t.Fatalf("route table deps = %+v, want cacheable without input paths", deps)
+func TestFindConstantsSkipsRulesWithSeveralDefinitions(t *testing.T) {
+	mods := map[string]*ast.Module{"x.rego": ast.MustParseModuleWithOpts(`package x
+a := 1
+b := {"k": [1, 2]}
+c := 1
+c := 1 if input.x
+d := input.y
+default e := 1
+f.g := 2
+f.h := 3
+`, ast.ParserOptions{RegoVersion: ast.RegoV1})}
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	if c.Compile(mods); c.Failed() {
+		t.Fatal(c.Errors)
 	}
-	d.Decide(context.Background(), realisticInput())
-	key, _ := appendRuleKey(nil, table, deps, realisticInput().Value())
-	v, ok := p.rules.get(key)
-	if !ok || v == nil || v.Value.(ast.Object).Get(ast.StringTerm("faces/detect")) == nil {
-		t.Fatalf("route table not shared after a decision: %v %v", v, ok)
-	}
-	other := realisticInput()
-	other.Request.Route = "tags/get"
-	key, _ = appendRuleKey(nil, table, deps, other.Value())
-	if _, ok := p.rules.get(key); !ok {
-		t.Error("route table not shared with a request for another route")
+	consts := findConstants(c)
+	for ref, want := range map[string]bool{"data.x.a": true, "data.x.b": true, "data.x.c": false, "data.x.d": false, "data.x.e": false, "data.x.f": false} {
+		if got := consts.lookup(ast.MustParseRef(ref)) != nil; got != want {
+			t.Errorf("%s constant = %t, want %t", ref, got, want)
+		}
 	}
 }

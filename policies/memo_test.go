@@ -5,154 +5,46 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
-// Edits of the shipped policies that the memo tests decide with, each
-// appended to routes.rego (which imports errors).
-const (
-	// editReadsAddress reads a field the shipped policies do not read: the
-	// memo key must start to include it.
-	editReadsAddress = "\ndeny contains errors.deny(10, 403, 307, \"blocked address\", \"address_blocked\") if {\n\tinput.request.remote_ip == \"203.0.113.7\"\n}\n"
-	// editClockConstant compares now_ns with a constant (a switch-off date).
-	editClockConstant = "\ndeny contains errors.deny(10, 403, 307, \"switched off\", \"switched_off\") if {\n\tinput.now_ns >= 1800000001000000000\n}\n"
-	// editWholeInput reads the input as a whole: no memo.
-	editWholeInput = "\ndeny contains errors.deny(10, 403, 307, \"too many fields\", \"input_too_large\") if {\n\tcount(input) > 5\n}\n"
-	// editDynamicRef reads a field named by the params: no memo.
-	editDynamicRef = "\ndeny contains errors.deny(10, 403, 307, \"flagged\", \"flagged\") if {\n\tsome name in object.keys(input.request.params)\n\tinput[name] == true\n}\n"
-	// editClockArithmetic reads now_ns outside a plain comparison: no memo.
-	editClockArithmetic = "\ndeny contains errors.deny(10, 403, 307, \"stale\", \"stale_key\") if {\n\tinput.now_ns - input.key.expires_at > 1000000000\n\tinput.key.expires_at > 0\n}\n"
-)
-
-// editedSet writes the shipped policies with edit appended to routes.rego
-// to a temp dir (the shipped set for an empty edit; its own tail otherwise).
-func editedSet(t *testing.T, edit string) string {
-	t.Helper()
-	if edit == "" {
-		return ""
+// TestMemoTimeDependenceIsKnown guards the memo's exactness: in the shipped
+// policies a decision may depend on now_ns only through the key expiry
+// comparisons, and nothing reads the input as a whole or the clock.
+func TestMemoTimeDependenceIsKnown(t *testing.T) {
+	files, err := readPolicyFiles(embeddedPolicies(), false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	dir := copyEmbedded(t)
-	appendFile(t, filepath.Join(dir, "facegate", "routes", "routes.rego"), edit)
-	return dir
-}
-
-// randomInput is the realistic input with one of pairs of variations and random
-// values of fields some policy sets read and others do not (address, key id,
-// uids, the clock), drawn from small pools so that inputs repeat.
-func randomInput(rng *rand.Rand, pairs [][2]func(*Input)) *Input {
-	for {
-		pair := pairs[rng.IntN(len(pairs))]
-		in, ok := combine(pair[0], pair[1])
-		if !ok {
-			continue
-		}
-		in.Request.RemoteIP = []string{"192.0.2.10", "203.0.113.7", "198.51.100.1"}[rng.IntN(3)]
-		in.Key.ID = []string{"fg_live_test", "fg_live_other"}[rng.IntN(2)]
-		in.NowNS += int64(rng.IntN(3)) * 1_000_000_000
-		if in.Request.Params != nil && rng.IntN(3) == 0 {
-			in.Request.Params["uids"] = []string{"zoe@docs", "mark@team,anna", "eve@other", "all", ""}[rng.IntN(5)]
-		}
-		if rng.IntN(4) == 0 {
-			in.Request.Params = map[string]string{"namespace": "docs", "uids": "mark@docs", "api_secret": fmt.Sprint(rng.IntN(9))}
-		}
-		if in.Request.Params != nil && rng.IntN(2) == 0 { // params no shipped policy reads
-			in.Request.Params["urls"] = fmt.Sprintf("https://example.com/%d.jpg", rng.IntN(50))
-			in.Request.Params["detector"] = []string{"normal", "aggressive"}[rng.IntN(2)]
-		}
-		return in
+	allowed := map[string]bool{
+		"keys/keys.rego: input.now_ns < input.key.expires_at":  true,
+		"keys/keys.rego: input.now_ns >= input.key.expires_at": true,
 	}
-}
-
-// TestMemoMatchesPlainEvaluation decides random inputs through Decide (memo
-// and rule cache on) and compares every decision with OPA's plain
-// evaluation of the same input: for the shipped policies and for edited
-// sets, including one that reads a field the shipped set does not (the key
-// must include it) and sets the memo must refuse.
-func TestMemoMatchesPlainEvaluation(t *testing.T) {
-	for _, tc := range []struct {
-		name, edit string
-		memo       bool
-	}{
-		{"shipped", "", true},
-		{"reads remote_ip", editReadsAddress, true},
-		{"clock test with a constant", editClockConstant, true},
-		{"whole input", editWholeInput, false},
-		{"dynamic ref", editDynamicRef, false},
-		{"clock arithmetic", editClockArithmetic, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := editedSet(t, tc.edit)
-			d := newTestDecider(t, dir)
-			p := d.active.Load()
-			if (p.memo != nil) != tc.memo {
-				t.Fatalf("memo = %v, want one: %t", p.memo != nil, tc.memo)
-			}
-			plain := plainQuery(t, dir)
-			ctx := context.Background()
-			rng := rand.New(rand.NewPCG(3, uint64(len(tc.name))))
-			vs := variations()
-			pairs := make([][2]func(*Input), 60)
-			for i := range pairs {
-				pairs[i] = [2]func(*Input){vs[rng.IntN(len(vs))], vs[rng.IntN(len(vs))]}
-			}
-			reasons := map[string]int{}
-			const n = 400
-			for i := range n {
-				in := randomInput(rng, pairs)
-				rs, err := plain.Eval(ctx, rego.EvalParsedInput(in.Value()))
-				if err != nil || len(rs) != 1 {
-					t.Fatalf("plain evaluation: %v %v", rs, err)
-				}
-				want := rs[0].Expressions[0].Value.(Decision)
-				if got := d.Decide(ctx, in); !reflect.DeepEqual(got, want) {
-					t.Fatalf("input %d: Decide = %s, plain evaluation = %s (input %s)", i, got, want, in.Value())
-				}
-				reasons[want.Reason]++
-			}
-			if p.memo != nil {
-				kept := len(p.memo.entries) + len(p.memo.older)
-				t.Logf("%d inputs, %d memoized, reasons %v", n, kept, reasons)
-				if kept > n*3/4 {
-					t.Errorf("%d keys for %d inputs: the memo was hardly exercised", kept, n)
+	wholeInput := regexp.MustCompile(`\binput\b($|[^.])`)
+	clock := regexp.MustCompile(`\b(time|rand|uuid|http|net|opa)\.[a-z_]+\(`)
+	uses := 0
+	for _, f := range files {
+		for _, line := range strings.Split(string(f.src), "\n") {
+			code, _, _ := strings.Cut(line, "#")
+			code = strings.TrimSpace(code)
+			if strings.Contains(code, "now_ns") {
+				uses++
+				if !allowed[f.name+": "+code] {
+					t.Errorf("%s: now_ns used in %q: review memo.go's key before allowing it here", f.name, code)
 				}
 			}
-			if len(reasons) < 8 || reasons["ok"] == 0 {
-				t.Errorf("decisions %v: too few reasons exercised", reasons)
+			if wholeInput.MatchString(code) || clock.MatchString(code) {
+				t.Errorf("%s: %q reads the whole input or a non-deterministic built-in: review memo.go", f.name, code)
 			}
-		})
+		}
 	}
-}
-
-// TestMemoKeyFollowsPolicy: what enters the key is what the loaded policy
-// set reads. The shipped set does not read the address, the key id or the
-// other params; a set that reads the address keys on it.
-func TestMemoKeyFollowsPolicy(t *testing.T) {
-	key := func(d *Decider, in *Input) []byte {
-		k, _ := d.active.Load().memo.key(nil, in.Value())
-		return k
-	}
-	shipped := newTestDecider(t, "")
-	reads := newTestDecider(t, editedSet(t, editReadsAddress))
-	a, b := realisticInput(), realisticInput()
-	b.Request.RemoteIP = "203.0.113.7"
-	if !bytes.Equal(key(shipped, a), key(shipped, b)) {
-		t.Error("shipped policies: the address changed the key")
-	}
-	if bytes.Equal(key(reads, a), key(reads, b)) {
-		t.Error("a policy reading remote_ip: the address did not change the key")
-	}
-	ctx := context.Background()
-	if dec := reads.Decide(ctx, a); !dec.Allow {
-		t.Fatalf("allowed address denied: %s", dec)
-	}
-	if dec := reads.Decide(ctx, b); dec.Reason != "address_blocked" {
-		t.Fatalf("blocked address after an allowed one: %s", dec)
+	if uses != len(allowed) {
+		t.Errorf("found %d uses of now_ns, want %d", uses, len(allowed))
 	}
 }
 
@@ -180,20 +72,6 @@ func TestMemo(t *testing.T) {
 		}
 	})
 
-	t.Run("denials are memoized", func(t *testing.T) {
-		in := realisticInput()
-		in.Request.Params["uids"] = "eve@other"
-		before := len(p.memo.entries)
-		for range 2 {
-			if got := d.Decide(ctx, in); got.Reason != "namespace_not_owned" {
-				t.Fatalf("got %s", got)
-			}
-		}
-		if len(p.memo.entries) != before+1 {
-			t.Errorf("memo grew from %d to %d entries for one denied input", before, len(p.memo.entries))
-		}
-	})
-
 	t.Run("answers are copies", func(t *testing.T) {
 		in := realisticInput()
 		first := d.Decide(ctx, in)
@@ -207,7 +85,7 @@ func TestMemo(t *testing.T) {
 		in := realisticInput()
 		in.Request.Params["api_secret"] = "s3cr3t-value"
 		in.Request.Params["password"] = "hunter2"
-		key, ok := p.memo.key(nil, in.Value())
+		key, ok := in.memoKey(nil)
 		if !ok {
 			t.Fatal("realistic input not memoizable")
 		}
@@ -218,17 +96,28 @@ func TestMemo(t *testing.T) {
 		}
 		in.Request.Params["api_secret"] = "other"
 		in.NowNS++
-		if same, _ := p.memo.key(nil, in.Value()); !bytes.Equal(same, key) {
+		if same, _ := in.memoKey(nil); !bytes.Equal(same, key) {
 			t.Error("memo key depends on the secret or on now_ns")
 		}
+		// Every variation of the input gets its own key.
+		seen := map[string]int{}
+		for i, v := range variations() {
+			in := realisticInput()
+			v(in)
+			k, _ := in.memoKey(nil)
+			if j, dup := seen[string(k)]; dup && i != 0 && j != 0 {
+				t.Errorf("variations %d and %d share a key", j, i)
+			}
+			seen[string(k)] = i
+		}
 		in.Request.Params["uids"] = strings.Repeat("u@docs,", 400)
-		if _, ok := p.memo.key(nil, in.Value()); ok {
+		if _, ok := in.memoKey(nil); ok {
 			t.Error("a 2.8 KB input is memoized")
 		}
 	})
 
 	t.Run("bounded", func(t *testing.T) {
-		m := newMemo(&ruleDeps{cacheable: true})
+		m := newMemo()
 		hot := []byte("hot")
 		m.put(hot, Decision{Reason: "hot"})
 		for i := range 3 * memoMaxEntries {
@@ -260,26 +149,22 @@ func TestMemo(t *testing.T) {
 		}
 	})
 
-	t.Run("edited policies have one", func(t *testing.T) {
+	t.Run("edited policies have none", func(t *testing.T) {
 		dir := copyEmbedded(t)
-		appendFile(t, dir+"/facegate/routes/routes.rego", "\n# edited\n")
-		if newTestDecider(t, dir).active.Load().memo == nil {
-			t.Fatal("no memo for edited policies")
+		routes := dir + "/facegate/routes/routes.rego"
+		appendFile(t, routes, "\n# edited\n")
+		if newTestDecider(t, dir).active.Load().memo != nil {
+			t.Fatal("memo for edited policies")
 		}
 	})
 }
 
 // TestMemoKeyCoversEveryInputField changes every field of the input, one
-// at a time, and checks that the shipped policies' memo key changes
-// exactly for the fields they read: the encoding handles every kind of
-// field in Input, and the fields left out are the ones pinned here (the
-// shipped policies read neither the address nor the key id; now_ns only
-// through the expiry tests).
+// at a time, and checks that the memo key changes (except for now_ns,
+// which only counts through the expiry bit): a field added to Input but
+// not to memoKey would make the memo answer for the wrong input.
 func TestMemoKeyCoversEveryInputField(t *testing.T) {
-	m := newTestDecider(t, "").active.Load().memo
-	base, _ := m.key(nil, realisticInput().Value())
-	unread := map[string]bool{"Input.NowNS": true, "Input.Request.RemoteIP": true, "Input.Key.ID": true,
-		"Input.Request.Params": true} // the param added is named "added": params are read by name, below
+	base, _ := realisticInput().memoKey(nil)
 	var paths []string
 	var walk func(v reflect.Value, path string)
 	walk = func(v reflect.Value, path string) {
@@ -333,45 +218,211 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 			return false
 		}
 		change(reflect.ValueOf(in).Elem(), "Input")
-		key, _ := m.key(nil, in.Value())
-		if same := bytes.Equal(key, base); same != unread[path] {
+		key, _ := in.memoKey(nil)
+		// now_ns is left out; an added param named "added" is not read by
+		// the shipped policies (the params have their own test below).
+		unread := path == "Input.NowNS" || path == "Input.Request.Params"
+		if same := bytes.Equal(key, base); same != unread {
 			t.Errorf("changing %s: memo key unchanged = %t", path, same)
 		}
 	}
 	if len(paths) < 30 {
 		t.Fatalf("only %d fields walked", len(paths))
 	}
-	// The params the shipped policies read by name (namespace, namespaces,
-	// uids, uid, pids) change the key; the others do not.
+	// Params: every change the shipped policies can see changes the key,
+	// the others do not.
 	for _, c := range []struct {
 		params  map[string]string
 		changes bool
 	}{
-		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "aggressive", "api_key": "fg_live_test"}, false},
-		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "normal", "urls": "https://x", "api_key": "k"}, false},
-		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs"}, false},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "aggressive"}, false},
+		{map[string]string{"uids": "zoe@docs, bob@docs", "namespace": "docs", "detector": "normal", "urls": "https://x"}, false},
 		{map[string]string{"uids": "mark@docs,anna@team", "namespace": "docs", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna", "namespace": "docs", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,all", "namespace": "docs", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs,", "namespace": "docs", "detector": "normal"}, true},
 		{map[string]string{"uid": "mark@docs,anna@docs", "namespace": "docs", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs ", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "namespaces": "docs"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "pids": "p1"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "pids": " "}, false},
 	} {
 		in := realisticInput()
 		in.Request.Params = c.params
-		key, _ := m.key(nil, in.Value())
+		key, _ := in.memoKey(nil)
 		if changed := !bytes.Equal(key, base); changed != c.changes {
 			t.Errorf("params %v: memo key changed = %t, want %t", c.params, changed, c.changes)
 		}
 	}
-	// The key of an override's field: zero is left out of the input, as
-	// LimitOverride.value leaves it out.
-	in := realisticInput()
-	in.Key.Limits = map[string]LimitOverride{"quota": {Count: 5}}
-	k1, _ := m.key(nil, in.Value())
-	in.Key.Limits = map[string]LimitOverride{"quota": {Count: 5, Rate: 0.5}}
-	if k2, _ := m.key(nil, in.Value()); bytes.Equal(k1, k2) {
-		t.Error("a limit override's rate did not change the key")
+}
+
+// TestMemoParamsReadIsKnown pins every line of the shipped Rego that reads
+// the params: the memo key encodes only what these can observe
+// (appendParamsRead). A new read needs that function reviewed first.
+func TestMemoParamsReadIsKnown(t *testing.T) {
+	files, err := readPolicyFiles(embeddedPolicies(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]int{
+		"namespaces/namespaces.rego: default_namespace := trim_space(input.request.params.namespace) if {": 1,
+		"namespaces/namespaces.rego: is_string(input.request.params.namespace)":                            1,
+		"namespaces/namespaces.rego: some name in [\"uids\", \"uid\"]":                                     3,
+		"namespaces/namespaces.rego: some item in split_list(input.request.params[name])":                  1,
+		"namespaces/namespaces.rego: some ns in split_list(input.request.params.namespaces)":               1,
+		"namespaces/namespaces.rego: not input.request.params.namespace":                                   2,
+		"namespaces/namespaces.rego: not input.request.params.namespaces":                                  1,
+		"namespaces/namespaces.rego: not input.request.params.uids":                                        1,
+		"namespaces/namespaces.rego: not input.request.params.uid":                                         1,
+		"namespaces/namespaces.rego: trim_space(input.request.params.namespace) != \"\"":                   1,
+		"namespaces/namespaces.rego: ns := trim_space(input.request.params.namespace)":                     1,
+		"namespaces/namespaces.rego: some raw in split(input.request.params[name], \",\")":                 2,
+		"namespaces/namespaces.rego: some raw in split(input.request.params.namespaces, \",\")":            1,
+		"schema/schema.rego: v := input.request.params[name]":                                              1,
+		"schema/schema.rego: has_param(\"uids\")":                                                          1,
+		"schema/schema.rego: has_param(\"pids\")":                                                          1,
+		"schema/schema.rego: not has_param(\"uids\")":                                                      1,
+		"schema/schema.rego: not has_param(\"pids\")":                                                      1,
+	}
+	wholeRequest := regexp.MustCompile(`\binput\.request($|[^.a-z_])|\binput\.request\.params($|[^.a-z_\[])`)
+	seen := map[string]int{}
+	for _, f := range files {
+		for _, line := range strings.Split(string(f.src), "\n") {
+			code, _, _ := strings.Cut(line, "#")
+			code = strings.TrimSpace(code)
+			if wholeRequest.MatchString(code) {
+				t.Errorf("%s: %q reads input.request as a whole: review appendParamsRead (memo.go)", f.name, code)
+			}
+			if strings.Contains(code, "input.request.params") || strings.Contains(code, "has_param(") ||
+				strings.Contains(code, "[\"uids\", \"uid\"]") {
+				seen[f.name+": "+code]++
+			}
+		}
+	}
+	for line, n := range seen {
+		if strings.HasPrefix(line, "schema/schema.rego: has_param(name) if {") {
+			continue // the helper's head
+		}
+		if allowed[line] != n {
+			t.Errorf("%s: %d reads of the params (%d allowed): review appendParamsRead (memo.go) first", line, n, allowed[line])
+		}
+	}
+	for line, n := range allowed {
+		if seen[line] != n {
+			t.Errorf("%s: found %d times, pinned %d", line, seen[line], n)
+		}
+	}
+}
+
+// TestMemoParamsProjection: inputs whose params differ only in what the
+// memo key leaves out get the same decision from OPA's plain evaluation of
+// the shipped policies, across routes, keys and namespace layouts.
+func TestMemoParamsProjection(t *testing.T) {
+	plain := plainQuery(t, "")
+	ctx := context.Background()
+	items := []string{"", " ", "all", " all ", "mark", "anna", "mark@docs", "zoe@docs", "x@team", " y@team ", "eve@other",
+		"y@", "@docs", "a@docs@x", "b@docs@x", "all@docs", "ALL"}
+	others := []map[string]string{{}, {"detector": "aggressive"}, {"urls": "https://example.com/a.jpg"}, {"label": "x", "tids": "t1"}}
+	rng := rand.New(rand.NewPCG(21, 22))
+	// rename keeps what the policies can see of a uid list and changes the
+	// rest: names before "@", bare names, other params.
+	rename := func(v string) string {
+		parts := strings.Split(v, ",")
+		for i, part := range parts {
+			item := strings.TrimSpace(part)
+			name, ns, at := strings.Cut(item, "@")
+			switch {
+			case item == "" || item == "all":
+			case at:
+				parts[i] = " " + name + "2@" + ns
+			default:
+				parts[i] = item + "2"
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	byKey := map[string]Decision{}
+	checked, shared := 0, 0
+	decide := func(in *Input) (Decision, []byte) {
+		rs, err := plain.Eval(ctx, rego.EvalParsedInput(in.Value()))
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("plain evaluation: %v %v", rs, err)
+		}
+		key, _ := in.memoKey(nil)
+		return rs[0].Expressions[0].Value.(Decision), key
+	}
+	for range 1500 {
+		in := realisticInput()
+		in.Request.Route = []string{"faces/recognize", "tags/get", "tags/save", "faces/detect"}[rng.IntN(4)]
+		in.Request.Images = rng.IntN(2)
+		in.Key.Namespaces = [][]string{{"docs", "team"}, {"docs"}, {"*"}}[rng.IntN(3)]
+		p := map[string]string{}
+		for k, v := range others[rng.IntN(len(others))] {
+			p[k] = v
+		}
+		for _, name := range []string{"uids", "uid"} {
+			if rng.IntN(3) == 0 {
+				continue
+			}
+			var list []string
+			for range 1 + rng.IntN(3) {
+				list = append(list, items[rng.IntN(len(items))])
+			}
+			p[name] = strings.Join(list, ",")
+		}
+		if rng.IntN(2) == 0 {
+			p["namespace"] = []string{"docs", " docs", "", "other", "team"}[rng.IntN(5)]
+		}
+		if rng.IntN(4) == 0 {
+			p["namespaces"] = []string{"docs,team", "docs, other", ""}[rng.IntN(3)]
+		}
+		if rng.IntN(4) == 0 {
+			p["pids"] = []string{"p1", " ", ""}[rng.IntN(3)]
+		}
+		in.Request.Params = p
+		dec, key := decide(in)
+		// The same call with other uid names and other unread params.
+		twin := realisticInput()
+		twin.Request.Route, twin.Request.Images, twin.Key.Namespaces = in.Request.Route, in.Request.Images, in.Key.Namespaces
+		q := map[string]string{}
+		for k, v := range others[rng.IntN(len(others))] {
+			q[k] = v
+		}
+		for k, v := range p {
+			switch k {
+			case "uids", "uid":
+				q[k] = rename(v)
+			case "namespace", "namespaces", "pids":
+				q[k] = v
+			}
+		}
+		twin.Request.Params = q
+		twinDec, twinKey := decide(twin)
+		if !bytes.Equal(key, twinKey) {
+			t.Fatalf("params %v and %v: memo keys differ", p, q)
+		}
+		if !reflect.DeepEqual(dec, twinDec) {
+			t.Fatalf("params %v and %v share a memo key but OPA decides %s and %s", p, q, dec, twinDec)
+		}
+		checked += 2
+		for _, kd := range []struct {
+			k []byte
+			d Decision
+		}{{key, dec}, {twinKey, twinDec}} {
+			if prev, seen := byKey[string(kd.k)]; seen {
+				shared++
+				if !reflect.DeepEqual(prev, kd.d) {
+					t.Fatalf("two inputs share a memo key but OPA decides %s and %s", prev, kd.d)
+				}
+			} else {
+				byKey[string(kd.k)] = kd.d
+			}
+		}
+	}
+	t.Logf("%d inputs, %d memo keys, %d sharing a key with an earlier one", checked, len(byKey), shared)
+	if shared < 1500 {
+		t.Errorf("only %d inputs shared a key: the projection was not exercised", shared)
 	}
 }
 
@@ -385,34 +436,5 @@ func TestNoMemoOption(t *testing.T) {
 	}
 	if dec := d.Decide(context.Background(), realisticInput()); !dec.Allow {
 		t.Errorf("NoMemo decider denies the realistic input: %s", dec)
-	}
-}
-
-// TestMemoKeyEncodingInjective: values that differ encode differently,
-// whatever their types and however their strings split.
-func TestMemoKeyEncodingInjective(t *testing.T) {
-	values := []ast.Value{
-		nil, ast.NullValue, ast.Boolean(false), ast.Boolean(true), ast.Number("1"), ast.String("1"),
-		ast.String(""), ast.String("ab"),
-		ast.NewArray(), ast.NewObject(), ast.NewSet(),
-		ast.NewArray(ast.StringTerm("a"), ast.StringTerm("bc")), ast.NewArray(ast.StringTerm("ab"), ast.StringTerm("c")),
-		ast.NewArray(ast.StringTerm("abc")), ast.NewSet(ast.StringTerm("abc")),
-		ast.NewObject(ast.Item(ast.StringTerm("a"), ast.StringTerm("b"))),
-		ast.NewObject(ast.Item(ast.StringTerm("ab"), ast.StringTerm(""))),
-		ast.NewObject(ast.Item(ast.StringTerm("a"), ast.NullTerm())),
-	}
-	seen := map[string]int{}
-	for i, v := range values {
-		k := string(appendValue(nil, v))
-		if j, dup := seen[k]; dup {
-			t.Errorf("%v and %v encode alike", values[j], v)
-		}
-		seen[k] = i
-	}
-	// Objects encode in key order, whatever the order they were built in.
-	a := ast.NewObject(ast.Item(ast.StringTerm("x"), ast.IntNumberTerm(1)), ast.Item(ast.StringTerm("y"), ast.IntNumberTerm(2)))
-	b := ast.NewObject(ast.Item(ast.StringTerm("y"), ast.IntNumberTerm(2)), ast.Item(ast.StringTerm("x"), ast.IntNumberTerm(1)))
-	if !bytes.Equal(appendValue(nil, a), appendValue(nil, b)) {
-		t.Error("equal objects built in another order encode differently")
 	}
 }

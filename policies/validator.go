@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -75,10 +74,6 @@ func resultKey(b []byte, route string, params map[string]string) ([]byte, bool) 
 		}
 	}
 	return b, true
-}
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
 // resultSalt makes the digests of credentials in cache keys useless outside

@@ -52,6 +52,74 @@ all_namespaces if "*" in key_namespaces
 applies if not input.request.proxied == true
 
 # METADATA
+# description: |
+#   The request's namespaces pass (implies an empty deny set): proxied; or
+#   no namespace params at all; or a namespace param the key owns and
+#   every namespace in uids, uid and namespaces owned too; or no namespace
+#   param and every uid naming its own namespace (uid@ns), all owned.
+ok if input.request.proxied == true
+
+ok if {
+	input.request.proxied == false
+	not input.request.params.namespace
+	not input.request.params.namespaces
+	not input.request.params.uids
+	not input.request.params.uid
+}
+
+ok if {
+	input.request.proxied == false
+	is_array(input.key.namespaces)
+	"*" in input.key.namespaces
+	trim_space(input.request.params.namespace) != ""
+}
+
+ok if {
+	input.request.proxied == false
+	ns := trim_space(input.request.params.namespace)
+	ns != ""
+	is_array(input.key.namespaces)
+	ns in input.key.namespaces
+	not foreign_list_item
+}
+
+# A namespace in uids, uid or namespaces the key does not own (used by ok,
+# which has checked that key.namespaces is an array).
+ok if {
+	input.request.proxied == false
+	not input.request.params.namespace
+	is_array(input.key.namespaces)
+	not uid_without_namespace
+	not foreign_list_item
+}
+
+# METADATA
+# description: A uid (or uids=all) that names no namespace of its own.
+uid_without_namespace if {
+	some name in ["uids", "uid"]
+	some raw in split(input.request.params[name], ",")
+	item := trim_space(raw)
+	item != ""
+	not contains(item, "@")
+}
+
+foreign_list_item if {
+	some name in ["uids", "uid"]
+	some raw in split(input.request.params[name], ",")
+	item := trim_space(raw)
+	i := indexof(item, "@")
+	i >= 0
+	not substring(item, i + 1, -1) in input.key.namespaces
+}
+
+foreign_list_item if {
+	some raw in split(input.request.params.namespaces, ",")
+	ns := trim_space(raw)
+	ns != ""
+	not ns in input.key.namespaces
+}
+
+# METADATA
 # description: uids without a namespace, and namespaces the key does not own.
 deny contains errors.deny(80, 400, 403, "uids=all needs a namespace", "namespace_missing") if {
 	"all" in uid_items

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
@@ -48,7 +49,7 @@ never printed.
 			keyFile := f.String("key-file", "", "the store encryption key (default: see above)")
 			cmd.Args = cobra.NoArgs
 			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-				return Migrate(cmd.OutOrStdout(), *from, *to, *keyFile)
+				return MigrateWithProgress(cmd.OutOrStdout(), cmd.ErrOrStderr(), *from, *to, *keyFile, migrateProgressEvery)
 			}
 		},
 	})
@@ -59,9 +60,19 @@ func isDSN(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") || strings.Contains(s, "=")
 }
 
+// migrateProgressEvery is how often facegate migrate reports its progress.
+const migrateProgressEvery = 5 * time.Second
+
 // Migrate copies the store at from into the one at to (each a data dir or
 // a PostgreSQL DSN) and writes the count and checksum report to w.
 func Migrate(w io.Writer, from, to, keyFile string) error {
+	return MigrateWithProgress(w, nil, from, to, keyFile, 0)
+}
+
+// MigrateWithProgress is Migrate that also writes a progress line (entries
+// copied, of about how many, rate, ETA) to log about every interval while it
+// copies; a nil log or a non-positive interval writes none.
+func MigrateWithProgress(w, log io.Writer, from, to, keyFile string, every time.Duration) error {
 	if from == "" || to == "" {
 		return errors.New("migrate: --from and --to are required")
 	}
@@ -103,7 +114,14 @@ func Migrate(w io.Writer, from, to, keyFile string) error {
 		return err
 	}
 	defer dst.Close()
-	sd, dd, err := store.Copy(src, dst)
+	var progress func(store.CopyProgress)
+	if log != nil {
+		progress = func(p store.CopyProgress) {
+			fmt.Fprintf(log, "migrate: %d of about %d entries copied in %s, %.0f/s, ETA %s\n",
+				p.Copied, p.Estimate, p.Elapsed.Round(time.Second), p.Rate(), p.ETA().Round(time.Second))
+		}
+	}
+	sd, dd, err := store.CopyWithProgress(src, dst, every, progress)
 	if sd != nil {
 		if rerr := store.Report(w, sd, dd); rerr != nil && err == nil {
 			err = rerr

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/store/pgtest"
@@ -41,9 +42,12 @@ func TestMigrateDataDirToPostgresAndBack(t *testing.T) {
 	}
 	st.Close()
 
-	var out bytes.Buffer
-	if err := Migrate(&out, dir, dsn, ""); err != nil {
+	var out, log bytes.Buffer
+	if err := MigrateWithProgress(&out, &log, dir, dsn, "", time.Nanosecond); err != nil {
 		t.Fatalf("migrate to postgres: %v\n%s", err, out.String())
+	}
+	if !strings.HasPrefix(log.String(), "migrate: 4 of about ") || !strings.Contains(log.String(), "/s, ETA 0s\n") || strings.Contains(log.String(), dsn) {
+		t.Fatalf("progress log:\n%s", log.String())
 	}
 	if !strings.Contains(out.String(), "4 entries: source and target match") || strings.Contains(out.String(), dsn) {
 		t.Fatalf("report:\n%s", out.String())

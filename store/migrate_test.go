@@ -70,3 +70,42 @@ func TestCopyBadgerPostgresAndBack(t *testing.T) {
 		t.Fatalf("the refused target changed: %d entries, %v", d.Total(), err)
 	}
 }
+
+// TestCopyWithProgress reports growing counts while it copies and the full
+// count, with no time left, at the end; a copy with no progress function or
+// interval reports nothing and copies the same.
+func TestCopyWithProgress(t *testing.T) {
+	src := openMem(t)
+	const n = 3000
+	if err := src.Update(func(tx *Tx) error {
+		for i := range n {
+			if err := tx.PutRaw(fmt.Sprintf("vec/ns/u%d/t%05d", i%11, i), []byte{byte(i)}, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []CopyProgress
+	sd, dd, err := CopyWithProgress(src, openMem(t), time.Nanosecond, func(p CopyProgress) { seen = append(seen, p) })
+	if err != nil || !sd.Equal(dd) || dd.Total() != n {
+		t.Fatalf("copy: err %v, equal %v, target %d entries", err, sd.Equal(dd), dd.Total())
+	}
+	if len(seen) < 3 {
+		t.Fatalf("%d progress reports for %d entries at every 256", len(seen), n)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i].Copied <= seen[i-1].Copied || seen[i].Elapsed < seen[i-1].Elapsed {
+			t.Fatalf("report %d went back: %+v after %+v", i, seen[i], seen[i-1])
+		}
+	}
+	last := seen[len(seen)-1]
+	if last.Copied != n || last.Estimate < n || last.Rate() <= 0 || last.ETA() != 0 {
+		t.Fatalf("last report %+v (rate %v, eta %v)", last, last.Rate(), last.ETA())
+	}
+	calls := 0
+	if _, dd2, err := CopyWithProgress(src, openMem(t), 0, func(CopyProgress) { calls++ }); err != nil || dd2.Total() != n || calls != 0 {
+		t.Fatalf("no interval: err %v, %d entries, %d reports", err, dd2.Total(), calls)
+	}
+}

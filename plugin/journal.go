@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/facegate/facegate/store"
@@ -25,6 +27,23 @@ func readJournal[T any](st *store.Store, prefix string) (items []T, malformed in
 		return nil
 	})
 	return items, malformed, err
+}
+
+// nodeJournalPrefix is where a node keeps a journal of its own in-memory
+// state: base itself in the node's own Badger store, and a folder of the node
+// under base when the store is shared with other nodes (PostgreSQL), so that
+// the nodes' journals do not overwrite each other and each restores its own.
+// The folder is named by a hash of the host name and the absolute data dir,
+// which stay the same across restarts and differ between nodes.
+func nodeJournalPrefix(base string, st *store.Store, dataDir string) string {
+	if st.Engine() != "postgres" {
+		return base
+	}
+	host, _ := os.Hostname()
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return journalKey(base, host, dataDir) + "/"
 }
 
 // journalKey names an entry by a hash of its parts, so that client-chosen

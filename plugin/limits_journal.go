@@ -29,6 +29,7 @@ const limitsFlushEvery = 250 * time.Millisecond
 type limitsJournal struct {
 	l      *limits.Limiter
 	st     *store.Store
+	prefix string // limitsKeyPrefix, or a node's folder under it (nodeJournalPrefix)
 	logger *zap.Logger
 	// pending holds states whose write failed, retried with the next flush
 	// (a newer state of the same subject replaces them).
@@ -36,11 +37,12 @@ type limitsJournal struct {
 	*periodic
 }
 
-// newLimitsJournal restores l from the store and starts writing its changes.
-// A read error is logged and the limiter starts from what could be read.
-func newLimitsJournal(l *limits.Limiter, st *store.Store, logger *zap.Logger) *limitsJournal {
-	j := &limitsJournal{l: l, st: st, logger: logger, pending: map[string]limits.State{}}
-	states, malformed, err := readJournal[limits.State](st, limitsKeyPrefix)
+// newLimitsJournal restores l from the entries under prefix in st and starts
+// writing its changes there. A read error is logged and the limiter starts
+// from what could be read.
+func newLimitsJournal(l *limits.Limiter, st *store.Store, prefix string, logger *zap.Logger) *limitsJournal {
+	j := &limitsJournal{l: l, st: st, prefix: prefix, logger: logger, pending: map[string]limits.State{}}
+	states, malformed, err := readJournal[limits.State](st, prefix)
 	if err != nil {
 		logger.Error("reading the limiter's counters failed; quotas and rate limits restart from what was read", zap.Error(err))
 	}
@@ -55,7 +57,7 @@ func newLimitsJournal(l *limits.Limiter, st *store.Store, logger *zap.Logger) *l
 // flush writes the subjects changed since the last flush in one transaction.
 func (j *limitsJournal) flush() {
 	for _, s := range j.l.Snapshot() {
-		j.pending[limitsStoreKey(s)] = s
+		j.pending[limitsStoreKey(j.prefix, s)] = s
 	}
 	if len(j.pending) == 0 {
 		return
@@ -85,6 +87,6 @@ func (j *limitsJournal) flush() {
 
 // limitsStoreKey names a subject's entry without putting the subject (a
 // client-chosen key id, an address) in the key itself.
-func limitsStoreKey(s limits.State) string {
-	return journalKey(limitsKeyPrefix, s.Table, s.Subject)
+func limitsStoreKey(prefix string, s limits.State) string {
+	return journalKey(prefix, s.Table, s.Subject)
 }

@@ -29,11 +29,11 @@ func TestLimitsJournal(t *testing.T) {
 	}
 
 	l1 := limits.New(nil, 1000)
-	j1 := newLimitsJournal(l1, st, zap.NewNop())
+	j1 := newLimitsJournal(l1, st, limitsKeyPrefix, zap.NewNop())
 	charge(l1, 3)
 	time.Sleep(3 * limitsFlushEvery) // written by the timer, not by Close
 	l2 := limits.New(nil, 1000)
-	j2 := newLimitsJournal(l2, st, zap.NewNop())
+	j2 := newLimitsJournal(l2, st, limitsKeyPrefix, zap.NewNop())
 	if u := l2.Usage("key1", quota); u.Used != 3 {
 		t.Errorf("after the timed flush: used %d, want 3", u.Used)
 	}
@@ -42,7 +42,7 @@ func TestLimitsJournal(t *testing.T) {
 	j1.Close() // a clean stop writes what is pending
 
 	l3 := limits.New(nil, 1000)
-	j3 := newLimitsJournal(l3, st, zap.NewNop())
+	j3 := newLimitsJournal(l3, st, limitsKeyPrefix, zap.NewNop())
 	defer j3.Close()
 	if u := l3.Usage("key1", quota); u.Used != 7 || u.Remaining != 3 {
 		t.Errorf("after Close: used %d remaining %d, want 7 and 3", u.Used, u.Remaining)

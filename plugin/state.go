@@ -110,7 +110,7 @@ func openState(cfg stateConfig, logger *zap.Logger) (*state, error) {
 		}
 		return nil, err
 	}
-	s.usageLog = newUsageJournal(s.usage, st, logger)
+	s.usageLog = newUsageJournal(s.usage, st, nodeJournalPrefix(usageKeyPrefix, st, cfg.DataDir), logger)
 	return s, nil
 }
 
@@ -138,7 +138,7 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		s.redisProbe = newRedisProbe(s.redis)
 		s.logger.Info("cluster mode: limits, nonces and admin lockouts and TOTP codes shared in redis")
 	} else {
-		s.limitsLog = newLimitsJournal(s.limiter, s.store, s.logger)
+		s.limitsLog = newLimitsJournal(s.limiter, s.store, nodeJournalPrefix(limitsKeyPrefix, s.store, cfg.DataDir), s.logger)
 		s.nonces = newNonceGuard(s.store, s.logger)
 	}
 

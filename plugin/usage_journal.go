@@ -24,15 +24,17 @@ const usageSaveEvery = 5 * time.Minute
 type usageJournal struct {
 	rec    *usage.Recorder
 	st     *store.Store
+	prefix string // usageKeyPrefix, or a node's folder under it (nodeJournalPrefix)
 	logger *zap.Logger
 	*periodic
 }
 
-// newUsageJournal restores rec (empty) from st and starts writing it. A
-// history that cannot be read or restored is logged and rec starts empty.
-func newUsageJournal(rec *usage.Recorder, st *store.Store, logger *zap.Logger) *usageJournal {
-	j := &usageJournal{rec: rec, st: st, logger: logger}
-	snap, malformed, err := readJournal[usage.Series](st, usageKeyPrefix)
+// newUsageJournal restores rec (empty) from the entries under prefix in st
+// and starts writing it there. A history that cannot be read or restored is
+// logged and rec starts empty.
+func newUsageJournal(rec *usage.Recorder, st *store.Store, prefix string, logger *zap.Logger) *usageJournal {
+	j := &usageJournal{rec: rec, st: st, prefix: prefix, logger: logger}
+	snap, malformed, err := readJournal[usage.Series](st, prefix)
 	switch {
 	case err != nil:
 		logger.Error("reading the usage history failed; usage starts empty", zap.Error(err))
@@ -53,7 +55,7 @@ func newUsageJournal(rec *usage.Recorder, st *store.Store, logger *zap.Logger) *
 func (j *usageJournal) save() {
 	failed := 0
 	for _, s := range j.rec.Snapshot() {
-		if err := j.st.PutJSON(journalKey(usageKeyPrefix, s.Key, s.Route), s, 24*time.Hour); err != nil {
+		if err := j.st.PutJSON(journalKey(j.prefix, s.Key, s.Route), s, 24*time.Hour); err != nil {
 			failed++
 		}
 	}

@@ -23,7 +23,7 @@ func TestUsageJournal(t *testing.T) {
 	defer st.Close()
 	now := time.Now()
 	rec := usage.New(usage.Options{})
-	j := newUsageJournal(rec, st, zap.NewNop())
+	j := newUsageJournal(rec, st, usageKeyPrefix, zap.NewNop())
 	for i := range 30 {
 		rec.Record(usage.Event{Key: "fg_live_a", Route: "faces/detect", At: now.Add(-time.Duration(i) * time.Minute), Images: 2,
 			Latency: 3 * time.Millisecond, Denied: i%10 == 0, Reason: "RATE_LIMIT_EXCEEDED"})
@@ -33,7 +33,7 @@ func TestUsageJournal(t *testing.T) {
 	j.Close()
 
 	rec2 := usage.New(usage.Options{})
-	newUsageJournal(rec2, st, zap.NewNop()).Close()
+	newUsageJournal(rec2, st, usageKeyPrefix, zap.NewNop()).Close()
 	got, _ := rec2.Query(usage.Query{Step: time.Hour})
 	if got.Totals.Requests != 31 || got.Totals.Images != 60 || got.Totals.Reasons["RATE_LIMIT_EXCEEDED"] != 3 {
 		t.Errorf("restored totals %+v", got.Totals)
@@ -47,7 +47,7 @@ func TestUsageJournal(t *testing.T) {
 	}
 	core, logs := observer.New(zap.ErrorLevel)
 	rec3 := usage.New(usage.Options{})
-	newUsageJournal(rec3, st, zap.New(core)).Close()
+	newUsageJournal(rec3, st, usageKeyPrefix, zap.New(core)).Close()
 	if logs.FilterMessage("usage history entries of an unknown shape were ignored").Len() != 1 {
 		t.Errorf("a malformed entry was not reported: %v", logs.All())
 	}

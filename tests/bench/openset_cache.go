@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 )
 
@@ -140,4 +142,44 @@ func (c *cachedAnalyzer) warm(ctx context.Context, files []string, opt func(stri
 	}
 	close(ch)
 	wg.Wait()
+}
+
+// openSetStudy is what the open-set study commands (open-set-norm,
+// open-set-templates, open-set-calibrate) share: their flags (--data, --cache,
+// --folds and the quality gate's), the chosen folds and the cached analyzer
+// with the options every study analyses with.
+type openSetStudy struct {
+	data      string
+	folds     map[int]bool
+	foldsText string
+	gate      gateFlags
+	ca        *cachedAnalyzer
+	opt       service.AnalyzeOptions
+}
+
+// newOpenSetStudy parses the study command name's args and opens the engine
+// behind the analysis cache.
+func newOpenSetStudy(name string, args []string) (*openSetStudy, error) {
+	s := &openSetStudy{opt: service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&s.data, "data", "../shared/data/faces", "shared faces data directory")
+	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
+	fs.StringVar(&s.foldsText, "folds", "1,2", "pairs.txt folds (1-based) whose people are used")
+	s.gate.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.folds, err = parseFolds(s.foldsText); err != nil {
+		return nil, err
+	}
+	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
+	if err != nil {
+		return nil, fmt.Errorf("load engine: %w", err)
+	}
+	if s.ca, err = newCachedAnalyzer(an, *cache); err != nil {
+		return nil, err
+	}
+	s.ca.keep = s.gate.keep()
+	return s, nil
 }

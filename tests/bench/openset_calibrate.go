@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/engine/faceapi"
-	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
 )
 
@@ -25,34 +23,17 @@ func init() { commands["open-set-calibrate"] = runOpenSetCalibrate }
 // log10 FMR(d) = a + b·d + c·d² over the tail (FMR ≤ 0.1), the form faceapi.FalseMatchRate
 // uses. The folds used here must not be the folds any open-set figure is reported on.
 func runOpenSetCalibrate(args []string) error {
-	fs := flag.NewFlagSet("open-set-calibrate", flag.ContinueOnError)
-	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
-	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
-	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
-	var gate gateFlags
-	gate.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	folds, err := parseFolds(*foldsFlag)
+	study, err := newOpenSetStudy("open-set-calibrate", args)
 	if err != nil {
 		return err
 	}
-	lfw := filepath.Join(*data, "recognition", "lfw")
+	folds := study.folds
+	lfw := filepath.Join(study.data, "recognition", "lfw")
 	foldOf, err := personFolds(filepath.Join(lfw, "pairs.txt"))
 	if err != nil {
 		return err
 	}
-	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
-	if err != nil {
-		return fmt.Errorf("load engine: %w", err)
-	}
-	ca, err := newCachedAnalyzer(an, *cache)
-	if err != nil {
-		return err
-	}
-	ca.keep = gate.keep()
-	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
+	ca, opt := study.ca, study.opt
 	type desc struct {
 		person string
 		v      [128]float32
@@ -91,7 +72,7 @@ func runOpenSetCalibrate(args []string) error {
 		}
 	}
 	sort.Slice(imp, func(i, j int) bool { return imp[i] < imp[j] })
-	fmt.Printf("folds %s, quality gate %s: %d images with a centre face, %d impostor pairs\n\n", *foldsFlag, &gate, len(ds), len(imp))
+	fmt.Printf("folds %s, quality gate %s: %d images with a centre face, %d impostor pairs\n\n", study.foldsText, &study.gate, len(ds), len(imp))
 	fmt.Println("| FMR | distance | current fit |")
 	fmt.Println("|---:|---:|---:|")
 	var xs, ys []float64

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/facegate/facegate/engine/faceapi"
-	"github.com/facegate/facegate/engine/pipeline"
-	"github.com/facegate/facegate/engine/service"
 )
 
 func init() { commands["open-set-norm"] = runOpenSetNorm }
@@ -24,33 +20,16 @@ func init() { commands["open-set-norm"] = runOpenSetNorm }
 // images, non-mated ones the strangers' images. A normalisation is worth shipping only if
 // it lowers FNIR at a fixed FPIR on the held-out folds after being chosen on folds 1–2.
 func runOpenSetNorm(args []string) error {
-	fs := flag.NewFlagSet("open-set-norm", flag.ContinueOnError)
-	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
-	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
-	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
-	var gate gateFlags
-	gate.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	folds, err := parseFolds(*foldsFlag)
+	study, err := newOpenSetStudy("open-set-norm", args)
 	if err != nil {
 		return err
 	}
-	d, err := loadOpenSet(*data, folds)
+	folds := study.folds
+	d, err := loadOpenSet(study.data, folds)
 	if err != nil {
 		return err
 	}
-	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
-	if err != nil {
-		return fmt.Errorf("load engine: %w", err)
-	}
-	ca, err := newCachedAnalyzer(an, *cache)
-	if err != nil {
-		return err
-	}
-	ca.keep = gate.keep()
-	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
+	ca, opt := study.ca, study.opt
 	desc := func(f string) ([128]float32, float64, bool) {
 		var v [128]float32
 		b, err := os.ReadFile(f)
@@ -97,7 +76,7 @@ func runOpenSetNorm(args []string) error {
 	}
 	sharpnessGate(gal, galSharp, mated, nonMated, func(p probe) ([128]float32, float64, bool, int) { return p.v, p.sharp, p.ok, p.self })
 	fmt.Printf("folds %s, quality gate %s: gallery of %d people, %d mated and %d non-mated searches\n\n",
-		*foldsFlag, &gate, len(gal), len(mated), len(nonMated))
+		study.foldsText, &study.gate, len(gal), len(mated), len(nonMated))
 
 	type variant struct {
 		name  string

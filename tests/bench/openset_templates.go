@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/engine/pipeline"
-	"github.com/facegate/facegate/engine/service"
 )
 
 func init() { commands["open-set-templates"] = runOpenSetTemplates }
@@ -23,33 +19,16 @@ func init() { commands["open-set-templates"] = runOpenSetTemplates }
 // fewer images the non-mated ones. Same descriptors as the service (the analysis cache);
 // prints rank-1 and FNIR at FPIR 0.1 and 0.01 for each way.
 func runOpenSetTemplates(args []string) error {
-	fs := flag.NewFlagSet("open-set-templates", flag.ContinueOnError)
-	data := fs.String("data", "../shared/data/faces", "shared faces data directory")
-	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
-	foldsFlag := fs.String("folds", "1,2", "pairs.txt folds (1-based) whose people are used")
-	var gate gateFlags
-	gate.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	folds, err := parseFolds(*foldsFlag)
+	study, err := newOpenSetStudy("open-set-templates", args)
 	if err != nil {
 		return err
 	}
-	d, err := loadOpenSet(*data, folds)
+	folds := study.folds
+	d, err := loadOpenSet(study.data, folds)
 	if err != nil {
 		return err
 	}
-	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
-	if err != nil {
-		return fmt.Errorf("load engine: %w", err)
-	}
-	ca, err := newCachedAnalyzer(an, *cache)
-	if err != nil {
-		return err
-	}
-	ca.keep = gate.keep()
-	opt := service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}
+	ca, opt := study.ca, study.opt
 	desc := func(f string) ([]float32, bool) {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -134,7 +113,7 @@ func runOpenSetTemplates(args []string) error {
 			return min(float32(math.Sqrt(float64(d*d+c))), dist(q, t[0]), dist(q, t[1]))
 		}})
 	}
-	fmt.Printf("folds %s, quality gate %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", *foldsFlag, &gate, len(enrolled), len(strangers))
+	fmt.Printf("folds %s, quality gate %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", study.foldsText, &study.gate, len(enrolled), len(strangers))
 	fmt.Println("| templates per uid | mated searches | rank-1 | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 | returned threshold (50): FPIR / FNIR |")
 	fmt.Println("|---|---:|---:|---:|---:|---|")
 	for _, w := range ways {

@@ -327,15 +327,21 @@ func TestDetectAllocationDoesNotGrowWithImage(t *testing.T) {
 		}
 		img := imageio.FromImage(m)
 		d.Detect(img, Options{}) // warm pools
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		faces := d.Detect(img, Options{})
-		runtime.ReadMemStats(&m1)
-		if len(faces) == 0 {
-			t.Fatalf("%d px: no face", tc.side)
+		// The least of a few runs: a garbage collection during a run empties the
+		// pools, and refilling them is not an allocation that grows with the image.
+		for run := range 5 {
+			var m0, m1 runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m0)
+			faces := d.Detect(img, Options{})
+			runtime.ReadMemStats(&m1)
+			if len(faces) == 0 {
+				t.Fatalf("%d px: no face", tc.side)
+			}
+			if n := m1.TotalAlloc - m0.TotalAlloc; run == 0 || n < *tc.dst {
+				*tc.dst = n
+			}
 		}
-		*tc.dst = m1.TotalAlloc - m0.TotalAlloc
 	}
 	t.Logf("Detect allocated %d B on 250², %d B on 1000²", small, large)
 	// 16× the pixels; detection allocations are per window cluster and per face, not per

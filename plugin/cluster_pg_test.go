@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/caddyfiles"
@@ -16,31 +15,6 @@ import (
 	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/store/pgtest"
 )
-
-func TestClusterPostgresCaddyfile(t *testing.T) {
-	for _, tc := range []struct {
-		name, src, want, err string
-	}{
-		{"dsn", "facegate {\n cluster {\n postgres postgres://fg@10.0.0.6:5432/fg\n }\n}", "postgres://fg@10.0.0.6:5432/fg", ""},
-		{"placeholder next to redis", "facegate {\n cluster {\n redis {env.FACEGATE_REDIS_URL}\n postgres {env.FACEGATE_POSTGRES_URL}\n }\n}", "{env.FACEGATE_POSTGRES_URL}", ""},
-		{"two dsns", "facegate {\n cluster {\n postgres a b\n }\n}", "", "wrong argument count"},
-		{"no dsn", "facegate {\n cluster {\n postgres\n }\n}", "", "wrong argument count"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var a App
-			err := a.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.src))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil || a.Cluster.Postgres != tc.want {
-				t.Fatalf("postgres %q (%v), want %q", a.Cluster.Postgres, err, tc.want)
-			}
-		})
-	}
-}
 
 // TestClusterPostgresReloadRefused: a reload that changes the DSN is refused
 // with an error naming the option.

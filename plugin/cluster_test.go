@@ -19,14 +19,18 @@ import (
 // TestClusterCaddyfile parses the cluster block of the facegate option.
 func TestClusterCaddyfile(t *testing.T) {
 	for _, tc := range []struct {
-		name, src, want, err string
+		name, src, redis, postgres, err string
 	}{
-		{"redis url", "facegate {\n cluster {\n redis redis://10.0.0.5:6379/0\n }\n}", "redis://10.0.0.5:6379/0", ""},
-		{"placeholder", "facegate {\n cluster {\n redis {env.FACEGATE_REDIS_URL}\n }\n}", "{env.FACEGATE_REDIS_URL}", ""},
-		{"none", "facegate {\n data_dir /tmp/x\n}", "", ""},
-		{"unknown option", "facegate {\n cluster {\n postgre x\n }\n}", "", "unrecognized cluster option"},
-		{"argument on the block", "facegate {\n cluster redis://x\n}", "", "wrong argument count"},
-		{"two urls", "facegate {\n cluster {\n redis a b\n }\n}", "", "wrong argument count"},
+		{"redis url", "facegate {\n cluster {\n redis redis://10.0.0.5:6379/0\n }\n}", "redis://10.0.0.5:6379/0", "", ""},
+		{"placeholder", "facegate {\n cluster {\n redis {env.FACEGATE_REDIS_URL}\n }\n}", "{env.FACEGATE_REDIS_URL}", "", ""},
+		{"none", "facegate {\n data_dir /tmp/x\n}", "", "", ""},
+		{"unknown option", "facegate {\n cluster {\n postgre x\n }\n}", "", "", "unrecognized cluster option"},
+		{"argument on the block", "facegate {\n cluster redis://x\n}", "", "", "wrong argument count"},
+		{"two urls", "facegate {\n cluster {\n redis a b\n }\n}", "", "", "wrong argument count"},
+		{"postgres dsn", "facegate {\n cluster {\n postgres postgres://fg@10.0.0.6:5432/fg\n }\n}", "", "postgres://fg@10.0.0.6:5432/fg", ""},
+		{"postgres placeholder next to redis", "facegate {\n cluster {\n redis {env.FACEGATE_REDIS_URL}\n postgres {env.FACEGATE_POSTGRES_URL}\n }\n}", "{env.FACEGATE_REDIS_URL}", "{env.FACEGATE_POSTGRES_URL}", ""},
+		{"two dsns", "facegate {\n cluster {\n postgres a b\n }\n}", "", "", "wrong argument count"},
+		{"no dsn", "facegate {\n cluster {\n postgres\n }\n}", "", "", "wrong argument count"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var a App
@@ -37,8 +41,8 @@ func TestClusterCaddyfile(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || a.Cluster.Redis != tc.want {
-				t.Fatalf("redis %q (%v), want %q", a.Cluster.Redis, err, tc.want)
+			if err != nil || a.Cluster.Redis != tc.redis || a.Cluster.Postgres != tc.postgres {
+				t.Fatalf("redis %q, postgres %q (%v), want %q, %q", a.Cluster.Redis, a.Cluster.Postgres, err, tc.redis, tc.postgres)
 			}
 		})
 	}

@@ -80,7 +80,7 @@ func startIndexLoad(x *index.Index, st *store.Store, logger *zap.Logger, logEver
 			if now := time.Now(); !now.Before(nextLog) {
 				nextLog = now.Add(logEvery)
 				logger.Info("rebuilding the template index",
-					zap.Int("templates", p.Loaded),
+					zap.Int("templates", p.Done),
 					zap.Int("estimated_total", p.Estimate),
 					zap.Float64("per_second", float64(int64(p.Rate()))),
 					zap.Duration("eta", p.ETA().Round(time.Second)),
@@ -90,7 +90,7 @@ func startIndexLoad(x *index.Index, st *store.Store, logger *zap.Logger, logEver
 		l.progress.Store(&last)
 		if errors.Is(err, context.Canceled) {
 			l.err = err
-			logger.Info("template index load stopped: facegate is stopping", zap.Int("templates", last.Loaded))
+			logger.Info("template index load stopped: facegate is stopping", zap.Int("templates", last.Done))
 			return
 		}
 		if err != nil {
@@ -100,7 +100,7 @@ func startIndexLoad(x *index.Index, st *store.Store, logger *zap.Logger, logEver
 			return
 		}
 		logger.Info("template index rebuilt",
-			zap.Int("templates", last.Loaded),
+			zap.Int("templates", last.Done),
 			zap.Duration("took", last.Elapsed),
 			zap.Float64("per_second", float64(int64(last.Rate()))),
 		)

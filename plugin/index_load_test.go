@@ -30,7 +30,7 @@ func TestIndexLoadGate(t *testing.T) {
 	app.state.Store(s)
 	t.Cleanup(func() { app.state.Store(nil) })
 	l := &indexLoader{done: make(chan struct{})}
-	l.progress.Store(&index.LoadProgress{Loaded: 4096, Estimate: 12288, Elapsed: time.Second})
+	l.progress.Store(&index.LoadProgress{Done: 4096, Estimate: 12288, Elapsed: time.Second})
 	s.indexLoad = l
 
 	for route := range indexMethods {
@@ -74,7 +74,7 @@ func TestIndexLoadGate(t *testing.T) {
 		t.Errorf("the refused erasure changed the index: %d templates in a", n)
 	}
 
-	l.progress.Store(&index.LoadProgress{Loaded: 10, Estimate: 10, Elapsed: time.Second})
+	l.progress.Store(&index.LoadProgress{Done: 10, Estimate: 10, Elapsed: time.Second})
 	close(l.done)
 	if e := s.indexGate("faces/recognize"); e != nil {
 		t.Errorf("recognize once loaded: %v", e)
@@ -157,10 +157,10 @@ func TestStartIndexLoad(t *testing.T) {
 	if _, n := x.Stats(); n != 9000 {
 		t.Errorf("%d templates loaded, want 9000", n)
 	}
-	if p := l.progress.Load(); p.Loaded != 9000 || p.Elapsed <= 0 {
+	if p := l.progress.Load(); p.Done != 9000 || p.Elapsed <= 0 {
 		t.Errorf("final progress %+v", p)
 	}
-	if x.LastLoad().Loaded != 9000 {
+	if x.LastLoad().Done != 9000 {
 		t.Errorf("LastLoad %+v", x.LastLoad())
 	}
 

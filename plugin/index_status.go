@@ -38,7 +38,7 @@ func (a *App) IndexStatus() (IndexStatus, error) {
 	}
 	s.Namespaces, s.Templates = st.index.Stats()
 	p, running := st.indexProgress()
-	s.Rebuild.Templates, s.Rebuild.Estimate = p.Loaded, p.Estimate
+	s.Rebuild.Templates, s.Rebuild.Estimate = p.Done, p.Estimate
 	s.Rebuild.TookMS = float64(p.Elapsed.Microseconds()) / 1000
 	s.Rebuild.PerSecond = float64(int64(p.Rate()))
 	if running {

@@ -63,7 +63,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		a, b := st.index.Stats()
 		nsCount, templates = nsCount+int64(a), templates+int64(b)
 		last, running := st.indexProgress()
-		rebuilt += int64(last.Loaded)
+		rebuilt += int64(last.Done)
 		estimate += int64(last.Estimate)
 		rebuildSeconds += last.Elapsed.Seconds()
 		if running {

@@ -281,7 +281,7 @@ func TestRebuildIndexLogsProgress(t *testing.T) {
 	}
 	core, logs := observer.New(zap.InfoLevel)
 	x, err := rebuildIndex(st, zap.New(core), time.Nanosecond)
-	if err != nil || x.LastLoad().Loaded != n || x.Len("ns") != n {
+	if err != nil || x.LastLoad().Done != n || x.Len("ns") != n {
 		t.Fatalf("rebuildIndex: %v, %+v", err, x.LastLoad())
 	}
 	progress := logs.FilterMessage("rebuilding the template index").All()

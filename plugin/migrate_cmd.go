@@ -114,11 +114,11 @@ func MigrateWithProgress(w, log io.Writer, from, to, keyFile string, every time.
 		return err
 	}
 	defer dst.Close()
-	var progress func(store.CopyProgress)
+	var progress func(store.Progress)
 	if log != nil {
-		progress = func(p store.CopyProgress) {
+		progress = func(p store.Progress) {
 			fmt.Fprintf(log, "migrate: %d of about %d entries copied in %s, %.0f/s, ETA %s\n",
-				p.Copied, p.Estimate, p.Elapsed.Round(time.Second), p.Rate(), p.ETA().Round(time.Second))
+				p.Done, p.Estimate, p.Elapsed.Round(time.Second), p.Rate(), p.ETA().Round(time.Second))
 		}
 	}
 	sd, dd, err := store.CopyWithProgress(src, dst, every, progress)

@@ -131,40 +131,11 @@ func Copy(src, dst *Store) (srcDigest, dstDigest Digest, err error) {
 	return CopyWithProgress(src, dst, 0, nil)
 }
 
-// CopyProgress describes a Copy under way (or just finished).
-type CopyProgress struct {
-	// Copied is how many entries have been written to the target's batch.
-	Copied int
-	// Estimate is src.EstimateKeys("") when the copy started, never below
-	// Copied: for the ETA only (with Badger it counts older versions too).
-	Estimate int
-	// Elapsed is the time since the copy started.
-	Elapsed time.Duration
-}
-
-// Rate is the entries copied per second so far (0 before any time passed).
-func (p CopyProgress) Rate() float64 {
-	if p.Elapsed <= 0 {
-		return 0
-	}
-	return float64(p.Copied) / p.Elapsed.Seconds()
-}
-
-// ETA is the time left at the rate so far to reach the estimate (0 without
-// a rate or once the estimate is reached).
-func (p CopyProgress) ETA() time.Duration {
-	r := p.Rate()
-	if r <= 0 || p.Estimate <= p.Copied {
-		return 0
-	}
-	return time.Duration(float64(p.Estimate-p.Copied) / r * float64(time.Second))
-}
-
 // CopyWithProgress is Copy, calling progress (from Copy's goroutine) about
 // every interval while entries are copied, and once at the end of a copy
 // that wrote anything. A nil progress or a non-positive interval reports
 // nothing.
-func CopyWithProgress(src, dst *Store, every time.Duration, progress func(CopyProgress)) (srcDigest, dstDigest Digest, err error) {
+func CopyWithProgress(src, dst *Store, every time.Duration, progress func(Progress)) (srcDigest, dstDigest Digest, err error) {
 	if every <= 0 {
 		progress = nil
 	}
@@ -192,13 +163,13 @@ func CopyWithProgress(src, dst *Store, every time.Duration, progress func(CopyPr
 	srcDigest = Digest{}
 	start := time.Now()
 	next := start.Add(every)
-	cp := CopyProgress{}
+	cp := Progress{}
 	if progress != nil {
 		cp.Estimate = src.EstimateKeys("")
 	}
 	report := func(now time.Time) {
 		cp.Elapsed = now.Sub(start)
-		cp.Estimate = max(cp.Estimate, cp.Copied)
+		cp.Estimate = max(cp.Estimate, cp.Done)
 		progress(cp)
 	}
 	err = src.be.stream("", func(key string, raw []byte, expires int64) error {
@@ -213,8 +184,8 @@ func CopyWithProgress(src, dst *Store, every time.Duration, progress func(CopyPr
 		if err := b.SetExpiring(key, raw, exp); err != nil {
 			return err
 		}
-		cp.Copied++
-		if progress != nil && cp.Copied%256 == 0 {
+		cp.Done++
+		if progress != nil && cp.Done%256 == 0 {
 			if now := time.Now(); !now.Before(next) {
 				report(now)
 				next = now.Add(every)

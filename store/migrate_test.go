@@ -87,8 +87,8 @@ func TestCopyWithProgress(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var seen []CopyProgress
-	sd, dd, err := CopyWithProgress(src, openMem(t), time.Nanosecond, func(p CopyProgress) { seen = append(seen, p) })
+	var seen []Progress
+	sd, dd, err := CopyWithProgress(src, openMem(t), time.Nanosecond, func(p Progress) { seen = append(seen, p) })
 	if err != nil || !sd.Equal(dd) || dd.Total() != n {
 		t.Fatalf("copy: err %v, equal %v, target %d entries", err, sd.Equal(dd), dd.Total())
 	}
@@ -96,16 +96,16 @@ func TestCopyWithProgress(t *testing.T) {
 		t.Fatalf("%d progress reports for %d entries at every 256", len(seen), n)
 	}
 	for i := 1; i < len(seen); i++ {
-		if seen[i].Copied <= seen[i-1].Copied || seen[i].Elapsed < seen[i-1].Elapsed {
+		if seen[i].Done <= seen[i-1].Done || seen[i].Elapsed < seen[i-1].Elapsed {
 			t.Fatalf("report %d went back: %+v after %+v", i, seen[i], seen[i-1])
 		}
 	}
 	last := seen[len(seen)-1]
-	if last.Copied != n || last.Estimate < n || last.Rate() <= 0 || last.ETA() != 0 {
+	if last.Done != n || last.Estimate < n || last.Rate() <= 0 || last.ETA() != 0 {
 		t.Fatalf("last report %+v (rate %v, eta %v)", last, last.Rate(), last.ETA())
 	}
 	calls := 0
-	if _, dd2, err := CopyWithProgress(src, openMem(t), 0, func(CopyProgress) { calls++ }); err != nil || dd2.Total() != n || calls != 0 {
+	if _, dd2, err := CopyWithProgress(src, openMem(t), 0, func(Progress) { calls++ }); err != nil || dd2.Total() != n || calls != 0 {
 		t.Fatalf("no interval: err %v, %d entries, %d reports", err, dd2.Total(), calls)
 	}
 }

@@ -44,16 +44,16 @@ func TestLoadContextStops(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled load: %+v, %v", got, err)
 	}
-	if got.Loaded >= n || got.Loaded < loadCheckEvery {
-		t.Errorf("cancelled load read %d of %d templates, want it stopped after the first report", got.Loaded, n)
+	if got.Done >= n || got.Done < loadCheckEvery {
+		t.Errorf("cancelled load read %d of %d templates, want it stopped after the first report", got.Done, n)
 	}
-	if x.LastLoad().Loaded != 0 {
+	if x.LastLoad().Done != 0 {
 		t.Errorf("a stopped load was recorded as the last load: %+v", x.LastLoad())
 	}
 
 	y := New()
 	full, err := y.LoadContext(context.Background(), st, time.Hour, nil)
-	if err != nil || full.Loaded != n || y.Len("c") != n {
+	if err != nil || full.Done != n || y.Len("c") != n {
 		t.Errorf("full load: %+v, %v, %d in the index", full, err, y.Len("c"))
 	}
 }

@@ -8,36 +8,10 @@ import (
 	"github.com/facegate/facegate/store"
 )
 
-// LoadProgress describes a Load under way (or just finished).
-type LoadProgress struct {
-	// Loaded is how many templates have been read so far.
-	Loaded int
-	// Estimate is the store's estimate of the templates to read
-	// (store.EstimateKeys: with Badger the keys of the on-disk tables whose
-	// range overlaps KeyPrefix, other keys and older versions included, recent
-	// writes still in memory not), never below Loaded. It is for the ETA only.
-	Estimate int
-	// Elapsed is the time since Load started.
-	Elapsed time.Duration
-}
-
-// Rate is the templates read per second so far (0 before any time passed).
-func (p LoadProgress) Rate() float64 {
-	if p.Elapsed <= 0 {
-		return 0
-	}
-	return float64(p.Loaded) / p.Elapsed.Seconds()
-}
-
-// ETA is the time left at the rate so far to reach the estimate (0 when
-// there is no rate yet or the estimate is reached).
-func (p LoadProgress) ETA() time.Duration {
-	r := p.Rate()
-	if r <= 0 || p.Estimate <= p.Loaded {
-		return 0
-	}
-	return time.Duration(float64(p.Estimate-p.Loaded) / r * float64(time.Second))
-}
+// LoadProgress describes a Load under way (or just finished): Done is the
+// templates read so far, Estimate the store's estimate of the templates under
+// KeyPrefix.
+type LoadProgress = store.Progress
 
 // LoadWithProgress is Load, calling progress (from Load's goroutine) about
 // every interval while it reads (a nil progress or a non-positive interval
@@ -105,5 +79,5 @@ func (p *loadProgress) tick(n int) error {
 }
 
 func (p *loadProgress) at(n int, now time.Time) LoadProgress {
-	return LoadProgress{Loaded: n, Estimate: max(n, p.estimate), Elapsed: now.Sub(p.start)}
+	return LoadProgress{Done: n, Estimate: max(n, p.estimate), Elapsed: now.Sub(p.start)}
 }

@@ -41,7 +41,7 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 	var seen []LoadProgress
 	x := New()
 	got, err := x.LoadWithProgress(st, time.Nanosecond, func(p LoadProgress) { seen = append(seen, p) })
-	if err != nil || got.Loaded != n {
+	if err != nil || got.Done != n {
 		t.Fatalf("LoadWithProgress = %+v, %v", got, err)
 	}
 	seen = append(seen, got)
@@ -55,32 +55,32 @@ func TestLoadWithProgressReportsAlongTheWay(t *testing.T) {
 		t.Fatalf("%d reports: %+v", len(seen), seen)
 	}
 	for i, p := range seen {
-		if i > 0 && (p.Loaded <= seen[i-1].Loaded || p.Elapsed < seen[i-1].Elapsed) {
+		if i > 0 && (p.Done <= seen[i-1].Done || p.Elapsed < seen[i-1].Elapsed) {
 			t.Errorf("report %d went backwards: %+v after %+v", i, p, seen[i-1])
 		}
-		if p.Estimate < p.Loaded {
-			t.Errorf("estimate %d below loaded %d", p.Estimate, p.Loaded)
+		if p.Estimate < p.Done {
+			t.Errorf("estimate %d below loaded %d", p.Estimate, p.Done)
 		}
 	}
 	last := seen[len(seen)-1]
-	if last.Loaded != n || last.Rate() <= 0 || last.ETA() != 0 {
+	if last.Done != n || last.Rate() <= 0 || last.ETA() != 0 {
 		t.Errorf("last report %+v rate %v eta %v", last, last.Rate(), last.ETA())
 	}
 	if x.Len("p") != n {
 		t.Errorf("index holds %d templates, want %d", x.Len("p"), n)
 	}
 	// No progress func, no reports, same load.
-	if got, err := New().LoadWithProgress(st, time.Nanosecond, nil); err != nil || got.Loaded != n {
+	if got, err := New().LoadWithProgress(st, time.Nanosecond, nil); err != nil || got.Done != n {
 		t.Errorf("without progress: %+v, %v", got, err)
 	}
 }
 
 func TestLoadProgressETA(t *testing.T) {
-	p := LoadProgress{Loaded: 1000, Estimate: 3000, Elapsed: 2 * time.Second}
+	p := LoadProgress{Done: 1000, Estimate: 3000, Elapsed: 2 * time.Second}
 	if p.Rate() != 500 || p.ETA() != 4*time.Second {
 		t.Errorf("rate %v eta %v, want 500/s and 4s", p.Rate(), p.ETA())
 	}
-	if (LoadProgress{Loaded: 5}).ETA() != 0 || (LoadProgress{}).Rate() != 0 {
+	if (LoadProgress{Done: 5}).ETA() != 0 || (LoadProgress{}).Rate() != 0 {
 		t.Error("no time passed: want no rate and no ETA")
 	}
 }

@@ -183,3 +183,21 @@ func newOpenSetStudy(name string, args []string) (*openSetStudy, error) {
 	s.ca.keep = s.gate.keep()
 	return s, nil
 }
+
+// centre analyses the photo f and returns its recognizable centre face (ok
+// false when f cannot be read or analysed, or has none).
+func (s *openSetStudy) centre(f string) (face service.Face, ok bool) {
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return face, false
+	}
+	a, err := s.ca.Analyze(context.Background(), b, s.opt)
+	if err != nil {
+		return face, false
+	}
+	j := centreFace(a.Faces)
+	if j < 0 {
+		return face, false
+	}
+	return a.Faces[j], true
+}

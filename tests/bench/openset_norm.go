@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 
 	"github.com/facegate/facegate/engine/faceapi"
@@ -29,23 +27,14 @@ func runOpenSetNorm(args []string) error {
 	if err != nil {
 		return err
 	}
-	ca, opt := study.ca, study.opt
 	desc := func(f string) ([128]float32, float64, bool) {
 		var v [128]float32
-		b, err := os.ReadFile(f)
-		if err != nil {
+		face, ok := study.centre(f)
+		if !ok {
 			return v, 0, false
 		}
-		a, err := ca.Analyze(context.Background(), b, opt)
-		if err != nil {
-			return v, 0, false
-		}
-		j := centreFace(a.Faces)
-		if j < 0 {
-			return v, 0, false
-		}
-		copy(v[:], a.Faces[j].Descriptor)
-		return v, a.Faces[j].Sharpness, true
+		copy(v[:], face.Descriptor)
+		return v, face.Sharpness, true
 	}
 	type probe struct {
 		v     [128]float32

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
@@ -28,21 +26,9 @@ func runOpenSetTemplates(args []string) error {
 	if err != nil {
 		return err
 	}
-	ca, opt := study.ca, study.opt
 	desc := func(f string) ([]float32, bool) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, false
-		}
-		a, err := ca.Analyze(context.Background(), b, opt)
-		if err != nil {
-			return nil, false
-		}
-		j := centreFace(a.Faces)
-		if j < 0 {
-			return nil, false
-		}
-		return a.Faces[j].Descriptor, true
+		face, ok := study.centre(f)
+		return face.Descriptor, ok
 	}
 	type person struct {
 		name   string

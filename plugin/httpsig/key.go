@@ -53,12 +53,15 @@ func mac(secret, base []byte) []byte {
 
 // Verify is the package's Verify under a prepared key.
 func (k *Key) Verify(r *http.Request, body []byte, p *Parsed, now time.Time) (Result, error) {
-	return verify(r, body, p, k, now)
+	return check(r, body, true, p, k, now)
 }
 
-// VerifyHeaders is the package's VerifyHeaders under a prepared key.
+// VerifyHeaders is Verify without the body: it checks the profile, the time window and the
+// signature, whose content-digest is the header's value, not yet compared with a body. A
+// server uses it to decide whether a request is worth reading in full; Verify must still run
+// on the body that was read.
 func (k *Key) VerifyHeaders(r *http.Request, p *Parsed, now time.Time) (Result, error) {
-	return verifyHeaders(r, p, k, now)
+	return check(r, nil, false, p, k, now)
 }
 
 // SignResponse is the package's SignResponse under a prepared key.

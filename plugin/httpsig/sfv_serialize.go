@@ -103,12 +103,6 @@ func serializeParams(b *strings.Builder, params []sfParam) {
 	b.Write(appendParams(buf[:0], params))
 }
 
-// serializeInnerList writes an inner list with its parameters.
-func serializeInnerList(b *strings.Builder, list []sfInner, params []sfParam) {
-	var buf [256]byte
-	b.Write(appendInnerList(buf[:0], list, params))
-}
-
 // serializeMember writes a dictionary member value (without its key).
 func serializeMember(b *strings.Builder, m sfMember) {
 	var buf [256]byte

@@ -70,10 +70,13 @@ const (
 // recomputed; the signature is compared with hmac.Equal. Verify does not
 // consult a nonce cache; see VerifyFresh.
 func Verify(r *http.Request, body []byte, p *Parsed, secret []byte, now time.Time) (Result, error) {
-	return verify(r, body, p, NewKey(secret), now)
+	return check(r, body, true, p, NewKey(secret), now)
 }
 
-func verify(r *http.Request, body []byte, p *Parsed, k *Key, now time.Time) (Result, error) {
+// check runs the profile and time checks, the body's Content-Digest when
+// withBody (Key.VerifyHeaders checks the signature before the body is read),
+// then the signature.
+func check(r *http.Request, body []byte, withBody bool, p *Parsed, k *Key, now time.Time) (Result, error) {
 	if r == nil || p == nil {
 		return reject(Result{}, ReasonParams)
 	}
@@ -84,34 +87,12 @@ func verify(r *http.Request, body []byte, p *Parsed, k *Key, now time.Time) (Res
 	if reason := timeReason(p, now); reason != "" {
 		return reject(res, reason)
 	}
-	if err := VerifyDigest(r.Header, body); err != nil {
-		if errors.Is(err, ErrMissingDigest) {
+	if withBody {
+		if err := VerifyDigest(r.Header, body); errors.Is(err, ErrMissingDigest) {
 			return reject(res, ReasonNoDigest)
+		} else if err != nil {
+			return reject(res, ReasonDigest)
 		}
-		return reject(res, ReasonDigest)
-	}
-	return signatureValid(r, p, k, res)
-}
-
-// VerifyHeaders is Verify without the body: it checks the profile, the time
-// window and the signature over the covered components, whose
-// content-digest is the header's value, not yet compared with a body. A
-// server uses it to decide whether a request is worth reading in full;
-// Verify must still run on the body that was read.
-func VerifyHeaders(r *http.Request, p *Parsed, secret []byte, now time.Time) (Result, error) {
-	return verifyHeaders(r, p, NewKey(secret), now)
-}
-
-func verifyHeaders(r *http.Request, p *Parsed, k *Key, now time.Time) (Result, error) {
-	if r == nil || p == nil {
-		return reject(Result{}, ReasonParams)
-	}
-	res := Result{Covered: slices.Clone(p.Covered), AgeS: now.Unix() - p.Created}
-	if reason := profileReason(p); reason != "" {
-		return reject(res, reason)
-	}
-	if reason := timeReason(p, now); reason != "" {
-		return reject(res, reason)
 	}
 	return signatureValid(r, p, k, res)
 }

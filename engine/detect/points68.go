@@ -48,8 +48,8 @@ const minRecognizableScore = 50
 // recognize --box-square --box-scale S; BENCHMARKS.md, "detect: CNN modes").
 const landmarkCropScale = 1.1
 
-// landmarkCrop is the region the landmark net sees for a face box.
-func landmarkCrop(b image.Rectangle) image.Rectangle {
+// LandmarkCrop is the region the landmark net sees for a face box.
+func LandmarkCrop(b image.Rectangle) image.Rectangle {
 	side := landmarkCropScale * float64(max(b.Dx(), b.Dy()))
 	cx, cy := float64(b.Min.X+b.Max.X)/2, float64(b.Min.Y+b.Max.Y)/2
 	return image.Rect(int(math.Round(cx-side/2)), int(math.Round(cy-side/2)), int(math.Round(cx+side/2)), int(math.Round(cy+side/2)))
@@ -65,7 +65,7 @@ func (d *Detector) describe68(img *imageio.Image, c candidate) (Face, bool) {
 	if f.Box.Empty() {
 		return f, false
 	}
-	pts, err := d.landmarker.Landmarks68(img.Img, landmarkCrop(f.Box).Add(img.Img.Bounds().Min))
+	pts, err := d.landmarker.Landmarks68(img.Img, LandmarkCrop(f.Box).Add(img.Img.Bounds().Min))
 	if err != nil {
 		return f, false
 	}

@@ -16,6 +16,10 @@ const (
 	AlignSimilarity Alignment = iota
 	// AlignCrop is face-api's crop-only chip (no rotation), kept for parity with it.
 	AlignCrop
+	// AlignDlib fits the similarity on the 33 points dlib's get_face_chip_details(shape,
+	// 150, 0.25) uses for a 68-point shape (nose, eyes, upper lip: points 27–54 and
+	// 60–64) against dlib's mean face shape: the chips dlib's ResNet was trained on.
+	AlignDlib
 )
 
 // template holds the canonical 150×150 chip positions of the eye centres, nose tip and
@@ -23,6 +27,59 @@ const (
 // get_face_chip_details(shape, 150, 0.25), the chips dlib's ResNet descriptor was trained on.
 var template = [5]Point{
 	{47.549, 46.599}, {100.476, 46.599}, {74.013, 76.563}, {50.415, 103.023}, {97.610, 103.023},
+}
+
+// dlibMeanShape holds points 17–67 of dlib's mean face shape (x, y in the unit square) as
+// get_face_chip_details (dlib/image_transforms/interpolation.h) lists them.
+var dlibMeanShape = [51][2]float64{
+	{0.000213256, 0.106454}, {0.0752622, 0.038915}, {0.18113, 0.0187482}, {0.29077, 0.0344891},
+	{0.393397, 0.0773906}, {0.586856, 0.0773906}, {0.689483, 0.0344891}, {0.799124, 0.0187482},
+	{0.904991, 0.038915}, {0.98004, 0.106454}, {0.490127, 0.203352}, {0.490127, 0.307009},
+	{0.490127, 0.409805}, {0.490127, 0.515625}, {0.36688, 0.587326}, {0.426036, 0.609345},
+	{0.490127, 0.628106}, {0.554217, 0.609345}, {0.613373, 0.587326}, {0.121737, 0.216423},
+	{0.187122, 0.178758}, {0.265825, 0.179852}, {0.334606, 0.231733}, {0.260918, 0.245099},
+	{0.182743, 0.244077}, {0.645647, 0.231733}, {0.714428, 0.179852}, {0.793132, 0.178758},
+	{0.858516, 0.216423}, {0.79751, 0.244077}, {0.719335, 0.245099}, {0.254149, 0.780233},
+	{0.340985, 0.745405}, {0.428858, 0.727388}, {0.490127, 0.742578}, {0.551395, 0.727388},
+	{0.639268, 0.745405}, {0.726104, 0.780233}, {0.642159, 0.864805}, {0.556721, 0.902192},
+	{0.490127, 0.909281}, {0.423532, 0.902192}, {0.338094, 0.864805}, {0.290379, 0.784792},
+	{0.428096, 0.778746}, {0.490127, 0.785343}, {0.552157, 0.778746}, {0.689874, 0.784792},
+	{0.553364, 0.824182}, {0.490127, 0.831803}, {0.42689, 0.824182},
+}
+
+// dlibIndices are the landmarks AlignDlib fits: all of 27–67 but the lower lip (55–59,
+// 65–67), as dlib skips the jaw, the brows and the lower lip.
+var dlibIndices = func() (idx []int) {
+	for i := 27; i < 68; i++ {
+		if (i >= 55 && i <= 59) || i >= 65 {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	return idx
+}()
+
+// dlibTemplate is dlibIndices' points on the 150×150 chip: (0.25 + mean)/1.5 × 150.
+var dlibTemplate = func() []Point {
+	out := make([]Point, len(dlibIndices))
+	for k, i := range dlibIndices {
+		m := dlibMeanShape[i-17]
+		out[k] = Point{(0.25 + m[0]) / 1.5 * ChipSize, (0.25 + m[1]) / 1.5 * ChipSize}
+	}
+	return out
+}()
+
+// chipFit returns the chip → image similarity of alignment al for landmarks lm.
+func chipFit(lm *[68]Point, al Alignment) (similarity, bool) {
+	if al == AlignDlib {
+		p := make([]Point, len(dlibIndices))
+		for k, i := range dlibIndices {
+			p[k] = lm[i]
+		}
+		return fitSimilarity(dlibTemplate, p)
+	}
+	p := fivePoints(lm)
+	return fitSimilarity(template[:], p[:])
 }
 
 // fivePoints picks the template's points from 68 landmarks.
@@ -69,9 +126,13 @@ func fitSimilarity(src, dst []Point) (similarity, bool) {
 // fitted from the landmarks, sampling bilinearly (averaging several samples per chip pixel
 // when the face is much larger than the chip). Pixels outside the image are black.
 func AlignedChip(src *RGB, lm [68]Point) (*RGB, error) {
-	p := fivePoints(&lm)
+	return alignedChip(src, lm, AlignSimilarity)
+}
+
+// alignedChip is AlignedChip with the similarity of alignment al.
+func alignedChip(src *RGB, lm [68]Point, al Alignment) (*RGB, error) {
 	// Map chip → image directly, so each chip pixel looks up its source position.
-	t, ok := fitSimilarity(template[:], p[:])
+	t, ok := chipFit(&lm, al)
 	if !ok {
 		return nil, fmt.Errorf("align: degenerate landmarks")
 	}

@@ -126,3 +126,34 @@ func TestAlignedRect(t *testing.T) {
 		})
 	}
 }
+
+// TestAlignDlibRecoversTransform places dlib's 33 chip points through a known similarity
+// and checks that AlignDlib's fit recovers it, and that the five-point fit would not
+// (its template is another set of points), so the two alignments differ.
+func TestAlignDlibRecoversTransform(t *testing.T) {
+	s := similarity{a: 1.4 * math.Cos(0.3), b: 1.4 * math.Sin(0.3), tx: 30, ty: -8}
+	var lm [68]Point
+	for i := range lm {
+		lm[i] = Point{math.NaN(), math.NaN()} // points the fit must not read
+	}
+	for k, i := range dlibIndices {
+		lm[i] = s.apply(dlibTemplate[k])
+	}
+	if len(dlibIndices) != 33 {
+		t.Fatalf("%d fitted points, want dlib's 33", len(dlibIndices))
+	}
+	got, ok := chipFit(&lm, AlignDlib)
+	if !ok {
+		t.Fatal("fit failed")
+	}
+	for _, v := range []float64{got.a - s.a, got.b - s.b, got.tx - s.tx, got.ty - s.ty} {
+		if math.Abs(v) > 1e-9 {
+			t.Fatalf("fit %+v, want %+v", got, s)
+		}
+	}
+	// dlib's eye centres on the chip are the five-point template's.
+	l, r := meanOf(dlibTemplate[9:15]), meanOf(dlibTemplate[15:21])
+	if math.Hypot(l.X-template[0].X, l.Y-template[0].Y) > 0.01 || math.Hypot(r.X-template[1].X, r.Y-template[1].Y) > 0.01 {
+		t.Errorf("dlib eye centres %v %v, five-point template %v %v", l, r, template[0], template[1])
+	}
+}

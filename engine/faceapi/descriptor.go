@@ -81,9 +81,8 @@ func Chip(img image.Image, lm [68]Point, al Alignment) (*RGB, error) {
 			return nil, errEmpty
 		}
 		return ToRGB(img, r), nil
-	case AlignSimilarity:
-		p := fivePoints(&lm)
-		t, ok := fitSimilarity(template[:], p[:])
+	case AlignSimilarity, AlignDlib:
+		t, ok := chipFit(&lm, al)
 		if !ok {
 			return nil, fmt.Errorf("align: degenerate landmarks")
 		}
@@ -107,7 +106,7 @@ func Chip(img image.Image, lm [68]Point, al Alignment) (*RGB, error) {
 			lm[i].X -= float64(r.Min.X)
 			lm[i].Y -= float64(r.Min.Y)
 		}
-		return AlignedChip(sub, lm)
+		return alignedChip(sub, lm, al)
 	}
 	return nil, fmt.Errorf("unknown alignment %d", al)
 }

@@ -94,7 +94,7 @@ func runRecognize(args []string) error {
 	ident := fl.Bool("ident", true, "also run the identification protocol")
 	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
 	iters := fl.Int("iters", 20, "timing iterations")
-	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass)")
+	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass), dlib (similarity on dlib's 33 chip points), lmflip (landmarks averaged with the mirror image's), lmflip+dlib; with several, the first is the baseline of the nested choice and the mixed-template table")
 	detector := fl.String("detector", "engine", "face boxes: engine (engine/detect in --mode, centre box as fallback) or centre (fixed box)")
 	mode := fl.String("mode", "normal", "engine/detect mode for --detector engine: normal or aggressive")
 	fl.Float64Var(&landmarkBoxScale, "box-scale", 1, "scale the face box about its centre before the landmark net crops it")
@@ -170,8 +170,10 @@ func runRecognize(args []string) error {
 	fmt.Println("| variant | LFW accuracy (mean ± SE, 5 folds) | fold thresholds | rank-1 ident | failures |")
 	fmt.Println("|---|---|---|---|---|")
 	var sim []scored
+	all := make([][]scored, len(variants))
 	for al, v := range variants {
 		s, fails := scorePairs(pairs, faces, al)
+		all[al] = s
 		mean, se, ts := lfwProtocol(s)
 		r1 := "–"
 		if *ident {
@@ -183,6 +185,8 @@ func runRecognize(args []string) error {
 		}
 	}
 	fmt.Println()
+	reportNested(variants, all)
+	reportMixed(pairs, faces, variants)
 	if sim != nil {
 		reportThresholds(sim)
 	}
@@ -220,15 +224,17 @@ func describeFile(m *faceapi.Models, det *detect.Detector, variants []recogVaria
 	box, fallback, detLM := faceBox(det, img)
 	f.fallback = fallback
 	var lm [68]faceapi.Point
+	lmBox := reshape(box) // the region the landmark net saw
 	if detLM != nil && !reshaped() {
 		lm = *detLM // the detector's points, as the API uses them
-	} else if lm, err = m.Landmarks(img, reshape(box)); err != nil {
+		lmBox = detect.LandmarkCrop(box).Add(img.Bounds().Min)
+	} else if lm, err = m.Landmarks(img, lmBox); err != nil {
 		f.err = err
 		return f
 	}
 	f.desc = make([][128]float32, len(variants))
 	for i, v := range variants {
-		if f.desc[i], err = v.desc(m, img, lm); err != nil {
+		if f.desc[i], err = v.desc(m, img, lm, lmBox); err != nil {
 			f.err = err
 			return f
 		}

@@ -12,28 +12,45 @@ import (
 // recogVariant is one way of turning (image, first landmarks) into a descriptor.
 type recogVariant struct {
 	name string
-	desc func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error)
+	desc func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, lmBox image.Rectangle) ([128]float32, error)
 }
 
 var recogVariants = []recogVariant{
-	{"default", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+	{"default", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, _ image.Rectangle) ([128]float32, error) {
 		return m.Descriptor(img, lm) // similarity alignment + mirror averaging
 	}},
-	{"similarity", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+	{"similarity", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, _ image.Rectangle) ([128]float32, error) {
 		return m.DescriptorAligned(img, lm, faceapi.AlignSimilarity)
 	}},
-	{"crop", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+	{"crop", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, _ image.Rectangle) ([128]float32, error) {
 		return m.DescriptorAligned(img, lm, faceapi.AlignCrop)
 	}},
-	{"crop+flip", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+	{"crop+flip", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, _ image.Rectangle) ([128]float32, error) {
 		return m.DescriptorWith(img, lm, faceapi.Options{Alignment: faceapi.AlignCrop, Flip: true})
 	}},
-	{"default+refine", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point) ([128]float32, error) {
+	{"default+refine", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, _ image.Rectangle) ([128]float32, error) {
 		lm2, err := m.Landmarks(img, landmarkBox(lm))
 		if err != nil {
 			return [128]float32{}, err
 		}
 		return m.Descriptor(img, lm2)
+	}},
+	{"dlib", func(m *faceapi.Models, img image.Image, lm [68]faceapi.Point, _ image.Rectangle) ([128]float32, error) {
+		return m.DescriptorWith(img, lm, faceapi.Options{Alignment: faceapi.AlignDlib, Flip: true})
+	}},
+	{"lmflip", func(m *faceapi.Models, img image.Image, _ [68]faceapi.Point, lmBox image.Rectangle) ([128]float32, error) {
+		lm, err := m.LandmarksFlip(img, lmBox)
+		if err != nil {
+			return [128]float32{}, err
+		}
+		return m.Descriptor(img, lm)
+	}},
+	{"lmflip+dlib", func(m *faceapi.Models, img image.Image, _ [68]faceapi.Point, lmBox image.Rectangle) ([128]float32, error) {
+		lm, err := m.LandmarksFlip(img, lmBox)
+		if err != nil {
+			return [128]float32{}, err
+		}
+		return m.DescriptorWith(img, lm, faceapi.Options{Alignment: faceapi.AlignDlib, Flip: true})
 	}},
 }
 

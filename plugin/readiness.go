@@ -71,10 +71,6 @@ func (a *App) readiness(ctx context.Context) Readiness {
 	return r
 }
 
-// notReady is why the app cannot serve API calls yet (a fixed phrase), or
-// "" when it can.
-func (a *App) notReady() string { return a.readiness(context.Background()).Reason }
-
 // redisProbeTimeout bounds the ready probe's PING (of Redis or PostgreSQL);
 // redisProbeTTL is how long its answer is reused, so that load balancers'
 // probes (every second from each of them) cost each engine at most one PING

@@ -76,35 +76,6 @@ func New(backend Backend, opts Options) *API {
 	return a
 }
 
-// staticBackend serves a fixed keyring with optional hooks.
-type staticBackend struct {
-	kr     *keyring.Keyring
-	reload func() error
-	erase  func(string) error
-}
-
-func (s staticBackend) Keyring() *keyring.Keyring { return s.kr }
-
-func (s staticBackend) ReloadPolicies() error {
-	if s.reload == nil {
-		return errNotAvailable
-	}
-	return s.reload()
-}
-
-func (s staticBackend) EraseKeyData(id string) error {
-	if s.erase == nil {
-		return errNotAvailable
-	}
-	return s.erase(id)
-}
-
-// NewWithKeyring returns the API over a keyring alone (tests, tools);
-// reload and erase may be nil, and the matching endpoints then answer 501.
-func NewWithKeyring(kr *keyring.Keyring, reload func() error, erase func(keyID string) error, opts Options) *API {
-	return New(staticBackend{kr: kr, reload: reload, erase: erase}, opts)
-}
-
 // Owns reports whether path is under the API's prefix.
 func (a *API) Owns(path string) bool {
 	p := a.opts.Prefix

@@ -1,17 +1,12 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/facegate/facegate/plugin/keyring"
 )
-
-// errNoSession refuses session routes that need (or must not have) a
-// session in the call.
-var errNoSession = errors.New("admin session")
 
 // sessionRequest is the optional body of POST /sessions.
 type sessionRequest struct {

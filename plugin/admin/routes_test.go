@@ -138,7 +138,7 @@ func TestNamespaceEndpoints(t *testing.T) {
 	}
 
 	t.Run("backend without erasure refuses", func(t *testing.T) {
-		api := NewWithKeyring(e.kr, nil, nil, Options{})
+		api := New(struct{ Backend }{e.backend}, Options{}) // no NamespaceEraser
 		e.callJSON("POST", "/admin/namespaces", `{"name":"keep","owner":"acme"}`, 201)
 		r := req("DELETE", "/admin/namespaces/keep", "")
 		r.Header.Set("Authorization", "Bearer "+e.token)

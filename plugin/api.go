@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -38,12 +37,9 @@ func (API) CaddyModule() caddy.ModuleInfo {
 // Provision finds the facegate app.
 func (h *API) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	app, err := ctx.App("facegate")
-	if err != nil {
-		return fmt.Errorf("loading facegate app: %w", err)
-	}
-	h.app = app.(*App)
-	return nil
+	var err error
+	h.app, err = AppFrom(ctx, "facegate_api")
+	return err
 }
 
 // ServeHTTP answers one SkyBiometry call. It never calls next: /fc/ routes end here.

@@ -73,6 +73,20 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
+// AppFrom returns the facegate app (global option `facegate`) to the
+// Provision of module, a handler that needs it.
+func AppFrom(ctx caddy.Context, module string) (*App, error) {
+	a, err := ctx.App("facegate")
+	if err != nil {
+		return nil, fmt.Errorf("%s needs the facegate app: %w", module, err)
+	}
+	app, ok := a.(*App)
+	if !ok {
+		return nil, fmt.Errorf("%s: facegate app has unexpected type %T", module, a)
+	}
+	return app, nil
+}
+
 // Provision fills defaults; it opens nothing (it also runs on `caddy validate`).
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx

@@ -52,11 +52,10 @@ func (Guard) CaddyModule() caddy.ModuleInfo {
 func (g *Guard) Provision(ctx caddy.Context) error {
 	g.logger = ctx.Logger()
 	initMetrics(ctx.GetMetricsRegistry())
-	app, err := ctx.App("facegate")
-	if err != nil {
-		return fmt.Errorf("loading facegate app: %w", err)
+	var err error
+	if g.app, err = AppFrom(ctx, "facegate_guard"); err != nil {
+		return err
 	}
-	g.app = app.(*App)
 	if g.Mode == "" {
 		g.Mode = "api"
 	}

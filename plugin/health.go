@@ -35,12 +35,9 @@ func (Health) CaddyModule() caddy.ModuleInfo {
 
 // Provision finds the facegate app.
 func (h *Health) Provision(ctx caddy.Context) error {
-	app, err := ctx.App("facegate")
-	if err != nil {
-		return fmt.Errorf("loading facegate app: %w", err)
-	}
-	h.app = app.(*App)
-	return nil
+	var err error
+	h.app, err = AppFrom(ctx, "facegate_health")
+	return err
 }
 
 // Validate checks the probe name.

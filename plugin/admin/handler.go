@@ -45,13 +45,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision finds the facegate app. It opens nothing: the app's keyring is
 // looked up on each request, since the app starts after provisioning.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	appIface, err := ctx.App("facegate")
+	app, err := plugin.AppFrom(ctx, "facegate_admin")
 	if err != nil {
-		return fmt.Errorf("facegate_admin needs the facegate app: %w", err)
-	}
-	app, ok := appIface.(*plugin.App)
-	if !ok {
-		return fmt.Errorf("facegate app has unexpected type %T", appIface)
+		return err
 	}
 	h.api = New(app, Options{Prefix: h.Prefix, Logger: ctx.Logger(), SessionTTL: time.Duration(h.SessionTTL)})
 	return nil

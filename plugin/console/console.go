@@ -57,13 +57,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 
 // Provision finds the facegate app.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	appIface, err := ctx.App("facegate")
+	app, err := plugin.AppFrom(ctx, "facegate_console")
 	if err != nil {
-		return fmt.Errorf("facegate_console needs the facegate app: %w", err)
-	}
-	app, ok := appIface.(*plugin.App)
-	if !ok {
-		return fmt.Errorf("facegate app has unexpected type %T", appIface)
+		return err
 	}
 	c, err := New(app, Options{Prefix: h.Prefix, SessionTTL: time.Duration(h.SessionTTL), Logger: ctx.Logger()})
 	if err != nil {

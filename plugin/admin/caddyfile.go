@@ -31,7 +31,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // session_ttl (default 10m, at most 1h) is how long an admin session opened
 // with one TOTP code lasts.
 func (a *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	return UnmarshalPrefixTTL(d, &a.Prefix, &a.SessionTTL)
+}
+
+// UnmarshalPrefixTTL reads a directive with no arguments and the block
+// options prefix and session_ttl (facegate_admin, facegate_console).
+func UnmarshalPrefixTTL(d *caddyfile.Dispenser, prefix *string, sessionTTL *caddy.Duration) error {
 	d.Next() // directive name
+	name := d.Val()
 	if d.NextArg() {
 		return d.ArgErr()
 	}
@@ -41,10 +48,7 @@ func (a *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if !d.NextArg() {
 				return d.ArgErr()
 			}
-			a.Prefix = d.Val()
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			*prefix = d.Val()
 		case "session_ttl":
 			if !d.NextArg() {
 				return d.ArgErr()
@@ -53,12 +57,12 @@ func (a *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil || ttl <= 0 {
 				return d.Errf("session_ttl: want a positive duration like 10m, got %q", d.Val())
 			}
-			a.SessionTTL = caddy.Duration(ttl)
-			if d.NextArg() {
-				return d.ArgErr()
-			}
+			*sessionTTL = caddy.Duration(ttl)
 		default:
-			return d.Errf("unrecognized facegate_admin option %q", d.Val())
+			return d.Errf("unrecognized %s option %q", name, d.Val())
+		}
+		if d.NextArg() {
+			return d.ArgErr()
 		}
 	}
 	return nil

@@ -1,10 +1,11 @@
 package console
 
 import (
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/facegate/facegate/plugin/admin"
 )
 
 func init() {
@@ -30,34 +31,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // session_ttl (default 10m, at most 1h) is how long a console sign-in (an
 // admin session opened with one TOTP code) lasts.
 func (c *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // directive name
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for d.NextBlock(0) {
-		switch d.Val() {
-		case "prefix":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			c.Prefix = d.Val()
-		case "session_ttl":
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			ttl, err := caddy.ParseDuration(d.Val())
-			if err != nil || ttl <= 0 {
-				return d.Errf("session_ttl: want a positive duration like 10m, got %q", d.Val())
-			}
-			c.SessionTTL = caddy.Duration(ttl)
-		default:
-			return d.Errf("unrecognized facegate_console option %q", d.Val())
-		}
-		if d.NextArg() {
-			return d.ArgErr()
-		}
-	}
-	return nil
+	return admin.UnmarshalPrefixTTL(d, &c.Prefix, &c.SessionTTL)
 }
 
 // Interface guard.

@@ -45,9 +45,11 @@ func (s *Service) targets(req *Request) ([]target, *skyerr.Error) {
 // number of uids searched, so min bounds the expected false-accept rate of the answer.
 // With Options.TemplateDistance a uid's mean template is scored on the scale of one
 // descriptor (the index ranks by raw distance, so a few more candidates are asked for and
-// ranked again). The index holds each mean template's size, so nothing is read from the
-// store, except for a mean stored before its size was kept with it (templateSizes), whose
-// read error fails the search.
+// ranked again). With Options.CohortDistance every candidate's distance is then moved by
+// the same search's next distances (its 2nd, 3rd, ... nearest; at least rerankMin
+// candidates are asked for). The index holds each mean template's size, so nothing is
+// read from the store, except for a mean stored before its size was kept with it
+// (templateSizes), whose read error fails the search.
 func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatch, error) {
 	out := []UIDMatch{}
 	q, ok := vec128(d)
@@ -55,10 +57,12 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 		return out, nil
 	}
 	conf := s.opts.Confidence
+	n := 0
 	if s.opts.SearchConfidence != nil {
-		n := s.searched(ts)
+		n = s.searched(ts)
 		conf = func(d float32) int { return s.opts.SearchConfidence(d, n) }
 	}
+	cohort := s.opts.CohortDistance != nil && s.opts.SearchConfidence != nil
 	type scored struct {
 		uid  string
 		dist float32
@@ -66,17 +70,18 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 	var all []scored
 	for _, t := range ts {
 		k := limit
-		if s.opts.TemplateDistance != nil {
+		if s.opts.TemplateDistance != nil || cohort {
 			k = max(limit, rerankMin)
 		}
 		ms := s.idx.Search(t.ns, q, k, t.filter)
 		var sizes map[string]int
 		if s.opts.TemplateDistance != nil && len(ms) > 0 {
 			// The correction only lowers a confidence: a candidate already under
-			// matching_threshold (or at 0) is left as it is.
+			// matching_threshold (or at 0) is left as it is, unless the cohort may
+			// move it back up.
 			var uids []string
 			for _, m := range ms {
-				if c := conf(m.Dist); c > 0 && c >= minConf {
+				if c := conf(m.Dist); cohort || (c > 0 && c >= minConf) {
 					uids = append(uids, m.UID)
 				}
 			}
@@ -86,26 +91,38 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 			}
 		}
 		for _, m := range ms {
-			if n := sizes[m.UID]; n >= 2 {
-				m.Dist = s.opts.TemplateDistance(m.Dist, n)
+			if k := sizes[m.UID]; k >= 2 {
+				m.Dist = s.opts.TemplateDistance(m.Dist, k)
 			}
 			all = append(all, scored{m.UID, m.Dist})
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].dist < all[j].dist })
+	var next []float32 // the cohort: every distance after the best, nearest first
+	if cohort && len(all) > 1 {
+		next = make([]float32, len(all)-1)
+		for i, c := range all[1:] {
+			next[i] = c.dist
+		}
+	}
 	for _, c := range all {
 		if len(out) == limit {
 			break
 		}
-		if cf := conf(c.dist); cf >= minConf {
+		dist := c.dist
+		if cohort {
+			dist = s.opts.CohortDistance(dist, next, n)
+		}
+		if cf := conf(dist); cf >= minConf {
 			out = append(out, UIDMatch{UID: c.uid, Confidence: cf})
 		}
 	}
 	return out, nil
 }
 
-// rerankMin is how many candidates a search with Options.TemplateDistance takes from the
-// index at least, to rank them again on the corrected distances.
+// rerankMin is how many candidates a search with Options.TemplateDistance or
+// Options.CohortDistance takes from the index at least: enough to rank mean templates
+// again on their corrected distances, and a cohort of the ten after the best.
 const rerankMin = 16
 
 // searched is the number of uids a search of the targets compares with.

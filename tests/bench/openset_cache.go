@@ -157,11 +157,14 @@ type openSetStudy struct {
 	opt       service.AnalyzeOptions
 }
 
-// newOpenSetStudy parses the study command name's args and opens the engine
-// behind the analysis cache.
-func newOpenSetStudy(name string, args []string) (*openSetStudy, error) {
+// newOpenSetStudy parses the study command name's args (with the command's own
+// flags, which flags register) and opens the engine behind the analysis cache.
+func newOpenSetStudy(name string, args []string, flags ...func(*flag.FlagSet)) (*openSetStudy, error) {
 	s := &openSetStudy{opt: service.AnalyzeOptions{Detector: "normal", Attributes: []string{"none"}, Describe: true}}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	for _, f := range flags {
+		f(fs)
+	}
 	fs.StringVar(&s.data, "data", "../shared/data/faces", "shared faces data directory")
 	cache := fs.String("cache", filepath.Join(os.TempDir(), "facegate-open-set-cache"), "analysis cache directory (\"\" = none)")
 	fs.StringVar(&s.foldsText, "folds", "1,2", "pairs.txt folds (1-based) whose people are used")

@@ -1,0 +1,128 @@
+package service
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestCohortDistance checks that with Options.CohortDistance every candidate's distance is
+// moved by the same search's cohort (its 2nd, 3rd, ... nearest distances, at least 15 of
+// them even for limit=1) before the calibrated confidence is computed, that the candidates
+// keep their order, and that matching_threshold filters on the moved confidence.
+func TestCohortDistance(t *testing.T) {
+	e := newEnv(t)
+	const people = 30
+	for i := range people {
+		id := fmt.Sprintf("p%02d", i)
+		e.enroll(id, 1, id+"@ns")
+	}
+	conf := func(d float32, n int) int { return int(math.Round(math.Max(0, math.Min(100, 100-60*float64(d))))) }
+	type seen struct {
+		d      float32
+		cohort []float32
+		n      int
+	}
+	var calls []seen
+	shift := float32(0)
+	cohort := func(d float32, c []float32, n int) float32 {
+		calls = append(calls, seen{d, slices.Clone(c), n})
+		return d + shift
+	}
+	svc, err := New(e.st, e.idx, &fakeAnalyzer{}, nil, Options{
+		NamespaceOwner:   e.svc.opts.NamespaceOwner,
+		Namespaces:       e.svc.opts.Namespaces,
+		Confidence:       DefaultConfidence,
+		SearchConfidence: conf,
+		CohortDistance:   cohort,
+		Threshold:        50,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	probe := img(person("p07", 9, 50))
+	q, _ := vec128(identity("p07", 9))
+	want := e.idx.Search("ns", q, people, nil)
+
+	recognize := func(params map[string]string) []UIDMatch {
+		t.Helper()
+		calls = nil
+		p := map[string]string{"uids": "all", "namespace": "ns"}
+		for k, v := range params {
+			p[k] = v
+		}
+		return e.call("faces/recognize", p, probe).Photos[0].Tags[0].UIDs
+	}
+
+	t.Run("limit 1 still gets a cohort of 15", func(t *testing.T) {
+		got := recognize(map[string]string{"limit": "1"})
+		if len(got) != 1 || got[0].UID != "p07@ns" {
+			t.Fatalf("uids %+v, want p07 alone", got)
+		}
+		if len(calls) == 0 {
+			t.Fatal("CohortDistance was not called")
+		}
+		c := calls[0]
+		if c.n != people {
+			t.Fatalf("n = %d, want the %d uids searched", c.n, people)
+		}
+		if c.d != want[0].Dist || len(c.cohort) != 15 {
+			t.Fatalf("d %v with a cohort of %d, want %v and 15", c.d, len(c.cohort), want[0].Dist)
+		}
+		for i, d := range c.cohort {
+			if d != want[i+1].Dist {
+				t.Fatalf("cohort[%d] = %v, want the %d-th nearest distance %v", i, d, i+2, want[i+1].Dist)
+			}
+		}
+		if got[0].Confidence != conf(want[0].Dist, people) {
+			t.Fatalf("confidence %d, want %d", got[0].Confidence, conf(want[0].Dist, people))
+		}
+	})
+
+	t.Run("the moved distance makes the confidence, order kept", func(t *testing.T) {
+		shift = 0.3
+		defer func() { shift = 0 }()
+		got := recognize(map[string]string{"limit": "5"})
+		if len(got) != 5 {
+			t.Fatalf("%d candidates, want 5", len(got))
+		}
+		for i, m := range got {
+			if m.UID != want[i].UID {
+				t.Fatalf("candidate %d is %s, want %s (the index's order)", i, m.UID, want[i].UID)
+			}
+			if w := conf(want[i].Dist+0.3, people); m.Confidence != w {
+				t.Fatalf("candidate %d: confidence %d, want %d from the moved distance", i, m.Confidence, w)
+			}
+		}
+		for _, c := range calls {
+			if !slices.Equal(c.cohort, calls[0].cohort) {
+				t.Fatalf("cohorts differ within one search: %v and %v", c.cohort, calls[0].cohort)
+			}
+		}
+	})
+
+	t.Run("matching_threshold applies to the moved confidence", func(t *testing.T) {
+		raw := conf(want[0].Dist, people)
+		shift = -0.1 // nearer: more confident than the raw distance
+		defer func() { shift = 0 }()
+		got := recognize(map[string]string{"matching_threshold": strconv.Itoa(raw + 1)})
+		if len(got) == 0 || got[0].UID != "p07@ns" || got[0].Confidence <= raw {
+			t.Fatalf("uids %+v, want p07 above its raw confidence %d", got, raw)
+		}
+		shift = 0.5
+		if got := recognize(map[string]string{"matching_threshold": strconv.Itoa(raw)}); len(got) != 0 {
+			t.Fatalf("uids %+v kept: moved below matching_threshold %d", got, raw)
+		}
+	})
+
+	t.Run("not used without SearchConfidence", func(t *testing.T) {
+		e.svc.opts.SearchConfidence = nil
+		defer func() { e.svc.opts.SearchConfidence = conf }()
+		if got := recognize(nil); len(got) == 0 || len(calls) != 0 {
+			t.Fatalf("uids %+v, %d cohort calls: want candidates and no call", got, len(calls))
+		}
+	})
+}

@@ -22,6 +22,9 @@ type backend interface {
 	// value that is only valid during the call and its expiry (unix seconds,
 	// 0 for none).
 	stream(prefix string, fn func(key string, raw []byte, expires int64) error) error
+	// streamParallel is stream over one snapshot from up to workers
+	// goroutines at once (see Store.StreamParallel).
+	streamParallel(prefix string, workers int, fn func(w int, key, raw []byte) error) error
 	// estimate is a quick, approximate count of the keys with prefix.
 	estimate(prefix string) int
 	// size is the bytes the engine holds for the store (see Store.Size).

@@ -130,6 +130,27 @@ func (c *pgCrypto) open(aad string, row, sealed []byte) (string, []byte, error) 
 	return string(pt[w : w+int(n)]), pt[w+int(n):], nil
 }
 
+// pgOpenBuf holds the buffers of openInto, reused from row to row.
+type pgOpenBuf struct{ aad, pt []byte }
+
+// openInto is open into b's buffers: the key and value it returns are valid
+// until the next call with b.
+func (c *pgCrypto) openInto(b *pgOpenBuf, kind string, row, sealed []byte) (key, raw []byte, err error) {
+	ns := c.aead.NonceSize()
+	if len(sealed) < ns+c.aead.Overhead() {
+		return nil, nil, errSealed
+	}
+	b.aad = append(append(append(append(b.aad[:0], "facegate/"...), kind...), 0), row...)
+	if b.pt, err = c.aead.Open(b.pt[:0], sealed[:ns], sealed[ns:], b.aad); err != nil {
+		return nil, nil, errSealed
+	}
+	n, w := binary.Uvarint(b.pt)
+	if w <= 0 || n > uint64(len(b.pt)-w) {
+		return nil, nil, errSealed
+	}
+	return b.pt[w : w+int(n)], b.pt[w+int(n):], nil
+}
+
 func (c *pgCrypto) aad(kind string, row []byte) []byte {
 	return append([]byte("facegate/"+kind+"\x00"), row...)
 }

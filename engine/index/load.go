@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
+	"sync/atomic"
 
 	"github.com/facegate/facegate/store"
 )
@@ -78,108 +78,85 @@ func templateCount(b []byte) (int, error) {
 	return 0, fmt.Errorf("decode vector: %d bytes, want %d or %d", len(b), Dim*4, Dim*4+4)
 }
 
-// loadBatch is how many templates Load hands to a worker at once.
+// loadBatch is how many templates a Load goroutine quantises before it
+// inserts them under the namespace's lock.
 const loadBatch = 1024
 
 type loadItem struct {
 	ns, uid, tid string
-	raw          [Dim * 4]byte
 	n            int // descriptors averaged (DecodeTemplate)
 	q            [Dim]int8
 	scale, norm  float32
 }
 
+// loader is the state of one of Load's goroutines.
+type loader struct {
+	b               []loadItem
+	lastNS, lastUID string
+	n               int
+	_               [64]byte // keeps two goroutines' counters off one cache line
+}
+
 // Load adds every template stored under KeyPrefix in st to the index and returns how many it
-// loaded. One goroutine reads the store while workers decode and quantise; it is meant for
-// start-up, before the index serves searches. LoadWithProgress reports on the way.
+// loaded. The store is read by GOMAXPROCS goroutines at once (Store.StreamParallel: Badger
+// iterators over key ranges, PostgreSQL connections over block ranges, each decrypting its
+// own rows), and each goroutine decodes and quantises its templates and inserts them in
+// batches. It is meant for start-up, before the index serves searches. LoadWithProgress
+// reports on the way.
 func (x *Index) Load(st *store.Store) (int, error) { return x.load(st, nil) }
 
 func (x *Index) load(st *store.Store, progress *loadProgress) (int, error) {
-	batches := make(chan []loadItem, 4)
-	free := make(chan []loadItem, 8)
-	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	var firstErr error
-	fail := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-	}
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for b := range batches {
-				x.insertBatch(b, fail)
-				select {
-				case free <- b[:0]:
-				default:
-				}
-			}
-		})
-	}
-	n := 0
-	var b []loadItem
-	var lastNS, lastUID string
-	err := st.Stream(KeyPrefix, func(key string, v []byte) error {
-		if b == nil {
-			select {
-			case b = <-free:
-			default:
-				b = make([]loadItem, 0, loadBatch)
-			}
-		}
-		ns, uid, tid, ok := splitKey([]byte(key))
+	workers := max(2, runtime.GOMAXPROCS(0)) // with PostgreSQL, its server works beside them
+	ls := make([]loader, workers)
+	var total atomic.Int64
+	err := st.StreamParallel(KeyPrefix, workers, func(w int, key, v []byte) error {
+		l := &ls[w]
+		ns, uid, tid, ok := splitKey(key)
 		if !ok {
 			return fmt.Errorf("load index: malformed key %q", key)
 		}
-		if string(ns) != lastNS { // consecutive keys share ns and uid: reuse the strings
-			lastNS = string(ns)
+		if string(ns) != l.lastNS { // consecutive keys share ns and uid: reuse the strings
+			l.lastNS = string(ns)
 		}
-		if string(uid) != lastUID {
-			lastUID = string(uid)
+		if string(uid) != l.lastUID {
+			l.lastUID = string(uid)
 		}
-		cnt, err := templateCount(v)
+		vec, cnt, err := DecodeTemplate(v)
 		if err != nil {
 			return fmt.Errorf("load index %q: %w", key, err)
 		}
-		b = append(b, loadItem{ns: lastNS, uid: lastUID, tid: string(tid), n: cnt})
-		copy(b[len(b)-1].raw[:], v)
-		n++
-		if err := progress.tick(n); err != nil {
-			return err
+		if l.b == nil {
+			l.b = make([]loadItem, 0, loadBatch)
 		}
-		if len(b) == loadBatch {
-			batches <- b
-			b = nil
+		l.b = append(l.b, loadItem{ns: l.lastNS, uid: l.lastUID, tid: string(tid), n: cnt})
+		it := &l.b[len(l.b)-1]
+		it.scale, it.norm = quantize(&vec, &it.q)
+		if len(l.b) == loadBatch {
+			x.insertBatch(l.b)
+			l.b = l.b[:0]
+		}
+		if l.n++; l.n%loadCheckEvery == 0 {
+			return progress.tick(int(total.Add(loadCheckEvery)))
 		}
 		return nil
 	})
-	if err == nil && len(b) > 0 {
-		batches <- b
-	}
-	close(batches)
-	wg.Wait()
-	if err == nil {
-		err = firstErr
+	n := 0
+	for i := range ls {
+		if err == nil {
+			x.insertBatch(ls[i].b)
+		}
+		n += ls[i].n
 	}
 	return n, err
 }
 
-// insertBatch decodes and quantises a batch without locks, then inserts it.
-func (x *Index) insertBatch(b []loadItem, fail func(error)) {
-	for i := range b {
-		v, err := DecodeVector(b[i].raw[:])
-		if err != nil {
-			fail(err)
-			return
-		}
-		b[i].scale, b[i].norm = quantize(&v, &b[i].q)
-	}
+// insertBatch inserts quantised templates, holding each namespace's lock
+// once per run of templates of that namespace.
+func (x *Index) insertBatch(b []loadItem) {
 	var sp *nsSpace
 	for i := range b {
 		li := &b[i]
-		if sp == nil || (i > 0 && li.ns != b[i-1].ns) {
+		if sp == nil || li.ns != b[i-1].ns {
 			if sp != nil {
 				sp.mu.Unlock()
 			}

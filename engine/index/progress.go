@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/facegate/facegate/store"
@@ -13,7 +14,7 @@ import (
 // KeyPrefix.
 type LoadProgress = store.Progress
 
-// LoadWithProgress is Load, calling progress (from Load's goroutine) about
+// LoadWithProgress is Load, calling progress (from one of Load's goroutines, one call at a time) about
 // every interval while it reads (a nil progress or a non-positive interval
 // reports nothing), and returns the final count and time.
 func (x *Index) LoadWithProgress(st *store.Store, every time.Duration, progress func(LoadProgress)) (LoadProgress, error) {
@@ -48,6 +49,7 @@ func (x *Index) LastLoad() LoadProgress {
 
 // loadProgress paces the reports of one Load and stops it when ctx is done.
 type loadProgress struct {
+	mu          sync.Mutex // Load's goroutines tick
 	ctx         context.Context
 	every       time.Duration
 	fn          func(LoadProgress)
@@ -58,11 +60,14 @@ type loadProgress struct {
 // loadCheckEvery is how many templates Load reads between two looks at the clock.
 const loadCheckEvery = 4096
 
-// tick is called with the running count; it reports when the interval is up.
+// tick is called with the running count, every loadCheckEvery templates,
+// from any of Load's goroutines; it reports when the interval is up.
 func (p *loadProgress) tick(n int) error {
-	if p == nil || n%loadCheckEvery != 0 {
+	if p == nil {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.ctx != nil {
 		if err := p.ctx.Err(); err != nil {
 			return fmt.Errorf("load index: stopped after %d templates: %w", n, err)

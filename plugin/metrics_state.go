@@ -4,10 +4,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
-	"github.com/facegate/facegate/engine/index"
-	"github.com/facegate/facegate/store"
 )
 
 // stateCollector reports, at each scrape, what the shared states hold: the
@@ -111,16 +107,3 @@ func (s *state) instrument() {
 
 // indexProgressEvery is how often a long index rebuild logs its progress.
 const indexProgressEvery = 5 * time.Second
-
-// rebuildIndex loads every template of st into a new index before it
-// returns, logging the count, rate and ETA every interval and a summary at
-// the end (the start loads in the background: startIndexLoad).
-func rebuildIndex(st *store.Store, logger *zap.Logger, every time.Duration) (*index.Index, error) {
-	x := index.New()
-	l := startIndexLoad(x, st, logger, every, 0)
-	l.wait()
-	if l.err != nil {
-		return nil, l.err
-	}
-	return x, nil
-}

@@ -24,6 +24,19 @@ import (
 	"github.com/facegate/facegate/store"
 )
 
+// rebuildIndex loads every template of st into a new index before it
+// returns, logging the count, rate and ETA every interval and a summary at
+// the end (as the start does in the background: startIndexLoad).
+func rebuildIndex(st *store.Store, logger *zap.Logger, every time.Duration) (*index.Index, error) {
+	x := index.New()
+	l := startIndexLoad(x, st, logger, every, 0)
+	l.wait()
+	if l.err != nil {
+		return nil, l.err
+	}
+	return x, nil
+}
+
 // newProbeState is a started state on a store in dir (in memory when dir
 // is ""), holding templates in two namespaces, registered in statePool
 // for the collector; t.Cleanup releases it.

@@ -134,11 +134,9 @@ func BenchmarkDecideDenied(b *testing.B) {
 	decideLoop(b, uncachedDecider(b), []*Input{in}, func(dec Decision) bool { return dec.Reason == "namespace_not_owned" })
 }
 
-// BenchmarkDecideEdited is an allowed decision with edited policies (a
-// comment added to routes.rego): the fast path and the memo are off, so
-// every deny set is evaluated, as for an operator's own policy set; the
-// rule cache is on (the same input every time: every cacheable rule hits).
-func BenchmarkDecideEdited(b *testing.B) {
+// editedDecider is a decider for the shipped policies with a comment added
+// to routes.rego, as an operator's edited policy set.
+func editedDecider(b *testing.B) *Decider {
 	dir := b.TempDir()
 	if err := os.CopyFS(dir, EmbeddedFS()); err != nil {
 		b.Fatal(err)
@@ -151,11 +149,60 @@ func BenchmarkDecideEdited(b *testing.B) {
 	if err := os.WriteFile(routes, append(src, "\n# edited\n"...), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	d := newTestDecider(b, dir)
-	if d.active.Load().fastPath {
-		b.Fatal("fast path enabled for edited policies")
+	return newTestDecider(b, dir)
+}
+
+// BenchmarkDecideEdited is an allowed decision with edited policies, as
+// deployed, on the same input every time.
+func BenchmarkDecideEdited(b *testing.B) {
+	decideLoop(b, editedDecider(b), []*Input{realisticInput()}, allowed)
+}
+
+// BenchmarkDecideEditedNewUids is the new-uid stream of DecideNewUids with
+// edited policies, as deployed.
+func BenchmarkDecideEditedNewUids(b *testing.B) {
+	decideStream(b, editedDecider(b))
+}
+
+// BenchmarkDecideEditedUnique is that stream with the memo off (rule cache on).
+func BenchmarkDecideEditedUnique(b *testing.B) {
+	d := editedDecider(b)
+	d.active.Load().memo = nil
+	decideStream(b, d)
+}
+
+// deniedStream are denied inputs that all differ: guessed key ids from
+// many addresses, and a known key naming foreign namespaces for new uids.
+func deniedStream(n int) []*Input {
+	ins := make([]*Input, n)
+	for i := range ins {
+		in := realisticInput()
+		in.Request.RemoteIP = fmt.Sprintf("198.51.100.%d", i%250)
+		if i%2 == 0 {
+			in.Key = KeyInput{ID: fmt.Sprintf("fg_live_guess%d", i)}
+			in.Request.Params["api_key"] = in.Key.ID
+		} else {
+			in.Request.Params["uids"] = fmt.Sprintf("user%d@other,anna@docs", i)
+		}
+		ins[i] = in
 	}
-	decideLoop(b, d, []*Input{realisticInput()}, allowed)
+	return ins
+}
+
+func denied(dec Decision) bool {
+	return dec.Reason == "key_not_found" || dec.Reason == "namespace_not_owned"
+}
+
+// BenchmarkDecideDeniedStream is the decider as deployed on deniedStream.
+func BenchmarkDecideDeniedStream(b *testing.B) {
+	decideLoop(b, newTestDecider(b, ""), deniedStream(b.N), denied)
+}
+
+// BenchmarkDecideDeniedUnique is that stream with the memo off (rule cache on).
+func BenchmarkDecideDeniedUnique(b *testing.B) {
+	d := newTestDecider(b, "")
+	d.active.Load().memo = nil
+	decideLoop(b, d, deniedStream(b.N), denied)
 }
 
 // BenchmarkDecideUnprepared evaluates the same compiled policy without a

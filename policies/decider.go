@@ -53,8 +53,10 @@ type prepared struct {
 	consts constants
 	// fastPath: the policy set is the verified one (see fastpath.go).
 	fastPath bool
-	// memo of decisions, only for the verified policy set (see memo.go).
+	// memo of decisions (memo.go); nil when the set cannot have one.
 	memo *memo
+	// reads is what the set's decision reads of the input (readset.go).
+	reads *readSet
 	// deps and rules: the rule values shared between decisions (rulecache.go).
 	deps    *depIndex
 	rules   *ruleCache
@@ -133,8 +135,9 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	}
 	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
 		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
-	if fast && !d.noMemo {
-		p.memo = newMemo()
+	p.reads = findReads(c)
+	if !d.noMemo {
+		p.memo = newMemo(p.reads)
 	}
 	return p, nil
 }
@@ -157,7 +160,7 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 	}
 	bp := memoKeyPool.Get().(*[]byte)
 	defer memoKeyPool.Put(bp)
-	key, ok := in.memoKey((*bp)[:0])
+	key, ok := p.memo.key((*bp)[:0], in)
 	if cap(key) <= 4*memoMaxKeyBytes { // keep grown buffers, not huge ones
 		*bp = key[:0]
 	}

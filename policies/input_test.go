@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"regexp"
@@ -142,5 +143,77 @@ func TestInputDocumented(t *testing.T) {
 	sort.Strings(fields)
 	if !slices.Equal(documented, fields) {
 		t.Errorf("README.md documents\n%v\nthe Go input has\n%v", documented, fields)
+	}
+	leaves := slices.Sorted(slices.Values(inputLeaves))
+	if !slices.Equal(leaves, fields) {
+		t.Errorf("the memo key's inputLeaves are\n%v\nthe Go input has\n%v", leaves, fields)
+	}
+}
+
+// TestAppendLeafFollowsItsPath changes each field of the input through its
+// JSON document and checks that the memo key's encoding of the leaf of that
+// path changes, and of no other leaf: appendLeaf reads the field its path
+// in inputLeaves names.
+func TestAppendLeafFollowsItsPath(t *testing.T) {
+	encode := func(in *Input) [][]byte {
+		var enc [][]byte
+		for i := range inputLeaves {
+			enc = append(enc, appendLeaf(nil, in, uint8(i)))
+		}
+		return enc
+	}
+	base := encode(fullInput())
+	for i, path := range inputLeaves {
+		raw, err := json.Marshal(fullInput())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(path, ".")
+		m := doc
+		for _, k := range parts[:len(parts)-1] {
+			m = m[k].(map[string]any)
+		}
+		last := parts[len(parts)-1]
+		switch v := m[last].(type) {
+		case string:
+			m[last] = v + "x"
+		case bool:
+			m[last] = !v
+		case float64:
+			m[last] = v + 4096 // more than float64 loses at now_ns
+		case nil:
+			m[last] = true
+		case []any:
+			if path == "schema.errors" {
+				m[last] = append(v, map[string]any{"kind": "x"})
+			} else {
+				m[last] = append(v, "x")
+			}
+		case map[string]any:
+			if path == "key.limits" {
+				v["added"] = map[string]any{"kind": "rate"}
+			} else {
+				v["added"] = "x"
+			}
+		default:
+			t.Fatalf("%s: %T not handled", path, v)
+		}
+		changed, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in Input
+		if err := json.Unmarshal(changed, &in); err != nil {
+			t.Fatal(err)
+		}
+		for j, enc := range encode(&in) {
+			if same := bytes.Equal(enc, base[j]); same != (i != j) {
+				t.Errorf("changing %s: encoding of %s unchanged = %t", path, inputLeaves[j], same)
+			}
+		}
 	}
 }

@@ -1,0 +1,645 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// readSet is what data.facegate.decision reads of the input, found once per
+// compiled policy set from its rules (those reachable from the decision):
+// the memo keys a decision on exactly that (memokey.go).
+type readSet struct {
+	// memo is false when no key can be derived: the decision reads the
+	// whole input, uses now_ns other than in a comparison, calls a
+	// non-deterministic built-in or uses `with`.
+	memo bool
+	// paths are the static input paths read ("request.method",
+	// "key.limits", "request.params" for the whole params object).
+	paths map[string]bool
+	// params are the params read by name. True: every read is a list the
+	// rules only split on ",", trim and look at through the list shapes
+	// of listShape; false: the value as sent matters.
+	params map[string]bool
+	// clocks are the operands that now_ns is compared with: input paths,
+	// or "#<number>" for constants.
+	clocks map[string]bool
+	// why holds, per param ("" for the memo), the expression that made it
+	// raw (or the memo impossible).
+	why map[string]string
+}
+
+// taint is what a value computed by a rule is, relative to one param
+// (listKind) or to now_ns (isNow); zero is a value the analysis does not
+// follow (determined by what the key holds).
+type taint struct {
+	kind taintKind
+	src  ast.Var // the item an index was computed from
+	path string  // for untainted locals: the static input path they hold
+	// strs: an untainted array of strings (choices: one of them)
+	strs, choices []string
+}
+
+type taintKind uint8
+
+const (
+	clean     taintKind = iota
+	rawList             // the param's value
+	trimmed             // trim_space of the value: compared with "" only
+	parts               // split(value, ",")
+	part                // an element of parts
+	listItem            // trim_space of a part
+	itemArray           // an array of items in list order
+	itemSet             // a set of items
+	index               // indexof(item, "@")
+	after               // index + 1
+	isNow               // input.now_ns
+)
+
+// analysis walks the rules reachable from the decision. It runs once for
+// the paths and the clock (param == "") and once per param read by name.
+type analysis struct {
+	c      *ast.Compiler
+	param  string
+	rs     *readSet
+	failed bool                    // this pass's value needs its raw encoding (or no memo)
+	at     *ast.Expr               // the expression analysed
+	nodes  map[*ast.TreeNode]taint // the values of rules
+	// setIters counts iterations over sets of items: their order and
+	// duplicates follow the items' names, which the key does not hold.
+	setIters int
+	changed  bool
+	summary  map[callKey]taint // functions analysed, by argument kinds
+	active   map[callKey]bool
+}
+
+type callKey struct {
+	node *ast.TreeNode
+	args string
+}
+
+// findReads analyses the compiled policy set.
+func findReads(c *ast.Compiler) *readSet {
+	rs := &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, clocks: map[string]bool{}, why: map[string]string{}}
+	root, _ := walkTree(c.RuleTree, ast.MustParseRef(Query))
+	rules := reachableRules(c.RuleTree, root)
+	run := func(param string) bool {
+		a := &analysis{c: c, param: param, rs: rs, nodes: map[*ast.TreeNode]taint{}}
+		for i := 0; i == 0 || a.changed && i < 8; i++ {
+			a.changed, a.summary, a.active = false, map[callKey]taint{}, map[callKey]bool{}
+			for _, r := range rules {
+				if len(r.rule.Head.Args) > 0 {
+					continue // functions: per call, with their arguments (a.function)
+				}
+				t := a.rule(r.rule, map[ast.Var]taint{})
+				old := a.nodes[r.node]
+				if n := merge(a, old, t); n.kind != old.kind {
+					a.nodes[r.node], a.changed = n, true
+				}
+			}
+		}
+		return !a.failed && !a.changed
+	}
+	if !run("") {
+		rs.memo = false
+	}
+	for name := range rs.params {
+		rs.params[name] = run(name)
+	}
+	return rs
+}
+
+type ruleAt struct {
+	rule *ast.Rule
+	node *ast.TreeNode
+}
+
+// reachableRules lists the rules (each with its else branches) that
+// evaluating node may evaluate.
+func reachableRules(tree, node *ast.TreeNode) []ruleAt {
+	seen := map[*ast.TreeNode]bool{}
+	var rules []ruleAt
+	var visit func(n *ast.TreeNode)
+	visit = func(n *ast.TreeNode) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		for _, v := range n.Values {
+			r := v
+			rules = append(rules, ruleAt{r, n})
+			ast.WalkRefs(r, func(ref ast.Ref) bool {
+				if ref[0].Equal(ast.DefaultRootDocument) {
+					n, i := walkTree(tree, ref)
+					if n != nil && (i == len(ref) || len(n.Values) > 0 || !ref[i].IsGround()) {
+						visitAll(n, visit)
+					}
+				}
+				return false
+			})
+			ast.WalkVars(r, func(v ast.Var) bool {
+				if v.Equal(ast.DefaultRootDocument.Value) {
+					visitAll(tree, visit)
+				}
+				return false
+			})
+		}
+		for _, k := range n.Sorted {
+			if len(n.Values) == 0 { // a package: everything under it
+				visit(n.Children[k])
+			}
+		}
+	}
+	visit(node)
+	return rules
+}
+
+func visitAll(n *ast.TreeNode, visit func(*ast.TreeNode)) {
+	if n == nil {
+		return
+	}
+	visit(n)
+	for _, k := range n.Sorted {
+		visitAll(n.Children[k], visit)
+	}
+}
+
+func (a *analysis) fail() {
+	if !a.failed && a.at != nil {
+		a.rs.why[a.param] = a.at.String()
+	}
+	a.failed = true
+}
+
+// rule analyses one rule (and its else branches) with env binding the
+// function's arguments, and records the taint of its value.
+func (a *analysis) rule(r *ast.Rule, env map[ast.Var]taint) taint {
+	var val taint
+	for ; r != nil; r = r.Else {
+		env := copyEnv(env)
+		a.body(r.Body, env)
+		var t taint
+		switch {
+		case r.Head.Key != nil && r.Head.Value == nil: // partial set
+			if t = a.term(r.Head.Key, env); t.kind == listItem {
+				t = taint{kind: itemSet}
+			}
+		case r.Head.Key != nil: // partial object
+			if a.term(r.Head.Key, env).kind != clean || a.term(r.Head.Value, env).kind != clean {
+				a.fail()
+			}
+		default:
+			t = a.term(r.Head.Value, env)
+		}
+		val = merge(a, val, t)
+	}
+	return val
+}
+
+func merge(a *analysis, x, y taint) taint {
+	switch {
+	case x.kind == clean:
+		return taint{kind: y.kind}
+	case y.kind == clean || x.kind == y.kind:
+		return taint{kind: x.kind}
+	}
+	a.fail()
+	return taint{}
+}
+
+func copyEnv(env map[ast.Var]taint) map[ast.Var]taint {
+	c := make(map[ast.Var]taint, len(env)+8)
+	for k, v := range env {
+		c[k] = v
+	}
+	return c
+}
+
+func (a *analysis) body(b ast.Body, env map[ast.Var]taint) {
+	for _, e := range b {
+		a.expr(e, env)
+	}
+}
+
+func (a *analysis) expr(e *ast.Expr, env map[ast.Var]taint) {
+	a.at = e
+	if len(e.With) > 0 {
+		a.rs.memo = false
+	}
+	switch x := e.Terms.(type) {
+	case *ast.Term:
+		a.term(x, env) // a condition: defined and not false
+	case *ast.Every:
+		if a.term(x.Domain, env).kind != clean {
+			a.fail()
+		}
+		a.body(x.Body, copyEnv(env))
+	case []*ast.Term:
+		if e.IsEquality() {
+			a.unify(x[1], x[2], env)
+			return
+		}
+		a.call(e, env)
+	}
+}
+
+// unify handles `x = y`: binds an unbound var, or compares.
+func (a *analysis) unify(l, r *ast.Term, env map[ast.Var]taint) {
+	for _, p := range [][2]*ast.Term{{l, r}, {r, l}} {
+		if v, ok := p[0].Value.(ast.Var); ok {
+			if _, bound := env[v]; !bound {
+				env[v] = a.term(p[1], env)
+				return
+			}
+		}
+	}
+	lt, rt := a.term(l, env), a.term(r, env)
+	if !a.compare("equal", lt, rt, l, r) {
+		a.fail()
+	}
+}
+
+// compare reports whether comparing x and y reveals only what the key
+// holds (recording clock comparisons).
+func (a *analysis) compare(op string, x, y taint, xt, yt *ast.Term) bool {
+	if x.kind == clean && y.kind == clean {
+		return true
+	}
+	swapped := y.kind != clean
+	if swapped {
+		x, y, xt, yt = y, x, yt, xt
+	}
+	if y.kind != clean {
+		return false
+	}
+	konst := ""
+	if s, ok := yt.Value.(ast.String); ok {
+		konst = "s" + string(s)
+	} else if n, ok := yt.Value.(ast.Number); ok {
+		konst = "n" + n.String()
+	}
+	switch x.kind {
+	case trimmed:
+		return (op == "equal" || op == "neq") && konst == "s"
+	case listItem:
+		return (op == "equal" || op == "neq") && (konst == "s" || konst == "sall")
+	case index:
+		// i is -1 or a position: only its sign is in the key
+		return konst == "n-1" || !swapped && (op == "gte" || op == "lt") && konst == "n0"
+	case isNow:
+		switch {
+		case y.path != "":
+			a.rs.clocks[y.path] = true
+		case konst != "" && konst[0] == 'n':
+			a.rs.clocks["#"+konst[1:]] = true
+		default:
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+var comparisons = map[string]bool{"equal": true, "neq": true, "lt": true, "lte": true, "gt": true, "gte": true}
+
+// call handles a built-in or function call, binding its output.
+func (a *analysis) call(e *ast.Expr, env map[ast.Var]taint) {
+	op := e.Operator()
+	ops := e.Operands()
+	var args []taint
+	tainted := false
+	for _, t := range ops {
+		tt := a.term(t, env)
+		args = append(args, tt)
+		tainted = tainted || tt.kind != clean
+	}
+	out := taint{}
+	arity := len(ops)
+	if op[0].Equal(ast.DefaultRootDocument) {
+		node, _ := walkTree(a.c.RuleTree, op)
+		if node != nil && len(node.Values) > 0 {
+			fn := node.Values[0]
+			arity = len(fn.Head.Args)
+			out = a.function(node, args[:min(arity, len(args))])
+		}
+	} else {
+		name := op.String()
+		b := ast.BuiltinMap[name]
+		if b != nil {
+			if b.Nondeterministic {
+				a.rs.memo = false
+			}
+			arity = len(b.Decl.FuncArgs().Args)
+		}
+		if tainted {
+			out = a.builtin(name, args[:min(arity, len(args))], ops)
+		}
+	}
+	if len(ops) > arity { // the output
+		o := ops[arity]
+		if v, ok := o.Value.(ast.Var); ok {
+			if _, bound := env[v]; !bound {
+				env[v] = out
+				return
+			}
+		}
+		if out.kind != clean || args[arity].kind != clean {
+			a.fail()
+		}
+	}
+}
+
+// builtin is the taint of a built-in's result on tainted arguments.
+func (a *analysis) builtin(name string, args []taint, ops []*ast.Term) taint {
+	k := func(i int) taintKind { return args[i].kind }
+	str := func(i int) string {
+		s, _ := ops[i].Value.(ast.String)
+		return string(s)
+	}
+	num := func(i int) string {
+		n, _ := ops[i].Value.(ast.Number)
+		return string(n)
+	}
+	switch {
+	case comparisons[name] && len(args) == 2:
+		if a.compare(name, args[0], args[1], ops[0], ops[1]) {
+			return taint{}
+		}
+	case name == "is_string" && k(0) == rawList:
+		return taint{}
+	case name == "trim_space" && k(0) == rawList:
+		return taint{kind: trimmed}
+	case name == "trim_space" && (k(0) == part || k(0) == listItem):
+		return taint{kind: listItem}
+	case name == "split" && k(0) == rawList && k(1) == clean && str(1) == ",":
+		return taint{kind: parts}
+	case name == "contains" && k(0) == listItem && k(1) == clean && str(1) == "@":
+		return taint{}
+	case name == "indexof" && k(0) == listItem && k(1) == clean && str(1) == "@":
+		if v, ok := ops[0].Value.(ast.Var); ok {
+			return taint{kind: index, src: v}
+		}
+	case name == "plus" && k(0) == index && k(1) == clean && num(1) == "1":
+		return taint{kind: after, src: args[0].src}
+	case name == "substring" && k(0) == listItem && k(1) == after && k(2) == clean && num(2) == "-1":
+		if v, ok := ops[0].Value.(ast.Var); ok && v.Equal(args[1].src) {
+			return taint{}
+		}
+	case name == ast.Member.Name && (k(1) == itemSet || k(1) == itemArray) && k(0) == clean:
+		if s, ok := ops[0].Value.(ast.String); ok && (s == "" || s == "all") {
+			return taint{}
+		}
+	}
+	a.fail()
+	return taint{}
+}
+
+// function is the taint of a function's value called with tainted args.
+func (a *analysis) function(node *ast.TreeNode, args []taint) taint {
+	key := callKey{node: node}
+	for _, t := range args {
+		key.args += fmt.Sprintf("%d%q/", t.kind, t.choices)
+	}
+	if t, ok := a.summary[key]; ok {
+		return t
+	}
+	if a.active[key] { // recursion: not followed
+		a.fail()
+		return taint{}
+	}
+	a.active[key] = true
+	var val taint
+	for _, v := range node.Values {
+		fn := v
+		env := map[ast.Var]taint{}
+		for i, p := range fn.Head.Args {
+			if v, ok := p.Value.(ast.Var); ok && i < len(args) {
+				env[v] = args[i]
+			} else if args[i].kind != clean {
+				a.fail()
+			}
+		}
+		val = merge(a, val, a.rule(fn, env))
+	}
+	delete(a.active, key)
+	a.summary[key] = val
+	return val
+}
+
+// term is the taint of a term's value; it records the input paths read.
+func (a *analysis) term(t *ast.Term, env map[ast.Var]taint) taint {
+	switch v := t.Value.(type) {
+	case ast.Var:
+		if v.Equal(ast.InputRootDocument.Value) {
+			a.rs.memo = false // the whole input, now_ns included
+		}
+		return env[v]
+	case ast.Ref:
+		return a.ref(v, env)
+	case *ast.ArrayComprehension:
+		inner, iters := copyEnv(env), a.setIters
+		a.body(v.Body, inner)
+		if a.setIters > iters {
+			break // its order and length follow the items' names
+		}
+		switch a.term(v.Term, inner).kind {
+		case clean:
+			return taint{}
+		case listItem:
+			return taint{kind: itemArray}
+		}
+	case *ast.SetComprehension:
+		inner := copyEnv(env)
+		a.body(v.Body, inner)
+		switch a.term(v.Term, inner).kind {
+		case clean:
+			return taint{}
+		case listItem:
+			return taint{kind: itemSet}
+		}
+	case *ast.ObjectComprehension:
+		inner := copyEnv(env)
+		a.body(v.Body, inner)
+		if a.term(v.Key, inner).kind == clean && a.term(v.Value, inner).kind == clean {
+			return taint{} // keys and values the key determines
+		}
+	case *ast.Array:
+		var strs []string
+		tainted := false
+		for i := range v.Len() {
+			if s, ok := v.Elem(i).Value.(ast.String); ok {
+				strs = append(strs, string(s))
+			}
+			tainted = tainted || a.term(v.Elem(i), env).kind != clean
+		}
+		if !tainted {
+			if len(strs) == v.Len() {
+				return taint{strs: strs}
+			}
+			return taint{}
+		}
+	case ast.Object, ast.Set, ast.Call:
+		tainted := false
+		ast.WalkTerms(v, func(x *ast.Term) bool {
+			switch x.Value.(type) {
+			case ast.Var, ast.Ref:
+				tainted = tainted || a.term(x, env).kind != clean
+				return true
+			}
+			return false
+		})
+		if !tainted {
+			return taint{}
+		}
+	case ast.String:
+		return taint{choices: []string{string(v)}}
+	default:
+		return taint{}
+	}
+	a.fail()
+	return taint{}
+}
+
+// ref is the taint of a reference's value.
+func (a *analysis) ref(r ast.Ref, env map[ast.Var]taint) taint {
+	for _, k := range r[1:] {
+		if a.term(k, env).kind != clean {
+			a.fail() // a lookup by a tainted key
+		}
+	}
+	switch head := r[0].Value.(type) {
+	case ast.Var:
+		switch {
+		case head.Equal(ast.InputRootDocument.Value):
+			return a.inputRef(r, env)
+		case head.Equal(ast.DefaultRootDocument.Value):
+			node, n := walkTree(a.c.RuleTree, r)
+			if node == nil || n < len(r) && len(node.Values) == 0 && r[n].IsGround() {
+				return taint{} // no such rule: undefined
+			}
+			t := a.nodeTaint(node)
+			return a.element(t, r[n:], env)
+		default:
+			return a.element(env[head], r[1:], env)
+		}
+	}
+	return taint{}
+}
+
+// nodeTaint is the merged taint of the rules under node.
+func (a *analysis) nodeTaint(node *ast.TreeNode) taint {
+	t := a.nodes[node]
+	for _, k := range node.Sorted {
+		t = merge(a, t, a.nodeTaint(node.Children[k]))
+	}
+	return t
+}
+
+// element is the taint of x[key...] given the taint of x; it binds an
+// unbound key var to what iterating x gives.
+func (a *analysis) element(t taint, keys []*ast.Term, env map[ast.Var]taint) taint {
+	if len(keys) == 0 {
+		return t
+	}
+	if t.kind == clean {
+		if len(keys) == 1 && t.strs != nil {
+			return taint{choices: t.strs}
+		}
+		return taint{}
+	}
+	var elem, key taint
+	switch t.kind {
+	case parts:
+		elem = taint{kind: part}
+	case itemArray:
+		elem = taint{kind: listItem}
+	case itemSet:
+		elem, key = taint{kind: listItem}, taint{kind: listItem}
+		a.setIters++
+	default:
+		a.fail()
+		return taint{}
+	}
+	if v, ok := keys[0].Value.(ast.Var); ok {
+		if _, bound := env[v]; !bound {
+			env[v] = key
+		} else if key.kind != clean {
+			a.fail()
+		}
+	} else if key.kind != clean {
+		a.fail()
+	}
+	if len(keys) > 1 {
+		a.fail()
+	}
+	return elem
+}
+
+// inputRef records a read of the input and returns its taint.
+func (a *analysis) inputRef(r ast.Ref, env map[ast.Var]taint) taint {
+	var path []string
+	i := 1
+	for ; i < len(r); i++ {
+		s, ok := r[i].Value.(ast.String)
+		if !ok {
+			break
+		}
+		path = append(path, string(s))
+	}
+	p := strings.Join(path, ".")
+	// a param read by name, or through a var that takes known names
+	var names []string
+	switch {
+	case len(path) >= 3 && path[0] == "request" && path[1] == "params":
+		names = []string{path[2]}
+	case len(path) == 2 && p == "request.params" && i < len(r):
+		if v, ok := r[i].Value.(ast.Var); ok {
+			names = a.varChoices(v, env)
+		}
+		if names != nil {
+			i++
+		}
+	}
+	if a.param == "" {
+		switch {
+		case names != nil:
+			for _, n := range names {
+				if !sensitiveParams[n] {
+					a.rs.params[n] = true
+				}
+			}
+		case p == "now_ns" && i == len(r):
+		default:
+			a.rs.paths[p] = true
+			if p == "" || p == "now_ns" {
+				a.rs.memo = false
+			}
+		}
+	}
+	switch {
+	case p == "now_ns" && i == len(r) && a.param == "":
+		return taint{kind: isNow}
+	case a.param == "":
+		if i == len(r) {
+			return taint{path: p}
+		}
+		return taint{}
+	case slices.Contains(names, a.param):
+		if i < len(r) || len(path) > 3 {
+			a.fail() // a lookup into the string
+		}
+		return taint{kind: rawList}
+	case names == nil && (p == "" || strings.HasPrefix("request.params.", p+".")):
+		a.fail() // the whole params object (or more)
+	}
+	return taint{}
+}
+
+// varChoices are the strings v can hold: a string argument of the call
+// being analysed (has_param("pids")), or `some name in ["uids", "uid"]`
+// (compiled to a local bound to an element of a local bound to that array).
+func (a *analysis) varChoices(v ast.Var, env map[ast.Var]taint) []string {
+	return env[v].choices
+}

@@ -1,0 +1,252 @@
+package policies
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// Edits of the shipped policies, each appended to routes.rego (which
+// imports errors), and what the memo must make of them.
+var policyEdits = []struct {
+	name, rego string
+	memo       bool
+	raw        []string // params the key must hold as sent
+	shape      []string // params the key may hold by their list shape
+}{
+	{"shipped", "", true, []string{"namespace", "namespaces"}, []string{"uids", "uid", "pids"}},
+	{"reads remote_ip", `deny contains errors.deny(10, 403, 307, "blocked address", "address_blocked") if {
+	input.request.remote_ip == "203.0.113.7"
+}`, true, nil, []string{"uids"}},
+	{"clock test with a constant", `deny contains errors.deny(10, 403, 307, "switched off", "switched_off") if {
+	input.now_ns >= 1800000001000000000
+}`, true, nil, []string{"uids"}},
+	{"a uid by name", `deny contains errors.deny(10, 403, 307, "blocked uid", "uid_blocked") if {
+	some u in split(input.request.params.uids, ",")
+	trim_space(u) == "eve@other"
+}`, true, []string{"uids"}, []string{"uid"}},
+	{"counts uids", `deny contains errors.deny(10, 403, 307, "too many uids", "uids_many") if {
+	count(split(input.request.params.uids, ",")) > 1
+}`, true, []string{"uids"}, []string{"uid"}},
+	{"uid names through a set", `names contains n if {
+	some u in split(input.request.params.uids, ",")
+	n := trim_space(u)
+}
+
+deny contains errors.deny(10, 403, 307, "two names", "uids_two") if {
+	count(names) == 2
+}`, true, []string{"uids"}, []string{"uid"}},
+	{"the namespace's position", `deny contains errors.deny(10, 403, 307, "short name", "uid_short") if {
+	some u in split(input.request.params.uids, ",")
+	indexof(trim_space(u), "@") == 1
+}`, true, []string{"uids"}, []string{"uid"}},
+	{"an array built from a set of uids", `names contains n if {
+	some u in split(input.request.params.uids, ",")
+	n := trim_space(u)
+}
+
+deny contains errors.deny(10, 403, 307, "two names", "uids_two") if {
+	count([1 | some n in names; contains(n, "@")]) == 2
+}`, true, []string{"uids"}, []string{"uid"}},
+	{"a param through a function", `param(name) := input.request.params[name]
+
+deny contains errors.deny(10, 403, 307, "aggressive", "detector_refused") if {
+	param("detector") == "aggressive"
+}`, true, []string{"detector"}, []string{"uids", "uid"}},
+	{"other params by name", `deny contains errors.deny(10, 403, 307, "aggressive", "detector_refused") if {
+	input.request.params.detector == "aggressive"
+}`, true, []string{"detector", "namespace"}, []string{"uids"}},
+	{"whole params", `deny contains errors.deny(10, 403, 307, "too many params", "params_many") if {
+	count(input.request.params) > 4
+}`, true, nil, nil},
+	{"whole input", `deny contains errors.deny(10, 403, 307, "too many fields", "input_too_large") if {
+	count(input) > 5
+}`, false, nil, nil},
+	{"dynamic ref", `deny contains errors.deny(10, 403, 307, "flagged", "flagged") if {
+	some name in object.keys(input.request.params)
+	input[name] == true
+}`, false, nil, nil},
+	{"clock arithmetic", `deny contains errors.deny(10, 403, 307, "stale", "stale_key") if {
+	input.now_ns - input.key.expires_at > 1000000000
+	input.key.expires_at > 0
+}`, false, nil, nil},
+	{"the clock", `deny contains errors.deny(10, 403, 307, "late", "late") if {
+	time.now_ns() > 0
+	input.request.route == "faces/train"
+}`, false, nil, nil},
+}
+
+// editedSet writes the shipped policies with edit appended to routes.rego
+// to a temp dir ("" for the shipped set).
+func editedSet(t *testing.T, edit string) string {
+	t.Helper()
+	if edit == "" {
+		return ""
+	}
+	dir := copyEmbedded(t)
+	appendFile(t, filepath.Join(dir, "facegate", "routes", "routes.rego"), "\n"+edit+"\n")
+	return dir
+}
+
+// TestFindReads: what the analysis finds each policy set reads.
+func TestFindReads(t *testing.T) {
+	for _, tc := range policyEdits {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newTestDecider(t, editedSet(t, tc.rego))
+			p := d.active.Load()
+			if (p.memo != nil) != tc.memo {
+				t.Fatalf("memo = %t, want %t", p.memo != nil, tc.memo)
+			}
+			if !tc.memo {
+				return
+			}
+			rs := p.reads
+			for _, name := range tc.raw {
+				if shape, read := rs.params[name]; !read || shape {
+					t.Errorf("param %s: read %t, by shape %t; want read as sent", name, read, shape)
+				}
+			}
+			for _, name := range tc.shape {
+				if !rs.params[name] {
+					t.Errorf("param %s not keyed by its shape (%s)", name, rs.why[name])
+				}
+			}
+			if tc.name == "shipped" {
+				if !rs.clocks["key.expires_at"] || len(rs.clocks) != 1 {
+					t.Errorf("clock comparisons %v, want key.expires_at", rs.clocks)
+				}
+				for _, unread := range []string{"request.remote_ip", "key.id", "now_ns"} {
+					if rs.paths[unread] {
+						t.Errorf("%s read", unread)
+					}
+				}
+			}
+		})
+	}
+}
+
+// randomInput is the realistic input with one of pairs of variations and
+// random values of fields some policy sets read and others do not (address,
+// key id, uids, other params, the clock), drawn from small pools so that
+// inputs repeat.
+func randomInput(rng *rand.Rand, pairs [][2]func(*Input)) *Input {
+	for {
+		pair := pairs[rng.IntN(len(pairs))]
+		in, ok := combine(pair[0], pair[1])
+		if !ok {
+			continue
+		}
+		in.Request.RemoteIP = []string{"192.0.2.10", "203.0.113.7", "198.51.100.1"}[rng.IntN(3)]
+		in.Key.ID = []string{"fg_live_test", "fg_live_other"}[rng.IntN(2)]
+		in.NowNS += int64(rng.IntN(3)) * 1_000_000_000
+		if in.Request.Params == nil {
+			in.Request.Params = map[string]string{}
+		}
+		if rng.IntN(2) == 0 {
+			in.Request.Params["uids"] = []string{"zoe@docs", "eve@other", "mark@team,anna", "a@docs,b@docs", "a@docs,a@docs",
+				"eve@other,x@docs", "all", "", " , ", "ab@docs", "b@docs@x"}[rng.IntN(11)]
+		}
+		if rng.IntN(4) == 0 {
+			in.Request.Params["api_secret"] = fmt.Sprint(rng.IntN(9))
+		}
+		if rng.IntN(2) == 0 { // params no shipped policy reads
+			in.Request.Params["urls"] = fmt.Sprintf("https://example.com/%d.jpg", rng.IntN(50))
+			in.Request.Params["detector"] = []string{"normal", "aggressive"}[rng.IntN(2)]
+		}
+		return in
+	}
+}
+
+// TestMemoMatchesPlainEvaluation decides random inputs through Decide (memo
+// and rule cache on) and compares every decision with OPA's plain
+// evaluation of the same input, for the shipped policies and every edited
+// set above: those that read what the shipped set does not (the key must
+// hold it) and those that get no memo.
+func TestMemoMatchesPlainEvaluation(t *testing.T) {
+	for _, tc := range policyEdits {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := editedSet(t, tc.rego)
+			d := newTestDecider(t, dir)
+			p := d.active.Load()
+			plain := plainQuery(t, dir)
+			ctx := context.Background()
+			rng := rand.New(rand.NewPCG(3, uint64(len(tc.name))))
+			vs := variations()
+			pairs := make([][2]func(*Input), 60)
+			for i := range pairs {
+				pairs[i] = [2]func(*Input){vs[rng.IntN(len(vs))], vs[rng.IntN(len(vs))]}
+			}
+			reasons := map[string]int{}
+			const n = 600
+			for i := range n {
+				in := randomInput(rng, pairs)
+				rs, err := plain.Eval(ctx, rego.EvalParsedInput(in.Value()))
+				if err != nil || len(rs) != 1 {
+					t.Fatalf("plain evaluation: %v %v", rs, err)
+				}
+				want := rs[0].Expressions[0].Value.(Decision)
+				if got := d.Decide(ctx, in); !reflect.DeepEqual(got, want) {
+					t.Fatalf("input %d: Decide = %s, plain evaluation = %s (input %s)", i, got, want, in.Value())
+				}
+				reasons[want.Reason]++
+			}
+			if p.memo != nil {
+				kept := len(p.memo.entries) + len(p.memo.older)
+				t.Logf("%d inputs, %d memoized, reasons %v", n, kept, reasons)
+				if kept > n*3/4 && !p.reads.paths["request.params"] { // urls and secrets vary
+					t.Errorf("%d keys for %d inputs: the memo was hardly exercised", kept, n)
+				}
+			}
+			if len(reasons) < 8 || reasons["ok"] == 0 {
+				t.Errorf("decisions %v: too few reasons exercised", reasons)
+			}
+		})
+	}
+}
+
+// TestMemoKeyFollowsPolicy: what enters the key is what the loaded policy
+// set reads. The shipped set does not read the address or a uid's name; a
+// set that reads them keys on them.
+func TestMemoKeyFollowsPolicy(t *testing.T) {
+	key := func(d *Decider, in *Input) []byte {
+		k, _ := d.active.Load().memo.key(nil, in)
+		return k
+	}
+	shipped := newTestDecider(t, "")
+	address := newTestDecider(t, editedSet(t, policyEdits[1].rego))
+	uid := newTestDecider(t, editedSet(t, policyEdits[3].rego))
+	a, b, c := realisticInput(), realisticInput(), realisticInput()
+	b.Request.RemoteIP = "203.0.113.7"
+	c.Request.Params["uids"] = "eve@other,anna@docs"
+	a.Request.Params["uids"] = "zoe@other,anna@docs"
+	b.Request.Params["uids"] = a.Request.Params["uids"]
+	if !bytes.Equal(key(shipped, a), key(shipped, b)) || !bytes.Equal(key(shipped, a), key(shipped, c)) {
+		t.Error("shipped policies: the address or a uid's name changed the key")
+	}
+	if bytes.Equal(key(address, a), key(address, b)) {
+		t.Error("a policy reading remote_ip: the address did not change the key")
+	}
+	if bytes.Equal(key(uid, a), key(uid, c)) {
+		t.Error("a policy reading a uid's name: the name did not change the key")
+	}
+	ctx := context.Background()
+	for _, step := range []struct {
+		d      *Decider
+		in     *Input
+		reason string
+	}{{address, a, "namespace_not_owned"}, {address, b, "address_blocked"}, {uid, a, "namespace_not_owned"}, {uid, c, "uid_blocked"}} {
+		if dec := step.d.Decide(ctx, step.in); dec.Reason != step.reason {
+			t.Errorf("got %s, want %s", dec, step.reason)
+		}
+	}
+	if !strings.Contains(uid.active.Load().reads.why["uids"], "eve@other") {
+		t.Errorf("why uids is raw: %q", uid.active.Load().reads.why["uids"])
+	}
+}

@@ -9,7 +9,7 @@ import "math"
 // already holds the measure of it: the distances of the next candidates, the probe's own
 // cohort of (most likely) unrelated faces. Among n unrelated faces the r-th nearest lies
 // on average where FalseMatchRate is r/(n+1); CohortShift is how much nearer or farther
-// than that the probe's 2nd to (CohortSize+1)-th candidates lie, and CohortDistance moves
+// than that the probe's 2nd to (CohortSize+1)-th candidates lie, and CohortOffset moves
 // every candidate's distance by a part of that shift, which grows with the number of uids
 // searched (CohortWeight). The result is on the scale of one distance, so FalseMatchRate,
 // ExpectedFPIR and SearchConfidence keep their meaning for it (checked on held-out people:
@@ -80,7 +80,7 @@ func CohortShift(cohort []float32, n int) float32 {
 //     nearness is taken out), so fewer strangers reach a given distance than
 //     ExpectedFPIR predicts: at FPIR 0.1 and 0.01 the moved distances (weight 0.75) of
 //     folds 1–2's stranger searches lay 0.013–0.034 above the model's with 200–569 uids,
-//     about 0.055·log₁₀(n/100). CohortDistance takes w·cohortSlack·log₁₀(n/100) of it
+//     about 0.055·log₁₀(n/100). CohortOffset takes w·cohortSlack·log₁₀(n/100) of it
 //     back, held at its value for cohortSlackCap (1,000) uids beyond, which stays below
 //     the measured points, so that a confidence keeps its promise and errs, if at all,
 //     towards fewer false accepts.
@@ -93,7 +93,7 @@ const (
 	cohortSlackCap  = 1000
 )
 
-// CohortWeight is the part of CohortShift that CohortDistance applies with n uids
+// CohortWeight is the part of CohortShift that CohortOffset applies with n uids
 // searched: 0 up to 150 uids, 0.75 from 250.
 func CohortWeight(n int) float64 {
 	if n <= cohortFrom {
@@ -103,16 +103,22 @@ func CohortWeight(n int) float64 {
 	return cohortWeightMax * math.Min(1, f)
 }
 
-// CohortDistance is the distance d of a candidate of a search among n uids, moved by
-// CohortWeight(n) times the search's CohortShift (cohort: the search's 2nd, 3rd, ...
-// nearest distances, on the scale of one descriptor, nearest first) and calibrated so
-// that ExpectedFPIR and SearchConfidence keep their meaning for it. With 150 uids or
-// fewer it is d.
-func CohortDistance(d float32, cohort []float32, n int) float32 {
+// CohortOffset is how much a search among n uids moves every candidate's distance
+// closer (negative: farther): CohortWeight(n) times the search's CohortShift (cohort:
+// its 2nd, 3rd, ... nearest distances, on the scale of one descriptor, nearest first),
+// calibrated so that ExpectedFPIR and SearchConfidence keep their meaning for the moved
+// distance. It is 0 with 150 uids or fewer, or no cohort.
+func CohortOffset(cohort []float32, n int) float32 {
 	w := CohortWeight(n)
-	if w == 0 || math.IsNaN(float64(d)) || len(cohort) == 0 {
-		return d
+	if w == 0 || len(cohort) == 0 {
+		return 0
 	}
 	slack := cohortSlack * math.Log10(float64(min(n, cohortSlackCap))/cohortSlackFrom)
-	return d - float32(w)*(CohortShift(cohort, n)+float32(slack))
+	return float32(w) * (CohortShift(cohort, n) + float32(slack))
+}
+
+// CohortDistance is the distance d of a candidate of a search among n uids, moved by the
+// search's CohortOffset: d − CohortOffset(cohort, n).
+func CohortDistance(d float32, cohort []float32, n int) float32 {
+	return d - CohortOffset(cohort, n)
 }

@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// TestCohortDistance checks that with Options.CohortDistance every candidate's distance is
-// moved by the same search's cohort (its 2nd, 3rd, ... nearest distances, at least 15 of
+// TestCohortOffset checks that with Options.CohortOffset every candidate's distance is
+// moved by the same offset, from the search's cohort (its 2nd, 3rd, ... nearest distances, at least 15 of
 // them even for limit=1) before the calibrated confidence is computed, that the candidates
 // keep their order, and that matching_threshold filters on the moved confidence.
-func TestCohortDistance(t *testing.T) {
+func TestCohortOffset(t *testing.T) {
 	e := newEnv(t)
 	const people = 30
 	for i := range people {
@@ -21,22 +21,21 @@ func TestCohortDistance(t *testing.T) {
 	}
 	conf := func(d float32, n int) int { return int(math.Round(math.Max(0, math.Min(100, 100-60*float64(d))))) }
 	type seen struct {
-		d      float32
 		cohort []float32
 		n      int
 	}
 	var calls []seen
 	shift := float32(0)
-	cohort := func(d float32, c []float32, n int) float32 {
-		calls = append(calls, seen{d, slices.Clone(c), n})
-		return d + shift
+	cohort := func(c []float32, n int) float32 {
+		calls = append(calls, seen{slices.Clone(c), n})
+		return -shift
 	}
 	svc, err := New(e.st, e.idx, &fakeAnalyzer{}, nil, Options{
 		NamespaceOwner:   e.svc.opts.NamespaceOwner,
 		Namespaces:       e.svc.opts.Namespaces,
 		Confidence:       DefaultConfidence,
 		SearchConfidence: conf,
-		CohortDistance:   cohort,
+		CohortOffset:     cohort,
 		Threshold:        50,
 	})
 	if err != nil {
@@ -63,14 +62,14 @@ func TestCohortDistance(t *testing.T) {
 			t.Fatalf("uids %+v, want p07 alone", got)
 		}
 		if len(calls) == 0 {
-			t.Fatal("CohortDistance was not called")
+			t.Fatal("CohortOffset was not called")
 		}
 		c := calls[0]
 		if c.n != people {
 			t.Fatalf("n = %d, want the %d uids searched", c.n, people)
 		}
-		if c.d != want[0].Dist || len(c.cohort) != 15 {
-			t.Fatalf("d %v with a cohort of %d, want %v and 15", c.d, len(c.cohort), want[0].Dist)
+		if len(calls) != 1 || len(c.cohort) != 15 {
+			t.Fatalf("%d calls, a cohort of %d: want one call per search and 15", len(calls), len(c.cohort))
 		}
 		for i, d := range c.cohort {
 			if d != want[i+1].Dist {
@@ -95,11 +94,6 @@ func TestCohortDistance(t *testing.T) {
 			}
 			if w := conf(want[i].Dist+0.3, people); m.Confidence != w {
 				t.Fatalf("candidate %d: confidence %d, want %d from the moved distance", i, m.Confidence, w)
-			}
-		}
-		for _, c := range calls {
-			if !slices.Equal(c.cohort, calls[0].cohort) {
-				t.Fatalf("cohorts differ within one search: %v and %v", c.cohort, calls[0].cohort)
 			}
 		}
 	})

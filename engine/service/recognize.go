@@ -45,9 +45,9 @@ func (s *Service) targets(req *Request) ([]target, *skyerr.Error) {
 // number of uids searched, so min bounds the expected false-accept rate of the answer.
 // With Options.TemplateDistance a uid's mean template is scored on the scale of one
 // descriptor (the index ranks by raw distance, so a few more candidates are asked for and
-// ranked again). With Options.CohortDistance every candidate's distance is then moved by
-// the same search's next distances (its 2nd, 3rd, ... nearest; at least rerankMin
-// candidates are asked for). The index holds each mean template's size, so nothing is
+// ranked again). With Options.CohortOffset every candidate's distance is then moved by
+// the same offset, from the search's next distances (its 2nd, 3rd, ... nearest; at least
+// rerankMin candidates are asked for). The index holds each mean template's size, so nothing is
 // read from the store, except for a mean stored before its size was kept with it
 // (templateSizes), whose read error fails the search.
 func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatch, error) {
@@ -62,7 +62,7 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 		n = s.searched(ts)
 		conf = func(d float32) int { return s.opts.SearchConfidence(d, n) }
 	}
-	cohort := s.opts.CohortDistance != nil && s.opts.SearchConfidence != nil
+	cohort := s.opts.CohortOffset != nil && s.opts.SearchConfidence != nil
 	type scored struct {
 		uid  string
 		dist float32
@@ -98,22 +98,19 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].dist < all[j].dist })
-	var next []float32 // the cohort: every distance after the best, nearest first
+	var offset float32
 	if cohort && len(all) > 1 {
-		next = make([]float32, len(all)-1)
+		next := make([]float32, len(all)-1) // every distance after the best, nearest first
 		for i, c := range all[1:] {
 			next[i] = c.dist
 		}
+		offset = s.opts.CohortOffset(next, n)
 	}
 	for _, c := range all {
 		if len(out) == limit {
 			break
 		}
-		dist := c.dist
-		if cohort {
-			dist = s.opts.CohortDistance(dist, next, n)
-		}
-		if cf := conf(dist); cf >= minConf {
+		if cf := conf(c.dist - offset); cf >= minConf {
 			out = append(out, UIDMatch{UID: c.uid, Confidence: cf})
 		}
 	}
@@ -121,7 +118,7 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 }
 
 // rerankMin is how many candidates a search with Options.TemplateDistance or
-// Options.CohortDistance takes from the index at least: enough to rank mean templates
+// Options.CohortOffset takes from the index at least: enough to rank mean templates
 // again on their corrected distances, and a cohort of the ten after the best.
 const rerankMin = 16
 

@@ -52,13 +52,12 @@ type Options struct {
 	// SearchConfidence see it, and candidates are ranked by it (e.g.
 	// faceapi.MeanTemplateDistance). When nil, the distance is used as it is.
 	TemplateDistance func(d float32, k int) float32
-	// CohortDistance, when set with SearchConfidence, moves the distance d of every
-	// candidate of a search among n uids by the same search's cohort (the distances of
-	// its 2nd, 3rd, ... nearest candidates after TemplateDistance, nearest first; at least
-	// 15 of them when the uids searched have that many) before SearchConfidence sees it
-	// (e.g. faceapi.CohortDistance). It must keep the candidates' order (the same cohort
-	// moves every candidate of a search alike).
-	CohortDistance func(d float32, cohort []float32, n int) float32
+	// CohortOffset, when set with SearchConfidence, is subtracted from the distance of
+	// every candidate of a search among n uids before SearchConfidence sees it; cohort
+	// holds the same search's 2nd, 3rd, ... nearest distances after TemplateDistance,
+	// nearest first, at least 15 of them when the uids searched have that many (e.g.
+	// faceapi.CohortOffset). The candidates keep their order.
+	CohortOffset func(cohort []float32, n int) float32
 	// Threshold is the recommended confidence returned with matches; default DefaultThreshold.
 	Threshold int
 	// MaxImages bounds the images of one call (default 10).

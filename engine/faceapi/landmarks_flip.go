@@ -31,11 +31,26 @@ var mirror68 = func() [68]int {
 	return m
 }()
 
-// LandmarksFlip is Landmarks averaged with the points the net places on the left-right
-// mirror image of the same input (test-time flip): each point is the mean of its own
-// estimate and its mirror partner's estimate on the mirrored face, mapped back. It costs
-// a second pass of the landmark net and lowers the points' jitter.
+// LandmarksFlip is Landmarks averaged with LandmarksMirrored on the same box (test-time
+// flip): each point is the mean of its own estimate and its mirror partner's estimate on
+// the mirrored face. It costs a second pass of the landmark net and lowers the points'
+// jitter.
 func (m *Models) LandmarksFlip(img image.Image, box image.Rectangle) ([68]Point, error) {
+	plain, err := m.Landmarks(img, box)
+	if err != nil {
+		return plain, err
+	}
+	mirrored, err := m.LandmarksMirrored(img, box)
+	if err != nil {
+		return plain, err
+	}
+	return MeanLandmarks(plain, mirrored), nil
+}
+
+// LandmarksMirrored runs the landmark net on the left-right mirror image of the net input
+// Landmarks builds for box and returns its points mapped back onto img, each under its
+// own index (the net's estimate of point i is its mirror partner's on the mirrored face).
+func (m *Models) LandmarksMirrored(img image.Image, box image.Rectangle) ([68]Point, error) {
 	var pts [68]Point
 	r := box.Canon().Intersect(img.Bounds())
 	if r.Empty() {
@@ -44,10 +59,6 @@ func (m *Models) LandmarksFlip(img image.Image, box image.Rectangle) ([68]Point,
 	a := m.arena()
 	defer m.release(a)
 	x := imageInput(a, img, r, FaceNetSize)
-	pts, err := m.landmarks68(a, x, r.Dx(), r.Dy())
-	if err != nil {
-		return pts, err
-	}
 	// Mirror the net input in place: column c takes column n−1−c.
 	n := FaceNetSize
 	for y := 0; y < n; y++ {
@@ -70,8 +81,16 @@ func (m *Models) LandmarksFlip(img image.Image, box image.Rectangle) ([68]Point,
 	ratio := float64(max(r.Dx(), r.Dy())) / float64(n)
 	for i := range pts {
 		q := mp[mirror68[i]]
-		pts[i].X = (pts[i].X+(w-ratio-q.X))/2 + float64(r.Min.X)
-		pts[i].Y = (pts[i].Y+q.Y)/2 + float64(r.Min.Y)
+		pts[i] = Point{float64(r.Min.X) + w - ratio - q.X, float64(r.Min.Y) + q.Y}
 	}
 	return pts, nil
+}
+
+// MeanLandmarks returns the point-by-point mean of two estimates of the same 68 points.
+func MeanLandmarks(a, b [68]Point) [68]Point {
+	var out [68]Point
+	for i := range out {
+		out[i] = Point{(a[i].X + b[i].X) / 2, (a[i].Y + b[i].Y) / 2}
+	}
+	return out
 }

@@ -49,7 +49,7 @@ never printed.
 			keyFile := f.String("key-file", "", "the store encryption key (default: see above)")
 			cmd.Args = cobra.NoArgs
 			cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-				return MigrateWithProgress(cmd.OutOrStdout(), cmd.ErrOrStderr(), *from, *to, *keyFile, migrateProgressEvery)
+				return Migrate(cmd.OutOrStdout(), cmd.ErrOrStderr(), *from, *to, *keyFile, migrateProgressEvery)
 			}
 		},
 	})
@@ -64,15 +64,11 @@ func isDSN(s string) bool {
 const migrateProgressEvery = 5 * time.Second
 
 // Migrate copies the store at from into the one at to (each a data dir or
-// a PostgreSQL DSN) and writes the count and checksum report to w.
-func Migrate(w io.Writer, from, to, keyFile string) error {
-	return MigrateWithProgress(w, nil, from, to, keyFile, 0)
-}
-
-// MigrateWithProgress is Migrate that also writes a progress line (entries
-// copied, of about how many, rate, ETA) to log about every interval while it
-// copies; a nil log or a non-positive interval writes none.
-func MigrateWithProgress(w, log io.Writer, from, to, keyFile string, every time.Duration) error {
+// a PostgreSQL DSN) and writes the count and checksum report to w, and a
+// progress line (entries copied, of about how many, rate, ETA) to log about
+// every interval while it copies; a nil log or a non-positive interval
+// writes none.
+func Migrate(w, log io.Writer, from, to, keyFile string, every time.Duration) error {
 	if from == "" || to == "" {
 		return errors.New("migrate: --from and --to are required")
 	}

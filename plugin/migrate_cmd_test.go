@@ -43,7 +43,7 @@ func TestMigrateDataDirToPostgresAndBack(t *testing.T) {
 	st.Close()
 
 	var out, log bytes.Buffer
-	if err := MigrateWithProgress(&out, &log, dir, dsn, "", time.Nanosecond); err != nil {
+	if err := Migrate(&out, &log, dir, dsn, "", time.Nanosecond); err != nil {
 		t.Fatalf("migrate to postgres: %v\n%s", err, out.String())
 	}
 	if !strings.HasPrefix(log.String(), "migrate: 4 of about ") || !strings.Contains(log.String(), "/s, ETA 0s\n") || strings.Contains(log.String(), dsn) {
@@ -53,12 +53,12 @@ func TestMigrateDataDirToPostgresAndBack(t *testing.T) {
 		t.Fatalf("report:\n%s", out.String())
 	}
 	out.Reset()
-	if err := Migrate(&out, dir, dsn, ""); err != nil {
+	if err := Migrate(&out, nil, dir, dsn, "", 0); err != nil {
 		t.Fatalf("second migrate (a no-op): %v\n%s", err, out.String())
 	}
 	back := filepath.Join(t.TempDir(), "back")
 	out.Reset()
-	if err := Migrate(&out, dsn, back, filepath.Join(dir, keyFileName)); err != nil {
+	if err := Migrate(&out, nil, dsn, back, filepath.Join(dir, keyFileName), 0); err != nil {
 		t.Fatalf("migrate back: %v\n%s", err, out.String())
 	}
 	if k2, err := loadOrCreateKey(back, ""); err != nil || !bytes.Equal(k2, key) {
@@ -77,11 +77,11 @@ func TestMigrateDataDirToPostgresAndBack(t *testing.T) {
 	}
 	st.Close()
 	out.Reset()
-	if err := Migrate(&out, dsn, back, ""); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
+	if err := Migrate(&out, nil, dsn, back, "", 0); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
 		t.Fatalf("migrate into a different, non-empty store: %v\n%s", err, out.String())
 	}
 	for _, bad := range [][2]string{{dir, back}, {dsn, dsn}, {"", dsn}} {
-		if err := Migrate(&out, bad[0], bad[1], ""); err == nil {
+		if err := Migrate(&out, nil, bad[0], bad[1], "", 0); err == nil {
 			t.Errorf("migrate %q -> %q accepted", bad[0], bad[1])
 		}
 	}

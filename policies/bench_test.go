@@ -108,8 +108,8 @@ func BenchmarkDecideUnique(b *testing.B) {
 }
 
 // BenchmarkDecide is one prepared decision on a realistic input, including
-// the conversion of the Go input to an OPA value, without the memo: the
-// headline number.
+// the conversion of the Go input to an OPA value, without memo or rule
+// cache: what the policies themselves cost.
 func BenchmarkDecide(b *testing.B) {
 	decideLoop(b, uncachedDecider(b), []*Input{realisticInput()}, allowed)
 }
@@ -125,9 +125,9 @@ func BenchmarkDecideCached(b *testing.B) {
 	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
-// BenchmarkDecideDenied is a prepared decision that the fast path cannot
-// answer: a foreign namespace makes namespaces.ok fail, so every package's
-// deny set is evaluated and ranked.
+// BenchmarkDecideDenied is a prepared denied decision without memo or rule
+// cache: a foreign namespace, so every package's deny set is evaluated and
+// the denials ranked.
 func BenchmarkDecideDenied(b *testing.B) {
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
@@ -209,7 +209,7 @@ func BenchmarkDecideDeniedUnique(b *testing.B) {
 // prepared query: rego.New(...).Eval per call (the query is parsed,
 // compiled and planned every time).
 func BenchmarkDecideUnprepared(b *testing.B) {
-	c := compiledPolicies(b, true)
+	c := compiledPolicies(b)
 	in := realisticInput()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
@@ -229,7 +229,7 @@ func BenchmarkDecideUnprepared(b *testing.B) {
 // they see the same machine load, and reports their p50s and ratio.
 func BenchmarkPreparedVsUnprepared(b *testing.B) {
 	d := uncachedDecider(b)
-	c := compiledPolicies(b, true)
+	c := compiledPolicies(b)
 	in := realisticInput()
 	ctx := context.Background()
 	prep := make([]time.Duration, 0, b.N)
@@ -331,9 +331,8 @@ func benchValidate(b *testing.B, validate func(string, map[string]string) Schema
 }
 
 // compiledPolicies is the embedded policy set, strictly compiled as the
-// decider compiles it: with the fast path enabled when fastPath is true,
-// decided by the deny sets alone otherwise.
-func compiledPolicies(tb testing.TB, fastPath bool) *ast.Compiler {
+// decider compiles it.
+func compiledPolicies(tb testing.TB) *ast.Compiler {
 	tb.Helper()
 	files, err := readPolicyFiles(embeddedPolicies(), false)
 	if err != nil {
@@ -342,11 +341,6 @@ func compiledPolicies(tb testing.TB, fastPath bool) *ast.Compiler {
 	mods, err := parseModules(files)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	if fastPath {
-		if ok, err := addFastPath(mods, files); !ok || err != nil {
-			tb.Fatalf("fast path not enabled for the embedded policies: %v", err)
-		}
 	}
 	c, err := compileStrict(mods)
 	if err != nil {

@@ -51,8 +51,6 @@ type Decider struct {
 type prepared struct {
 	query  rego.PreparedEvalQuery
 	consts constants
-	// fastPath: the policy set is the verified one (see fastpath.go).
-	fastPath bool
 	// memo of decisions (memo.go); nil when the set cannot have one.
 	memo *memo
 	// reads is what the set's decision reads of the input (readset.go).
@@ -115,10 +113,6 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 		return nil, err
 	}
 	version := versionOf(files)
-	fast, err := addFastPath(mods, files)
-	if err != nil {
-		return nil, err
-	}
 	c, err := compileStrict(mods)
 	if err != nil {
 		return nil, err
@@ -133,7 +127,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
-	p := &prepared{query: q, consts: findConstants(c), fastPath: fast, version: version, fingerprint: fp,
+	p := &prepared{query: q, consts: findConstants(c), version: version, fingerprint: fp,
 		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
 	p.reads = findReads(c)
 	if !d.noMemo {

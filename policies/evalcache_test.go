@@ -7,7 +7,7 @@ import (
 )
 
 func TestEvalCache(t *testing.T) {
-	c := compiledPolicies(t, true)
+	c := compiledPolicies(t)
 	consts := findConstants(c)
 	table := ast.MustParseRef("data.facegate.routes.table")
 	if consts.lookup(table) == nil {

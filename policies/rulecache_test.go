@@ -15,7 +15,7 @@ import (
 )
 
 // plainQuery is data.facegate.decision of the policies in dir (embedded
-// when empty) prepared by OPA alone: no fast path, no caches.
+// when empty) prepared by OPA alone: no caches.
 func plainQuery(t *testing.T, dir string) rego.PreparedEvalQuery {
 	t.Helper()
 	fsys := embeddedPolicies()
@@ -46,8 +46,7 @@ func plainQuery(t *testing.T, dir string) rego.PreparedEvalQuery {
 // TestRuleCacheMatchesPlainEvaluation decides every pair of variations in a
 // shuffled order, twice, with the rule cache shared by all decisions (and
 // the memo off), and compares each decision with OPA's plain evaluation of
-// the same input: for the shipped policies and for an edited set (no fast
-// path, every deny set evaluated through the cache).
+// the same input: for the shipped policies and for an edited set.
 func TestRuleCacheMatchesPlainEvaluation(t *testing.T) {
 	edited := copyEmbedded(t)
 	editFile(t, filepath.Join(edited, limitsFile), `"rate": 5, "per_s": 1, "burst": 10`, `"rate": 6, "per_s": 1, "burst": 10`)
@@ -98,7 +97,7 @@ func TestRuleCacheMatchesPlainEvaluation(t *testing.T) {
 
 // TestRuleDeps checks the dependencies found for a few shipped rules.
 func TestRuleDeps(t *testing.T) {
-	d := findDeps(compiledPolicies(t, true))
+	d := findDeps(compiledPolicies(t))
 	deps := func(ref string) *ruleDeps {
 		t.Helper()
 		r := d.deps(ast.MustParseRef(ref))
@@ -129,8 +128,8 @@ func TestRuleDeps(t *testing.T) {
 			t.Errorf("limits.list depends on %s: %v", p, got)
 		}
 	}
-	if deps("data.facegate.keys.ok").cacheable {
-		t.Error("keys.ok reads now_ns and must not be cached")
+	if deps("data.facegate.keys.deny").cacheable {
+		t.Error("keys.deny reads now_ns and must not be cached")
 	}
 	if deps("data.facegate.decision").cacheable {
 		t.Error("decision depends on keys and must not be cached")

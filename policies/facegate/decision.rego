@@ -12,7 +12,6 @@ import data.facegate.keys
 import data.facegate.limits
 import data.facegate.namespaces
 import data.facegate.routes
-import data.facegate.runtime
 import data.facegate.schema
 import data.facegate.scopes
 
@@ -21,26 +20,6 @@ import data.facegate.scopes
 denials := (((((routes.deny | keys.deny) | auth.deny) | scopes.deny) | namespaces.deny) | schema.deny) | limits.deny
 
 default allow := false
-
-# METADATA
-# description: |
-#   The fast path for the common case: every package's positive check
-#   holds. Each ok is written so that it implies an empty deny set (checked
-#   by the Rego tests and TestOkImpliesNoDenial), so the deny sets are only
-#   evaluated when one fails. An ok only knows the deny rules it was written
-#   against, so the Go decider defines runtime.fast_path_verified only for
-#   the policy set shipped with facegate: after any edit (an added deny rule)
-#   every request is decided by the deny sets.
-allow if {
-	runtime.fast_path_verified
-	routes.ok
-	keys.ok
-	auth.ok
-	scopes.ok
-	schema.ok
-	namespaces.ok
-	limits.ok
-}
 
 # METADATA
 # description: No package denies (checked one by one, so that allowed requests build no union).

@@ -1,14 +1,7 @@
 package facegate_test
 
 import data.facegate
-import data.facegate.auth
 import data.facegate.fixtures
-import data.facegate.keys
-import data.facegate.limits
-import data.facegate.namespaces
-import data.facegate.routes
-import data.facegate.schema
-import data.facegate.scopes
 
 decide(inp) := r if {
 	r := facegate.decision with input as inp
@@ -107,50 +100,14 @@ test_missing_fields_fail_closed if {
 	}
 }
 
-fast_path(inp) if {
-	auth.ok with input as inp
-	keys.ok with input as inp
-	limits.ok with input as inp
-	namespaces.ok with input as inp
-	routes.ok with input as inp
-	schema.ok with input as inp
-	scopes.ok with input as inp
-}
-
-test_fast_path_taken_for_allowed_requests if {
-	fast_path(fixtures.base)
-	fast_path(fixtures.with_key({"tier": "standard"}))
-}
-
-test_slow_path_allows_what_the_fast_path_misses if {
+test_equivalent_inputs_decide_alike if {
 	# signature components in another order, a no-op override and a blank
-	# namespace param: what no ok rule covers takes the ranked deny sets.
+	# namespace param change nothing.
 	inp := object.union(fixtures.base, {
 		"auth": {"signature": {"covered": ["content-digest", "content-type", "@query", "@path", "@authority", "@method", "date"]}},
 		"key": {"limits": {"quota": {"count": 100}}},
 		"request": {"params": {"namespace": " "}},
 	})
-	not fast_path(inp)
 	facegate.no_denials with input as inp
 	decide(inp) == decide(fixtures.base)
-}
-
-# The decider enables the fast path for the shipped policies (fast_path_verified).
-decide_fast(inp) := r if {
-	r := facegate.decision with input as inp with data.facegate.runtime.fast_path_verified as true
-}
-
-test_fast_path_gives_the_same_decisions if {
-	every inp in [
-		fixtures.base,
-		fixtures.with_key({"tier": "standard"}),
-		fixtures.with_request({"route": "faces/train", "images": 0}),
-		json.patch(fixtures.proxied("/v1/items", "GET"), [{"op": "replace", "path": "/key/scopes", "value": ["proxy/*"]}]),
-		fixtures.with_key({"status": "revoked"}),
-		fixtures.with_params({"namespace": "other"}),
-		fixtures.with_key({"limits": {"quota": {"count": 0}}}),
-		{},
-	] {
-		decide_fast(inp) == decide(inp)
-	}
 }

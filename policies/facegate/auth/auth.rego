@@ -68,43 +68,6 @@ cert_bound if {
 }
 
 # METADATA
-# description: |
-#   The credentials pass (implies an empty deny set): the mode's evidence
-#   holds, the certificate binding holds and no tags password is wrong.
-ok if {
-	input.auth.mode == "signature"
-	input.auth.signature.present == true
-	input.auth.signature.valid == true
-	input.auth.signature.replayed == false
-	input.auth.mode in input.key.auth_modes
-	abs(input.auth.signature.age_s) <= max_signature_age_s
-	covers_required
-	cert_ok
-	input.auth.password_ok != false
-}
-
-ok if {
-	input.auth.mode == "secret"
-	input.auth.secret_ok == true
-	input.auth.mode in input.key.auth_modes
-	input.request.tls.version in tls_versions
-	cert_ok
-	input.auth.password_ok != false
-}
-
-ok if {
-	input.auth.mode == "domain"
-	input.auth.mode in input.key.auth_modes
-	origin_allowed
-	cert_ok
-	input.auth.password_ok != false
-}
-
-cert_ok if input.key.client_cert_sha256 == ""
-
-cert_ok if cert_bound
-
-# METADATA
 # description: Missing or unusable credentials.
 deny contains errors.deny(30, 401, 204, "no credentials", "no_credentials") if not given
 

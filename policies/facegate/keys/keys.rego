@@ -15,20 +15,6 @@ statuses := {"active", "suspended", "revoked"}
 status_known if input.key.status in statuses
 
 # METADATA
-# description: The key passes (implies an empty deny set) - found, active, not expired.
-ok if {
-	input.key.found == true
-	input.key.status == "active"
-	input.key.expires_at == 0
-}
-
-ok if {
-	input.key.found == true
-	input.key.status == "active"
-	input.now_ns < input.key.expires_at
-}
-
-# METADATA
 # description: |
 #   Missing, inactive and expired keys. expires_at is unix nanoseconds;
 #   0 (or absent) means never. Conditions on input come first so that

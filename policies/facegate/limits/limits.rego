@@ -116,17 +116,6 @@ list := [c |
 	c := charge(l)
 ]
 
-# METADATA
-# description: A key without limit overrides cannot have a malformed one (implies an empty deny set).
-ok if input.key.limits == {}
-
-# METADATA
-# description: A key whose limit overrides are all well formed (implies an empty deny set).
-ok if {
-	overrides
-	not config_invalid
-}
-
 config_invalid if {
 	overrides
 	some l in merged

@@ -117,16 +117,14 @@ test_good_config_no_denials if {
 	count(limits.deny) == 0 with input as fixtures.base
 }
 
-test_ok_fast_path if {
-	limits.ok with input as fixtures.base
-	not limits.ok with input as fixtures.with_key({"limits": {"quota": {"count": 0}}})
-	not limits.ok with input as fixtures.with_key({"limits": {"daily": {"count": 5}}})
-	limits.ok with input as fixtures.with_key({"limits": {"quota": {"count": 5}}})
-	limits.ok with input as fixtures.with_key({"limits": {"key-rate": {"disabled": true}, "daily": {"kind": "quota", "count": 5, "per_s": 60}}})
+test_allowed_inputs_pass if {
+	count(limits.deny) == 0 with input as fixtures.base
+	count(limits.deny) == 0 with input as fixtures.with_key({"limits": {"quota": {"count": 5}}})
+	count(limits.deny) == 0 with input as fixtures.with_key({"limits": {"key-rate": {"disabled": true}, "daily": {"kind": "quota", "count": 5, "per_s": 60}}})
 }
 
-test_list_same_with_and_without_fast_path if {
-	# An override that changes nothing takes the merging path and must give the same list.
+test_noop_override_gives_the_same_list if {
+	# An override that changes nothing must give the same list.
 	list(fixtures.with_key({"limits": {"quota": {"count": 100}}})) == list(fixtures.base)
 	list(fixtures.with_patch({"key": {"limits": {"key-rate": {"rate": 10}}, "tier": "standard"}, "request": {"route": "faces/train"}})) == list(fixtures.with_patch({"key": {"tier": "standard"}, "request": {"route": "faces/train"}}))
 }

@@ -53,18 +53,6 @@ read_only if {
 	input.request.method in safe_http_methods
 }
 
-# METADATA
-# description: |
-#   The request passes this package (implies an empty deny set): a known
-#   API route with GET or POST, or a proxied request.
-ok if {
-	input.request.proxied == false
-	api_http_methods[input.request.method]
-	table[input.request.route]
-}
-
-ok if input.request.proxied == true
-
 api_http_method if input.request.method in api_http_methods
 
 # METADATA

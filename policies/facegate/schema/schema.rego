@@ -32,38 +32,6 @@ has_param(name) if {
 }
 
 # METADATA
-# description: |
-#   The params passed their schema and the route has its images (implies
-#   an empty deny set).
-ok if {
-	input.schema.valid == true
-	input.request.images >= 1
-}
-
-ok if {
-	input.schema.valid == true
-	input.request.proxied == true
-}
-
-ok if {
-	input.schema.valid == true
-	routes.current.images == false
-	input.request.route != "tags/get"
-}
-
-ok if {
-	input.schema.valid == true
-	input.request.route == "tags/get"
-	has_param("uids")
-}
-
-ok if {
-	input.schema.valid == true
-	input.request.route == "tags/get"
-	has_param("pids")
-}
-
-# METADATA
 # description: Invalid params, unknown routes and requests without images.
 deny contains errors.deny(12, 404, 401, "unknown method", "route_unknown") if {
 	not valid

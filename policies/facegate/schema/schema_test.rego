@@ -78,15 +78,15 @@ test_malformed_errors_still_deny if {
 	denials(result(false, [{}])) == {["params_invalid", 406, 400]}
 }
 
-test_ok_fast_path if {
-	schema.ok with input as fixtures.base
-	schema.ok with input as fixtures.with_request({"route": "faces/train", "images": 0})
-	schema.ok with input as fixtures.proxied("/v1/items", "GET")
-	schema.ok with input as fixtures.with_request({"route": "tags/get", "images": 0})
-	schema.ok with input as json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {"pids": "p1"}}])
+test_allowed_inputs_pass if {
+	count(denials(fixtures.base)) == 0
+	count(denials(fixtures.with_request({"route": "faces/train", "images": 0}))) == 0
+	count(denials(fixtures.proxied("/v1/items", "GET"))) == 0
+	count(denials(fixtures.with_request({"route": "tags/get", "images": 0}))) == 0
+	count(denials(json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {"pids": "p1"}}]))) == 0
 }
 
-test_ok_fails_whenever_schema_denies if {
+test_schema_denies_listed_inputs if {
 	every inp in [
 		result(false, []),
 		result(false, [{"kind": "missing", "param": "uids", "message": "is required"}]),
@@ -95,6 +95,5 @@ test_ok_fails_whenever_schema_denies if {
 		json.patch(fixtures.with_request({"route": "tags/get", "images": 0}), [{"op": "replace", "path": "/request/params", "value": {"uids": " ", "pids": ""}}]),
 	] {
 		count(denials(inp)) > 0
-		not schema.ok with input as inp
 	}
 }

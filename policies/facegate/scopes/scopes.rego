@@ -29,23 +29,6 @@ permitted if {
 }
 
 # METADATA
-# description: The route is within the key's scopes and allowed to its mode (implies an empty deny set).
-ok if {
-	input.auth.mode != "domain"
-	permitted
-}
-
-ok if {
-	input.key.domain_write == true
-	permitted
-}
-
-ok if {
-	routes.read_only
-	permitted
-}
-
-# METADATA
 # description: Routes outside the key's scopes, and writes by domain keys.
 deny contains errors.deny(60, 403, 307, "the api key is not allowed to call this method", "scope_missing") if {
 	not permitted

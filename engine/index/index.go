@@ -67,7 +67,7 @@ func (x *Index) AddTemplate(ns, uid, tid string, v [Dim]float32, n int) {
 // TemplateSizes returns, for each of uids in ns whose template averages n ≥ 2 descriptors
 // (AddTemplate, or a Load of EncodeTemplate's values), that n; other uids are left out.
 func (x *Index) TemplateSizes(ns string, uids []string) map[string]int {
-	out := map[string]int{}
+	out := make(map[string]int, len(uids))
 	sp := x.get(ns, false)
 	if sp == nil {
 		return out

@@ -79,9 +79,11 @@ func (s *Service) match(ts []target, d []float32, limit, minConf int) ([]UIDMatc
 			// The correction only lowers a confidence: a candidate already under
 			// matching_threshold (or at 0) is left as it is, unless the cohort may
 			// move it back up.
-			var uids []string
+			uids := make([]string, 0, len(ms))
 			for _, m := range ms {
-				if c := conf(m.Dist); cohort || (c > 0 && c >= minConf) {
+				if cohort {
+					uids = append(uids, m.UID)
+				} else if c := conf(m.Dist); c > 0 && c >= minConf {
 					uids = append(uids, m.UID)
 				}
 			}

@@ -3,7 +3,6 @@ package admin
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,18 +94,9 @@ func NewClient(cfg ClientConfig, now func() time.Time, sleep func(time.Duration)
 	if cfg.SessionDir != "" {
 		c.cache = newSessionCache(cfg.SessionDir, c.base, c.token)
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if cfg.CACert != "" {
-		pem, err := os.ReadFile(cfg.CACert)
-		if err != nil {
-			return nil, fmt.Errorf("reading --cacert: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--cacert %s holds no PEM certificate", cfg.CACert)
-		}
+	pool, err := cli.RootCAs(cfg.CACert)
+	if err != nil {
+		return nil, err
 	}
 	c.hc = &http.Client{
 		Timeout: 60 * time.Second,

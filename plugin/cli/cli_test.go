@@ -2,6 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,5 +159,36 @@ func TestFaceAPIVersionMatchesNotice(t *testing.T) {
 	}
 	if !strings.Contains(string(notice), "@vladmandic/face-api, version "+FaceAPIVersion) {
 		t.Fatalf("NOTICE does not name @vladmandic/face-api version %s", FaceAPIVersion)
+	}
+}
+
+// TestRootCAs: a --cacert file adds its certificate to the roots; a missing
+// file or one without a PEM certificate is an error naming the option.
+func TestRootCAs(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "root.crt"), filepath.Join(dir, "not.pem")
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(good, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := RootCAs(good)
+	if err != nil {
+		t.Fatalf("RootCAs(good) = %v", err)
+	}
+	if _, err := srv.Certificate().Verify(x509.VerifyOptions{Roots: pool}); err != nil {
+		t.Errorf("the --cacert certificate is not trusted: %v", err)
+	}
+	if _, err := RootCAs(""); err != nil {
+		t.Errorf(`RootCAs("") = %v`, err)
+	}
+	for path, want := range map[string]string{filepath.Join(dir, "missing"): "reading --cacert", bad: "holds no PEM certificate"} {
+		if _, err := RootCAs(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("RootCAs(%s) = %v, want an error with %q", filepath.Base(path), err, want)
+		}
 	}
 }

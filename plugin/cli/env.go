@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,6 +71,26 @@ func (e Env) RootCA() string {
 		return ""
 	}
 	return p
+}
+
+// RootCAs is the system roots plus the PEM certificates in caCert (a
+// --cacert file; none when "").
+func RootCAs(caCert string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if caCert == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(caCert)
+	if err != nil {
+		return nil, fmt.Errorf("reading --cacert: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--cacert %s holds no PEM certificate", caCert)
+	}
+	return pool, nil
 }
 
 // OSEnv is the process environment.

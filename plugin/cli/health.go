@@ -3,13 +3,11 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -87,16 +85,9 @@ func Health(ctx context.Context, o HealthOptions, env Env) error {
 			o.CACert = env.RootCA()
 		}
 		if o.CACert != "" {
-			pem, err := os.ReadFile(o.CACert)
+			pool, err := RootCAs(o.CACert)
 			if err != nil {
-				return fmt.Errorf("reading --cacert: %w", err)
-			}
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("--cacert %s holds no PEM certificate", o.CACert)
+				return err
 			}
 			tc.RootCAs = pool
 		}

@@ -3,12 +3,10 @@ package signcmd
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/facegate/facegate/plugin/cli"
@@ -97,16 +95,9 @@ func transport(o Options, stderr io.Writer) (*http.Transport, error) {
 		fmt.Fprintln(stderr, "warning: --insecure: the server certificate is not checked")
 		t.TLSClientConfig.InsecureSkipVerify = true
 	case o.CACert != "":
-		pem, err := os.ReadFile(o.CACert)
+		pool, err := cli.RootCAs(o.CACert)
 		if err != nil {
-			return nil, fmt.Errorf("reading CA certificate: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("no PEM certificate found in %s", o.CACert)
+			return nil, err
 		}
 		t.TLSClientConfig.RootCAs = pool
 	}

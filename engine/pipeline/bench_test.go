@@ -14,8 +14,9 @@ import (
 // (detect, points, and for every recognizable face a descriptor and the default
 // attributes): LFW portraits, and crowd photos where the quality gate decides how many
 // faces are described. The shared data dir is FACEGATE_FACES_DIR or ../shared/data/faces
-// seen from the repository root. Compare commits with the same command:
-// go test ./engine/pipeline -run '^$' -bench AnalyzeForRecognize -benchtime 2x
+// seen from the repository root. cpu-ms/image is the process's CPU time per image (with
+// -cpu 1 the work of one image, whatever the machine's load). Compare commits with the
+// same command: go test ./engine/pipeline -run '^$' -bench AnalyzeForRecognize -benchtime 2x -cpu 1
 func BenchmarkAnalyzeForRecognize(b *testing.B) {
 	dir := os.Getenv("FACEGATE_FACES_DIR")
 	if dir == "" {
@@ -47,6 +48,7 @@ func BenchmarkAnalyzeForRecognize(b *testing.B) {
 		}
 		b.Run(set.name, func(b *testing.B) {
 			described := 0
+			c0, cpuOK := processCPU()
 			for b.Loop() {
 				described = 0
 				for _, d := range data {
@@ -61,7 +63,11 @@ func BenchmarkAnalyzeForRecognize(b *testing.B) {
 					}
 				}
 			}
+			c1, _ := processCPU()
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*len(data)), "ms/image")
+			if cpuOK {
+				b.ReportMetric(float64((c1-c0).Microseconds())/1000/float64(b.N*len(data)), "cpu-ms/image")
+			}
 			b.ReportMetric(float64(described)/float64(len(data)), "described/image")
 		})
 	}

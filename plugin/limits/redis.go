@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,7 +30,8 @@ import (
 // (one clock for all nodes) unless a Clock is given (tests). Concurrency
 // slots are leased for ConcurrencyLease, so that the slots of a node that
 // dies come back by themselves; Release frees them in Redis, waiting for
-// it only when the grant took a limit's last free slot (see release).
+// it only when the grant took a limit's last free slot, otherwise with the
+// node's next admission or within ReleaseDelay (see release).
 //
 // When Redis cannot be reached, Acquire refuses with KindUnavailable (HTTP
 // 503, SkyBiometry 105, Retry-After 1 s) and the failed-authentication
@@ -51,12 +53,21 @@ type Redis struct {
 	blockedAddrs map[string]time.Time // address blocks read by Lockouts or Admit, until they end
 
 	argsMu sync.RWMutex
-	args   map[Spec][3]string // specArgs
+	args   map[Spec][4]string // specArgs
+
+	relMu      sync.Mutex
+	relPending []pendingRelease // released slots not yet written (see release)
+	relArmed   bool             // relTimer runs
+	relTimer   *time.Timer
+	relDelay   time.Duration // ReleaseDelay (tests change it)
 
 	closed    atomic.Bool
 	unflushed atomic.Int64 // releases being written
-
 }
+
+// pendingRelease is one released slot not yet removed from Redis: its
+// sorted set and grant id.
+type pendingRelease struct{ zkey, id string }
 
 // ConcurrencyLease is how long a concurrency slot is held in Redis at most:
 // the slots of a node killed with requests in flight come back after it,
@@ -90,8 +101,12 @@ var (
 func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
-		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][3]string{}}
+	r := &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
+		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][4]string{}}
+	r.relDelay = ReleaseDelay
+	r.relTimer = time.AfterFunc(time.Hour, r.flushPending)
+	r.relTimer.Stop()
+	return r
 }
 
 // Close waits until the releases being written are done (the client stays
@@ -99,6 +114,7 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 // Release returns.
 func (r *Redis) Close() {
 	r.closed.Store(true)
+	r.relTimer.Stop()
 	r.flushReleases()
 }
 
@@ -136,10 +152,13 @@ func (r *Redis) Admit(subject string, specs []Spec, c Checks) (Grant, Denial) {
 		return Grant{}, d
 	}
 	id := r.node + "-" + strconv.FormatUint(r.seq.Add(1), 36)
-	res, zkeys, err := r.run(subject, specs, true, id, &c)
+	rel := r.takePending(maxCarried)
+	res, zkeys, err := r.run(subject, specs, true, id, &c, rel)
 	if err != nil {
+		r.requeue(rel)
 		return Grant{}, unavailableDenial(err)
 	}
+	r.written(rel)
 	if res.worst < 0 {
 		return Grant{}, r.checkDenial(res, c)
 	}
@@ -170,7 +189,7 @@ func (r *Redis) Usage(subject string, specs []Spec) (Usage, error) {
 	if _, bad := invalid(specs); bad {
 		return Usage{}, nil
 	}
-	res, _, err := r.run(subject, specs, false, "", &Checks{})
+	res, _, err := r.run(subject, specs, false, "", &Checks{}, nil)
 	if err != nil {
 		return Usage{}, err
 	}
@@ -193,9 +212,10 @@ type acquireResult struct {
 // errAnswer is an answer of the acquire script that does not parse.
 var errAnswer = errors.New("charging limits in redis: unexpected answer")
 
-// run calls the acquire script for specs and c; it returns the answer and
-// the keys of the specs' concurrency sets.
-func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Checks) (acquireResult, []string, error) {
+// run calls the acquire script for specs and c, removing the released
+// slots rel first; it returns the answer and the keys of the specs'
+// concurrency sets.
+func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Checks, rel []pendingRelease) (acquireResult, []string, error) {
 	h := r.hashKey("l", subject)
 	nconc := 0
 	for _, s := range specs {
@@ -203,10 +223,11 @@ func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Che
 			nconc++
 		}
 	}
-	keys := make([]string, 4, 4+nconc)
+	keys := make([]string, 4, 4+nconc+len(rel))
 	keys[0], keys[1], keys[2], keys[3] = h, h, h, h
-	args := make([]string, 9, 9+5*len(specs))
+	args := make([]string, 9, 9+5*len(specs)+2*len(rel))
 	args[0], args[1], args[2], args[3] = r.now(), "0", id, leaseArg
+	args[7] = strconv.Itoa(len(specs))
 	if charge {
 		args[1] = "1"
 	}
@@ -218,20 +239,21 @@ func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Che
 		src, key := r.failSpec(SourceFactor), r.failSpec(1)
 		if c.Address != "" {
 			keys[2] = r.hashKey("a", Source(c.Address))
-			args[5], args[6] = strconv.FormatFloat(src.PerS*1e6/src.Rate, 'g', -1, 64), strconv.Itoa(src.Burst)
+			args[5] = blockAhead(src)
 		}
 		if c.KeySource != "" {
 			keys[3] = r.hashKey("a", c.KeySource)
-			args[7], args[8] = strconv.FormatFloat(key.PerS*1e6/key.Rate, 'g', -1, 64), strconv.Itoa(key.Burst)
+			args[6] = blockAhead(key)
 		}
 	}
 	for _, s := range specs {
-		abc := r.specArgs(s)
+		v := r.specArgs(s)
 		if s.Kind == KindConcurrency {
 			keys = append(keys, h+":c:"+s.Name)
 		}
-		args = append(args, s.Kind, s.Name, abc[0], abc[1], abc[2])
+		args = append(args, s.Kind, v[0], v[1], v[2], v[3])
 	}
+	keys, args = appendReleases(keys, args, rel)
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	msgs, err := acquireScript.Exec(ctx, r.c, keys, args).ToArray()
@@ -261,15 +283,49 @@ func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Che
 			return acquireResult{}, nil, errAnswer
 		}
 	}
-	return res, keys[4:], nil
+	return res, keys[4 : 4+nconc], nil
+}
+
+// appendReleases adds the released slots rel to the acquire script's keys
+// and arguments: one set after the other, each with the number of its ids
+// and the ids; args[8] is the number of sets.
+func appendReleases(keys, args []string, rel []pendingRelease) ([]string, []string) {
+	sets := 0
+	for i, p := range rel {
+		if slices.ContainsFunc(rel[:i], func(q pendingRelease) bool { return q.zkey == p.zkey }) {
+			continue // listed with the set's first
+		}
+		sets++
+		keys = append(keys, p.zkey)
+		at := len(args)
+		args = append(args, "", p.id)
+		n := 1
+		for _, q := range rel[i+1:] {
+			if q.zkey == p.zkey {
+				args = append(args, q.id)
+				n++
+			}
+		}
+		args[at] = strconv.Itoa(n)
+	}
+	args[8] = strconv.Itoa(sets)
+	return keys, args
 }
 
 // leaseArg is ConcurrencyLease in µs, as the script takes it.
 var leaseArg = strconv.FormatInt(ConcurrencyLease.Microseconds(), 10)
 
-// specArgs are the script's a, b and c for s (see redis_acquire.lua),
-// formatted once per distinct spec: the policies hand out few.
-func (r *Redis) specArgs(s Spec) [3]string {
+// blockAhead is how far (µs) a failed-authentication tat of spec s may
+// run ahead of now before it blocks: burst - 1 intervals (failedauth.go's
+// Blocked, computed as the embedded limiter does).
+func blockAhead(s Spec) string {
+	return strconv.FormatFloat(s.PerS*1e6/s.Rate*float64(s.Burst-1), 'g', -1, 64)
+}
+
+// specArgs are the script's field, a, b and c for s (see
+// redis_acquire.lua), formatted once per distinct spec: the policies hand
+// out few.
+func (r *Redis) specArgs(s Spec) [4]string {
 	r.argsMu.RLock()
 	v, ok := r.args[s]
 	r.argsMu.RUnlock()
@@ -278,11 +334,11 @@ func (r *Redis) specArgs(s Spec) [3]string {
 	}
 	switch s.Kind {
 	case KindRate:
-		v = [3]string{strconv.FormatFloat(s.PerS*1e6/s.Rate, 'g', -1, 64), strconv.Itoa(s.Burst), strconv.FormatInt(s.rateCost(), 10)}
+		v = [4]string{"r:" + s.Name, strconv.FormatFloat(s.PerS*1e6/s.Rate, 'g', -1, 64), strconv.Itoa(s.Burst), strconv.FormatInt(s.rateCost(), 10)}
 	case KindQuota:
-		v = [3]string{strconv.Itoa(s.Count), strconv.FormatFloat(s.PerS*1e6, 'f', 0, 64), strconv.Itoa(s.Cost)}
+		v = [4]string{"q:" + s.Name, strconv.Itoa(s.Count), strconv.FormatFloat(s.PerS*1e6, 'f', 0, 64), strconv.Itoa(s.Cost)}
 	default:
-		v = [3]string{strconv.Itoa(s.Count), "0", "0"}
+		v = [4]string{"", strconv.Itoa(s.Count), "0", "0"}
 	}
 	r.argsMu.Lock()
 	if len(r.args) >= maxCachedSpecs {
@@ -321,40 +377,141 @@ func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 // slot of a limit (await), release waits until Redis has freed it, so that
 // a client that sends its next request after the answer finds the slot
 // free, whichever node the request reaches (a release sent without waiting
-// was seen to lose that race). Otherwise the ZREM is sent at once by a
-// goroutine and not waited for: a client's next request finds room even
-// if the slot is still counted, since with it the set was not full. Only
-// requests of other clients that fill the set in the microseconds before
-// the ZREM lands can be refused with 203 meanwhile; never more than the
-// limit is admitted. If Redis cannot be reached, the slots' lease ends
-// them.
+// was seen to lose that race). Otherwise the slots are removed by this
+// node's next acquire script, in the same round trip as that request's
+// limits, or by a write of their own after ReleaseDelay when no request
+// comes first: a release then costs no round trip of its own on a busy
+// node. A client's next request finds room even while the slot is still
+// counted, since with it the set was not full (and every grant that leaves
+// a slot counted this way leaves room for one more, so that a client never
+// finds its own stale slots filling the set); only requests of other
+// clients that fill the set meanwhile can be refused with 203; never more
+// than the limit is admitted. If Redis cannot be reached, the slots' lease
+// ends them.
 func (r *Redis) release(zkeys []string, id string, await bool) {
-	r.unflushed.Add(1)
 	if await || r.closed.Load() {
-		r.writeRelease(zkeys, id)
+		r.unflushed.Add(1)
+		defer r.unflushed.Add(-1)
+		rel := r.takePending(maxCarried)
+		own := make([]pendingRelease, 0, len(rel)+len(zkeys))
+		for _, z := range zkeys {
+			own = append(own, pendingRelease{z, id})
+		}
+		r.writeReleases(append(own, rel...))
+		r.written(rel)
 		return
 	}
-	go r.writeRelease(zkeys, id)
+	r.relMu.Lock()
+	for _, z := range zkeys {
+		r.relPending = append(r.relPending, pendingRelease{z, id})
+	}
+	if !r.relArmed {
+		r.relArmed = true
+		r.relTimer.Reset(r.relDelay)
+	}
+	full := len(r.relPending) >= maxPending
+	r.relMu.Unlock()
+	if full {
+		go r.flushPending()
+	}
 }
 
-// flushReleases waits until every release being written is done.
+// ReleaseDelay is how long a released concurrency slot may wait for the
+// node's next acquire script before it is written on its own.
+const ReleaseDelay = time.Millisecond
+
+const (
+	maxCarried = 64   // released slots written by one acquire script at most
+	maxPending = 1024 // released slots waiting at most; more are written at once
+)
+
+// takePending removes up to n released slots from the waiting ones and
+// returns them; the caller writes them and calls written, or requeue.
+func (r *Redis) takePending(n int) []pendingRelease {
+	r.relMu.Lock()
+	defer r.relMu.Unlock()
+	if len(r.relPending) == 0 {
+		return nil
+	}
+	n = min(n, len(r.relPending))
+	rel := slices.Clone(r.relPending[:n])
+	r.relPending = append(r.relPending[:0], r.relPending[n:]...)
+	if n > 0 {
+		r.unflushed.Add(1) // until written or requeued
+	}
+	return rel
+}
+
+// requeue puts back released slots that an acquire script could not
+// write (Redis unreachable): the next script or the timer writes them.
+func (r *Redis) requeue(rel []pendingRelease) {
+	if len(rel) == 0 {
+		return
+	}
+	r.relMu.Lock()
+	r.relPending = append(r.relPending, rel...)
+	if !r.relArmed {
+		r.relArmed = true
+		r.relTimer.Reset(r.relDelay)
+	}
+	r.relMu.Unlock()
+	r.unflushed.Add(-1)
+}
+
+// written ends the writing of released slots that takePending returned.
+func (r *Redis) written(rel []pendingRelease) {
+	if len(rel) > 0 {
+		r.unflushed.Add(-1)
+	}
+}
+
+// flushPending writes every waiting released slot (relTimer runs it).
+func (r *Redis) flushPending() {
+	r.relMu.Lock()
+	r.relArmed = false
+	r.relMu.Unlock()
+	for {
+		rel := r.takePending(maxPending)
+		if rel == nil {
+			return
+		}
+		r.writeReleases(rel)
+		r.written(rel)
+	}
+}
+
+// flushReleases writes the waiting released slots and waits until every
+// release being written is done.
 func (r *Redis) flushReleases() {
+	r.flushPending()
 	for r.unflushed.Load() > 0 {
 		time.Sleep(100 * time.Microsecond)
 	}
 }
 
-func (r *Redis) writeRelease(zkeys []string, id string) {
-	defer r.unflushed.Add(-1)
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	if len(zkeys) == 1 {
-		r.c.Do(ctx, r.c.B().Zrem().Key(zkeys[0]).Member(id).Build())
+// writeReleases removes released slots from Redis, one ZREM per set.
+func (r *Redis) writeReleases(rel []pendingRelease) {
+	if len(rel) == 0 {
 		return
 	}
-	cmds := make(valkey.Commands, len(zkeys))
-	for i, k := range zkeys {
-		cmds[i] = r.c.B().Zrem().Key(k).Member(id).Build()
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	cmds := make(valkey.Commands, 0, 1)
+	for i, p := range rel {
+		if slices.ContainsFunc(rel[:i], func(q pendingRelease) bool { return q.zkey == p.zkey }) {
+			continue
+		}
+		ids := []string{p.id}
+		for _, q := range rel[i+1:] {
+			if q.zkey == p.zkey {
+				ids = append(ids, q.id)
+			}
+		}
+		cmds = append(cmds, r.c.B().Zrem().Key(p.zkey).Member(ids...).Build())
+	}
+	if len(cmds) == 1 {
+		r.c.Do(ctx, cmds[0])
+		return
 	}
 	r.c.DoMulti(ctx, cmds...)
 }

@@ -10,13 +10,19 @@
 --          hash, KEYS[4]: the (key, address) pair's (field t = GCRA tat);
 --          unused ones repeat KEYS[1] and are not touched;
 -- KEYS[5..]: one sorted set per concurrency spec, in spec order
---          (member = grant id, score = end of its lease).
+--          (member = grant id, score = end of its lease), then the sets
+--          of released grants.
 -- ARGV: now (empty = the server's clock), charge (1 or 0), grant id,
---       lease, nonce expiry in ms (empty = no nonce), the address block's
---       interval and burst, the pair's interval and burst (empty = no
---       check), then 5 per spec: kind, name, a, b, c
+--       lease, nonce expiry in ms (empty = no nonce), how far ahead of now
+--       the address's and the pair's tat may run before they are blocked
+--       (interval × (burst - 1); empty = no check), the number of specs
+--       and of sets with released grants, then 5 per spec: kind, field
+--       (r:<name>, q:<name>, empty for concurrency), a, b, c
 --       (rate: interval, burst, cost; quota: count, window, cost;
---        concurrency: count, 0, 0).
+--        concurrency: count, 0, 0), then for each set of released grants
+--       the number of their ids and the ids. The released grants (this
+--       node's releases not yet written, see redis.go) leave their sets
+--       first, whatever the answer.
 -- Returns {index of the refusing spec or 0, retry, now, state of each spec}
 -- as integers (rounded); the state is the GCRA tat, the quota units used or
 -- the slots held: after the charge when admitted, before it when refused.
@@ -33,14 +39,23 @@ else
 end
 local charge = ARGV[2] == '1'
 local gid, lease = ARGV[3], tonumber(ARGV[4])
+local n, nrel = tonumber(ARGV[8]), tonumber(ARGV[9])
+if nrel > 0 then
+  local a = 10 + 5 * n
+  for k = #KEYS - nrel + 1, #KEYS do
+    local m = tonumber(ARGV[a])
+    call('ZREM', KEYS[k], unpack(ARGV, a + 1, a + m))
+    a = a + 1 + m
+  end
+end
 -- a failed-authentication block holds while the tat runs more than
 -- burst - 1 intervals ahead (failedauth.go's Blocked)
 for b = 0, 1 do
-  local T = ARGV[6 + 2 * b]
-  if T ~= '' then
+  local ahead = ARGV[6 + b]
+  if ahead ~= '' then
     local v = call('HGET', KEYS[3 + b], 't')
     if v then
-      local over = tonumber(v) - now - tonumber(T) * (tonumber(ARGV[7 + 2 * b]) - 1)
+      local over = tonumber(v) - now - tonumber(ahead)
       if over > 0 then
         return {-1 - b, math.ceil(over), now}
       end
@@ -53,44 +68,45 @@ if nonce and not call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[5]) then
   return {-3, 0, now}
 end
 local h = KEYS[1]
-local base = 9
-local n = (#ARGV - base) / 5
--- one read of every rate and quota field
-local fields, fieldOf = {}, {}
-for i = 1, n do
-  local kind = ARGV[base + (i - 1) * 5 + 1]
-  if kind == 'rate' or kind == 'quota' then
-    fields[#fields + 1] = string.sub(kind, 1, 1) .. ':' .. ARGV[base + (i - 1) * 5 + 2]
-    fieldOf[i] = #fields
+-- one read of every rate and quota field (in spec order) and of x
+local fields, nf = {}, 0
+for o = 11, 5 * n + 6, 5 do
+  local f = ARGV[o]
+  if f ~= '' then
+    nf = nf + 1
+    fields[nf] = f
   end
 end
-fields[#fields + 1] = 'x'
-local vals = call('HMGET', h, unpack(fields))
-local x = tonumber(vals[#fields] or '0')
+fields[nf + 1] = 'x'
+local vals = call('HMGET', h, unpack(fields, 1, nf + 1))
+local x = tonumber(vals[nf + 1] or 0)
+-- out holds the state before the charge, after the state after it, set
+-- the hash's new fields
+local out, after, set = {0, 0, now}, {}, {}
 local worst, worstRetry = 0, -1
-local cur, nxt, idxs, zkeys = {}, {}, {}, {}
-local conc = false
-local ttl = 0
-local ck = 5
+local ttl, j, ck, conc = 0, 0, 5, false
 for i = 1, n do
-  local o = base + (i - 1) * 5
-  local kind = ARGV[o + 1]
-  local a, b, c = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]), tonumber(ARGV[o + 5])
+  local o = 5 * i + 5
+  local kind = ARGV[o]
+  local a, b, c = tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
   local ok, retry = true, 0
   if kind == 'rate' then
-    local tat = tonumber(vals[fieldOf[i]] or '0')
+    j = j + 1
+    local tat = tonumber(vals[j] or 0)
     local nt = max(tat, now) + a * c
     if c > b then
       ok, retry = false, a * b
     elseif nt - now - a * b > 0 then
       ok, retry = false, nt - now - a * b
     end
-    cur[i], nxt[i] = tat, nt
+    out[3 + i], after[i] = floor(tat + 0.5), floor(nt + 0.5)
+    set[2 * j - 1], set[2 * j] = fields[j], fmt('%.3f', nt)
     ttl = max(ttl, nt - now)
   elseif kind == 'quota' then
+    j = j + 1
     local idx = floor(now / b)
     local used = 0
-    local v = vals[fieldOf[i]]
+    local v = vals[j]
     if v then
       local sep = string.find(v, ':', 1, true)
       if sep and tonumber(string.sub(v, 1, sep - 1)) == idx then
@@ -100,12 +116,12 @@ for i = 1, n do
     if used + c > a then
       ok, retry = false, (idx + 1) * b - now
     end
-    cur[i], nxt[i], idxs[i] = used, used + c, idx
+    out[3 + i], after[i] = used, used + c
+    set[2 * j - 1], set[2 * j] = fields[j], idx .. ':' .. (used + c) -- integers below 1e14: no exponent
     ttl = max(ttl, (idx + 1) * b - now)
   elseif kind == 'concurrency' then
     local z = KEYS[ck]
     ck = ck + 1
-    zkeys[i] = z
     conc = true
     local held = call('ZCARD', z)
     if held + 1 > a then -- drop the leases of slots never released, then count again
@@ -115,7 +131,7 @@ for i = 1, n do
     if held + 1 > a then
       ok, retry = false, 1000000
     end
-    cur[i], nxt[i] = held, held + 1
+    out[3 + i], after[i] = held, held + 1
   else
     if nonce then
       call('DEL', KEYS[2])
@@ -127,30 +143,22 @@ for i = 1, n do
   end
 end
 -- integer replies, rounded to the nearest microsecond
-local out = {worst, floor(max(worstRetry, 0) + 0.5), now}
+out[1], out[2] = worst, floor(max(worstRetry, 0) + 0.5)
 if worst ~= 0 or not charge then
   if nonce then
     call('DEL', KEYS[2])
   end
-  for i = 1, n do out[3 + i] = floor(cur[i] + 0.5) end
   return out
 end
-local set, created = {}, {}
+ck = 5
+local created = false
 for i = 1, n do
-  local kind = ARGV[base + (i - 1) * 5 + 1]
-  if kind == 'rate' then
-    set[#set + 1] = fields[fieldOf[i]]
-    set[#set + 1] = fmt('%.3f', nxt[i])
-  elseif kind == 'quota' then
-    set[#set + 1] = fields[fieldOf[i]]
-    set[#set + 1] = idxs[i] .. ':' .. nxt[i] -- integers below 1e14: no exponent
-  else
-    call('ZADD', zkeys[i], now + lease, gid)
-    if cur[i] == 0 then
-      created[#created + 1] = zkeys[i]
-    end
+  out[3 + i] = after[i]
+  if ARGV[5 * i + 5] == 'concurrency' then
+    call('ZADD', KEYS[ck], now + lease, gid)
+    created = created or after[i] == 1
+    ck = ck + 1
   end
-  out[3 + i] = floor(nxt[i] + 0.5)
 end
 -- Everything must outlive its state: the hash its rate and quota fields,
 -- the sets their leases. x only grows, by a minute at a time.
@@ -158,24 +166,20 @@ if conc then
   ttl = max(ttl, lease)
 end
 local want = now + ttl + 1000000
+local ms
 if x < want then
   x = want + 60000000
-  set[#set + 1] = 'x'
-  set[#set + 1] = fmt('%.0f', x)
+  set[2 * j + 1], set[2 * j + 2] = 'x', fmt('%.0f', x)
   call('HSET', h, unpack(set))
-  local ms = math.ceil((x - now) / 1000)
+  ms = math.ceil((x - now) / 1000)
   call('PEXPIRE', h, ms)
-  for i = 1, n do
-    if zkeys[i] then
-      call('PEXPIRE', zkeys[i], ms)
-    end
-  end
-else
-  if #set > 0 then
-    call('HSET', h, unpack(set))
-  end
-  for _, z in ipairs(created) do
-    call('PEXPIRE', z, math.ceil((x - now) / 1000))
+elseif j > 0 then
+  call('HSET', h, unpack(set))
+end
+if ms or created then -- the sets expire with the hash
+  ms = ms or math.ceil((x - now) / 1000)
+  for k = 5, ck - 1 do
+    call('PEXPIRE', KEYS[k], ms)
   end
 end
 return out

@@ -1,8 +1,12 @@
 package limits
 
 import (
+	"os"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -11,9 +15,13 @@ import (
 
 // Benchmarks of the cluster mode's admission against a private
 // redis-server; the baseline is one PING round trip on the same client, the
-// least any shared counter can cost. Run:
+// least any shared counter can cost. Callers run 8 at a time (as the guard
+// benchmark's workers); besides ns/op (wall time, which other load on the
+// machine inflates) each reports the CPU per operation of this process
+// (cpu-us/op: the client, its syscalls included) and of redis-server
+// (redis-cpu-us/op). Run:
 //
-//	go test ./plugin/limits -run '^$' -bench Redis -benchmem -count 3
+//	go test ./plugin/limits -run '^$' -bench Redis -benchmem -benchtime 2s -count 3
 
 var redisBenchSpecs = []Spec{
 	{Name: "inflight", Kind: KindConcurrency, Count: 1 << 20},
@@ -25,7 +33,57 @@ func benchRedis(b *testing.B) *Redis {
 	srv := redistest.Start(b)
 	r := NewRedis(newRedisClient(b, srv.Addr), nil, "bench:")
 	b.Cleanup(r.Close)
+	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+	cpu := startCPUMeter(srv.Pid())
+	b.Cleanup(func() { cpu.report(b) })
+	b.ResetTimer()
 	return r
+}
+
+// cpuMeter measures the CPU time of this process and of redis-server over
+// a benchmark.
+type cpuMeter struct {
+	self, redis time.Duration
+	pid         int
+}
+
+func startCPUMeter(redisPid int) *cpuMeter {
+	return &cpuMeter{self: selfCPU(), redis: procCPU(redisPid), pid: redisPid}
+}
+
+// report adds the CPU per operation to b's results (call it before the
+// server stops).
+func (m *cpuMeter) report(b *testing.B) {
+	if b.N == 0 {
+		return
+	}
+	b.ReportMetric(float64(selfCPU()-m.self)/float64(b.N)/1e3, "cpu-us/op")
+	b.ReportMetric(float64(procCPU(m.pid)-m.redis)/float64(b.N)/1e3, "redis-cpu-us/op")
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the user and system time of process pid from /proc (0 when
+// it cannot be read).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from the 3rd on
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ
 }
 
 func BenchmarkRedisBaselinePing(b *testing.B) {

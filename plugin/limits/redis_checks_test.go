@@ -264,3 +264,66 @@ func TestRedisReleaseExact(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisReleaseCarried: a release that does not free a limit's last
+// slot is written by the node's next admission, before it counts (with no
+// write of its own meanwhile), or after the release delay when no
+// admission comes; a grant that took the last slot is freed when Release
+// returns.
+func TestRedisReleaseCarried(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newRedisClient(t, srv.Addr)
+	r := NewRedis(newRedisClient(t, srv.Addr), nil, "t10:")
+	defer r.Close()
+	zcard := func(name string) int64 {
+		t.Helper()
+		n, err := c.Do(t.Context(), c.B().Zcard().Key(r.hashKey("l", "key")+":c:"+name).Build()).AsInt64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	two := []Spec{{Name: "two", Kind: KindConcurrency, Count: 2}}
+	r.relDelay = time.Hour // only an admission writes it
+	g, d := r.Admit("key", two, Checks{})
+	if d.Denied() {
+		t.Fatal(d)
+	}
+	g.Release()
+	if n := zcard("two"); n != 1 {
+		t.Fatalf("%d slots held right after a release that left room, want 1 (not written yet)", n)
+	}
+	g, d = r.Admit("key", two, Checks{})
+	if d.Denied() {
+		t.Fatal(d)
+	}
+	if n := zcard("two"); n != 1 {
+		t.Fatalf("%d slots held with one grant, want 1: the next admission writes the release first", n)
+	}
+	g2, d := r.Admit("key", two, Checks{})
+	if d.Denied() || !g2.rel.await {
+		t.Fatalf("second slot of two: %+v, await %v", d, g2.rel != nil && g2.rel.await)
+	}
+	g2.Release() // the last slot: written before Release returns
+	if n := zcard("two"); n != 1 {
+		t.Fatalf("%d slots held after the release of the last slot, want 1", n)
+	}
+	g.Release()
+	r.relMu.Lock()
+	pending := len(r.relPending)
+	r.relMu.Unlock()
+	if pending != 1 {
+		t.Fatalf("%d releases waiting, want 1", pending)
+	}
+	r.relMu.Lock()
+	r.relDelay = time.Millisecond
+	r.relTimer.Reset(time.Millisecond)
+	r.relMu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for zcard("two") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a waiting release was not written without an admission")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

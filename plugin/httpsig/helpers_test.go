@@ -55,3 +55,19 @@ func signWith(t *testing.T, r *http.Request, label, input string) {
 	serializeItem(&b, sfItem{kind: kindBytes, b: SignBase([]byte(vecSecret), base)})
 	r.Header.Set("Signature", b.String())
 }
+
+// parseDictionary parses a whole dictionary field value.
+func parseDictionary(v string) ([]sfEntry, error) {
+	var buf [4]sfEntry
+	d, err := appendDictionary(buf[:0], v)
+	if err != nil {
+		return nil, err
+	}
+	return exact(d), nil
+}
+
+// serializeMember writes a dictionary member value (without its key).
+func serializeMember(b *strings.Builder, m sfMember) {
+	var buf [256]byte
+	b.Write(appendMember(buf[:0], m))
+}

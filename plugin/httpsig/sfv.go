@@ -98,16 +98,6 @@ func (sc *scanner) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w at offset %d: %s", errSyntax, sc.pos, fmt.Sprintf(format, args...))
 }
 
-// parseDictionary parses a whole dictionary field value.
-func parseDictionary(v string) ([]sfEntry, error) {
-	var buf [4]sfEntry
-	d, err := appendDictionary(buf[:0], v)
-	if err != nil {
-		return nil, err
-	}
-	return exact(d), nil
-}
-
 // exact returns a copy of s that owns exactly len(s) elements (nil when s
 // is empty), so that parsers can collect into a stack buffer and allocate
 // once.

@@ -103,12 +103,6 @@ func serializeParams(b *strings.Builder, params []sfParam) {
 	b.Write(appendParams(buf[:0], params))
 }
 
-// serializeMember writes a dictionary member value (without its key).
-func serializeMember(b *strings.Builder, m sfMember) {
-	var buf [256]byte
-	b.Write(appendMember(buf[:0], m))
-}
-
 // isValidString reports whether s can be serialized as an sf-string.
 func isValidString(s string) bool {
 	for i := 0; i < len(s); i++ {

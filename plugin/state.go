@@ -165,8 +165,12 @@ func (s *state) build(cfg stateConfig, keyringKey []byte) error {
 		// a uid trained with several photos is searched by their mean, scored on
 		// the scale of one photo so that the threshold keeps its promise
 		TemplateDistance: faceapi.MeanTemplateDistance,
-		Logger:           s.logger,
-		MaxImages:        cfg.Limits.MaxImages,
+		// with more than 150 uids searched, distances are moved by how near the next
+		// candidates of the search lie (cohort normalisation), calibrated to keep the
+		// same promise
+		CohortOffset: faceapi.CohortOffset,
+		Logger:       s.logger,
+		MaxImages:    cfg.Limits.MaxImages,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the face service: %w", err)

@@ -35,8 +35,9 @@ func runOpenSet(args []string) error {
 	plot := fs.String("plot", "", "write the DET plot to this PNG file")
 	workers := fs.Int("workers", 2, "goroutines analysing photos before the service calls")
 	foldsFlag := fs.String("folds", "", "pairs.txt folds (1-based) whose people are used (\"\" = all)")
-	decision := fs.String("decision", "calibrated", "recognize's confidence and threshold: calibrated (faceapi.SearchConfidence, the product's) or legacy (pairwise confidence, threshold +20 per decade of uids)")
+	decision := fs.String("decision", "calibrated", "recognize's confidence and threshold, or a comma list of them measured in one run: calibrated (faceapi.SearchConfidence of the distance moved by faceapi.CohortOffset, the product's), distance (the same without the cohort) or legacy (pairwise confidence, threshold +20 per decade of uids)")
 	distractorDetector := fs.String("distractor-detector", "aggressive", "detector for the distractor photos")
+	extraFolds := fs.String("extra-folds", "", "pairs.txt folds whose people (their first image) join the largest gallery as distractor uids, never searched for (must not overlap --folds)")
 	var gate gateFlags
 	gate.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +64,26 @@ func runOpenSet(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *extraFolds != "" {
+		ef, err := parseFolds(*extraFolds)
+		if err != nil {
+			return err
+		}
+		for f := range ef {
+			if folds == nil || folds[f] {
+				return fmt.Errorf("--extra-folds %s overlaps the folds searched", *extraFolds)
+			}
+		}
+		xd, err := loadOpenSet(*data, ef)
+		if err != nil {
+			return err
+		}
+		for _, ps := range [][]lfwPerson{xd.multi, xd.single, xd.strangers} {
+			for _, p := range ps {
+				d.extra = append(d.extra, p.images[0])
+			}
+		}
+	}
 	an, err := pipeline.New(pipeline.Options{DescribeAll: true})
 	if err != nil {
 		return fmt.Errorf("load engine: %w", err)
@@ -82,6 +103,7 @@ func runOpenSet(args []string) error {
 			files = append(files, p.images...)
 		}
 	}
+	files = append(files, d.extra...)
 	isDistractor := map[string]bool{}
 	for _, f := range d.distractors {
 		isDistractor[f] = true
@@ -95,56 +117,43 @@ func runOpenSet(args []string) error {
 	}, *workers)
 	fmt.Printf("analysis (cached in %q): %s\n", *cache, time.Since(start).Round(time.Second))
 
-	dir, err := os.MkdirTemp("", "facegate-open-set-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	st, err := store.Open(store.Options{Dir: dir, EncryptionKey: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	gs := d.galleries(sizes)
-	owned := map[string]bool{}
-	for _, g := range gs {
-		owned[g.ns] = true
-	}
-	opts := service.Options{
-		NamespaceOwner: func(ns string) (string, bool) { return "bench", owned[ns] },
-		Namespaces:     func(string) []string { return nil },
-		Confidence:     faceapi.Confidence,
-		Threshold:      50,
-	}
-	switch *decision {
-	case "calibrated":
-		opts.SearchConfidence, opts.Threshold = faceapi.SearchConfidence, faceapi.SearchThreshold
-		opts.TemplateDistance = faceapi.MeanTemplateDistance
-	case "legacy":
-	default:
-		return fmt.Errorf("bad --decision %q", *decision)
-	}
-	svc, err := service.New(st, index.New(), ca, nil, opts)
-	if err != nil {
-		return err
-	}
-	r := &openSetRun{svc: svc, ca: ca, lfwOpt: lfwOpt, disOpt: disOpt, disDetector: *distractorDetector}
 	var results []*openSetResult
-	for _, g := range gs {
-		res, err := r.run(ctx, d, g)
+	var modelled *openSetResult
+	decisions := strings.Split(*decision, ",")
+	for _, dec := range decisions {
+		rs, err := runOpenSetDecision(ctx, d, gs, dec, ca, lfwOpt, disOpt, *distractorDetector)
 		if err != nil {
 			return err
 		}
-		results = append(results, res)
+		for _, r := range rs {
+			if len(decisions) > 1 {
+				r.name += ", " + dec
+			}
+			r.decision = dec
+		}
+		results = append(results, rs...)
+		if *model > 0 && dec != "calibrated" && modelled == nil {
+			modelled = modelGallery(rs[len(rs)-1], *model, dec)
+			modelled.decision = dec
+		}
 	}
-	var modelled *openSetResult
-	if *model > 0 {
-		modelled = modelGallery(results[len(results)-1], *model, *decision)
+	if *model > 0 && modelled == nil {
+		fmt.Printf("\nno %d-uid model: it assumes independent impostor distances, which the cohort normalisation is there to correct (add --decision calibrated,distance to model the scoring without it)\n", *model)
 	}
 	fmt.Printf("\ndecision: %s; quality gate: %s\n", *decision, &gate)
 	printOpenSet(d, results, modelled)
 	if *plot != "" {
-		curves := results
+		// the product's curves last, drawn over the others where they coincide
+		var curves, product []*openSetResult
+		for _, r := range results {
+			if r.decision == "calibrated" {
+				product = append(product, r)
+			} else {
+				curves = append(curves, r)
+			}
+		}
+		curves = append(curves, product...)
 		if modelled != nil {
 			curves = append(curves, modelled)
 		}
@@ -156,12 +165,68 @@ func runOpenSet(args []string) error {
 	return nil
 }
 
+// runOpenSetDecision enrols the galleries in a new store and searches them through a
+// service scoring with decision: calibrated (the product's: faceapi.SearchConfidence of the
+// distance moved by faceapi.CohortOffset), distance (the same without the cohort) or
+// legacy (pairwise confidence, threshold +20 per decade of uids).
+func runOpenSetDecision(ctx context.Context, d *openSetData, gs []gallery, decision string, ca *cachedAnalyzer, lfwOpt, disOpt service.AnalyzeOptions, disDetector string) ([]*openSetResult, error) {
+	dir, err := os.MkdirTemp("", "facegate-open-set-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(store.Options{Dir: dir, EncryptionKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	owned := map[string]bool{}
+	for _, g := range gs {
+		owned[g.ns] = true
+	}
+	opts := service.Options{
+		NamespaceOwner: func(ns string) (string, bool) { return "bench", owned[ns] },
+		Namespaces:     func(string) []string { return nil },
+		Confidence:     faceapi.Confidence,
+		Threshold:      50,
+	}
+	var cohort func(d float32, next []float32, n int) float32
+	switch decision {
+	case "calibrated", "distance":
+		opts.SearchConfidence, opts.Threshold = faceapi.SearchConfidence, faceapi.SearchThreshold
+		opts.TemplateDistance = faceapi.MeanTemplateDistance
+		if decision == "calibrated" {
+			opts.CohortOffset, cohort = faceapi.CohortOffset, faceapi.CohortDistance
+		}
+	case "legacy":
+	default:
+		return nil, fmt.Errorf("bad --decision %q", decision)
+	}
+	svc, err := service.New(st, index.New(), ca, nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &openSetRun{svc: svc, ca: ca, lfwOpt: lfwOpt, disOpt: disOpt, disDetector: disDetector, cohort: cohort}
+	var results []*openSetResult
+	for _, g := range gs {
+		res, err := r.run(ctx, d, g)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
 // openSetRun enrols galleries and searches them through one Service.
 type openSetRun struct {
 	svc            *service.Service
 	ca             *cachedAnalyzer
 	lfwOpt, disOpt service.AnalyzeOptions
 	disDetector    string
+	// cohort moves a distance as the service's Options.CohortOffset does (nil: none): the
+	// exact scores of a search are moved by it as the service moves its candidates
+	cohort func(d float32, next []float32, n int) float32
 }
 
 func (r *openSetRun) call(ctx context.Context, method string, params map[string]string, img string) (*service.Response, error) {
@@ -255,6 +320,26 @@ func (r *openSetRun) run(ctx context.Context, d *openSetData, g gallery) (*openS
 			}
 		}
 	}
+	if g.distractors {
+		for _, img := range d.extra {
+			resp, err := r.call(ctx, "faces/detect", map[string]string{"attributes": "none"}, img)
+			if err != nil {
+				return nil, fmt.Errorf("detect extra distractor photo: %w", err)
+			}
+			fs, err := r.faces(ctx, img, r.lfwOpt)
+			if err != nil {
+				return nil, err
+			}
+			j := centreFace(fs)
+			if j < 0 || len(resp.Photos) != 1 || j >= len(resp.Photos[0].Tags) {
+				continue
+			}
+			if err := enrol(img, uidOf("extra_"+filepath.Base(filepath.Dir(img)), g.ns), resp.Photos[0].Tags[j].TID, fs[j].Descriptor); err != nil {
+				return nil, err
+			}
+			res.distractorFaces++
+		}
+	}
 	for i := 0; i < len(uids); i += 100 {
 		if _, err := r.call(ctx, "faces/train", map[string]string{"uids": strings.Join(uids[i:min(i+100, len(uids))], ",")}, ""); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
@@ -315,6 +400,6 @@ func (r *openSetRun) probe(ctx context.Context, ns, img, self string, ts []templ
 	if len(tg.UIDs) > 0 {
 		pr.svcUID, pr.svcConf = tg.UIDs[0].UID, tg.UIDs[0].Confidence
 	}
-	pr.scoreAgainst(fs[j].Descriptor, ts, self)
+	pr.scoreAgainst(fs[j].Descriptor, ts, self, r.cohort)
 	return pr, nil
 }

@@ -20,8 +20,12 @@ func init() { commands["open-set-cohort"] = runOpenSetCohort }
 // the threshold faces/recognize returns (faceapi.SearchConfidence ≥ SearchThreshold on
 // the moved distance). The galleries are open-set-norm's (first image of each
 // enrollable person of the chosen folds, nested by the open-set order); --extra-folds
-// adds the people of other folds, every image of theirs an identity of its own, as
-// distractor uids (never searched for), to reach larger galleries on held-out folds.
+// adds every person of other folds (their first image) as a distractor uid, never
+// searched for, to reach larger galleries on held-out folds. Besides the non-mated
+// searches, the calibration columns use every mated search with its own uid left out
+// (a stranger to the other n−1 uids): the share of them reaching confidence 25, 50 and
+// 75 (promised: 10 %, 1 %, 0.1 %), and how far their scores at FPIR 0.1 and 0.01 lie
+// from the distance faceapi.ExpectedFPIR puts there.
 func runOpenSetCohort(args []string) error {
 	var sizesFlag, weightsFlag, extra *string
 	var shipped *bool

@@ -29,6 +29,9 @@ type openSetData struct {
 	multi, single []lfwPerson // enrollable, hash order
 	strangers     []lfwPerson // never enrolled
 	distractors   []string    // absolute paths of the distractor photos
+	// extra holds the first image of each person of other folds (open-set --extra-folds):
+	// distractor uids of the largest gallery whose centre face is enrolled, never searched
+	extra []string
 }
 
 // lfwPerson is one LFW identity with its image paths (absolute, sorted).

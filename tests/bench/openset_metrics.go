@@ -30,8 +30,10 @@ type probeResult struct {
 
 // scoreAgainst fills the distance fields: the smallest distance per uid over its templates.
 // For non-mated probes (self == "") it keeps every uid's distance, the impostor scores the
-// larger-gallery model is built from.
-func (p *probeResult) scoreAgainst(d []float32, ts []template, self string) {
+// larger-gallery model is built from. With a cohort function (faceapi.CohortDistance,
+// what the service's Options.CohortOffset does) the best and the probe's own distance
+// are moved by it, with the search's 2nd, 3rd, ... nearest distances as cohort.
+func (p *probeResult) scoreAgainst(d []float32, ts []template, self string, cohort func(d float32, next []float32, n int) float32) {
 	var q [128]float32
 	copy(q[:], d)
 	per := map[string]float32{}
@@ -45,6 +47,7 @@ func (p *probeResult) scoreAgainst(d []float32, ts []template, self string) {
 	}
 	p.bestDist = float32(math.Inf(1))
 	best := ""
+	sorted := make([]float32, 0, len(per))
 	for uid, dist := range per {
 		if dist < p.bestDist || (dist == p.bestDist && uid < best) {
 			p.bestDist, best = dist, uid
@@ -52,16 +55,25 @@ func (p *probeResult) scoreAgainst(d []float32, ts []template, self string) {
 		if self == "" {
 			p.others = append(p.others, dist)
 		}
+		sorted = append(sorted, dist)
 	}
 	if self != "" {
 		p.selfDist = per[self]
 		p.self = best == self
+	}
+	if cohort != nil && len(sorted) > 1 {
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+		p.bestDist = cohort(p.bestDist, sorted[1:], len(sorted))
+		if self != "" {
+			p.selfDist = cohort(p.selfDist, sorted[1:], len(sorted))
+		}
 	}
 }
 
 // openSetResult is one gallery's outcome, measured or modelled.
 type openSetResult struct {
 	name                        string
+	decision                    string // the service's scoring (runOpenSetDecision)
 	enrolledPeople, notEnrolled int
 	distractorFaces             int
 	templates                   []template

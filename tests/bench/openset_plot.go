@@ -86,14 +86,18 @@ func (p *detPlot) text(x, y int, s string, c color.RGBA) {
 	d.DrawString(s)
 }
 
-// curve draws one result's DET curve and its legend entry (dashed for a modelled gallery).
+// curve draws one result's DET curve and its legend entry: solid for the product's
+// scoring, dashed for another one, dotted for a modelled gallery.
 func (p *detPlot) curve(i int, r *openSetResult) {
 	c := detColours[i%len(detColours)]
 	dash := 0
 	label := fmt.Sprintf("%s: %d uids", r.name, r.size())
-	if r.modelN > 0 {
+	if r.decision != "" && r.decision != "calibrated" {
 		dash = 5
-		label = fmt.Sprintf("%d uids (modelled from the impostor distances)", r.modelN)
+	}
+	if r.modelN > 0 {
+		dash = 2
+		label = fmt.Sprintf("%d uids, %s (modelled from the impostor distances)", r.modelN, r.decision)
 	}
 	ts := r.thresholds()
 	step := max(len(ts)/800, 1)

@@ -191,9 +191,9 @@ func benchService(root string) (call benchCall, closeFn func(), err error) {
 }
 
 // benchServiceWith is benchService with an analyzer of the caller's (nil: the engine's)
-// and, when calibrated, recognize's confidence, threshold and mean-template distance as
-// facegate_api sets them (faceapi.SearchConfidence, SearchThreshold, MeanTemplateDistance)
-// instead of the pairwise ones.
+// and, when calibrated, recognize's confidence, threshold, mean-template distance and
+// cohort normalisation as facegate_api sets them (faceapi.SearchConfidence,
+// SearchThreshold, MeanTemplateDistance, CohortOffset) instead of the pairwise ones.
 func benchServiceWith(root string, an service.Analyzer, calibrated bool) (call benchCall, closeFn func(), err error) {
 	dir, err := os.MkdirTemp("", "facegate-bench-")
 	if err != nil {
@@ -220,6 +220,7 @@ func benchServiceWith(root string, an service.Analyzer, calibrated bool) (call b
 	if calibrated {
 		opts.SearchConfidence, opts.Threshold = faceapi.SearchConfidence, faceapi.SearchThreshold
 		opts.TemplateDistance = faceapi.MeanTemplateDistance
+		opts.CohortOffset = faceapi.CohortOffset
 	}
 	svc, err := service.New(st, index.New(), an, nil, opts)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/facegate/facegate/plugin/httpsig"
+	"github.com/facegate/facegate/policies"
 )
 
 func init() { commands["guard"] = guardBench }
@@ -73,6 +74,24 @@ func guardBench(args []string) error {
 	}
 	defer noMemo.stop()
 	_, noMemoLimited, err := noMemo.benchKeys()
+	if err != nil {
+		return err
+	}
+	// The same guard with an operator's copy of the policies (policies_dir,
+	// one comment added): the decision memo derived from the loaded policy
+	// set serves it as it serves the embedded one.
+	editedDir, err := editedPolicies()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(editedDir)
+	edited, err := startBenchServer(*bin, strings.Replace(benchCaddyfile(true, *logLevel), "\t\tdata_dir {$BENCH_DIR}/data\n",
+		"\t\tdata_dir {$BENCH_DIR}/data\n\t\tpolicies_dir "+editedDir+"\n", 1))
+	if err != nil {
+		return fmt.Errorf("starting the guarded server with edited policies: %w", err)
+	}
+	defer edited.stop()
+	_, editedLimited, err := edited.benchKeys()
 	if err != nil {
 		return err
 	}
@@ -130,6 +149,7 @@ func guardBench(args []string) error {
 		{"guard, signature mode, tier unlimited + 3 limit overrides", guarded, signedReq(limited)},
 		{"guard, signature mode, + 3 limit overrides, new uid every request", guarded, signedUniqueReq(limited)},
 		{"guard, signature mode, + 3 limit overrides, new uid every request, decision memo off", noMemo, signedUniqueReq(noMemoLimited)},
+		{"guard, edited policies, signature mode, + 3 limit overrides, new uid every request", edited, signedUniqueReq(editedLimited)},
 	}
 	fmt.Printf("guard overhead: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s\n\n",
 		*workers, *rounds, *dur, *logLevel)
@@ -211,6 +231,29 @@ localhost {
 	%s
 }
 `, logLevel, app, handler)
+}
+
+// editedPolicies writes the embedded policies and schemas to a temp dir
+// with a comment added to routes.rego: an edited policy set that decides
+// as the embedded one.
+func editedPolicies() (string, error) {
+	dir, err := os.MkdirTemp("", "facegate-bench-policies-")
+	if err != nil {
+		return "", err
+	}
+	routes := filepath.Join(dir, "facegate", "routes", "routes.rego")
+	if err := os.CopyFS(dir, policies.EmbeddedFS()); err != nil {
+		return "", errors.Join(err, os.RemoveAll(dir))
+	}
+	f, err := os.OpenFile(routes, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString("\n# edited for the guard bench\n")
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		return "", errors.Join(err, os.RemoveAll(dir))
+	}
+	return dir, nil
 }
 
 // benchServer is one running facegate process.

@@ -80,9 +80,15 @@ type callKey struct {
 	args string
 }
 
-// findReads analyses the compiled policy set.
-func findReads(c *ast.Compiler) *readSet {
-	rs := &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, clocks: map[string]bool{}, why: map[string]string{}}
+// findReads analyses the compiled policy set. A policy it cannot follow
+// gets no memo, never a failure: it recovers from anything unexpected.
+func findReads(c *ast.Compiler) (rs *readSet) {
+	defer func() {
+		if recover() != nil {
+			rs = &readSet{why: map[string]string{"": "analysis failed"}}
+		}
+	}()
+	rs = &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, clocks: map[string]bool{}, why: map[string]string{}}
 	root, _ := walkTree(c.RuleTree, ast.MustParseRef(Query))
 	rules := reachableRules(c.RuleTree, root)
 	run := func(param string) bool {
@@ -417,7 +423,7 @@ func (a *analysis) function(node *ast.TreeNode, args []taint) taint {
 		for i, p := range fn.Head.Args {
 			if v, ok := p.Value.(ast.Var); ok && i < len(args) {
 				env[v] = args[i]
-			} else if args[i].kind != clean {
+			} else if i >= len(args) || args[i].kind != clean {
 				a.fail()
 			}
 		}

@@ -110,6 +110,19 @@ func TestCohortDistance(t *testing.T) {
 	if a, b := CohortDistance(0.4, near, n), CohortDistance(0.45, near, n); a >= b || math.Abs(float64(b-a-0.05)) > 1e-6 {
 		t.Fatalf("0.4 → %v, 0.45 → %v: want the same move", a, b)
 	}
+	// the shift is bounded: a gallery far from every probe lifts a distance by at most
+	// 0.75·(cohortShiftMax + slack)
+	veryFar := make([]float32, CohortSize)
+	for i := range veryFar {
+		veryFar[i] = typical[i] + 0.6
+	}
+	if got, want := CohortDistance(d, veryFar, n), d-float32(cohortWeightMax*(cohortShiftMax+slack)); math.Abs(float64(got-want)) > 1e-6 {
+		t.Fatalf("very far cohort: %v, want the bounded %v", got, want)
+	}
+	veryNear := make([]float32, CohortSize) // all zero
+	if got, want := CohortDistance(d, veryNear, n), d-float32(cohortWeightMax*(cohortShiftMin+slack)); math.Abs(float64(got-want)) > 1e-6 {
+		t.Fatalf("very near cohort: %v, want the bounded %v", got, want)
+	}
 	// small galleries, no cohort and NaN: unchanged
 	for _, tt := range []struct {
 		d      float32

@@ -163,8 +163,15 @@ func runOpenSetCohort(args []string) error {
 				shifts = append(shifts, float64(faceapi.CohortShift(s.ds[1:], n)))
 			}
 		}
-		fmt.Printf("gallery of %d uids: %d mated, %d non-mated searches; strangers' cohort shift mean %+.4f sd %.4f\n\n",
-			n, len(ms), len(ns), mean(shifts), stddev(shifts))
+		for _, s := range ms {
+			if s.ds != nil {
+				shifts = append(shifts, float64(faceapi.CohortShift(s.ds[1:], n)))
+			}
+		}
+		sort.Float64s(shifts)
+		q := func(f float64) float64 { return shifts[min(len(shifts)-1, int(f*float64(len(shifts))))] }
+		fmt.Printf("gallery of %d uids: %d mated, %d non-mated searches; cohort shift of every search: mean %+.4f sd %.4f, min %+.4f p1 %+.4f p99 %+.4f max %+.4f\n\n",
+			n, len(ms), len(ns), mean(shifts), stddev(shifts), shifts[0], q(0.01), q(0.99), shifts[len(shifts)-1])
 		fmt.Println("| cohort weight | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 | returned threshold: FPIR / FNIR | calibration searches: FPIR at confidence 25 / 50 / 75 | score at their FPIR 0.1 / 0.01 − the model's |")
 		fmt.Println("|---|---:|---:|---|---|---|")
 		ws := weights

@@ -54,24 +54,16 @@ func (a *App) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
+	paths := map[string]*string{"data_dir": &a.DataDir, "key_file": &a.KeyFile,
+		"keyring_key_file": &a.KeyringKeyFile, "policies_dir": &a.PoliciesDir}
 	for d.NextBlock(0) {
+		if p, ok := paths[d.Val()]; ok {
+			if !d.AllArgs(p) {
+				return d.ArgErr()
+			}
+			continue
+		}
 		switch d.Val() {
-		case "data_dir":
-			if !d.AllArgs(&a.DataDir) {
-				return d.ArgErr()
-			}
-		case "key_file":
-			if !d.AllArgs(&a.KeyFile) {
-				return d.ArgErr()
-			}
-		case "keyring_key_file":
-			if !d.AllArgs(&a.KeyringKeyFile) {
-				return d.ArgErr()
-			}
-		case "policies_dir":
-			if !d.AllArgs(&a.PoliciesDir) {
-				return d.ArgErr()
-			}
 		case "policy_poll":
 			var v string
 			if !d.AllArgs(&v) {

@@ -77,6 +77,7 @@ func TestGlobalOption(t *testing.T) {
 	facegate {
 		data_dir /srv/fg
 		key_file /etc/fg.key
+		keyring_key_file /etc/fg-keyring.key
 		policies_dir /etc/fg/policies
 		policy_poll 5s
 		url_allow_hosts 127.0.0.1 images.lan
@@ -98,7 +99,7 @@ func TestGlobalOption(t *testing.T) {
 	respond ok
 }`))
 	fg := cfg["apps"].(map[string]any)["facegate"].(map[string]any)
-	want := map[string]any{"data_dir": "/srv/fg", "key_file": "/etc/fg.key", "policies_dir": "/etc/fg/policies",
+	want := map[string]any{"data_dir": "/srv/fg", "key_file": "/etc/fg.key", "keyring_key_file": "/etc/fg-keyring.key", "policies_dir": "/etc/fg/policies",
 		"legacy_status_codes": true, "jsonp": true, "policy_poll": float64(5e9)}
 	for k, v := range want {
 		if fg[k] != v {
@@ -117,10 +118,12 @@ func TestGlobalOption(t *testing.T) {
 
 func TestGlobalOptionErrors(t *testing.T) {
 	for name, src := range map[string]string{
-		"unknown option": "{\n facegate {\n  nonsense 1\n }\n}\n:80 {\n respond ok\n}",
-		"bad size":       "{\n facegate {\n  limits {\n   max_body lots\n  }\n }\n}\n:80 {\n respond ok\n}",
-		"bad guard mode": ":80 {\n facegate_guard {\n  colour blue\n }\n}",
-		"hsts_max_age":   ":80 {\n facegate_guard {\n  hsts_max_age 600\n }\n}",
+		"unknown option":       "{\n facegate {\n  nonsense 1\n }\n}\n:80 {\n respond ok\n}",
+		"bad size":             "{\n facegate {\n  limits {\n   max_body lots\n  }\n }\n}\n:80 {\n respond ok\n}",
+		"path without a value": "{\n facegate {\n  data_dir\n }\n}\n:80 {\n respond ok\n}",
+		"two paths":            "{\n facegate {\n  key_file /a /b\n }\n}\n:80 {\n respond ok\n}",
+		"bad guard mode":       ":80 {\n facegate_guard {\n  colour blue\n }\n}",
+		"hsts_max_age":         ":80 {\n facegate_guard {\n  hsts_max_age 600\n }\n}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := caddyfile.Adapter{ServerType: httpcaddyfileServerType()}.Adapt([]byte(src), nil)

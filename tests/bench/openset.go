@@ -128,7 +128,10 @@ func runOpenSet(args []string) error {
 		}
 		for _, r := range rs {
 			if len(decisions) > 1 {
-				r.name += ", " + dec
+				r.name += ", " + map[string]string{"calibrated": "calibrated with the cohort (the product's)", "distance": "calibrated distance, no cohort"}[dec]
+				if dec == "legacy" {
+					r.name += ", legacy"
+				}
 			}
 			r.decision = dec
 		}

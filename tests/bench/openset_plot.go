@@ -97,7 +97,10 @@ func (p *detPlot) curve(i int, r *openSetResult) {
 	}
 	if r.modelN > 0 {
 		dash = 2
-		label = fmt.Sprintf("%d uids, %s (modelled from the impostor distances)", r.modelN, r.decision)
+		label = fmt.Sprintf("%d uids, no cohort (modelled from the impostor distances)", r.modelN)
+		if r.decision == "legacy" {
+			label = fmt.Sprintf("%d uids, legacy (modelled from the impostor distances)", r.modelN)
+		}
 	}
 	ts := r.thresholds()
 	step := max(len(ts)/800, 1)

@@ -7,30 +7,25 @@ import (
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("facegate_guard", parseGuard)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_guard", httpcaddyfile.Before, "basic_auth")
-	httpcaddyfile.RegisterHandlerDirective("facegate_api", parseAPI)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_api", httpcaddyfile.Before, "reverse_proxy")
-	httpcaddyfile.RegisterHandlerDirective("facegate_health", parseHealth)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_health", httpcaddyfile.Before, "basic_auth")
+	RegisterDirective[Guard]("facegate_guard", "basic_auth")
+	RegisterDirective[API]("facegate_api", "reverse_proxy")
+	RegisterDirective[Health]("facegate_health", "basic_auth")
 }
 
-func parseGuard(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	g := new(Guard)
-	err := g.UnmarshalCaddyfile(h.Dispenser)
-	return g, err
-}
-
-func parseHealth(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	p := new(Health)
-	err := p.UnmarshalCaddyfile(h.Dispenser)
-	return p, err
-}
-
-func parseAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	a := new(API)
-	err := a.UnmarshalCaddyfile(h.Dispenser)
-	return a, err
+// RegisterDirective registers the Caddyfile directive of handler module T,
+// parsed by its UnmarshalCaddyfile alone, and orders it before the standard
+// directive before.
+func RegisterDirective[T any, P interface {
+	*T
+	caddyhttp.MiddlewareHandler
+	caddyfile.Unmarshaler
+}](directive, before string) {
+	httpcaddyfile.RegisterHandlerDirective(directive, func(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+		m := P(new(T))
+		err := m.UnmarshalCaddyfile(h.Dispenser)
+		return m, err
+	})
+	httpcaddyfile.RegisterDirectiveOrder(directive, httpcaddyfile.Before, before)
 }
 
 // UnmarshalCaddyfile sets up the guard:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/facegate/facegate/engine/skyerr"
@@ -18,8 +17,7 @@ import (
 
 func init() {
 	caddy.RegisterModule(HTTPSOnly{})
-	httpcaddyfile.RegisterHandlerDirective("facegate_https_only", parseHTTPSOnly)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_https_only", httpcaddyfile.Before, "redir")
+	RegisterDirective[HTTPSOnly]("facegate_https_only", "redir")
 }
 
 // HTTPSOnly answers plain-HTTP requests in place of Caddy's automatic
@@ -117,12 +115,6 @@ func (h *HTTPSOnly) target(r *http.Request, path bool) string {
 		u.Path = "/"
 	}
 	return u.String()
-}
-
-func parseHTTPSOnly(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	m := new(HTTPSOnly)
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return m, err
 }
 
 // UnmarshalCaddyfile sets up the handler:

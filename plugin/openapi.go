@@ -10,7 +10,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/facegate/facegate/plugin/apidoc"
@@ -19,8 +18,7 @@ import (
 
 func init() {
 	caddy.RegisterModule(OpenAPI{})
-	httpcaddyfile.RegisterHandlerDirective("facegate_openapi", parseOpenAPI)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_openapi", httpcaddyfile.Before, "respond")
+	RegisterDirective[OpenAPI]("facegate_openapi", "respond")
 }
 
 // OpenAPI answers facegate's OpenAPI 3.1 document, generated from the
@@ -85,12 +83,6 @@ func (*OpenAPI) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Ha
 		_, _ = w.Write(doc)
 	}
 	return nil
-}
-
-func parseOpenAPI(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	m := new(OpenAPI)
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return m, err
 }
 
 // UnmarshalCaddyfile sets up the handler; it takes no arguments or options:

@@ -3,19 +3,12 @@ package admin
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/facegate/facegate/plugin"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("facegate_admin", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_admin", httpcaddyfile.Before, "respond")
-}
-
-func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var a Handler
-	err := a.UnmarshalCaddyfile(h.Dispenser)
-	return &a, err
+	plugin.RegisterDirective[Handler]("facegate_admin", "respond")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:

@@ -2,21 +2,13 @@ package console
 
 import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/facegate/facegate/plugin"
 	"github.com/facegate/facegate/plugin/admin"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("facegate_console", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("facegate_console", httpcaddyfile.Before, "respond")
-}
-
-func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var c Handler
-	err := c.UnmarshalCaddyfile(h.Dispenser)
-	return &c, err
+	plugin.RegisterDirective[Handler]("facegate_console", "respond")
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:

@@ -198,6 +198,21 @@ func BenchmarkDecideDeniedStream(b *testing.B) {
 	decideLoop(b, newTestDecider(b, ""), deniedStream(b.N), denied)
 }
 
+// BenchmarkDecideDeniedVaried is the decider as deployed on guessed key ids
+// that each send another origin and namespace, which the decision reads:
+// the decision memo misses, the key_not_found rank answers (denials.go).
+func BenchmarkDecideDeniedVaried(b *testing.B) {
+	ins := make([]*Input, b.N)
+	for i := range ins {
+		in := realisticInput()
+		in.Key = KeyInput{ID: fmt.Sprintf("fg_live_guess%d", i)}
+		in.Request.Origin = fmt.Sprintf("https://%d.example", i)
+		in.Request.Params["namespace"] = fmt.Sprintf("ns%d", i)
+		ins[i] = in
+	}
+	decideLoop(b, newTestDecider(b, ""), ins, func(dec Decision) bool { return dec.Reason == "key_not_found" })
+}
+
 // BenchmarkDecideDeniedUnique is that stream with the memo off (rule cache on).
 func BenchmarkDecideDeniedUnique(b *testing.B) {
 	d := newTestDecider(b, "")

@@ -55,6 +55,9 @@ type prepared struct {
 	memo *memo
 	// reads is what the set's decision reads of the input (readset.go).
 	reads *readSet
+	// tiers memoize denials on what the rules ranked up to them read
+	// (denials.go); nil without memo or for another decision contract.
+	tiers *denialTiers
 	// deps and rules: the rule values shared between decisions (rulecache.go).
 	deps    *depIndex
 	rules   *ruleCache
@@ -133,6 +136,9 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if !d.noMemo {
 		p.memo = newMemo(p.reads)
 	}
+	if p.memo != nil {
+		p.tiers = findTiers(c, files)
+	}
 	return p, nil
 }
 
@@ -164,9 +170,19 @@ func (d *Decider) Decide(ctx context.Context, in *Input) Decision {
 	if dec, ok := p.memo.get(key); ok {
 		return dec
 	}
+	tb := memoKeyPool.Get().(*[]byte)
+	defer memoKeyPool.Put(tb)
+	if p.tiers != nil {
+		if dec, ok := p.tiers.lookup(p.memo, in, tb); ok {
+			return dec
+		}
+	}
 	dec, ok := d.evaluateOK(ctx, p, in)
 	if ok {
 		p.memo.put(key, dec)
+		if !dec.Allow && p.tiers != nil {
+			p.tiers.put(p.memo, in, dec, tb)
+		}
 	}
 	return dec
 }

@@ -45,7 +45,7 @@ func newMemo(rs *readSet) *memo {
 
 // key appends in's key to b and reports false when it is too long.
 func (m *memo) key(b []byte, in *Input) ([]byte, bool) {
-	b = appendKey(b, in, m.steps)
+	b = appendKey(append(b, 0), in, m.steps) // tier keys start with 1 (denials.go)
 	return b, len(b) <= memoMaxKeyBytes
 }
 

@@ -80,17 +80,29 @@ type callKey struct {
 	args string
 }
 
-// findReads analyses the compiled policy set. A policy it cannot follow
-// gets no memo, never a failure: it recovers from anything unexpected.
-func findReads(c *ast.Compiler) (rs *readSet) {
+// findReads analyses what the compiled policy set's decision reads.
+func findReads(c *ast.Compiler) *readSet {
+	root, _ := walkTree(c.RuleTree, ast.MustParseRef(Query))
+	var starts []ruleAt
+	if root != nil {
+		for _, r := range root.Values {
+			starts = append(starts, ruleAt{r, root})
+		}
+	}
+	return readsOf(c, starts)
+}
+
+// readsOf analyses what evaluating the rules starts reads. A policy it
+// cannot follow gets no memo, never a failure: it recovers from anything
+// unexpected.
+func readsOf(c *ast.Compiler, starts []ruleAt) (rs *readSet) {
 	defer func() {
 		if recover() != nil {
 			rs = &readSet{why: map[string]string{"": "analysis failed"}}
 		}
 	}()
 	rs = &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, clocks: map[string]bool{}, why: map[string]string{}}
-	root, _ := walkTree(c.RuleTree, ast.MustParseRef(Query))
-	rules := reachableRules(c.RuleTree, root)
+	rules := reachableRules(c.RuleTree, starts)
 	run := func(param string) bool {
 		a := &analysis{c: c, param: param, rs: rs, nodes: map[*ast.TreeNode]taint{}}
 		for i := 0; i == 0 || a.changed && i < 8; i++ {
@@ -123,42 +135,55 @@ type ruleAt struct {
 }
 
 // reachableRules lists the rules (each with its else branches) that
-// evaluating node may evaluate.
-func reachableRules(tree, node *ast.TreeNode) []ruleAt {
+// evaluating the rules starts may evaluate, starts first.
+func reachableRules(tree *ast.TreeNode, starts []ruleAt) []ruleAt {
 	seen := map[*ast.TreeNode]bool{}
-	var rules []ruleAt
+	rules := append([]ruleAt(nil), starts...)
 	var visit func(n *ast.TreeNode)
+	walk := func(r *ast.Rule) {
+		ast.WalkRefs(r, func(ref ast.Ref) bool {
+			if ref[0].Equal(ast.DefaultRootDocument) {
+				n, i := walkTree(tree, ref)
+				if n != nil && (i == len(ref) || len(n.Values) > 0 || !ref[i].IsGround()) {
+					visitAll(n, visit)
+				}
+			}
+			return false
+		})
+		var vis *ast.GenericVisitor
+		vis = ast.NewGenericVisitor(func(x any) bool {
+			t, ok := x.(*ast.Term)
+			if !ok {
+				return false
+			}
+			switch v := t.Value.(type) {
+			case ast.Ref: // its head is data, input or a local, not a bare data
+				for _, k := range v[1:] {
+					vis.Walk(k)
+				}
+				return true
+			case ast.Var:
+				if v.Equal(ast.DefaultRootDocument.Value) { // the whole of data
+					visitAll(tree, visit)
+				}
+			}
+			return false
+		})
+		vis.Walk(r)
+	}
 	visit = func(n *ast.TreeNode) {
-		if n == nil || seen[n] {
+		if seen[n] {
 			return
 		}
 		seen[n] = true
-		for _, v := range n.Values {
-			r := v
+		for _, r := range n.Values {
 			rules = append(rules, ruleAt{r, n})
-			ast.WalkRefs(r, func(ref ast.Ref) bool {
-				if ref[0].Equal(ast.DefaultRootDocument) {
-					n, i := walkTree(tree, ref)
-					if n != nil && (i == len(ref) || len(n.Values) > 0 || !ref[i].IsGround()) {
-						visitAll(n, visit)
-					}
-				}
-				return false
-			})
-			ast.WalkVars(r, func(v ast.Var) bool {
-				if v.Equal(ast.DefaultRootDocument.Value) {
-					visitAll(tree, visit)
-				}
-				return false
-			})
-		}
-		for _, k := range n.Sorted {
-			if len(n.Values) == 0 { // a package: everything under it
-				visit(n.Children[k])
-			}
+			walk(r)
 		}
 	}
-	visit(node)
+	for _, r := range starts {
+		walk(r.rule)
+	}
 	return rules
 }
 

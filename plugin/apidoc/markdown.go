@@ -118,7 +118,7 @@ func (s *Spec) method(b *bytes.Buffer, m Method) {
 func (s *Spec) paramTable(b *bytes.Buffer, names, required []string, schemaOf func(string) map[string]any) {
 	fmt.Fprintf(b, "| parameter | required | value | description |\n|---|---|---|---|\n")
 	for _, n := range names {
-		sch := s.resolveParam(schemaOf(n))
+		sch := resolve(schemaOf(n), "common.json#/$defs/", s.Common)
 		req := ""
 		if slices.Contains(required, n) {
 			req = "yes"
@@ -128,10 +128,11 @@ func (s *Spec) paramTable(b *bytes.Buffer, names, required []string, schemaOf fu
 	}
 }
 
-// resolveParam follows a common.json reference.
-func (s *Spec) resolveParam(sch map[string]any) map[string]any {
+// resolve follows a reference to one of defs, named after prefix
+// (common.json's parameter types, answers.json's objects).
+func resolve(sch map[string]any, prefix string, defs map[string]map[string]any) map[string]any {
 	if ref, ok := sch["$ref"].(string); ok {
-		if def := s.Common[strings.TrimPrefix(ref, "common.json#/$defs/")]; def != nil {
+		if def := defs[strings.TrimPrefix(ref, prefix)]; def != nil {
 			return def
 		}
 	}
@@ -140,13 +141,16 @@ func (s *Spec) resolveParam(sch map[string]any) map[string]any {
 
 // valueOf describes a parameter's allowed values.
 func valueOf(sch map[string]any) string {
+	quoted := func(e []any) string {
+		vals := make([]string, len(e))
+		for i, v := range e {
+			vals[i] = fmt.Sprintf("`%v`", v)
+		}
+		return strings.Join(vals, ", ")
+	}
 	var parts []string
 	if e := asSlice(sch["enum"]); len(e) > 0 {
-		var vals []string
-		for _, v := range e {
-			vals = append(vals, fmt.Sprintf("`%v`", v))
-		}
-		parts = append(parts, "one of "+strings.Join(vals, ", "))
+		parts = append(parts, "one of "+quoted(e))
 	} else {
 		parts = append(parts, "string")
 	}
@@ -160,11 +164,7 @@ func valueOf(sch map[string]any) string {
 		parts = append(parts, fmt.Sprintf("at most %d characters", int(n)))
 	}
 	if e := asSlice(sch["listItemEnum"]); len(e) > 0 {
-		var vals []string
-		for _, v := range e {
-			vals = append(vals, fmt.Sprintf("`%v`", v))
-		}
-		parts = append(parts, "items among "+strings.Join(vals, ", "))
+		parts = append(parts, "items among "+quoted(e))
 	}
 	if n, ok := sch["maxListItems"].(float64); ok {
 		parts = append(parts, fmt.Sprintf("at most %d items", int(n)))
@@ -179,7 +179,7 @@ type field struct {
 
 // answerFields lists the fields an answer adds to the envelope.
 func (s *Spec) answerFields(sch map[string]any) []field {
-	sch = s.resolveAnswer(sch)
+	sch = resolve(sch, "#/$defs/", s.Answers)
 	props := asMap(sch["properties"])
 	if len(asSlice(sch["allOf"])) == 0 { // the envelope itself
 		return nil
@@ -194,15 +194,6 @@ func (s *Spec) answerFields(sch map[string]any) []field {
 		out[i] = field{k, asMap(props[k])}
 	}
 	return out
-}
-
-func (s *Spec) resolveAnswer(sch map[string]any) map[string]any {
-	if ref, ok := sch["$ref"].(string); ok {
-		if def := s.Answers[strings.TrimPrefix(ref, "#/$defs/")]; def != nil {
-			return def
-		}
-	}
-	return sch
 }
 
 // typeOf describes an answer schema: a link to a shared object, an array

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
@@ -87,9 +88,12 @@ func runOpenSetTemplates(args []string) error {
 		name  string
 		score func(q []float32, tpl [][]float32) float32
 	}
-	ways = append(ways, way{"mean, faceapi.MeanTemplateDistance (what faces/train and recognize do)", func(q []float32, t [][]float32) float32 {
+	ways = append(ways, way{"mean, faceapi.MeanTemplateDistance (what faces/train and recognize do up to 150 uids)", func(q []float32, t [][]float32) float32 {
 		return faceapi.MeanTemplateDistance(dist(q, meanOf(t)), len(t))
 	}})
+	// the product from 150 uids on: the same distances moved by the search's cohort
+	cohortWay := len(ways)
+	ways = append(ways, way{"mean, MeanTemplateDistance moved by faceapi.CohortOffset (what recognize does)", ways[cohortWay-1].score})
 	for _, c := range []float32{0.01, 0.015, 0.025, 0.03} {
 		ways = append(ways, way{fmt.Sprintf("mean, distance √(d² + %.3f)", c), func(q []float32, t [][]float32) float32 {
 			d := dist(q, meanOf(t))
@@ -102,7 +106,7 @@ func runOpenSetTemplates(args []string) error {
 	fmt.Printf("folds %s, quality gate %s: %d people enrolled (≥ 3 images), %d non-mated searches\n\n", study.foldsText, &study.gate, len(enrolled), len(strangers))
 	fmt.Println("| templates per uid | mated searches | rank-1 | FNIR @ FPIR 0.1 | FNIR @ FPIR 0.01 | returned threshold (50): FPIR / FNIR |")
 	fmt.Println("|---|---:|---:|---:|---:|---|")
-	for _, w := range ways {
+	for i, w := range ways {
 		res := &openSetResult{name: w.name}
 		search := func(q []float32, self string) probeResult {
 			pr := probeResult{selfDist: -1, bestDist: float32(math.Inf(1))}
@@ -111,6 +115,7 @@ func runOpenSetTemplates(args []string) error {
 			}
 			pr.found = true
 			best := ""
+			all := make([]float32, 0, len(enrolled))
 			for _, e := range enrolled {
 				s := w.score(q, e.tpl)
 				if s < pr.bestDist {
@@ -118,6 +123,14 @@ func runOpenSetTemplates(args []string) error {
 				}
 				if e.name == self {
 					pr.selfDist = s
+				}
+				all = append(all, s)
+			}
+			if i == cohortWay && len(all) > 1 {
+				sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+				pr.bestDist = faceapi.CohortDistance(pr.bestDist, all[1:], len(all))
+				if pr.selfDist >= 0 {
+					pr.selfDist = faceapi.CohortDistance(pr.selfDist, all[1:], len(all))
 				}
 			}
 			pr.self = self != "" && best == self

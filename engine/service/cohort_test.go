@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/facegate/facegate/engine/faceapi"
 )
 
 // TestCohortOffset checks that with Options.CohortOffset every candidate's distance is
@@ -119,4 +121,60 @@ func TestCohortOffset(t *testing.T) {
 			t.Fatalf("uids %+v, %d cohort calls: want candidates and no call", got, len(calls))
 		}
 	})
+}
+
+// TestCohortOffsetWithTheCalibration runs the product's scoring (faceapi.SearchConfidence,
+// MeanTemplateDistance and CohortOffset, as facegate_api sets them) over 200 uids: the best
+// candidate's confidence is SearchConfidence of its distance moved by the offset of the
+// search's next 15 distances, and the same search of a 100-uid list is not moved. The fake
+// identities lie far from each other (unlike faces), so the offset is the bounded one.
+func TestCohortOffsetWithTheCalibration(t *testing.T) {
+	e := newEnv(t)
+	const people = 200
+	uids := make([]string, 0, people)
+	for i := range people {
+		id := fmt.Sprintf("q%03d", i)
+		d := e.call("faces/detect", nil, img(person(id, 1, 50)))
+		e.call("tags/save", map[string]string{"uid": id + "@ns", "tids": d.Photos[0].Tags[0].TID})
+		uids = append(uids, id+"@ns")
+	}
+	e.call("faces/train", map[string]string{"uids": "all", "namespace": "ns"})
+	e.svc.opts.SearchConfidence, e.svc.opts.Threshold = faceapi.SearchConfidence, faceapi.SearchThreshold
+	e.svc.opts.TemplateDistance, e.svc.opts.CohortOffset = faceapi.MeanTemplateDistance, faceapi.CohortOffset
+	// a face between q042 and somebody else: q042 at a distance of about 0.45, where the
+	// confidence is neither 0 nor 100
+	a, o := identity("q042", 9), identity("stranger", 1)
+	d := make([]float32, 128)
+	for i := range d {
+		d[i] = a[i] + 0.31*(o[i]-a[i])
+	}
+	q, _ := vec128(d)
+	ms := e.idx.Search("ns", q, 16, nil)
+	next := make([]float32, 0, 15)
+	for _, m := range ms[1:] {
+		next = append(next, m.Dist)
+	}
+	offset := faceapi.CohortOffset(next, people)
+	want := faceapi.SearchConfidence(ms[0].Dist-offset, people)
+	if raw := faceapi.SearchConfidence(ms[0].Dist, people); ms[0].UID != "q042@ns" || want == raw {
+		t.Fatalf("best %s at %v: confidence %d moved, %d raw: the test would not tell the cohort from the distance", ms[0].UID, ms[0].Dist, want, raw)
+	}
+	got, err := e.svc.match([]target{{ns: "ns"}}, d, 1, 0)
+	if err != nil || len(got) != 1 || got[0].UID != "q042@ns" || got[0].Confidence != want {
+		t.Fatalf("uids %+v (%v), want q042 at %d", got, err, want)
+	}
+	r := e.call("faces/recognize", map[string]string{"uids": "all", "namespace": "ns"}, img(person("q042", 9, 50)))
+	if th := r.Photos[0].Tags[0].Threshold; th == nil || *th != faceapi.SearchThreshold {
+		t.Fatalf("threshold %v, want %d", th, faceapi.SearchThreshold)
+	}
+
+	// a list of 100 uids is scored on the distance alone
+	list := map[string]bool{}
+	for _, u := range append(uids[:99:99], "q042@ns") {
+		list[u] = true
+	}
+	got, err = e.svc.match([]target{{ns: "ns", filter: list}}, d, 1, 0)
+	if err != nil || len(got) != 1 || got[0].Confidence != faceapi.SearchConfidence(ms[0].Dist, 100) {
+		t.Fatalf("100 uids: %+v (%v), want the distance's confidence %d", got, err, faceapi.SearchConfidence(ms[0].Dist, 100))
+	}
 }

@@ -59,6 +59,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// answer writes {name: v} with status, or the error err.
+func (c *call) answer(w http.ResponseWriter, status int, name string, v any, err error) {
+	if err != nil {
+		c.fail(w, err)
+		return
+	}
+	writeJSON(w, status, map[string]any{name: v})
+}
+
 // fail answers an error from the keyring or a hook.
 func (c *call) fail(w http.ResponseWriter, err error) {
 	if errors.Is(err, errNotAvailable) {

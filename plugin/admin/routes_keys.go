@@ -84,11 +84,7 @@ func createKey(c *call, w http.ResponseWriter, r *http.Request) {
 
 func showKey(c *call, w http.ResponseWriter, r *http.Request) {
 	key, err := c.kr.Get(r.PathValue("id"))
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"key": key})
+	c.answer(w, http.StatusOK, "key", key, err)
 }
 
 func updateKey(c *call, w http.ResponseWriter, r *http.Request) {

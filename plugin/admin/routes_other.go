@@ -39,11 +39,7 @@ func createNamespace(c *call, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns, err := c.kr.Namespace(req.Name)
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"namespace": ns})
+	c.answer(w, http.StatusCreated, "namespace", ns, err)
 }
 
 // deleteNamespace erases the namespace's data, then its registry entry.
@@ -62,11 +58,7 @@ func deleteNamespace(c *call, w http.ResponseWriter, r *http.Request) {
 		c.fail(w, fmt.Errorf("erasing namespace data: %w", err))
 		return
 	}
-	if err := c.kr.DeleteNamespace(name, c.admin); err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deleted": name})
+	c.answer(w, http.StatusOK, "deleted", name, c.kr.DeleteNamespace(name, c.admin))
 }
 
 // listAudit serves GET /audit?since=<RFC 3339 | unix seconds>&limit=<n>.
@@ -91,11 +83,7 @@ func listAudit(c *call, w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	entries, err := c.kr.ListAudit(since, limit)
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	c.answer(w, http.StatusOK, "entries", entries, err)
 }
 
 // parseTime accepts RFC 3339 or unix seconds.
@@ -145,20 +133,12 @@ func createAdmin(c *call, w http.ResponseWriter, r *http.Request) {
 
 func listAdmins(c *call, w http.ResponseWriter, r *http.Request) {
 	list, err := c.kr.ListAdmins()
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"admins": list})
+	c.answer(w, http.StatusOK, "admins", list, err)
 }
 
 func deleteAdmin(c *call, w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if err := c.kr.DeleteAdmin(name, c.admin); err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"deleted": name})
+	c.answer(w, http.StatusOK, "deleted", name, c.kr.DeleteAdmin(name, c.admin))
 }
 
 // reenrollAdmin replaces an administrator's TOTP seed; the QR code is then

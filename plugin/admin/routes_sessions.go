@@ -55,11 +55,7 @@ func openSession(c *call, w http.ResponseWriter, r *http.Request) {
 
 func listSessions(c *call, w http.ResponseWriter, _ *http.Request) {
 	list, err := c.kr.ListAdminSessions()
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+	c.answer(w, http.StatusOK, "sessions", list, err)
 }
 
 // currentSession answers the session the call was made with (the console
@@ -98,9 +94,5 @@ func closeSession(c *call, w http.ResponseWriter, r *http.Request) {
 }
 
 func closeSessionID(c *call, w http.ResponseWriter, id string) {
-	if err := c.kr.CloseAdminSession(id, c.admin, c.remote); err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"closed": id})
+	c.answer(w, http.StatusOK, "closed", id, c.kr.CloseAdminSession(id, c.admin, c.remote))
 }

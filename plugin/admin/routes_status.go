@@ -38,11 +38,7 @@ func policyStatus(c *call, w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	s, err := ps.PolicyStatus()
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"policies": s})
+	c.answer(w, http.StatusOK, "policies", s, err)
 }
 
 // listNamespaces serves GET /namespaces[?owner=], with template and uid

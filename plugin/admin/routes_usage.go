@@ -44,11 +44,7 @@ func getUsage(c *call, w http.ResponseWriter, r *http.Request) {
 		c.fail(w, fmt.Errorf("%w: %w", errParam, err))
 		return
 	}
-	if err != nil {
-		c.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"usage": rep})
+	c.answer(w, http.StatusOK, "usage", rep, err)
 }
 
 // usageQuery reads GET /usage's parameters.

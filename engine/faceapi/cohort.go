@@ -72,18 +72,20 @@ func CohortShift(cohort []float32, n int) float32 {
 //
 //   - cohortWeightMax is the weight from cohortFullAt (250) uids on: among 0, 0.25, 0.5,
 //     0.75, 1 and 1.25, 0.75 missed the fewest mated searches at FPIR 0.01 with 250, 300
-//     and 400 uids and was within a point of the fewest with 200 and 569. Up to cohortFrom
-//     (150) uids the weight is 0: every weight missed more at FPIR 0.01 with 100, 125 and
-//     150 uids (the next ten of so few are too far and too few to tell the probe's
-//     nearness); in between it grows with log n.
+//     and 400 uids and was within 1.2 points of the fewest with 200 and 569. Up to
+//     cohortFrom (150) uids the weight is 0: every weight missed more at FPIR 0.01 with 125
+//     and 150 uids, and all but 0.25 (0.4 points better, one search) with 100 (the next
+//     ten of so few are too far to tell the probe's nearness); in between it grows with
+//     log n.
 //   - A moved distance has less spread among strangers than a raw one (the probe's own
 //     nearness is taken out), so fewer strangers reach a given distance than
 //     ExpectedFPIR predicts: at FPIR 0.1 and 0.01 the moved distances (weight 0.75) of
 //     folds 1–2's stranger searches lay 0.013–0.034 above the model's with 200–569 uids,
 //     about 0.055·log₁₀(n/100). CohortOffset takes w·cohortSlack·log₁₀(n/100) of it
-//     back, held at its value for cohortSlackCap (1,000) uids beyond, which stays below
-//     the measured points, so that a confidence keeps its promise and errs, if at all,
-//     towards fewer false accepts.
+//     back, held at its value for cohortSlackCap (1,000) uids beyond: below every
+//     measured FPIR 0.01 point, so that confidence 50 keeps its promise (at the FPIR 0.1
+//     points it is 0.001 above with 569 uids and confidence 25 overpromises a little with
+//     many uids; BENCHMARKS.md has the measured rates).
 //   - The shift is bounded to [cohortShiftMin, cohortShiftMax] first. Over every search
 //     of the benchmark's galleries (200–1,659 uids, both fold sets) it ranged from −0.15
 //     to +0.13 (p1 −0.10, p99 +0.10). A positive shift raises confidences, so it stops

@@ -86,12 +86,12 @@ func (a *API) Owns(path string) bool {
 // it, and audits it.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS == nil && !a.opts.AllowPlainHTTP {
-		writeProblem(w, http.StatusForbidden, errHTTPS, "the admin API is only served over HTTPS")
+		WriteProblem(w, http.StatusForbidden, errHTTPS, "the admin API is only served over HTTPS")
 		return
 	}
 	kr := a.backend.Keyring()
 	if kr == nil {
-		writeProblem(w, http.StatusServiceUnavailable, errUnavailable, "facegate app is not started")
+		WriteProblem(w, http.StatusServiceUnavailable, errUnavailable, "facegate app is not started")
 		return
 	}
 	remote := remoteAddr(r)
@@ -163,14 +163,14 @@ func (a *API) relPath(r *http.Request) string {
 // and methods get problem documents.
 func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 	if !a.Owns(r.URL.Path) {
-		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		WriteProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
 		return
 	}
 	rel := a.relPath(r)
 	if rel != "/" && path.Clean(rel) != rel {
 		// Non-canonical ("/keys//x", "/keys/", "/a/../keys"): the mux would
 		// answer with a redirect; an API answers that there is no such route.
-		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		WriteProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
 		return
 	}
 	r2 := r.Clone(r.Context())
@@ -186,10 +186,10 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 		}
 		if probe.code == http.StatusMethodNotAllowed {
-			writeProblem(w, http.StatusMethodNotAllowed, errMethod, "method not allowed on this admin route")
+			WriteProblem(w, http.StatusMethodNotAllowed, errMethod, "method not allowed on this admin route")
 			return
 		}
-		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		WriteProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
 		return
 	}
 	a.mux.ServeHTTP(w, r2) // sets the path values

@@ -40,7 +40,7 @@ func wrap(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, ok := r.Context().Value(callKey{}).(*call)
 		if !ok {
-			writeProblem(w, http.StatusUnauthorized, errAuth, "not authenticated")
+			WriteProblem(w, http.StatusUnauthorized, errAuth, "not authenticated")
 			return
 		}
 		h(c, w, r)
@@ -71,7 +71,7 @@ func (c *call) answer(w http.ResponseWriter, status int, name string, v any, err
 // fail answers an error from the keyring or a hook.
 func (c *call) fail(w http.ResponseWriter, err error) {
 	if errors.Is(err, errNotAvailable) {
-		writeProblem(w, http.StatusNotImplemented, errUnavailable, err.Error())
+		WriteProblem(w, http.StatusNotImplemented, errUnavailable, err.Error())
 		return
 	}
 	status, code := statusOf(err)
@@ -80,7 +80,7 @@ func (c *call) fail(w http.ResponseWriter, err error) {
 		c.api.opts.Logger.Error("admin API call failed", zap.String("admin", c.admin), zap.Error(err))
 		detail = "internal error"
 	}
-	writeProblem(w, status, code, detail)
+	WriteProblem(w, status, code, detail)
 }
 
 // statusWriter records the status a handler wrote.

@@ -73,7 +73,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if !h.api.Owns(path.Clean("/" + strings.ToLower(r.URL.Path))) {
 			return next.ServeHTTP(w, r)
 		}
-		writeProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
+		WriteProblem(w, http.StatusNotFound, errNotFound, "no such admin route")
 		return nil
 	}
 	h.api.ServeHTTP(w, r)

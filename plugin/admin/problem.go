@@ -40,8 +40,9 @@ type Problem struct {
 	Error  string `json:"error"`
 }
 
-// writeProblem answers status with a problem document.
-func writeProblem(w http.ResponseWriter, status int, code, detail string) {
+// WriteProblem answers status with a problem document (the admin API's and
+// the console's).
+func WriteProblem(w http.ResponseWriter, status int, code, detail string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
@@ -60,20 +61,20 @@ func authProblem(w http.ResponseWriter, err error) {
 	case errors.As(err, &le):
 		secs := int(math.Ceil(le.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		writeProblem(w, http.StatusTooManyRequests, errLockedOut, "too many failed authentications; retry later")
+		WriteProblem(w, http.StatusTooManyRequests, errLockedOut, "too many failed authentications; retry later")
 	case errors.Is(err, keyring.ErrSessionExpired):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="facegate-admin"`)
-		writeProblem(w, http.StatusUnauthorized, errSessionExpired,
+		WriteProblem(w, http.StatusUnauthorized, errSessionExpired,
 			"admin session expired or closed; open a new one with POST /sessions and a TOTP code")
 	case errors.Is(err, keyring.ErrCodeReused):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="facegate-admin"`)
-		writeProblem(w, http.StatusUnauthorized, errCodeReused, "TOTP code already used; wait for the next code")
+		WriteProblem(w, http.StatusUnauthorized, errCodeReused, "TOTP code already used; wait for the next code")
 	case errors.Is(err, keyring.ErrAdminAuth):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="facegate-admin"`)
-		writeProblem(w, http.StatusUnauthorized, errAuth,
+		WriteProblem(w, http.StatusUnauthorized, errAuth,
 			"admin authentication failed: send Authorization: Bearer <admin token> and X-TOTP-Code: <6 digits>, or Authorization: Bearer <admin token>.<admin session>")
 	default:
-		writeProblem(w, http.StatusInternalServerError, errInternal, "internal error")
+		WriteProblem(w, http.StatusInternalServerError, errInternal, "internal error")
 	}
 }
 

@@ -110,7 +110,7 @@ func reloadPolicies(c *call, w http.ResponseWriter, r *http.Request) {
 		}
 		// Compile errors are the operator's own policy text: show them.
 		c.note = "reload failed"
-		writeProblem(w, http.StatusUnprocessableEntity, "policy_reload_failed",
+		WriteProblem(w, http.StatusUnprocessableEntity, "policy_reload_failed",
 			"the last good policies keep serving: "+truncateText(err.Error(), 2000))
 		return
 	}

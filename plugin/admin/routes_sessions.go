@@ -27,7 +27,7 @@ type SessionOpened struct {
 // TOTP code (not from a session: a session cannot extend itself).
 func openSession(c *call, w http.ResponseWriter, r *http.Request) {
 	if c.session != "" {
-		writeProblem(w, http.StatusForbidden, errSessionNeedsCode, "a session is opened with a TOTP code, not from another session")
+		WriteProblem(w, http.StatusForbidden, errSessionNeedsCode, "a session is opened with a TOTP code, not from another session")
 		return
 	}
 	var req sessionRequest

@@ -36,7 +36,7 @@ type Me struct {
 // serveAPI routes /api/... (rel is the path after /api).
 func (c *Console) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 	if !sameSite(r) {
-		writeProblem(w, http.StatusForbidden, "cross_site", "cross-site calls to the console are refused")
+		admin.WriteProblem(w, http.StatusForbidden, "cross_site", "cross-site calls to the console are refused")
 		return
 	}
 	switch {
@@ -65,7 +65,7 @@ func (c *Console) serveAPI(w http.ResponseWriter, r *http.Request, rel string) {
 			c.forward(w, r, s, strings.TrimPrefix(rel, "/admin"))
 		})
 	default:
-		writeProblem(w, http.StatusNotFound, "not_found", "no such console route")
+		admin.WriteProblem(w, http.StatusNotFound, "not_found", "no such console route")
 	}
 }
 
@@ -93,19 +93,19 @@ func changes(method string) bool {
 func (c *Console) withSignIn(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request, signIn)) {
 	ck, err := r.Cookie(CookieName)
 	if err != nil {
-		writeProblem(w, http.StatusUnauthorized, "signed_out", "sign in with the admin token and a TOTP code")
+		admin.WriteProblem(w, http.StatusUnauthorized, "signed_out", "sign in with the admin token and a TOTP code")
 		return
 	}
 	s, err := c.seal.open(ck.Value)
 	if err != nil {
 		clearCookie(w, c.opts.Prefix)
-		writeProblem(w, http.StatusUnauthorized, "signed_out", "the sign-in is no longer valid; sign in again")
+		admin.WriteProblem(w, http.StatusUnauthorized, "signed_out", "the sign-in is no longer valid; sign in again")
 		return
 	}
 	if changes(r.Method) {
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
-			writeProblem(w, http.StatusForbidden, "csrf", "missing or wrong X-CSRF-Token")
+			admin.WriteProblem(w, http.StatusForbidden, "csrf", "missing or wrong X-CSRF-Token")
 			return
 		}
 	}
@@ -120,7 +120,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || req.Token == "" || req.Code == "" || strings.Contains(req.Token, ".") {
-		writeProblem(w, http.StatusBadRequest, "bad_request", `send {"token": "<admin token>", "code": "<TOTP code>"}`)
+		admin.WriteProblem(w, http.StatusBadRequest, "bad_request", `send {"token": "<admin token>", "code": "<TOTP code>"}`)
 		return
 	}
 	rec := c.call(r, http.MethodPost, "/sessions", "Bearer "+req.Token, req.Code, nil)
@@ -130,13 +130,13 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	var opened admin.SessionOpened
 	if err := json.Unmarshal(rec.Body.Bytes(), &opened); err != nil || opened.Session == "" {
-		writeProblem(w, http.StatusInternalServerError, "internal", "internal error")
+		admin.WriteProblem(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
 	s := signIn{Token: req.Token, Session: opened.Session, CSRF: randomToken()}
 	value, err := c.seal.seal(s)
 	if err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal", "internal error")
+		admin.WriteProblem(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: value, Path: c.opts.Prefix + "/",
@@ -171,7 +171,7 @@ func (c *Console) me(w http.ResponseWriter, r *http.Request, s signIn) {
 		Session keyring.AdminSession `json:"session"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		writeProblem(w, http.StatusInternalServerError, "internal", "internal error")
+		admin.WriteProblem(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
 	writeJSONAnswer(w, http.StatusOK, Me{Admin: out.Session.Admin, ExpiresAt: out.Session.ExpiresAt, CSRF: s.CSRF})
@@ -182,7 +182,7 @@ func (c *Console) me(w http.ResponseWriter, r *http.Request, s signIn) {
 // also drops the cookie.
 func (c *Console) forward(w http.ResponseWriter, r *http.Request, s signIn, route string) {
 	if route == "/sessions" && r.Method == http.MethodPost {
-		writeProblem(w, http.StatusForbidden, "session_needs_totp", "the console opens sessions only by signing in")
+		admin.WriteProblem(w, http.StatusForbidden, "session_needs_totp", "the console opens sessions only by signing in")
 		return
 	}
 	r2 := r.Clone(r.Context())
@@ -271,7 +271,7 @@ func randomToken() string {
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	writeProblem(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this console route")
+	admin.WriteProblem(w, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this console route")
 }
 
 // writeJSONAnswer answers status with v as JSON.
@@ -279,12 +279,4 @@ func writeJSONAnswer(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeProblem answers an RFC 9457 problem like the admin API's.
-func writeProblem(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(admin.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
-		Detail: detail, Error: code})
 }

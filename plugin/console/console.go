@@ -142,7 +142,7 @@ func (c *Console) Owns(p string) bool {
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	if r.TLS == nil && !c.opts.AllowPlainHTTP {
-		writeProblem(w, http.StatusForbidden, "https_required", "the console is only served over HTTPS")
+		admin.WriteProblem(w, http.StatusForbidden, "https_required", "the console is only served over HTTPS")
 		return
 	}
 	rel := strings.TrimPrefix(r.URL.Path, c.opts.Prefix)
@@ -172,7 +172,7 @@ func setSecurityHeaders(h http.Header) {
 func (c *Console) serveFile(w http.ResponseWriter, r *http.Request, rel string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeProblem(w, http.StatusMethodNotAllowed, "method_not_allowed", "console files are read with GET")
+		admin.WriteProblem(w, http.StatusMethodNotAllowed, "method_not_allowed", "console files are read with GET")
 		return
 	}
 	name := strings.TrimPrefix(rel, "/")
@@ -180,12 +180,12 @@ func (c *Console) serveFile(w http.ResponseWriter, r *http.Request, rel string) 
 		name = "index.html"
 	}
 	if path.Clean("/"+name) != "/"+name || !fs.ValidPath(name) {
-		writeProblem(w, http.StatusNotFound, "not_found", "no such console file")
+		admin.WriteProblem(w, http.StatusNotFound, "not_found", "no such console file")
 		return
 	}
 	body, err := fs.ReadFile(c.static, name)
 	if err != nil {
-		writeProblem(w, http.StatusNotFound, "not_found", "no such console file")
+		admin.WriteProblem(w, http.StatusNotFound, "not_found", "no such console file")
 		return
 	}
 	ctype := mime.TypeByExtension(path.Ext(name))

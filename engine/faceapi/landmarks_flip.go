@@ -33,8 +33,9 @@ var mirror68 = func() [68]int {
 
 // LandmarksFlip is Landmarks averaged with LandmarksMirrored on the same box (test-time
 // flip): each point is the mean of its own estimate and its mirror partner's estimate on
-// the mirrored face. It costs a second pass of the landmark net and lowers the points'
-// jitter.
+// the mirrored face. It costs a second pass of the landmark net; on LFW, descriptors
+// aligned on these points measured within the noise of one pass (BENCHMARKS.md, "detect:
+// CNN modes"), so the pipeline does not use it.
 func (m *Models) LandmarksFlip(img image.Image, box image.Rectangle) ([68]Point, error) {
 	plain, err := m.Landmarks(img, box)
 	if err != nil {

@@ -27,18 +27,23 @@ func withXMLAnswers(w http.ResponseWriter) http.ResponseWriter {
 }
 
 // answersXML reports whether w, or a writer it wraps, is marked for XML.
-func answersXML(w http.ResponseWriter) bool {
+func answersXML(w http.ResponseWriter) bool { return wrapped[*xmlAnswers](w) != nil }
+
+// wrapped finds the writer of type T among w and the writers it wraps
+// (through at most 16 Unwraps); the zero T when there is none.
+func wrapped[T http.ResponseWriter](w http.ResponseWriter) T {
+	var zero T
 	for range 16 {
-		if _, ok := w.(*xmlAnswers); ok {
-			return true
+		if t, ok := w.(T); ok {
+			return t
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {
-			return false
+			return zero
 		}
 		w = u.Unwrap()
 	}
-	return false
+	return zero
 }
 
 // callFormat is the answer format a call asks for: its format parameter

@@ -68,19 +68,7 @@ func usageEvent(r *http.Request, uw *usageWriter, start time.Time) usage.Event {
 }
 
 // usageOf finds the usageWriter under w's wrappers (nil when there is none).
-func usageOf(w http.ResponseWriter) *usageWriter {
-	for range 16 {
-		if uw, ok := w.(*usageWriter); ok {
-			return uw
-		}
-		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			return nil
-		}
-		w = u.Unwrap()
-	}
-	return nil
-}
+func usageOf(w http.ResponseWriter) *usageWriter { return wrapped[*usageWriter](w) }
 
 // noteDenial records on w's usageWriter that the guard refused the call.
 func noteDenial(w http.ResponseWriter, code int) {

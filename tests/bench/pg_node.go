@@ -80,6 +80,9 @@ func pgNodeBench(args []string) error {
 		return err
 	}
 	defer n1.stopKeep()
+	if err := n1.waitReady(); err != nil {
+		return err
+	}
 	key, _, err := n1.benchKeys()
 	if err != nil {
 		return err
@@ -98,6 +101,9 @@ func pgNodeBench(args []string) error {
 		return err
 	}
 	defer emb.stopKeep()
+	if err := emb.waitReady(); err != nil {
+		return err
+	}
 	embKey, _, err := emb.benchKeys()
 	if err != nil {
 		return err
@@ -201,6 +207,19 @@ func startServeNode(bin, dir string, env ...string) (*pgNode, error) {
 			return s, nil
 		}
 	}
+}
+
+// waitReady polls /readyz until it answers 200 (for 120 s).
+func (s *pgNode) waitReady() error {
+	for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := s.client.Get(s.url("/readyz")); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return errors.New("/readyz did not answer 200 within 120 s (see " + filepath.Join(s.dir, "server.log") + ")")
 }
 
 // pgNode is one `facegate serve` process whose dir outlives it.
@@ -351,6 +370,8 @@ func timeNodeStart(bin, dir string, key [2]string, probe []byte, env ...string) 
 				st.recognized = time.Since(s.started)
 			case ans["error_code"] == float64(105):
 				st.refused++
+			case code == http.StatusServiceUnavailable: // the facegate app is still starting
+
 			default:
 				return st, fmt.Errorf("recognize: HTTP %d %v", code, ans)
 			}
@@ -379,6 +400,9 @@ func pgHTTPLag(n1 *pgNode, dir2, bin, env string, key [2]string, faces string, n
 		return err
 	}
 	defer n2.stopKeep()
+	if err := n2.waitReady(); err != nil {
+		return err
+	}
 	imgs, err := filepath.Glob(filepath.Join(faces, "recognition", "lfw", "images", "A*", "*_0001.jpg"))
 	if err != nil || len(imgs) == 0 {
 		return fmt.Errorf("no LFW photos under %s", faces)

@@ -175,22 +175,21 @@ func (k *Keyring) Rotate(id string, grace time.Duration, actor string) (string, 
 
 // Suspend makes key id unusable until Resume.
 func (k *Keyring) Suspend(id, actor string) error {
-	return k.modify(id, actor, "key.suspend", "", func(r *keyRecord) error {
-		if err := requireStatus(r, StatusActive, StatusSuspended); err != nil {
-			return err
-		}
-		r.Status = StatusSuspended
-		return nil
-	})
+	return k.setStatus(id, actor, "key.suspend", StatusSuspended)
 }
 
 // Resume makes a suspended key usable again.
 func (k *Keyring) Resume(id, actor string) error {
-	return k.modify(id, actor, "key.resume", "", func(r *keyRecord) error {
+	return k.setStatus(id, actor, "key.resume", StatusActive)
+}
+
+// setStatus moves an active or suspended key to status, audited as action.
+func (k *Keyring) setStatus(id, actor, action, status string) error {
+	return k.modify(id, actor, action, "", func(r *keyRecord) error {
 		if err := requireStatus(r, StatusActive, StatusSuspended); err != nil {
 			return err
 		}
-		r.Status = StatusActive
+		r.Status = status
 		return nil
 	})
 }

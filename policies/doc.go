@@ -15,6 +15,10 @@
 // (and [NewValidator]) at the copy. [Decider.Watch] reloads edited policies
 // and keeps serving the last good version when an edit fails to compile.
 //
+// Decisions are memoized, allowed and denied, on exactly what the loaded
+// policy set reads of the input, found from its compiled rules when it is
+// loaded (shipped or edited alike); policies/README.md says how.
+//
 // It owns the decision contract (Input, Decision) and the policies; the
 // error codes a decision names are engine/skyerr's (a leaf of codes, names
 // and statuses, checked against the Rego errors module by a test). Beyond

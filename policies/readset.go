@@ -431,7 +431,7 @@ func (a *analysis) builtin(name string, args []taint, ops []*ast.Term) taint {
 func (a *analysis) function(node *ast.TreeNode, args []taint) taint {
 	key := callKey{node: node}
 	for _, t := range args {
-		key.args += fmt.Sprintf("%d%q/", t.kind, t.choices)
+		key.args += fmt.Sprintf("%d%q%q%v/", t.kind, t.choices, t.path, t.src)
 	}
 	if t, ok := a.summary[key]; ok {
 		return t
@@ -556,7 +556,7 @@ func (a *analysis) ref(r ast.Ref, env map[ast.Var]taint) taint {
 			return a.element(env[head], r[1:], env)
 		}
 	}
-	return taint{}
+	return a.element(a.term(r[0], env), r[1:], env) // a literal indexed
 }
 
 // nodeTaint is the merged taint of the rules under node.

@@ -60,6 +60,12 @@ deny contains errors.deny(10, 403, 307, "two names", "uids_two") if {
 deny contains errors.deny(10, 403, 307, "aggressive", "detector_refused") if {
 	param("detector") == "aggressive"
 }`, true, []string{"detector"}, []string{"uids", "uid"}},
+	{"the clock through a function", `before(t) if input.now_ns < t
+
+deny contains errors.deny(10, 403, 307, "early", "early") if {
+	before(input.key.expires_at)
+	before(input.request.images)
+}`, true, nil, []string{"uids"}},
 	{"other params by name", `deny contains errors.deny(10, 403, 307, "aggressive", "detector_refused") if {
 	input.request.params.detector == "aggressive"
 }`, true, []string{"detector", "namespace"}, []string{"uids"}},
@@ -117,6 +123,9 @@ func TestFindReads(t *testing.T) {
 				if !rs.params[name] {
 					t.Errorf("param %s not keyed by its shape (%s)", name, rs.why[name])
 				}
+			}
+			if tc.name == "the clock through a function" && (!rs.clocks["key.expires_at"] || !rs.clocks["request.images"]) {
+				t.Errorf("clock comparisons %v, want key.expires_at and request.images", rs.clocks)
 			}
 			if tc.name == "shipped" {
 				if !rs.clocks["key.expires_at"] || len(rs.clocks) != 1 {

@@ -3,6 +3,7 @@ package policies
 import (
 	"bytes"
 	"encoding/binary"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -73,12 +74,15 @@ func findTiers(c *ast.Compiler, files []policyFile) *denialTiers {
 	slices.SortStableFunc(rules, func(a, b ranked) int { return a.rank.Value.Compare(b.rank.Value) })
 	t := &denialTiers{}
 	var starts []ruleAt
+	var reads *readSet // of the rules ranked up to here
 	for i, r := range rules {
 		starts = append(starts, r.rule)
 		if i+1 < len(rules) && rules[i+1].rank.Equal(r.rank) {
 			continue
 		}
-		steps, ok := memoKeySteps(readsOf(c, starts))
+		reads = reads.union(readsOf(c, starts)) // each use is judged alike from any start
+		starts = starts[:0]
+		steps, ok := memoKeySteps(reads)
 		if !ok {
 			break // this rank and those after it read what no key holds
 		}
@@ -172,4 +176,23 @@ func (t *denialTiers) put(m *memo, in *Input, dec Decision, buf *[]byte) {
 	if len(key) <= memoMaxKeyBytes {
 		m.put(key, dec)
 	}
+}
+
+// union is what reading both r and o reads (r may be nil).
+func (r *readSet) union(o *readSet) *readSet {
+	if r == nil {
+		return o
+	}
+	u := &readSet{memo: r.memo && o.memo, paths: maps.Clone(r.paths), params: maps.Clone(r.params),
+		clocks: maps.Clone(r.clocks), why: maps.Clone(r.why)}
+	maps.Copy(u.paths, o.paths)
+	maps.Copy(u.clocks, o.clocks)
+	maps.Copy(u.why, o.why)
+	for name, shape := range o.params {
+		if old, read := u.params[name]; read {
+			shape = shape && old
+		}
+		u.params[name] = shape
+	}
+	return u
 }

@@ -363,3 +363,14 @@ func compiledPolicies(tb testing.TB) *ast.Compiler {
 	}
 	return c
 }
+
+// BenchmarkNewDecider is loading the embedded policy set: strict compile,
+// prepare, and the analysis of what it reads (memo keys, denial ranks).
+func BenchmarkNewDecider(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := NewDecider(Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -111,3 +111,26 @@ test_equivalent_inputs_decide_alike if {
 	facegate.no_denials with input as inp
 	decide(inp) == decide(fixtures.base)
 }
+
+# A denial depends only on the rules ranked up to it (the Go decider
+# memoizes denials by rank on that): a missing key is answered alike
+# whatever the request says that only later-ranked rules read.
+test_denial_ignores_later_ranks if {
+	want := decide(fixtures.with_key({"found": false}))
+	every change in [
+		{"request": {"origin": "https://elsewhere.example"}},
+		{"request": {"params": {"namespace": "other", "uids": "eve@other"}}},
+		{"auth": {"mode": "", "signature": {"valid": false}}},
+		{"key": {"status": "revoked", "scopes": [], "namespaces": []}},
+	] {
+		decide(object.union(fixtures.with_key({"found": false}), change)) == want
+	}
+}
+
+# One reason may come with two orders: route_unknown is order 10 from the
+# route table and 12 from the schema result.
+test_route_unknown_from_either_order if {
+	decide(object.union(fixtures.base, {"request": {"route": "x/y"}})).reason == "route_unknown"
+	schema_unknown := {"schema": {"valid": false, "errors": [{"kind": "unknown_route", "param": "", "message": "x"}]}}
+	decide(object.union(fixtures.base, schema_unknown)).reason == "route_unknown"
+}

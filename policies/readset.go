@@ -8,9 +8,10 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// readSet is what data.facegate.decision reads of the input, found once per
-// compiled policy set from its rules (those reachable from the decision):
-// the memo keys a decision on exactly that (memokey.go).
+// readSet is what data.facegate.decision (or a set of deny rules, for the
+// denial ranks) reads of the input, found once per compiled policy set from
+// the rules it can reach: the memo keys a decision on exactly that
+// (memokey.go).
 type readSet struct {
 	// memo is false when no key can be derived: the decision reads the
 	// whole input, uses now_ns other than in a comparison, calls a
@@ -20,8 +21,8 @@ type readSet struct {
 	// "key.limits", "request.params" for the whole params object).
 	paths map[string]bool
 	// params are the params read by name. True: every read is a list the
-	// rules only split on ",", trim and look at through the list shapes
-	// of listShape; false: the value as sent matters.
+	// rules only split on ",", trim and look at through what
+	// appendListShape encodes; false: the value as sent matters.
 	params map[string]bool
 	// clocks are the operands that now_ns is compared with: input paths,
 	// or "#<number>" for constants.
@@ -31,9 +32,9 @@ type readSet struct {
 	why map[string]string
 }
 
-// taint is what a value computed by a rule is, relative to one param
-// (listKind) or to now_ns (isNow); zero is a value the analysis does not
-// follow (determined by what the key holds).
+// taint is what a value computed by a rule is, relative to the param of
+// the pass (rawList and what is derived from it) or to now_ns (isNow); a
+// clean value is one the key determines.
 type taint struct {
 	kind taintKind
 	src  ast.Var // the item an index was computed from

@@ -17,27 +17,17 @@ import (
 
 func init() {
 	deps := cliDeps{now: time.Now, sleep: time.Sleep, sessionDir: DefaultSessionDir(cli.OSEnv)}
-	cli.Register(caddycmd.Command{
-		Name:      "key",
-		Usage:     "create|list|show|rotate|suspend|resume|revoke|delete ...",
-		Short:     "Manages facegate API keys on the running server",
-		Long:      cliLong,
-		CobraFunc: func(cmd *cobra.Command) { buildKeyCommand(cmd, deps) },
-	})
-	cli.Register(caddycmd.Command{
-		Name:      "namespace",
-		Usage:     "create|list|delete ...",
-		Short:     "Manages facegate namespaces on the running server",
-		Long:      cliLong,
-		CobraFunc: func(cmd *cobra.Command) { buildNamespaceCommand(cmd, deps) },
-	})
-	cli.Register(caddycmd.Command{
-		Name:      "admin",
-		Usage:     "totp|create|list|delete|audit|sessions|logout|reload-policies ...",
-		Short:     "Manages facegate administrators, the audit log and policies",
-		Long:      cliLong,
-		CobraFunc: func(cmd *cobra.Command) { buildAdminCommand(cmd, deps) },
-	})
+	for _, c := range []struct {
+		name, usage, short string
+		build              func(*cobra.Command, cliDeps)
+	}{
+		{"key", "create|list|show|rotate|suspend|resume|revoke|delete ...", "Manages facegate API keys on the running server", buildKeyCommand},
+		{"namespace", "create|list|delete ...", "Manages facegate namespaces on the running server", buildNamespaceCommand},
+		{"admin", "totp|create|list|delete|audit|sessions|logout|reload-policies ...", "Manages facegate administrators, the audit log and policies", buildAdminCommand},
+	} {
+		cli.Register(caddycmd.Command{Name: c.name, Usage: c.usage, Short: c.short, Long: cliLong,
+			CobraFunc: func(cmd *cobra.Command) { c.build(cmd, deps) }})
+	}
 }
 
 const cliLong = `

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -140,40 +139,15 @@ func writeDefaultCaddyfile(path string, body, raw []byte) (kept bool, err error)
 		removeStale(path + ".new")
 		return false, nil
 	case !unchangedDefault(old, raw):
-		return true, writeFileAtomic(path+".new", want)
+		return true, cli.WriteFileAtomic(path+".new", want)
 	}
 	removeStale(path + ".new")
-	return false, writeFileAtomic(path, want)
+	return false, cli.WriteFileAtomic(path, want)
 }
 
 // removeStale removes a .new file left by an earlier start (it may not
 // exist; failing to remove it is harmless).
 func removeStale(path string) { _ = os.Remove(path) }
-
-// writeFileAtomic writes data to path (0600) through a temporary file in
-// the same directory, so that a crash leaves the old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o600)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, werr)
-	}
-	return nil
-}
 
 // preloadServeEnv sets the serveSettings variables that the --envfile
 // files give and the environment does not, before serve resolves the

@@ -74,24 +74,7 @@ func (s *sessionCache) save(cs cachedSession) error {
 		return fmt.Errorf("creating session cache dir: %w", err)
 	}
 	raw, _ := json.Marshal(cs)
-	tmp, err := os.CreateTemp(dir, ".admin-session-*")
-	if err != nil {
-		return fmt.Errorf("writing session cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.Write(raw)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), s.path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing session cache: %w", err)
-	}
-	return nil
+	return cli.WriteFileAtomic(s.path, raw)
 }
 
 // drop forgets the cached session.

@@ -3,7 +3,8 @@
 // (facegate's commands first, Caddy's own commands apart, with a pointer to
 // Caddy's documentation), a `version` command that reports facegate, Caddy,
 // OPA, Go and the embedded models, and the defaults every client command
-// shares with the server (FACEGATE_DATA_DIR, FACEGATE_HTTPS_PORT).
+// shares with the server (FACEGATE_DATA_DIR, FACEGATE_HTTPS_PORT, a
+// --cacert's roots, files written atomically).
 //
 // facegate's packages register their commands with Register instead of
 // caddycmd.RegisterCommand. Caddy builds its root command from registration

@@ -93,5 +93,30 @@ func RootCAs(caCert string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// WriteFileAtomic writes data to path (0600) through a temporary file in
+// the same directory, so that a crash leaves the old file or the new one.
+func WriteFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o600)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, werr)
+	}
+	return nil
+}
+
 // OSEnv is the process environment.
 var OSEnv Env = os.Getenv

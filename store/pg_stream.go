@@ -49,15 +49,17 @@ func (p *pgBackend) streamParallel(prefix string, workers int, fn func(w int, ke
 		return err
 	}
 	var snap string
-	var blocks int64
-	if err := first.QueryRow(ctx, `SELECT pg_export_snapshot(), pg_relation_size('facegate_kv') / current_setting('block_size')::bigint`).Scan(&snap, &blocks); err != nil {
+	var blocks, version int64
+	if err := first.QueryRow(ctx, `SELECT pg_export_snapshot(), pg_relation_size('facegate_kv') / current_setting('block_size')::bigint,
+		current_setting('server_version_num')::bigint`).Scan(&snap, &blocks, &version); err != nil {
 		return unavailable(err)
 	}
 	if !pgSnapshotID.MatchString(snap) {
 		return fmt.Errorf("unexpected snapshot id from the server")
 	}
 	n := 1
-	if blocks >= pgStreamMinBlocks {
+	// Before PostgreSQL 14 a block range is a filter over a whole scan, not a TID range scan.
+	if blocks >= pgStreamMinBlocks && version >= 140000 {
 		n = workers * rangesPerWorker
 	} else {
 		workers = 1

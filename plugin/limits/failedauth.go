@@ -40,23 +40,8 @@ const (
 // failSpec is the GCRA spec of the failed-authentication limiter, with scale
 // times the allowance per period.
 func (l *Limiter) failSpec(scale int) Spec {
-	l.authMu.Lock()
-	defer l.authMu.Unlock()
 	n := l.authMax * scale
 	return Spec{Name: failName, Kind: KindRate, Rate: float64(n), PerS: l.authPer.Seconds(), Burst: n}
-}
-
-// SetFailedAuthPolicy sets how many failed authentications per period an
-// address may have for one key before it is refused for that key (and the
-// key's own allowance before failing answers are delayed); the default is
-// DefaultFailedAuthMax per DefaultFailedAuthPer. Invalid values are ignored.
-func (l *Limiter) SetFailedAuthPolicy(max int, per time.Duration) {
-	if max < 1 || per < time.Second {
-		return
-	}
-	l.authMu.Lock()
-	l.authMax, l.authPer = max, per
-	l.authMu.Unlock()
 }
 
 // KeySource is the subject for failures of one key id from one address.

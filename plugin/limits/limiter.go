@@ -2,7 +2,6 @@ package limits
 
 import (
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -22,12 +21,12 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // nothing. Memory is bounded by maxKeys subjects (least recently used idle
 // subjects are evicted). Safe for concurrent use.
 type Limiter struct {
-	clock  Clock
-	epoch  time.Time // rate state is kept in ns since epoch (monotonic when the clock is)
-	keys   *store
-	auth   *store
-	authMu sync.Mutex
-	// failed-authentication policy: authMax failures per authPer.
+	clock Clock
+	epoch time.Time // rate state is kept in ns since epoch (monotonic when the clock is)
+	keys  *store
+	auth  *store
+	// failed-authentication policy: authMax failures per authPer (the
+	// Default values; tests set others).
 	authMax int
 	authPer time.Duration
 }

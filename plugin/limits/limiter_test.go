@@ -261,7 +261,7 @@ func TestFailedAuth(t *testing.T) {
 	if b, _ := l.Blocked("192.0.2.1"); !b {
 		t.Fatal("one more failure should block again")
 	}
-	l.SetFailedAuthPolicy(2, time.Hour)
+	l.authMax, l.authPer = 2, time.Hour
 	l.FailedAuth("key:fg_x")
 	if b, _ := l.Blocked("key:fg_x"); b {
 		t.Fatal("blocked after 1 of 2")

@@ -74,16 +74,21 @@ func (k secretKey) loadOrCreate(dataDir, keyFile string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating key dir: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := writeNewFile(path, []byte(hex.EncodeToString(key)+"\n")); err != nil {
 		return nil, fmt.Errorf("writing %s %s: %w", k.what, path, err)
 	}
-	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
-		return nil, fmt.Errorf("writing %s %s: %w", k.what, path, errors.Join(werr, cerr))
-	}
 	return key, nil
+}
+
+// writeNewFile creates path (0600) holding data; it never replaces a file:
+// an existing one is an error (fs.ErrExist).
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	return errors.Join(werr, f.Close())
 }
 
 // parseKey accepts 32 raw bytes, 64 hex characters or base64 of 32 bytes.

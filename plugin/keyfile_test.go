@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,4 +100,22 @@ func TestLoadOrCreateKey(t *testing.T) {
 			t.Errorf("got %x, err %v", got, err)
 		}
 	})
+}
+
+// TestWriteNewFile: a new file is written 0600; an existing one is never
+// replaced (fs.ErrExist, contents kept).
+func TestWriteNewFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new")
+	if err := writeNewFile(path, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stat: %v, mode %v", err, fi.Mode().Perm())
+	}
+	if err := writeNewFile(path, []byte("second")); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second write = %v, want fs.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "first" {
+		t.Errorf("file holds %q after the refused write", b)
+	}
 }

@@ -165,16 +165,8 @@ func migrateKey(from, to, keyFile string) ([]byte, error) {
 // writeKeyIfMissing gives a target data dir the key its store was written with.
 func writeKeyIfMissing(dir string, key []byte) error {
 	path := filepath.Join(dir, keyFileName)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil
-	}
-	if err != nil {
+	if err := writeNewFile(path, []byte(hex.EncodeToString(key)+"\n")); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("migrate: writing %s: %w", path, err)
 	}
-	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	return werr
+	return nil
 }

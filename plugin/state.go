@@ -199,19 +199,12 @@ func (s *state) bootstrap(dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("encoding initial credentials: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = writeNewFile(path, append(data, '\n'))
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s already exists for a store without credentials: remove it and restart", path)
 	}
 	if err != nil {
 		return fmt.Errorf("writing initial credentials: %w", err)
-	}
-	_, werr := f.Write(append(data, '\n'))
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("writing initial credentials: %w", werr)
 	}
 	s.logger.Warn("first start: initial API key and admin credentials written; read them once and keep them safe",
 		zap.String("file", path))

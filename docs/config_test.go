@@ -33,6 +33,9 @@ type directive struct {
 // goPackage is one parsed package directory.
 type goPackage struct {
 	files []*ast.File
+	// others are the other parsed packages by name, for a parser that
+	// hands the dispenser to another package's function.
+	others map[string]*goPackage
 }
 
 func parsePackage(t *testing.T, fset *token.FileSet, dir string) *goPackage {
@@ -107,29 +110,51 @@ func (p *goPackage) structType(name string) *ast.StructType {
 }
 
 // registrations finds httpcaddyfile.RegisterGlobalOption and
-// RegisterHandlerDirective calls: directive name -> parse function name.
-func (p *goPackage) registrations() map[string]string {
-	out := map[string]string{}
+// RegisterHandlerDirective calls (directive name -> parse function name) and
+// plugin.RegisterDirective[T] calls (directive name -> "" and type T, whose
+// UnmarshalCaddyfile parses the directive).
+func (p *goPackage) registrations() (parseFns, types map[string]string) {
+	parseFns, types = map[string]string{}, map[string]string{}
 	for _, f := range p.files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) != 2 {
 				return true
 			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || (sel.Sel.Name != "RegisterGlobalOption" && sel.Sel.Name != "RegisterHandlerDirective") {
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
 				return true
 			}
-			lit, ok := call.Args[0].(*ast.BasicLit)
-			fn, ok2 := call.Args[1].(*ast.Ident)
-			if ok && ok2 {
-				name, _ := strconv.Unquote(lit.Value)
-				out[name] = fn.Name
+			name, _ := strconv.Unquote(lit.Value)
+			if ix, ok := call.Fun.(*ast.IndexExpr); ok {
+				if funcName(ix.X) == "RegisterDirective" {
+					if t, ok := ix.Index.(*ast.Ident); ok {
+						types[name] = t.Name
+					}
+				}
+				return true
+			}
+			if fn := funcName(call.Fun); fn != "RegisterGlobalOption" && fn != "RegisterHandlerDirective" {
+				return true
+			}
+			if id, ok := call.Args[1].(*ast.Ident); ok {
+				parseFns[name] = id.Name
 			}
 			return true
 		})
 	}
-	return out
+	return parseFns, types
+}
+
+// funcName is the name a call's function expression ends with: f or pkg.f.
+func funcName(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return x.Sel.Name
+	}
+	return ""
 }
 
 // builtType is the type a parse function builds: new(T), var x T or T{}.
@@ -194,6 +219,7 @@ func isValCall(e ast.Expr) bool {
 func (p *goPackage) caseOptions(fd *ast.FuncDecl, fieldTypes map[string]string) (opts []string, nested map[string]*ast.FuncDecl) {
 	valNames := dispenserValueNames(fd)
 	nested = map[string]*ast.FuncDecl{}
+	opts = lookedUpKeys(fd, valNames)
 	ast.Inspect(fd.Body, func(n ast.Node) bool {
 		sw, ok := n.(*ast.SwitchStmt)
 		if !ok || sw.Tag == nil {
@@ -223,6 +249,53 @@ func (p *goPackage) caseOptions(fd *ast.FuncDecl, fieldTypes map[string]string) 
 		return true
 	})
 	return opts, nested
+}
+
+// lookedUpKeys collects the string keys of the map literals that fd indexes
+// with d.Val() (`m := map[string]...{"opt": ...}` and then `m[d.Val()]`):
+// options read by a table instead of a switch case.
+func lookedUpKeys(fd *ast.FuncDecl, valNames map[string]bool) []string {
+	maps := map[string]*ast.CompositeLit{}
+	indexed := map[string]bool{}
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.AssignStmt:
+			if len(x.Lhs) == 1 && len(x.Rhs) == 1 {
+				id, ok1 := x.Lhs[0].(*ast.Ident)
+				lit, ok2 := x.Rhs[0].(*ast.CompositeLit)
+				if ok1 && ok2 {
+					if _, isMap := lit.Type.(*ast.MapType); isMap {
+						maps[id.Name] = lit
+					}
+				}
+			}
+		case *ast.IndexExpr:
+			id, ok := x.X.(*ast.Ident)
+			key, isIdent := x.Index.(*ast.Ident)
+			if ok && (isValCall(x.Index) || isIdent && valNames[key.Name]) {
+				indexed[id.Name] = true
+			}
+		}
+		return true
+	})
+	var keys []string
+	for name := range indexed {
+		lit := maps[name]
+		if lit == nil {
+			continue
+		}
+		for _, e := range lit.Elts {
+			kv, ok := e.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			if k, ok := kv.Key.(*ast.BasicLit); ok && k.Kind == token.STRING {
+				v, _ := strconv.Unquote(k.Value)
+				keys = append(keys, v)
+			}
+		}
+	}
+	return keys
 }
 
 // refusesAtOnce reports whether a case only returns an error built from
@@ -298,9 +371,17 @@ func codeDirectives(t *testing.T) map[string]*directive {
 	t.Helper()
 	fset := token.NewFileSet()
 	out := map[string]*directive{}
-	for _, dir := range []string{"../plugin", "../plugin/admin", "../plugin/console"} {
+	pkgs := map[string]*goPackage{}
+	dirs := []string{"../plugin", "../plugin/admin", "../plugin/console"}
+	for _, dir := range dirs {
 		p := parsePackage(t, fset, dir)
-		for name, parseFn := range p.registrations() {
+		p.others = pkgs
+		pkgs[filepath.Base(dir)] = p
+	}
+	for _, dir := range dirs {
+		p := pkgs[filepath.Base(dir)]
+		parseFns, types := p.registrations()
+		for name, parseFn := range parseFns {
 			fd := p.funcDecl(parseFn, "")
 			if fd == nil {
 				t.Fatalf("%s: parse function %s of %q not found", dir, parseFn, name)
@@ -309,6 +390,9 @@ func codeDirectives(t *testing.T) map[string]*directive {
 			if typ == "" {
 				t.Fatalf("%s: no module type built in %s", dir, parseFn)
 			}
+			types[name] = typ
+		}
+		for name, typ := range types {
 			d := &directive{name: name, options: map[string]bool{}, jsonKeys: map[string]bool{}}
 			p.collect(t, d, typ, p.funcDecl("UnmarshalCaddyfile", typ), "", "")
 			out[name] = d
@@ -333,6 +417,9 @@ func (p *goPackage) collect(t *testing.T, d *directive, typ string, um *ast.Func
 		d.jsonKeys[jsonPrefix+j] = true
 		goNameOfJSON[j] = goName
 	}
+	if del := p.delegate(um); del != nil {
+		um = del
+	}
 	opts, nested := p.caseOptions(um, typeNames)
 	for _, o := range opts {
 		d.options[optPrefix+o] = true
@@ -342,6 +429,31 @@ func (p *goPackage) collect(t *testing.T, d *directive, typ string, um *ast.Func
 		j := jsonNames[fieldOfType(typeNames, sub)]
 		p.collect(t, d, sub, m, optPrefix+opt+"/", jsonPrefix+j+".")
 	}
+}
+
+// delegate is the function fd hands the whole parse to, when its body is
+// `return f(d, ...)` or `return pkg.f(d, ...)`: the options are read there.
+func (p *goPackage) delegate(fd *ast.FuncDecl) *ast.FuncDecl {
+	if len(fd.Body.List) != 1 {
+		return nil
+	}
+	ret, ok := fd.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return nil
+	}
+	call, ok := ret.Results[0].(*ast.CallExpr)
+	if !ok || len(call.Args) == 0 {
+		return nil
+	}
+	switch f := call.Fun.(type) {
+	case *ast.Ident:
+		return p.funcDecl(f.Name, "")
+	case *ast.SelectorExpr:
+		if pkg, ok := f.X.(*ast.Ident); ok && p.others[pkg.Name] != nil {
+			return p.others[pkg.Name].funcDecl(f.Sel.Name, "")
+		}
+	}
+	return nil
 }
 
 func fieldOfType(typeNames map[string]string, typ string) string {

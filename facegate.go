@@ -5,7 +5,7 @@ package facegate
 
 import (
 	// The app, facegate_guard, facegate_api and the `facegate serve` command;
-	// through plugin/cli, facegate's help and `facegate version`.
+	// through plugin/internal/cli, facegate's help and `facegate version`.
 	_ "github.com/facegate/facegate/plugin"
 	// facegate_admin and the `facegate key|namespace|admin` commands.
 	_ "github.com/facegate/facegate/plugin/admin"

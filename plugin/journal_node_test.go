@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/plugin/internal/usage"
 	"github.com/facegate/facegate/store"
 	"github.com/facegate/facegate/store/pgtest"
 )

@@ -9,7 +9,7 @@ import (
 
 	"github.com/facegate/facegate/engine/pipeline"
 	"github.com/facegate/facegate/engine/service"
-	"github.com/facegate/facegate/plugin/urlfetch"
+	"github.com/facegate/facegate/plugin/internal/urlfetch"
 )
 
 // The face service outlives config reloads (it holds the store and the

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/facegate/facegate/caddyfiles"
-	"github.com/facegate/facegate/plugin/cli"
+	"github.com/facegate/facegate/plugin/internal/cli"
 )
 
 // AdminSocketName is the file name of Caddy's admin socket in the data dir.

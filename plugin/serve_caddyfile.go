@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/facegate/facegate/plugin/cli"
+	"github.com/facegate/facegate/plugin/internal/cli"
 )
 
 // serve writes the embedded default Caddyfile to the data dir with the

@@ -17,9 +17,9 @@ import (
 	"github.com/facegate/facegate/engine/faceapi"
 	"github.com/facegate/facegate/engine/index"
 	"github.com/facegate/facegate/engine/service"
+	"github.com/facegate/facegate/plugin/internal/usage"
 	"github.com/facegate/facegate/plugin/keyring"
 	"github.com/facegate/facegate/plugin/limits"
-	"github.com/facegate/facegate/plugin/usage"
 	"github.com/facegate/facegate/policies"
 	"github.com/facegate/facegate/store"
 )

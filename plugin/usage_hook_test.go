@@ -8,7 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/plugin/internal/usage"
 )
 
 // withVars gives r the variables map Caddy's server sets on every request.

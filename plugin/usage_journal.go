@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/plugin/internal/usage"
 	"github.com/facegate/facegate/store"
 )
 

@@ -8,7 +8,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/plugin/internal/usage"
 	"github.com/facegate/facegate/store"
 )
 

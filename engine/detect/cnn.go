@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/facegate/facegate/engine/imageio"
-	"github.com/facegate/facegate/engine/ssd"
+	"github.com/facegate/facegate/engine/internal/ssd"
 )
 
 // cnnParams configure the SSD MobileNet v1 stage of a mode.

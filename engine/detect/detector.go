@@ -8,8 +8,8 @@ import (
 	pigo "github.com/esimov/pigo/core"
 
 	"github.com/facegate/facegate/engine/imageio"
+	"github.com/facegate/facegate/engine/internal/ssd"
 	models "github.com/facegate/facegate/engine/models/pigo"
-	"github.com/facegate/facegate/engine/ssd"
 )
 
 // Point is a landmark in pixels of the ORIGINAL (oriented) image, with a 0-100 confidence.

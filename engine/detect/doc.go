@@ -1,7 +1,7 @@
 // Package detect finds faces, their landmarks and head pose in an imageio.Image.
 //
-// Both modes find faces with face-api's SSD MobileNet v1 CNN (engine/ssd, pure Go on
-// engine/nn): `normal` runs it once at a 416×416 input, `aggressive` at its trained
+// Both modes find faces with face-api's SSD MobileNet v1 CNN (engine/internal/ssd, pure Go on
+// engine/internal/nn): `normal` runs it once at a 416×416 input, `aggressive` at its trained
 // 512×512 input with a lower score threshold plus a 416 pass for large faces (see
 // params.go for the settings and BENCHMARKS.md for how they were chosen). Boxes whose shorter side is under 16 px are
 // dropped: too small to landmark or recognise. The pure-Go pigo cascades

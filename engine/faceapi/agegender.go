@@ -1,6 +1,6 @@
 package faceapi
 
-import "github.com/facegate/facegate/engine/nn"
+import "github.com/facegate/facegate/engine/internal/nn"
 
 // reductionBlock halves the resolution: two separable convs, a 3×3 max pool and a strided
 // 1×1 expansion conv on the shortcut.

@@ -3,7 +3,7 @@ package faceapi
 import (
 	"fmt"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // FaceNetSize is the input side of the landmark, expression and age/gender nets.

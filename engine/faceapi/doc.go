@@ -1,5 +1,5 @@
 // Package faceapi runs the face networks of @vladmandic/face-api 1.7.15 on the pure-Go
-// runtime in engine/nn: the 68-point landmark net, the ResNet-29 face descriptor (dlib's
+// runtime in engine/internal/nn: the 68-point landmark net, the ResNet-29 face descriptor (dlib's
 // network, 150×150 → 128-D), age/gender and expression. Weights come embedded from
 // engine/models/faceapi; Load decodes them once per process and the returned *Models is
 // safe for concurrent use.

@@ -5,7 +5,7 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // RGB is a float image in HWC order with values in 0…255: Pix[(y*W+x)*3+c], c = R, G, B.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"image"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // Point is a position in image pixels.

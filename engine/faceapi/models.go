@@ -6,8 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/facegate/facegate/engine/internal/nn"
 	weights "github.com/facegate/facegate/engine/models/faceapi"
-	"github.com/facegate/facegate/engine/nn"
 )
 
 // Models holds the loaded networks. It is safe for concurrent use: each call takes its own

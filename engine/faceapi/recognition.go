@@ -3,7 +3,7 @@ package faceapi
 import (
 	"fmt"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // ChipSize is the side of the descriptor network's input.

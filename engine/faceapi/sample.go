@@ -5,7 +5,7 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // maxCropFactor bounds the crops converted whole before resizing: a region of more than

@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // noiseImages returns the same random picture as RGBA, as 4:2:0 YCbCr and as NRGBA (the

@@ -12,7 +12,7 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/spf13/cobra"
 
-	"github.com/facegate/facegate/plugin/cli"
+	"github.com/facegate/facegate/plugin/internal/cli"
 )
 
 func init() {

@@ -16,7 +16,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/facegate/facegate/plugin/cli"
+	"github.com/facegate/facegate/plugin/internal/cli"
 )
 
 // maxAnswerBytes caps what the CLI reads from the server.

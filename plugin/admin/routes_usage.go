@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/plugin"
-	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/plugin/internal/usage"
 )
 
 // UsageReporter is implemented by backends that record per-key usage

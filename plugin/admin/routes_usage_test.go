@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/plugin"
-	"github.com/facegate/facegate/plugin/usage"
+	"github.com/facegate/facegate/plugin/internal/usage"
 )
 
 // usageBackend adds a real usage recorder and a fixed index status to

@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/facegate/facegate/plugin/cli"
+	"github.com/facegate/facegate/plugin/internal/cli"
 )
 
 // sessionMargin is how long before its expiry a cached session is no

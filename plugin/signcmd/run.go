@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/facegate/facegate/plugin/cli"
 	"github.com/facegate/facegate/plugin/httpsig"
+	"github.com/facegate/facegate/plugin/internal/cli"
 )
 
 // maxResponseBytes bounds the response body read.

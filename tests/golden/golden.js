@@ -2,7 +2,7 @@
 // or times the reference descriptor.
 //
 //   cd tests/golden && npm ci && node golden.js            # writes ../../engine/faceapi/testdata/
-//   node golden.js --ssd                                    # writes ../../engine/ssd/testdata/golden.json
+//   node golden.js --ssd                                    # writes ../../engine/internal/ssd/testdata/golden.json
 //   node golden.js --timing --backend wasm --n 20           # prints {"backend":..,"ms_per_face":..,"cpu_ms_per_face":..}
 //
 // Inputs are synthetic (integer formulas, no photos) and are written next to the JSON as raw

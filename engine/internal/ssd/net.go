@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // bnEpsilon is the batch-norm epsilon of face-api's MobileNet v1 (float32 0.001).

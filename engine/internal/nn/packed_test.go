@@ -143,7 +143,7 @@ func TestConvPackedWarmAllocs(t *testing.T) {
 
 // BenchmarkConvPacked compares the packed GEMM with Conv2D on the SSD's pointwise shapes at
 // a 416 input, with half of the inputs zero as after ReLU6
-// (go test ./engine/nn -run '^$' -bench ConvPacked -cpu 1).
+// (go test ./engine/internal/nn -run '^$' -bench ConvPacked -cpu 1).
 func BenchmarkConvPacked(b *testing.B) {
 	r := rand.New(rand.NewPCG(17, 18))
 	for _, s := range []struct{ hw, cin, cout int }{{208, 32, 64}, {104, 128, 128}, {26, 512, 512}, {13, 1024, 1024}} {

@@ -3,7 +3,7 @@ package ssd
 import (
 	"fmt"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // state is the scratch memory of one inference. Activations alternate between two arenas

@@ -153,7 +153,7 @@ func TestVersionsDigests(t *testing.T) {
 
 // FaceAPIVersion must name the release the embedded files come from.
 func TestFaceAPIVersionMatchesNotice(t *testing.T) {
-	notice, err := os.ReadFile(filepath.Join("..", "..", "engine", "models", "faceapi", "NOTICE"))
+	notice, err := os.ReadFile(filepath.Join("..", "..", "..", "engine", "models", "faceapi", "NOTICE"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package ssd runs face-api's SSD MobileNet v1 face detector (@vladmandic/face-api
 // 1.7.15, MIT; weights embedded from engine/models/faceapi) on the pure-Go runtime in
-// engine/nn.
+// engine/internal/nn.
 //
 // The network follows shared/docs/MODELS.md §8: a MobileNet v1 backbone (a 3×3 stride-2
 // stem and 13 depthwise/pointwise pairs with batch norm and ReLU6), eight extra layers and

@@ -25,7 +25,7 @@ const modulePath = "github.com/facegate/facegate"
 const FaceAPIVersion = "1.7.15"
 
 // Version overrides facegate's version, e.g.
-// -ldflags '-X github.com/facegate/facegate/plugin/cli.Version=v1.2.0';
+// -ldflags '-X github.com/facegate/facegate/plugin/internal/cli.Version=v1.2.0';
 // by default it comes from the build information.
 var Version string
 

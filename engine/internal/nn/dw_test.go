@@ -82,7 +82,7 @@ func TestDepthwiseRowMatchesPixels(t *testing.T) {
 
 // BenchmarkDepthwiseAffineReLU6 compares the fused row kernel with the per-pixel depthwise
 // kernel followed by the affine and clip (the path before it), on the SSD's depthwise
-// shapes at a 416 input (go test ./engine/nn -run '^$' -bench DepthwiseAffine -cpu 1).
+// shapes at a 416 input (go test ./engine/internal/nn -run '^$' -bench DepthwiseAffine -cpu 1).
 func BenchmarkDepthwiseAffineReLU6(b *testing.B) {
 	r := rand.New(rand.NewPCG(25, 26))
 	for _, s := range []struct{ hw, c, stride int }{{208, 32, 1}, {208, 64, 2}, {104, 128, 1}, {26, 512, 1}} {

@@ -5,7 +5,7 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/facegate/facegate/engine/nn"
+	"github.com/facegate/facegate/engine/internal/nn"
 )
 
 // DefaultInputSize is the side of the network input the detector was trained at;

@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkDetect times one detection on a WIDER photo at several input sides
-// (go test ./engine/ssd -run '^$' -bench Detect -cpu 1).
+// (go test ./engine/internal/ssd -run '^$' -bench Detect -cpu 1).
 func BenchmarkDetect(b *testing.B) {
 	net, err := Load()
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/facegate/facegate/engine/internal/nn"
 	weights "github.com/facegate/facegate/engine/models/faceapi"
-	"github.com/facegate/facegate/engine/nn"
 )
 
 // modelName is the file stem of the weights in engine/models/faceapi.

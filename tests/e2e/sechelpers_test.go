@@ -199,9 +199,6 @@ func secPNG(t testing.TB, w, h int) []byte {
 	return buf.Bytes()
 }
 
-// secRepoPath resolves a repository-relative path.
-func secRepoPath(p string) string { return filepath.Join(repoRoot, p) }
-
 // secStartConfig runs `facegate run --config <caddyfile>` for a Caddyfile
 // made by cfg from the server's ports and data dir, and waits until it
 // answers over HTTPS. The {$FACEGATE_*} placeholders of the repo's

@@ -5,18 +5,6 @@ import (
 	"math"
 )
 
-// Affine computes x[...,c] = x[...,c]*scale[c] + shift[c] in place.
-func Affine(x Tensor, scale, shift []float32) {
-	c := x.C
-	scale, shift = scale[:c], shift[:c]
-	for p := 0; p+c <= len(x.Data); p += c {
-		row := x.Data[p : p+c]
-		for i := range row {
-			row[i] = row[i]*scale[i] + shift[i]
-		}
-	}
-}
-
 // ReLU computes max(0, x) in place. It is branch-free (sign-bit mask), since activations
 // are negative about half of the time and a branch would mispredict.
 func ReLU(x []float32) {

@@ -356,14 +356,22 @@ func (s *benchServer) cpuProfile(d time.Duration, path string) error {
 	return err
 }
 
+// stop ends the process and removes its dir.
 func (s *benchServer) stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
+	s.end(15 * time.Second)
+	_ = os.RemoveAll(s.dir)
+}
+
+// end ends the process (SIGINT, then SIGKILL of its group after grace) and
+// closes its log; it keeps the dir, and a second call does nothing.
+func (s *benchServer) end(grace time.Duration) {
+	if s.cmd != nil && s.cmd.Process != nil && s.cmd.ProcessState == nil {
 		_ = s.cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = s.cmd.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(15 * time.Second):
+		case <-time.After(grace):
 			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
@@ -371,7 +379,6 @@ func (s *benchServer) stop() {
 	if s.logs != nil {
 		s.logs.Close()
 	}
-	_ = os.RemoveAll(s.dir)
 }
 
 // benchKeys creates two keys of owner demo on the bootstrap namespace demo,

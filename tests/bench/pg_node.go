@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/facegate/facegate/engine/index"
@@ -183,6 +184,7 @@ func startServeNode(bin, dir string, env ...string) (*pgNode, error) {
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "xdg-config"), "XDG_DATA_HOME="+filepath.Join(dir, "xdg-data"))
 	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // end kills its group
 	s.started = time.Now()
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
@@ -230,21 +232,7 @@ type pgNode struct {
 }
 
 // stopKeep ends the process (SIGINT, then SIGKILL after 30 s) and keeps its dir.
-func (s *pgNode) stopKeep() {
-	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-	s.logs.Close()
-}
+func (s *pgNode) stopKeep() { s.end(30 * time.Second) }
 
 // call posts a multipart API call and returns the HTTP status and the decoded answer.
 func (s *pgNode) call(route string, key [2]string, fields map[string]string, img []byte) (int, map[string]any, error) {

@@ -455,3 +455,64 @@ func TestPostgresUnavailable(t *testing.T) {
 		t.Fatalf("ping after the server returned: %v", err)
 	}
 }
+
+// TestPostgresBatchSplitsOnTimeout checks that a bulk write whose
+// transaction runs out of time is split down to the row that cannot be
+// written: the rows before it are written, that row keeps its value, and
+// the error says the attempt timed out.
+func TestPostgresBatchSplitsOnTimeout(t *testing.T) {
+	dsn := newPGDB(t)
+	s := openPGAt(t, dsn, testKey(1))
+	pb := s.be.(*pgBackend)
+	pb.txTimeout = 300 * time.Millisecond
+	if err := s.Update(func(tx *Tx) error { return tx.PutRaw("bulk/3", []byte("old"), 0) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	lock, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck // the test's end
+	var one int
+	if err := lock.QueryRow(ctx, `SELECT 1 FROM facegate_kv WHERE k = $1 FOR UPDATE`, pb.c.rowKey("bulk/3")).Scan(&one); err != nil {
+		t.Fatalf("locking the row: %v", err)
+	}
+	b := s.NewBatch()
+	for i := range 8 {
+		if err := b.Set(fmt.Sprintf("bulk/%d", i), []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = b.Flush()
+	if err == nil || !timedOut(err) {
+		t.Fatalf("flush with a locked row: %v, want a timeout", err)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bulk/0": "new", "bulk/1": "new", "bulk/2": "new", "bulk/3": "old"}
+	if err := s.View(func(tx *Tx) error {
+		keys, err := tx.Keys("bulk/")
+		if err != nil {
+			return err
+		}
+		if len(keys) != len(want) {
+			return fmt.Errorf("keys %v, want those of %v", keys, want)
+		}
+		for k, v := range want {
+			got, err := tx.GetRaw(k)
+			if err != nil || string(got) != v {
+				return fmt.Errorf("%s = %q (%v), want %q", k, got, err, v)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -55,6 +55,8 @@ type pgBackend struct {
 	feed   *pgFeed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// txTimeout bounds one transaction attempt (pgTxTimeout; tests lower it).
+	txTimeout time.Duration
 }
 
 // openPostgres connects, migrates the schema, checks the key and starts the
@@ -82,7 +84,7 @@ func openPostgres(opts Options) (*pgBackend, error) {
 	}
 	var id [8]byte
 	_, _ = rand.Read(id[:])
-	p := &pgBackend{c: c, node: hex.EncodeToString(id[:]), log: log.Named("store.postgres")}
+	p := &pgBackend{c: c, node: hex.EncodeToString(id[:]), log: log.Named("store.postgres"), txTimeout: pgTxTimeout}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if p.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
@@ -194,7 +196,7 @@ func (p *pgBackend) begin(ctx context.Context, o pgx.TxOptions) (pgx.Tx, error) 
 }
 
 func (p *pgBackend) updateOnce(fn func(txBackend) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), pgTxTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.txTimeout)
 	defer cancel()
 	tx, err := p.begin(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
@@ -241,7 +243,33 @@ func (p *pgBackend) view(fn func(txBackend) error) error {
 	return fn(&pgTx{p: p, ctx: ctx, tx: tx})
 }
 
+// putMany writes items in one transaction. A batch whose transaction runs
+// out of time (a loaded server, a lock held by another writer) is split in
+// halves, each written on its own, down to single rows: a bulk load goes on
+// at the pace the server allows, and only a row that cannot be written in
+// txTimeout fails. Rows a timed-out attempt may have committed are written
+// again with the same values.
 func (p *pgBackend) putMany(items []kvItem) error {
+	err := p.putBatch(items)
+	if err == nil || len(items) < 2 || !timedOut(err) || p.isShut.Load() {
+		return err
+	}
+	half := len(items) / 2
+	if err := p.putMany(items[:half]); err != nil {
+		return err
+	}
+	return p.putMany(items[half:])
+}
+
+// timedOut reports an attempt that ran out of time: the context's deadline
+// on the client's side, or the server cancelling the statement for it.
+func timedOut(err error) bool {
+	var pe *pgconn.PgError
+	return pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &pe) && pe.Code == "57014"
+}
+
+func (p *pgBackend) putBatch(items []kvItem) error {
 	last := make(map[string]int, len(items)) // one row may be written once per statement
 	for i, it := range items {
 		last[it.key] = i

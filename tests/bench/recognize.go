@@ -94,7 +94,7 @@ func runRecognize(args []string) error {
 	ident := fl.Bool("ident", true, "also run the identification protocol")
 	timing := fl.Bool("timing", true, "measure speed, memory and the JS reference")
 	iters := fl.Int("iters", 20, "timing iterations")
-	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass), dlib (similarity on dlib's 33 chip points), lmflip (landmarks averaged with the mirror image's), lmflip+dlib; with several, the first is the baseline of the nested choice and the mixed-template table")
+	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), ens2 (similarity chip + the mirrored dlib chip, 2 passes), ens4 (both chips, each with its mirror, 4 passes), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass), dlib (similarity on dlib's 33 chip points), lmflip (landmarks averaged with the mirror image's), lmflip+dlib; with several, the first is the baseline of the nested choice and the mixed-template table")
 	detector := fl.String("detector", "engine", "face boxes: engine (engine/detect in --mode, centre box as fallback) or centre (fixed box)")
 	mode := fl.String("mode", "normal", "engine/detect mode for --detector engine: normal or aggressive")
 	fl.Float64Var(&landmarkBoxScale, "box-scale", 1, "scale the face box about its centre before the landmark net crops it")
@@ -233,8 +233,14 @@ func describeFile(m *faceapi.Models, det *detect.Detector, variants []recogVaria
 		return f
 	}
 	f.desc = make([][128]float32, len(variants))
+	cache := map[chipPart][128]float32{}
 	for i, v := range variants {
-		if f.desc[i], err = v.desc(m, img, lm, lmBox); err != nil {
+		if v.parts != nil {
+			f.desc[i], err = partsDescriptor(m, img, lm, v.parts, cache)
+		} else {
+			f.desc[i], err = v.desc(m, img, lm, lmBox)
+		}
+		if err != nil {
 			f.err = err
 			return f
 		}

@@ -55,7 +55,7 @@ func reportNested(variants []recogVariant, s [][]scored) {
 	}
 	folds := numFolds(s[0])
 	var held []float64
-	chosen := ""
+	chosen, diffs := "", ""
 	for k := 0; k < folds; k++ {
 		best, bestAcc := 0, -1.0
 		for v := range variants {
@@ -67,9 +67,11 @@ func reportNested(variants []recogVariant, s [][]scored) {
 		test, train := foldSplit(s[best], k)
 		held = append(held, accuracy(test, bestThreshold(train)))
 		chosen += fmt.Sprintf(" %d:%s", k+1, variants[best].name)
+		t0, r0 := foldSplit(s[0], k)
+		diffs += fmt.Sprintf(" %+.2f", 100*(held[k]-accuracy(t0, bestThreshold(r0))))
 	}
 	mean, se := meanSE(held)
-	fmt.Printf("Nested choice (variant chosen on the other 4 folds by their own LFW protocol, tested on the fold): %.2f %% ± %.2f; chosen per fold:%s\n\n", 100*mean, 100*se, chosen)
+	fmt.Printf("Nested choice (variant chosen on the other 4 folds by their own LFW protocol, tested on the fold): %.2f %% ± %.2f; chosen per fold:%s; held-out difference per fold vs %s (points):%s\n\n", 100*mean, 100*se, chosen, variants[0].name, diffs)
 	fmt.Printf("| variant vs %s | held-out accuracy difference per fold (points) | pairs only the variant gets right / only %s | sign test p |\n", variants[0].name, variants[0].name)
 	fmt.Println("|---|---|---|---|")
 	for v := 1; v < len(variants); v++ {

@@ -55,6 +55,11 @@ type Redis struct {
 	argsMu sync.RWMutex
 	args   map[Spec][4]string // specArgs
 
+	genMu  sync.RWMutex
+	gen    map[string]*acquireGen // generated acquire scripts by shapeKey (redis_script.go)
+	genMax int                    // maxScripts (tests change it)
+	ahead  [2]string              // blockAhead of the address's and the pair's failed-authentication specs
+
 	relMu      sync.Mutex
 	relPending []pendingRelease // released slots not yet written (see release)
 	relArmed   bool             // relTimer runs
@@ -102,7 +107,9 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	r := &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
-		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][4]string{}}
+		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][4]string{},
+		gen: map[string]*acquireGen{}, genMax: maxScripts}
+	r.ahead = [2]string{blockAhead(r.failSpec(SourceFactor)), blockAhead(r.failSpec(1))}
 	r.relDelay = ReleaseDelay
 	r.relTimer = time.AfterFunc(time.Hour, r.flushPending)
 	r.relTimer.Stop()
@@ -214,7 +221,8 @@ var errAnswer = errors.New("charging limits in redis: unexpected answer")
 
 // run calls the acquire script for specs and c, removing the released
 // slots rel first; it returns the answer and the keys of the specs'
-// concurrency sets.
+// concurrency sets. An admission runs the script generated for its shape
+// (redis_script.go) while there is one, the generic script otherwise.
 func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Checks, rel []pendingRelease) (acquireResult, []string, error) {
 	h := r.hashKey("l", subject)
 	nconc := 0
@@ -223,40 +231,23 @@ func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Che
 			nconc++
 		}
 	}
-	keys := make([]string, 4, 4+nconc+len(rel))
-	keys[0], keys[1], keys[2], keys[3] = h, h, h, h
-	args := make([]string, 9, 9+5*len(specs)+2*len(rel))
-	args[0], args[1], args[2], args[3] = r.now(), "0", id, leaseArg
-	args[7] = strconv.Itoa(len(specs))
+	var gen *acquireGen
 	if charge {
-		args[1] = "1"
+		gen = r.acquireFor(specs, c)
 	}
-	if c.NonceKey != "" {
-		keys[1] = c.NonceKey
-		args[4] = strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10)
+	var keys, args []string
+	var first int // index of the first concurrency set in keys
+	script := acquireScript
+	if gen != nil {
+		script = gen.lua
+		keys, args, first = r.genCall(h, specs, nconc, id, c, rel)
+	} else {
+		keys, args = r.genericCall(h, specs, nconc, charge, id, c, rel)
+		first = 4
 	}
-	if c.Address != "" || c.KeySource != "" {
-		src, key := r.failSpec(SourceFactor), r.failSpec(1)
-		if c.Address != "" {
-			keys[2] = r.hashKey("a", Source(c.Address))
-			args[5] = blockAhead(src)
-		}
-		if c.KeySource != "" {
-			keys[3] = r.hashKey("a", c.KeySource)
-			args[6] = blockAhead(key)
-		}
-	}
-	for _, s := range specs {
-		v := r.specArgs(s)
-		if s.Kind == KindConcurrency {
-			keys = append(keys, h+":c:"+s.Name)
-		}
-		args = append(args, s.Kind, v[0], v[1], v[2], v[3])
-	}
-	keys, args = appendReleases(keys, args, rel)
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	msgs, err := acquireScript.Exec(ctx, r.c, keys, args).ToArray()
+	msgs, err := script.Exec(ctx, r.c, keys, args).ToArray()
 	if err != nil {
 		return acquireResult{}, nil, fmt.Errorf("charging limits in redis: %w", err)
 	}
@@ -283,13 +274,85 @@ func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Che
 			return acquireResult{}, nil, errAnswer
 		}
 	}
-	return res, keys[4 : 4+nconc], nil
+	return res, keys[first : first+nconc], nil
+}
+
+// genericCall lays out the generic script's keys and arguments (see
+// redis_acquire.lua).
+func (r *Redis) genericCall(h string, specs []Spec, nconc int, charge bool, id string, c *Checks, rel []pendingRelease) ([]string, []string) {
+	keys := make([]string, 4, 4+nconc+len(rel))
+	keys[0], keys[1], keys[2], keys[3] = h, h, h, h
+	args := make([]string, 9, 9+5*len(specs)+2*len(rel))
+	args[0], args[1], args[2], args[3] = r.now(), "0", id, leaseArg
+	args[7] = strconv.Itoa(len(specs))
+	if charge {
+		args[1] = "1"
+	}
+	if c.NonceKey != "" {
+		keys[1] = c.NonceKey
+		args[4] = strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10)
+	}
+	if c.Address != "" || c.KeySource != "" {
+		r.genMu.RLock()
+		ahead := r.ahead
+		r.genMu.RUnlock()
+		if c.Address != "" {
+			keys[2] = r.hashKey("a", Source(c.Address))
+			args[5] = ahead[0]
+		}
+		if c.KeySource != "" {
+			keys[3] = r.hashKey("a", c.KeySource)
+			args[6] = ahead[1]
+		}
+	}
+	for _, s := range specs {
+		v := r.specArgs(s)
+		if s.Kind == KindConcurrency {
+			keys = append(keys, h+":c:"+s.Name)
+		}
+		args = append(args, s.Kind, v[0], v[1], v[2], v[3])
+	}
+	keys, args, sets := appendReleases(keys, args, rel)
+	args[8] = strconv.Itoa(sets)
+	return keys, args
+}
+
+// genCall lays out a generated script's keys and arguments (see
+// acquireGen) and returns the index of the first concurrency set in keys.
+func (r *Redis) genCall(h string, specs []Spec, nconc int, id string, c *Checks, rel []pendingRelease) ([]string, []string, int) {
+	keys := make([]string, 1, 4+nconc+len(rel))
+	keys[0] = h
+	args := make([]string, 0, 3+2*len(rel))
+	if r.clock != nil {
+		args = append(args, r.now())
+	}
+	if nconc > 0 {
+		args = append(args, id)
+	}
+	if c.NonceKey != "" {
+		keys = append(keys, c.NonceKey)
+		args = append(args, strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10))
+	}
+	if c.Address != "" {
+		keys = append(keys, r.hashKey("a", Source(c.Address)))
+	}
+	if c.KeySource != "" {
+		keys = append(keys, r.hashKey("a", c.KeySource))
+	}
+	first := len(keys)
+	for _, s := range specs {
+		if s.Kind == KindConcurrency {
+			keys = append(keys, h+":c:"+s.Name)
+		}
+	}
+	keys, args, _ = appendReleases(keys, args, rel)
+	return keys, args, first
 }
 
 // appendReleases adds the released slots rel to the acquire script's keys
 // and arguments: one set after the other, each with the number of its ids
-// and the ids; args[8] is the number of sets.
-func appendReleases(keys, args []string, rel []pendingRelease) ([]string, []string) {
+// and the ids; it returns the number of sets.
+func appendReleases(keys, args []string, rel []pendingRelease) ([]string, []string, int) {
 	sets := 0
 	for i, p := range rel {
 		if slices.ContainsFunc(rel[:i], func(q pendingRelease) bool { return q.zkey == p.zkey }) {
@@ -308,8 +371,7 @@ func appendReleases(keys, args []string, rel []pendingRelease) ([]string, []stri
 		}
 		args[at] = strconv.Itoa(n)
 	}
-	args[8] = strconv.Itoa(sets)
-	return keys, args
+	return keys, args, sets
 }
 
 // leaseArg is ConcurrencyLease in µs, as the script takes it.

@@ -2,7 +2,10 @@
 -- authentication blocks and a signature's nonce, then every limit of one
 -- request, and charges the limits and records the nonce all together, or
 -- changes nothing, in one atomic step (the rules of limiter.go, algo.go and
--- failedauth.go; times in microseconds).
+-- failedauth.go; times in microseconds). Admissions run this script with
+-- its loops unrolled and the limits' constants folded in, generated per
+-- limit set (redis_script.go): a change here is made there too
+-- (TestRedisGeneratedSameAsGeneric compares the two).
 -- KEYS[1]: the subject's hash (fields r:<name> = GCRA tat,
 --          q:<name> = "<window index>:<used>", x = when the hash and the
 --          concurrency sets expire, so that PEXPIRE runs only to extend it);

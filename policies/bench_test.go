@@ -220,6 +220,56 @@ func BenchmarkDecideDeniedUnique(b *testing.B) {
 	decideLoop(b, d, deniedStream(b.N), denied)
 }
 
+// uncachedDenials are streams of denials an attacker can send, each call
+// differing in what the rules that deny read (so neither the memo nor the
+// rule cache has seen it), one stream per denial rank reached.
+var uncachedDenials = []struct {
+	reason string
+	input  func(i int) *Input
+}{
+	{"route_unknown", func(i int) *Input { // no key, an API route that does not exist
+		in := realisticInput()
+		in.Request.Route = fmt.Sprintf("faces/x%d", i)
+		in.Key, in.Auth = KeyInput{ID: fmt.Sprintf("guess%d", i)}, AuthInput{}
+		in.Schema = SchemaResult{Errors: []SchemaError{{Kind: KindUnknownRoute, Message: "unknown method"}}}
+		return in
+	}},
+	{"key_not_found", func(i int) *Input { // a proxied upstream's path (the route), no key
+		in := realisticInput()
+		in.Request.Proxied, in.Request.Route, in.Request.Method = true, fmt.Sprintf("/v1/items/%d", i), "GET"
+		in.Key, in.Auth = KeyInput{}, AuthInput{}
+		return in
+	}},
+	{"secret_invalid", func(i int) *Input { // a known key, a wrong secret, another namespace each call
+		in := realisticInput()
+		in.Auth = AuthInput{Mode: "secret"}
+		in.Request.Params["namespace"] = fmt.Sprintf("ns%d", i)
+		return in
+	}},
+	{"namespace_not_owned", func(i int) *Input { // a valid key naming new namespaces
+		in := realisticInput()
+		in.Request.Params["namespace"] = fmt.Sprintf("ns%d", i)
+		in.Request.Params["uids"] = fmt.Sprintf("a@ns%d", i)
+		return in
+	}},
+}
+
+// BenchmarkDecideDeniedRank decides each stream of uncachedDenials with the
+// memo off (rule cache on, as a memo miss is decided when deployed).
+func BenchmarkDecideDeniedRank(b *testing.B) {
+	for _, tc := range uncachedDenials {
+		b.Run(tc.reason, func(b *testing.B) {
+			d := newTestDecider(b, "")
+			d.active.Load().memo = nil
+			ins := make([]*Input, b.N)
+			for i := range ins {
+				ins[i] = tc.input(i)
+			}
+			decideLoop(b, d, ins, func(dec Decision) bool { return dec.Reason == tc.reason })
+		})
+	}
+}
+
 // BenchmarkDecideUnprepared evaluates the same compiled policy without a
 // prepared query: rego.New(...).Eval per call (the query is parsed,
 // compiled and planned every time).

@@ -58,6 +58,9 @@ type prepared struct {
 	// tiers memoize denials on what the rules ranked up to them read
 	// (denials.go); nil without memo or for another decision contract.
 	tiers *denialTiers
+	// ranked evaluates the deny sets in rank order (ranked.go); nil for
+	// another decision contract.
+	ranked *rankedEval
 	// deps and rules: the rule values shared between decisions (rulecache.go).
 	deps    *depIndex
 	rules   *ruleCache
@@ -136,8 +139,12 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	if !d.noMemo {
 		p.memo = newMemo(p.reads)
 	}
+	rules := contractRules(c, files)
+	if p.ranked, err = findRanked(ctx, c, rules); err != nil {
+		return nil, err
+	}
 	if p.memo != nil {
-		p.tiers = findTiers(c, files)
+		p.tiers = findTiers(c, rules)
 	}
 	return p, nil
 }
@@ -202,20 +209,37 @@ func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decis
 	if p.rules != nil {
 		vc.withRules(p.deps, p.rules, input)
 	}
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input),
-		rego.EvalVirtualCache(vc), rego.EvalMetrics(noMetrics))
-	if err != nil {
-		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
-		return failClosed(), false
-	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
-		return failClosed(), false
-	}
-	dec, ok := rs[0].Expressions[0].Value.(Decision)
-	if !ok { // GenerateJSON returned an error wrapped by rego, or another type
-		d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
-		return failClosed(), false
+	var dec Decision
+	if p.ranked != nil {
+		t, err := p.ranked.decide(ctx, input, vc)
+		if err != nil {
+			d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
+			return failClosed(), false
+		}
+		if t == nil {
+			d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
+			return failClosed(), false
+		}
+		if dec, err = decisionFromTerm(t); err != nil {
+			d.logger.Error("policy decision malformed", zap.String("policy_version", p.version), zap.Error(err))
+			return failClosed(), false
+		}
+	} else {
+		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input),
+			rego.EvalVirtualCache(vc), rego.EvalMetrics(noMetrics))
+		if err != nil {
+			d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
+			return failClosed(), false
+		}
+		if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+			d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
+			return failClosed(), false
+		}
+		var ok bool
+		if dec, ok = rs[0].Expressions[0].Value.(Decision); !ok { // GenerateJSON returned an error wrapped by rego, or another type
+			d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
+			return failClosed(), false
+		}
 	}
 	if p.rules != nil {
 		vc.commit()

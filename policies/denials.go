@@ -41,9 +41,20 @@ var denySets = []string{"routes", "keys", "auth", "scopes", "namespaces", "schem
 // contractFiles are the files whose shipped text the tiers rely on.
 var contractFiles = []string{"decision.rego", "errors/errors.rego"}
 
-// findTiers returns the denial tiers of a compiled policy set read from
-// files, or nil.
-func findTiers(c *ast.Compiler, files []policyFile) *denialTiers {
+// rankedRule is a deny rule of the decision contract with its rank and
+// the deny set (package) it belongs to.
+type rankedRule struct {
+	rank *ast.Term // [order, reason]
+	rule ruleAt
+	set  int // index in denySets
+}
+
+// contractRules returns the deny rules of a compiled policy set read from
+// files, sorted by rank, when the set has the shipped decision contract
+// (decision.rego and errors/errors.rego as shipped, every deny set defined,
+// every deny rule building its denial from a literal order and reason);
+// otherwise nil.
+func contractRules(c *ast.Compiler, files []policyFile) []rankedRule {
 	shipped, err := readPolicyFiles(embeddedPolicies(), false)
 	if err != nil {
 		return nil
@@ -53,25 +64,30 @@ func findTiers(c *ast.Compiler, files []policyFile) *denialTiers {
 			return nil
 		}
 	}
-	type ranked struct {
-		rank *ast.Term
-		rule ruleAt
-	}
-	var rules []ranked
-	for _, pkg := range denySets {
+	var rules []rankedRule
+	for i, pkg := range denySets {
 		node := c.RuleTree.Find(ast.MustParseRef("data.facegate." + pkg + ".deny"))
-		if node == nil {
-			continue
+		if node == nil || len(node.Values) == 0 {
+			return nil
 		}
 		for _, r := range node.Values {
 			rank := denialRank(r)
 			if rank == nil {
 				return nil
 			}
-			rules = append(rules, ranked{rank, ruleAt{r, node}})
+			rules = append(rules, rankedRule{rank, ruleAt{r, node}, i})
 		}
 	}
-	slices.SortStableFunc(rules, func(a, b ranked) int { return a.rank.Value.Compare(b.rank.Value) })
+	slices.SortStableFunc(rules, func(a, b rankedRule) int { return a.rank.Value.Compare(b.rank.Value) })
+	return rules
+}
+
+// findTiers returns the denial tiers of a compiled policy set whose deny
+// rules are rules (contractRules), or nil.
+func findTiers(c *ast.Compiler, rules []rankedRule) *denialTiers {
+	if rules == nil {
+		return nil
+	}
 	t := &denialTiers{}
 	var starts []ruleAt
 	var reads *readSet // of the rules ranked up to here

@@ -144,6 +144,12 @@ func (c *evalCache) commit() {
 	c.pending, c.hashes = c.pending[:0], c.hashes[:0]
 }
 
+// discard drops what a failed evaluation computed from the shared rule
+// cache and stops sharing for the rest of the decision.
+func (c *evalCache) discard() {
+	c.rules, c.pending, c.hashes = nil, nil, nil
+}
+
 func newCacheFrame(size int) cacheFrame {
 	return cacheFrame{first: make(map[int]int, size), entries: make([]cacheEntry, 0, size)}
 }

@@ -55,10 +55,9 @@ type Redis struct {
 	argsMu sync.RWMutex
 	args   map[Spec][4]string // specArgs
 
-	genMu  sync.RWMutex
-	gen    map[string]*acquireGen // generated acquire scripts by shapeKey (redis_script.go)
-	genMax int                    // maxScripts (tests change it)
-	ahead  [2]string              // blockAhead of the address's and the pair's failed-authentication specs
+	genMu  sync.Mutex // held to replace gens
+	gens   atomic.Pointer[genTable]
+	genMax int // maxScripts (tests change it)
 
 	relMu      sync.Mutex
 	relPending []pendingRelease // released slots not yet written (see release)
@@ -108,8 +107,8 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 	_, _ = rand.Read(b[:])
 	r := &Redis{c: c, clock: clock, prefix: prefix, timeout: RedisTimeout, node: hex.EncodeToString(b[:]),
 		authMax: DefaultFailedAuthMax, authPer: DefaultFailedAuthPer, blockedAddrs: map[string]time.Time{}, args: map[Spec][4]string{},
-		gen: map[string]*acquireGen{}, genMax: maxScripts}
-	r.ahead = [2]string{blockAhead(r.failSpec(SourceFactor)), blockAhead(r.failSpec(1))}
+		genMax: maxScripts}
+	r.setAhead()
 	r.relDelay = ReleaseDelay
 	r.relTimer = time.AfterFunc(time.Hour, r.flushPending)
 	r.relTimer.Stop()
@@ -293,9 +292,7 @@ func (r *Redis) genericCall(h string, specs []Spec, nconc int, charge bool, id s
 		args[4] = strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10)
 	}
 	if c.Address != "" || c.KeySource != "" {
-		r.genMu.RLock()
-		ahead := r.ahead
-		r.genMu.RUnlock()
+		ahead := r.gens.Load().ahead
 		if c.Address != "" {
 			keys[2] = r.hashKey("a", Source(c.Address))
 			args[5] = ahead[0]

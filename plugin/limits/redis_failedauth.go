@@ -23,10 +23,7 @@ func (r *Redis) SetFailedAuthPolicy(max int, per time.Duration) {
 	r.authMu.Lock()
 	r.authMax, r.authPer = max, per
 	r.authMu.Unlock()
-	r.genMu.Lock()
-	r.ahead = [2]string{blockAhead(r.failSpec(SourceFactor)), blockAhead(r.failSpec(1))}
-	clear(r.gen) // their sources hold the old thresholds
-	r.genMu.Unlock()
+	r.setAhead()
 }
 
 func (r *Redis) failSpec(scale int) Spec {

@@ -3,6 +3,7 @@ package limits
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -76,30 +77,45 @@ func (r *Redis) shapeKey(b []byte, specs []Spec, c *Checks) []byte {
 	return b
 }
 
+// genTable is a Redis's generated scripts by shapeKey and the failed-
+// authentication thresholds written into them; it is replaced, never
+// changed, so that Admit reads it without a lock.
+type genTable struct {
+	scripts map[string]*acquireGen
+	ahead   [2]string // blockAhead of the address's and the pair's failed-authentication specs
+}
+
+// setAhead starts a new table of generated scripts for the thresholds of
+// the failed-authentication policy (the old scripts hold the old ones).
+func (r *Redis) setAhead() {
+	r.genMu.Lock()
+	defer r.genMu.Unlock()
+	r.gens.Store(&genTable{scripts: map[string]*acquireGen{},
+		ahead: [2]string{blockAhead(r.failSpec(SourceFactor)), blockAhead(r.failSpec(1))}})
+}
+
 // acquireFor returns the generated script for specs and c, creating it
 // the first time, or nil past maxScripts (the generic script runs).
 func (r *Redis) acquireFor(specs []Spec, c *Checks) *acquireGen {
 	var buf [256]byte
 	k := r.shapeKey(buf[:0], specs, c)
-	r.genMu.RLock()
-	g, ok := r.gen[string(k)]
-	full := len(r.gen) >= r.genMax || len(specs) > maxGenSpecs
-	r.genMu.RUnlock()
-	if ok || full {
+	t := r.gens.Load()
+	if g, ok := t.scripts[string(k)]; ok || len(t.scripts) >= r.genMax || len(specs) > maxGenSpecs {
 		return g
 	}
 	r.genMu.Lock()
 	defer r.genMu.Unlock()
-	if g, ok := r.gen[string(k)]; ok {
+	t = r.gens.Load()
+	if g, ok := t.scripts[string(k)]; ok || len(t.scripts) >= r.genMax {
 		return g
 	}
-	if len(r.gen) >= r.genMax {
-		return nil
-	}
-	g = &acquireGen{src: acquireSource(specs, c.NonceKey != "", c.Address != "", c.KeySource != "", r.clock != nil,
-		r.ahead[0], r.ahead[1])}
+	g := &acquireGen{src: acquireSource(specs, c.NonceKey != "", c.Address != "", c.KeySource != "", r.clock != nil,
+		t.ahead[0], t.ahead[1])}
 	g.lua = valkey.NewLuaScript(g.src)
-	r.gen[string(k)] = g
+	next := &genTable{scripts: make(map[string]*acquireGen, len(t.scripts)+1), ahead: t.ahead}
+	maps.Copy(next.scripts, t.scripts)
+	next.scripts[string(k)] = g
+	r.gens.Store(next)
 	return g
 }
 

@@ -101,8 +101,8 @@ func TestRedisGeneratedSameAsGeneric(t *testing.T) {
 			t.Errorf("answers by kind %v: the sequence does not exercise %q", kinds, k)
 		}
 	}
-	if len(gen.gen) < 5 {
-		t.Errorf("%d scripts generated, want one per shape seen", len(gen.gen))
+	if len(gen.gens.Load().scripts) < 5 {
+		t.Errorf("%d scripts generated, want one per shape seen", len(gen.gens.Load().scripts))
 	}
 	generic.Close()
 	gen.Close()
@@ -227,8 +227,8 @@ func TestRedisGeneratedBound(t *testing.T) {
 			}
 		}
 	}
-	if len(r.gen) != 2 {
-		t.Errorf("%d scripts generated, want the bound 2", len(r.gen))
+	if len(r.gens.Load().scripts) != 2 {
+		t.Errorf("%d scripts generated, want the bound 2", len(r.gens.Load().scripts))
 	}
 	if err := c.Do(t.Context(), c.B().ScriptFlush().Build()).Error(); err != nil {
 		t.Fatal(err)

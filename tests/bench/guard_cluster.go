@@ -164,8 +164,11 @@ func guardClusterBench(args []string) error {
 			if baseline != nil && c.srv == baseline {
 				redisPid = baseRedis.Pid()
 			}
-			r0 := procCPU(redisPid)
+			// redis CPU from the end of runLoad's 1 s warm-up to its end
+			r0 := make(chan int64, 1)
+			go func() { time.Sleep(time.Second); r0 <- procCPU(redisPid) }()
 			res, err := runLoad(c.srv, c.req, *workers, *dur)
+			r1 := procCPU(redisPid)
 			if prof != nil {
 				if perr := <-prof; perr != nil {
 					fmt.Fprintln(os.Stderr, "cpu profile:", perr)
@@ -181,9 +184,8 @@ func guardClusterBench(args []string) error {
 			a.rps = append(a.rps, res.rps)
 			a.ratio = append(a.ratio, res.rps/bareRPS)
 			a.cpu = append(a.cpu, res.cpuSamples...)
-			// redis CPU over warm-up and measurement, per request measured (an upper bound)
 			n := res.rps * dur.Seconds()
-			a.redisCPU = append(a.redisCPU, float64(procCPU(redisPid)-r0)/n/1e3)
+			a.redisCPU = append(a.redisCPU, float64(r1-<-r0)/n/1e3)
 			a.errors += res.errors
 		}
 	}

@@ -40,20 +40,18 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// uncachedDecider is a decider for the shipped policies with its memo and
-// rule cache switched off, so that every Decide evaluates the whole policy.
+// uncachedDecider is a decider for the shipped policies with its memo
+// switched off, so that every Decide evaluates the policy.
 func uncachedDecider(b *testing.B) *Decider {
 	d := newTestDecider(b, "")
 	d.active.Load().memo = nil
-	d.active.Load().rules = nil
 	return d
 }
 
 // decideLoop times d.Decide on inputs[i % len(inputs)] for b.N calls,
-// fails when want rejects a decision, and reports p50/p90, process CPU per
-// call and, when the rule cache is on, how often it answered.
+// fails when want rejects a decision, and reports p50/p90 and process CPU
+// per call.
 func decideLoop(b *testing.B, d *Decider, inputs []*Input, want func(Decision) bool) {
-	p := d.active.Load()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
@@ -69,10 +67,6 @@ func decideLoop(b *testing.B, d *Decider, inputs []*Input, want func(Decision) b
 	}
 	b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	reportLatency(b, "", samples)
-	if p.rules != nil {
-		hits, misses := p.rules.hits.Load(), p.rules.misses.Load()
-		b.ReportMetric(float64(hits)/float64(max(hits+misses, 1)), "rule-hit-ratio")
-	}
 }
 
 func allowed(dec Decision) bool { return dec.Allow }
@@ -91,16 +85,15 @@ func decideStream(b *testing.B, d *Decider) {
 	decideLoop(b, d, ins, allowed)
 }
 
-// BenchmarkDecideNewUids is the decider as the guard runs it (memo and
-// rule cache on) on a stream where every request names another uid: the
+// BenchmarkDecideNewUids is the decider as the guard runs it (memo on) on
+// a stream where every request names another uid: the
 // memo, which keys on the namespaces the uids name, answers.
 func BenchmarkDecideNewUids(b *testing.B) {
 	decideStream(b, newTestDecider(b, ""))
 }
 
 // BenchmarkDecideUnique is the same stream with the memo off: every
-// decision is an OPA evaluation, the values of the rules that do not read
-// the uids (key, scopes, auth, limits) taken from the rule cache.
+// decision is an OPA evaluation.
 func BenchmarkDecideUnique(b *testing.B) {
 	d := newTestDecider(b, "")
 	d.active.Load().memo = nil
@@ -125,9 +118,8 @@ func BenchmarkDecideCached(b *testing.B) {
 	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
-// BenchmarkDecideDenied is a prepared denied decision without memo or rule
-// cache: a foreign namespace, so every package's deny set is evaluated and
-// the denials ranked.
+// BenchmarkDecideDenied is a prepared denied decision without memo: a
+// foreign namespace, so every deny set up to the namespaces' is evaluated.
 func BenchmarkDecideDenied(b *testing.B) {
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
@@ -164,7 +156,7 @@ func BenchmarkDecideEditedNewUids(b *testing.B) {
 	decideStream(b, editedDecider(b))
 }
 
-// BenchmarkDecideEditedUnique is that stream with the memo off (rule cache on).
+// BenchmarkDecideEditedUnique is that stream with the memo off.
 func BenchmarkDecideEditedUnique(b *testing.B) {
 	d := editedDecider(b)
 	d.active.Load().memo = nil
@@ -213,7 +205,7 @@ func BenchmarkDecideDeniedVaried(b *testing.B) {
 	decideLoop(b, newTestDecider(b, ""), ins, func(dec Decision) bool { return dec.Reason == "key_not_found" })
 }
 
-// BenchmarkDecideDeniedUnique is that stream with the memo off (rule cache on).
+// BenchmarkDecideDeniedUnique is that stream with the memo off.
 func BenchmarkDecideDeniedUnique(b *testing.B) {
 	d := newTestDecider(b, "")
 	d.active.Load().memo = nil
@@ -221,8 +213,8 @@ func BenchmarkDecideDeniedUnique(b *testing.B) {
 }
 
 // uncachedDenials are streams of denials an attacker can send, each call
-// differing in what the rules that deny read (so neither the memo nor the
-// rule cache has seen it), one stream per denial rank reached.
+// differing in what the rules that deny read (so that no memo entry, nor a
+// denial rank's, has seen it), one stream per denial rank reached.
 var uncachedDenials = []struct {
 	reason string
 	input  func(i int) *Input
@@ -255,7 +247,7 @@ var uncachedDenials = []struct {
 }
 
 // BenchmarkDecideDeniedRank decides each stream of uncachedDenials with the
-// memo off (rule cache on, as a memo miss is decided when deployed).
+// memo off: how a memo miss is decided when deployed.
 func BenchmarkDecideDeniedRank(b *testing.B) {
 	for _, tc := range uncachedDenials {
 		b.Run(tc.reason, func(b *testing.B) {

@@ -76,15 +76,7 @@ func (cs constants) lookup(ref ast.Ref) *ast.Term {
 // (nil, false) for a ref not in the cache; only the top frame is visible.
 type evalCache struct {
 	consts constants
-	// rules and input, when set, are the rule cache shared by decisions
-	// (rulecache.go) and this evaluation's input. Values computed here are
-	// only handed to it by commit, after the evaluation succeeded.
-	deps    *depIndex
-	rules   *ruleCache
-	input   ast.Value
-	pending []ruleCacheEntry
-	hashes  []int
-	frames  []cacheFrame
+	frames []cacheFrame
 	// refs holds the copies of the cached refs, so that caching a rule
 	// does not allocate once the arena has grown.
 	refs []*ast.Term
@@ -110,44 +102,6 @@ func newEvalCache(consts constants) *evalCache {
 	c := &evalCache{consts: consts, refs: make([]*ast.Term, 0, 4*cacheSize)}
 	c.frames = append(make([]cacheFrame, 0, 2), newCacheFrame(cacheSize))
 	return c
-}
-
-// withRules makes the cache consult and feed the shared rule cache for
-// the evaluation of input.
-func (c *evalCache) withRules(deps *depIndex, rules *ruleCache, input ast.Value) *evalCache {
-	c.deps, c.rules, c.input = deps, rules, input
-	return c
-}
-
-// shared returns the dependencies of ref when its value may be shared with
-// other decisions: a cacheable rule, outside any `with` frame.
-func (c *evalCache) shared(ref ast.Ref) *ruleDeps {
-	if c.rules == nil || len(c.frames) != 1 {
-		return nil
-	}
-	if d := c.deps.deps(ref); d != nil && d.cacheable {
-		return d
-	}
-	return nil
-}
-
-// commit hands the values of cacheable rules computed by a successful
-// evaluation to the shared rule cache. (OPA records a complete rule's
-// value as soon as one body yields it; a conflicting value from another
-// body fails the evaluation later, so nothing is shared before the end.)
-func (c *evalCache) commit() {
-	for i, e := range c.pending {
-		if e, ok := detachEntry(e); ok {
-			c.rules.put(e.ref, c.hashes[i], e.vals, e.value)
-		}
-	}
-	c.pending, c.hashes = c.pending[:0], c.hashes[:0]
-}
-
-// discard drops what a failed evaluation computed from the shared rule
-// cache and stops sharing for the rest of the decision.
-func (c *evalCache) discard() {
-	c.rules, c.pending, c.hashes = nil, nil, nil
 }
 
 func newCacheFrame(size int) cacheFrame {
@@ -184,24 +138,12 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 	if e := c.frames[len(c.frames)-1].find(ref, ref.Hash()); e != nil {
 		return e.value, e.value == nil
 	}
-	if d := c.shared(ref); d != nil {
-		var buf [8]ast.Value
-		vals, h := depValues(ref, d, c.input, buf[:0])
-		if v, ok := c.rules.get(ref, h, vals); ok {
-			return v, v == nil
-		}
-	}
 	return nil, false
 }
 
 // Put records the value of ref in the top frame; a nil value records that
 // ref is undefined.
 func (c *evalCache) Put(ref ast.Ref, value *ast.Term) {
-	if d := c.shared(ref); d != nil {
-		vals, h := depValues(ref, d, c.input, nil)
-		c.pending = append(c.pending, ruleCacheEntry{ref: ref.Copy(), vals: vals, value: value})
-		c.hashes = append(c.hashes, h)
-	}
 	f := &c.frames[len(c.frames)-1]
 	h := ref.Hash()
 	if e := f.find(ref, h); e != nil {

@@ -1,8 +1,12 @@
 package policies
 
 import (
+	"context"
 	"os"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // realisticInput is an allowed faces/recognize call: signature mode, two
@@ -70,4 +74,33 @@ func appendFile(t *testing.T, name, text string) {
 	if err := os.WriteFile(name, append(src, text...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// plainQuery is data.facegate.decision of the policies in dir (embedded
+// when empty) prepared by OPA alone: no caches.
+func plainQuery(t *testing.T, dir string) rego.PreparedEvalQuery {
+	t.Helper()
+	fsys := embeddedPolicies()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	files, err := readPolicyFiles(fsys, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := parseModules(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := compileStrict(mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := rego.New(rego.Query(Query), rego.Compiler(c),
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return decisionFromTerm(t) }),
+	).PrepareForEval(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

@@ -142,8 +142,7 @@ func (re *rankedEval) decide(ctx context.Context, input ast.Value, vc *evalCache
 		if last && (err != nil || terms == nil) {
 			// limits.list may be what failed; decision.rego evaluates
 			// it only when nothing denies. Evaluate the deny sets alone,
-			// afresh, sharing nothing from the failed evaluation.
-			vc.discard()
+			// afresh, sharing nothing with the failed evaluation.
 			var denyErr error
 			if terms, denyErr = evalTerms(ctx, re.lastDeny, input, newEvalCache(vc.consts)); denyErr != nil {
 				return nil, denyErr

@@ -69,7 +69,7 @@ func rankedInputs() []*Input {
 }
 
 // TestRankedMatchesPlainEvaluation decides every input of rankedInputs
-// through the rank-ordered evaluation (memo off, rule cache on) and
+// through the rank-ordered evaluation (memo off) and
 // compares each decision with OPA's plain evaluation of
 // data.facegate.decision, for the shipped set and edited ones.
 func TestRankedMatchesPlainEvaluation(t *testing.T) {

@@ -130,6 +130,27 @@ func readsOf(c *ast.Compiler, starts []ruleAt) (rs *readSet) {
 	return rs
 }
 
+// walkTree follows ref's leading ground terms down the rule tree and
+// returns the deepest node reached (nil when ref is not under data).
+func walkTree(root *ast.TreeNode, ref ast.Ref) (*ast.TreeNode, int) {
+	node := root
+	i := 0
+	for ; i < len(ref); i++ {
+		if i > 0 && !ref[i].IsGround() { // ref[0] is the var data
+			break
+		}
+		next := node.Child(ref[i].Value)
+		if next == nil {
+			break
+		}
+		node = next
+	}
+	if i == 0 {
+		return nil, 0
+	}
+	return node, i
+}
+
 type ruleAt struct {
 	rule *ast.Rule
 	node *ast.TreeNode

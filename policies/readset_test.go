@@ -174,7 +174,7 @@ func randomInput(rng *rand.Rand, pairs [][2]func(*Input)) *Input {
 }
 
 // TestMemoMatchesPlainEvaluation decides random inputs through Decide (memo
-// and rule cache on) and compares every decision with OPA's plain
+// on) and compares every decision with OPA's plain
 // evaluation of the same input, for the shipped policies and every edited
 // set above: those that read what the shipped set does not (the key must
 // hold it) and those that get no memo.

@@ -99,7 +99,7 @@ func combine(a, b func(*Input)) (in *Input, ok bool) {
 	return in, true
 }
 
-// TestDecideMatchesPlainEvaluation compares Decide (memo, rule cache) with
+// TestDecideMatchesPlainEvaluation compares Decide (memo on) with
 // OPA's own evaluation of the same query without any of the decider's
 // options, on every pair of variations.
 func TestDecideMatchesPlainEvaluation(t *testing.T) {

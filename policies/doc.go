@@ -3,10 +3,11 @@
 //
 // Go computes facts, Rego decides: the guard fills an [Input] (request,
 // key record, verified credentials, schema validation result), and a
-// [Decider] evaluates the prepared query data.facegate.decision once per
-// request, answering a [Decision] (allow or the SkyBiometry error to return,
-// and the rate, concurrency and quota limits to charge). Any evaluation
-// error fails closed with 500 / 104 INTERNAL_ERROR.
+// [Decider] evaluates data.facegate.decision (for the shipped decision
+// contract, its deny sets in rank order up to the first denial nothing
+// later outranks), answering a [Decision] (allow or the SkyBiometry error
+// to return, and the rate, concurrency and quota limits to charge). Any
+// evaluation error fails closed with 500 / 104 INTERNAL_ERROR.
 //
 // The Rego policies live in facegate/ (one package per concern: routes,
 // keys, auth, scopes, namespaces, schema, limits) and the JSON Schemas of

@@ -62,16 +62,20 @@ type Redis struct {
 	relMu      sync.Mutex
 	relPending []pendingRelease // released slots not yet written (see release)
 	relArmed   bool             // relTimer runs
-	relTimer   *time.Timer
-	relDelay   time.Duration // ReleaseDelay (tests change it)
+	relTimer   *time.Timer      // runs flushDue
+	start      time.Time        // the origin of pendingRelease.at
+	relDelay   time.Duration    // ReleaseDelay (tests change it)
 
 	closed    atomic.Bool
 	unflushed atomic.Int64 // releases being written
 }
 
 // pendingRelease is one released slot not yet removed from Redis: its
-// sorted set and grant id.
-type pendingRelease struct{ zkey, id string }
+// sorted set, grant id and when it was released (since Redis.start).
+type pendingRelease struct {
+	zkey, id string
+	at       time.Duration
+}
 
 // ConcurrencyLease is how long a concurrency slot is held in Redis at most:
 // the slots of a node killed with requests in flight come back after it,
@@ -110,7 +114,8 @@ func NewRedis(c valkey.Client, clock Clock, prefix string) *Redis {
 		genMax: maxScripts}
 	r.setAhead()
 	r.relDelay = ReleaseDelay
-	r.relTimer = time.AfterFunc(time.Hour, r.flushPending)
+	r.start = time.Now()
+	r.relTimer = time.AfterFunc(time.Hour, r.flushDue)
 	r.relTimer.Stop()
 	return r
 }
@@ -454,15 +459,16 @@ func (r *Redis) release(zkeys []string, id string, await bool) {
 		rel := r.takePending(maxCarried)
 		own := make([]pendingRelease, 0, len(rel)+len(zkeys))
 		for _, z := range zkeys {
-			own = append(own, pendingRelease{z, id})
+			own = append(own, pendingRelease{zkey: z, id: id})
 		}
 		r.writeReleases(append(own, rel...))
 		r.written(rel)
 		return
 	}
 	r.relMu.Lock()
+	at := time.Since(r.start)
 	for _, z := range zkeys {
-		r.relPending = append(r.relPending, pendingRelease{z, id})
+		r.relPending = append(r.relPending, pendingRelease{z, id, at})
 	}
 	if !r.relArmed {
 		r.relArmed = true
@@ -476,7 +482,9 @@ func (r *Redis) release(zkeys []string, id string, await bool) {
 }
 
 // ReleaseDelay is how long a released concurrency slot may wait for the
-// node's next acquire script before it is written on its own.
+// node's next acquire script before it is written on its own (the timer
+// writes only the slots that waited that long: on a busy node the next
+// admissions carry the others).
 const ReleaseDelay = time.Millisecond
 
 const (
@@ -502,13 +510,14 @@ func (r *Redis) takePending(n int) []pendingRelease {
 }
 
 // requeue puts back released slots that an acquire script could not
-// write (Redis unreachable): the next script or the timer writes them.
+// write (Redis unreachable), before the others (they are older): the next
+// script or the timer writes them.
 func (r *Redis) requeue(rel []pendingRelease) {
 	if len(rel) == 0 {
 		return
 	}
 	r.relMu.Lock()
-	r.relPending = append(r.relPending, rel...)
+	r.relPending = append(rel, r.relPending...)
 	if !r.relArmed {
 		r.relArmed = true
 		r.relTimer.Reset(r.relDelay)
@@ -524,11 +533,37 @@ func (r *Redis) written(rel []pendingRelease) {
 	}
 }
 
-// flushPending writes every waiting released slot (relTimer runs it).
+// flushDue writes the released slots that waited ReleaseDelay, oldest
+// first, and sets relTimer for the next one that will have (relTimer runs
+// it; relArmed holds until it ends).
+func (r *Redis) flushDue() {
+	for {
+		r.relMu.Lock()
+		due := time.Since(r.start) - r.relDelay
+		n := 0
+		for n < len(r.relPending) && n < maxPending && r.relPending[n].at <= due {
+			n++
+		}
+		if n == 0 {
+			if len(r.relPending) > 0 {
+				r.relTimer.Reset(r.relPending[0].at - due)
+			} else {
+				r.relArmed = false
+			}
+			r.relMu.Unlock()
+			return
+		}
+		rel := slices.Clone(r.relPending[:n])
+		r.relPending = append(r.relPending[:0], r.relPending[n:]...)
+		r.unflushed.Add(1)
+		r.relMu.Unlock()
+		r.writeReleases(rel)
+		r.written(rel)
+	}
+}
+
+// flushPending writes every waiting released slot.
 func (r *Redis) flushPending() {
-	r.relMu.Lock()
-	r.relArmed = false
-	r.relMu.Unlock()
 	for {
 		rel := r.takePending(maxPending)
 		if rel == nil {

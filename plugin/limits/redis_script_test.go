@@ -259,3 +259,56 @@ func TestAcquireSourceQuotesNames(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisReleaseTimerWritesOnlyDue: the release timer writes the
+// released slots that waited ReleaseDelay and leaves the younger ones to
+// the next admission (or its next run), so that a busy node makes no round
+// trip for releases.
+func TestRedisReleaseTimerWritesOnlyDue(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newRedisClient(t, srv.Addr)
+	r := NewRedis(newRedisClient(t, srv.Addr), nil, "d:")
+	defer r.Close()
+	zcard := func() int64 {
+		t.Helper()
+		n, err := c.Do(t.Context(), c.B().Zcard().Key(r.hashKey("l", "key")+":c:three").Build()).AsInt64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	pending := func() int {
+		r.relMu.Lock()
+		defer r.relMu.Unlock()
+		return len(r.relPending)
+	}
+	r.relMu.Lock()
+	r.relDelay = time.Hour
+	r.relMu.Unlock()
+	three := []Spec{{Name: "three", Kind: KindConcurrency, Count: 3}}
+	g1, d1 := r.Admit("key", three, Checks{})
+	g2, d2 := r.Admit("key", three, Checks{})
+	if d1.Denied() || d2.Denied() || g1.rel.await || g2.rel.await {
+		t.Fatalf("two of three slots: %+v %+v", d1, d2)
+	}
+	g1.Release()
+	r.relMu.Lock()
+	r.relPending[0].at -= time.Hour // released an hour ago
+	r.relMu.Unlock()
+	g2.Release() // released now
+	r.flushDue()
+	if n, p := zcard(), pending(); n != 1 || p != 1 {
+		t.Fatalf("after the timer: %d slots held, %d releases waiting; want the due one written (1 held, 1 waiting)", n, p)
+	}
+	r.relMu.Lock()
+	armed := r.relArmed
+	r.relDelay = 0
+	r.relMu.Unlock()
+	if !armed {
+		t.Fatal("the timer is not set for the release still waiting")
+	}
+	r.flushDue()
+	if n, p := zcard(), pending(); n != 0 || p != 0 {
+		t.Fatalf("once due: %d slots held, %d releases waiting; want none", n, p)
+	}
+}

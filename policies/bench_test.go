@@ -40,18 +40,20 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// uncachedDecider is a decider for the shipped policies with its memo
-// switched off, so that every Decide evaluates the policy.
+// uncachedDecider is a decider for the shipped policies with its memo and
+// rule cache switched off, so that every Decide evaluates the policy.
 func uncachedDecider(b *testing.B) *Decider {
 	d := newTestDecider(b, "")
 	d.active.Load().memo = nil
+	d.active.Load().rules = nil
 	return d
 }
 
 // decideLoop times d.Decide on inputs[i % len(inputs)] for b.N calls,
-// fails when want rejects a decision, and reports p50/p90 and process CPU
-// per call.
+// fails when want rejects a decision, and reports p50/p90, process CPU per
+// call and, when the rule cache is on, how often it answered.
 func decideLoop(b *testing.B, d *Decider, inputs []*Input, want func(Decision) bool) {
+	p := d.active.Load()
 	ctx := context.Background()
 	samples := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
@@ -67,6 +69,10 @@ func decideLoop(b *testing.B, d *Decider, inputs []*Input, want func(Decision) b
 	}
 	b.ReportMetric(float64((cpuTime(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	reportLatency(b, "", samples)
+	if p.rules != nil {
+		hits, misses := p.rules.hits.Load(), p.rules.misses.Load()
+		b.ReportMetric(float64(hits)/float64(max(hits+misses, 1)), "rule-hit-ratio")
+	}
 }
 
 func allowed(dec Decision) bool { return dec.Allow }
@@ -93,7 +99,8 @@ func BenchmarkDecideNewUids(b *testing.B) {
 }
 
 // BenchmarkDecideUnique is the same stream with the memo off: every
-// decision is an OPA evaluation.
+// decision is an OPA evaluation, the values of the rules that do not read
+// the uids (limits, scopes, routes) taken from the rule cache.
 func BenchmarkDecideUnique(b *testing.B) {
 	d := newTestDecider(b, "")
 	d.active.Load().memo = nil
@@ -118,8 +125,9 @@ func BenchmarkDecideCached(b *testing.B) {
 	decideLoop(b, d, []*Input{realisticInput()}, allowed)
 }
 
-// BenchmarkDecideDenied is a prepared denied decision without memo: a
-// foreign namespace, so every deny set up to the namespaces' is evaluated.
+// BenchmarkDecideDenied is a prepared denied decision without memo or rule
+// cache: a foreign namespace, so every deny set up to the namespaces' is
+// evaluated.
 func BenchmarkDecideDenied(b *testing.B) {
 	in := realisticInput()
 	in.Request.Params["uids"] = "mark@docs,eve@other"
@@ -415,4 +423,26 @@ func BenchmarkNewDecider(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDecideOverridesNewNamespaces is the decider as deployed (memo
+// on) for a key that owns every namespace, with the guard bench's three
+// limit overrides, naming another namespace every call: allowed, and a
+// memo miss every time (the namespace param is read as sent), so every
+// decision is an evaluation of every deny set and of the limits list.
+func BenchmarkDecideOverridesNewNamespaces(b *testing.B) {
+	ins := make([]*Input, b.N)
+	for i := range ins {
+		in := realisticInput()
+		in.Key.Namespaces, in.Key.Tier = []string{"*"}, "unlimited"
+		in.Key.Limits = map[string]LimitOverride{
+			"concurrency": {Kind: "concurrency", Count: 10_000},
+			"key-rate":    {Kind: "rate", Rate: 1e9, PerS: 1, Burst: 1_000_000_000},
+			"quota":       {Kind: "quota", Count: 1_000_000_000, PerS: 3600},
+		}
+		in.Request.Params["namespace"] = fmt.Sprintf("ns%d", i)
+		in.Request.Params["uids"] = fmt.Sprintf("a@ns%d", i)
+		ins[i] = in
+	}
+	decideLoop(b, newTestDecider(b, ""), ins, allowed)
 }

@@ -29,8 +29,8 @@ type Options struct {
 	Dir string
 	// Logger receives reload and evaluation failures. Nil discards them.
 	Logger *zap.Logger
-	// NoMemo turns the decision memo off (every decision is evaluated):
-	// for measuring the policies' own cost.
+	// NoMemo turns the decision memo off (every decision is evaluated, with
+	// the rule cache): for measuring the policies' own cost.
 	NoMemo bool
 }
 
@@ -60,7 +60,10 @@ type prepared struct {
 	tiers *denialTiers
 	// ranked evaluates the deny sets in rank order (ranked.go); nil for
 	// another decision contract.
-	ranked  *rankedEval
+	ranked *rankedEval
+	// deps and rules: the rule values shared between decisions (rulecache.go).
+	deps    *depIndex
+	rules   *ruleCache
 	version string
 	// loadedAt is when this set was compiled.
 	loadedAt time.Time
@@ -131,7 +134,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
 	}
 	p := &prepared{query: q, consts: findConstants(c), version: version, fingerprint: fp,
-		loadedAt: time.Now()}
+		deps: findDeps(c), rules: newRuleCache(), loadedAt: time.Now()}
 	p.reads = findReads(c)
 	if !d.noMemo {
 		p.memo = newMemo(p.reads)
@@ -203,6 +206,9 @@ func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decis
 	// The decider reads no evaluation metrics: the no-op ones allocate nothing.
 	input := in.Value()
 	vc := newEvalCache(p.consts)
+	if p.rules != nil {
+		vc.withRules(p.deps, p.rules, input)
+	}
 	var dec Decision
 	if p.ranked != nil {
 		t, err := p.ranked.decide(ctx, input, vc)
@@ -234,6 +240,12 @@ func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decis
 			d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
 			return failClosed(), false
 		}
+	}
+	if p.rules != nil && dec.Allow {
+		// Only allowed decisions share their rule values: a stream of
+		// denials (what a caller can vary at will) neither pays for
+		// copying values no later decision may use nor empties the cache.
+		vc.commit()
 	}
 	return dec, true
 }

@@ -76,6 +76,12 @@ func (cs constants) lookup(ref ast.Ref) *ast.Term {
 // (nil, false) for a ref not in the cache; only the top frame is visible.
 type evalCache struct {
 	consts constants
+	// rules and input, when set, are the rule cache shared by decisions
+	// (rulecache.go) and this decision's input. Values computed here are
+	// only handed to it by commit, after the evaluation succeeded.
+	deps   *depIndex
+	rules  *ruleCache
+	input  ast.Value
 	frames []cacheFrame
 	// refs holds the copies of the cached refs, so that caching a rule
 	// does not allocate once the arena has grown.
@@ -102,6 +108,53 @@ func newEvalCache(consts constants) *evalCache {
 	c := &evalCache{consts: consts, refs: make([]*ast.Term, 0, 4*cacheSize)}
 	c.frames = append(make([]cacheFrame, 0, 2), newCacheFrame(cacheSize))
 	return c
+}
+
+// withRules makes the cache consult and feed the shared rule cache for
+// the evaluation of input.
+func (c *evalCache) withRules(deps *depIndex, rules *ruleCache, input ast.Value) *evalCache {
+	c.deps, c.rules, c.input = deps, rules, input
+	return c
+}
+
+// shared returns the dependencies of ref when its value may be shared with
+// other decisions: a cacheable rule, outside any `with` frame.
+func (c *evalCache) shared(ref ast.Ref) *ruleDeps {
+	if c.rules == nil || len(c.frames) != 1 {
+		return nil
+	}
+	if d := c.deps.deps(ref); d != nil && d.cacheable {
+		return d
+	}
+	return nil
+}
+
+// commit hands the values of cacheable rules computed outside `with`
+// frames by a successful evaluation to the shared rule cache. (OPA records
+// a complete rule's value as soon as one body yields it; a conflicting
+// value from another body fails the evaluation later, so nothing is
+// shared before the end, and the cost of keeping a value is only paid for
+// decisions that share theirs.)
+func (c *evalCache) commit() {
+	if c.rules == nil || len(c.frames) != 1 {
+		return
+	}
+	for _, e := range c.frames[0].entries {
+		d := c.shared(e.ref)
+		if d == nil {
+			continue
+		}
+		vals, h := depValues(e.ref, d, c.input, nil)
+		if e, ok := detachEntry(ruleCacheEntry{ref: e.ref, vals: vals, value: e.value}); ok {
+			c.rules.put(e.ref, h, e.vals, e.value)
+		}
+	}
+}
+
+// discard stops sharing for the rest of the decision (after a failed
+// evaluation).
+func (c *evalCache) discard() {
+	c.rules = nil
 }
 
 func newCacheFrame(size int) cacheFrame {
@@ -137,6 +190,13 @@ func (c *evalCache) Get(ref ast.Ref) (*ast.Term, bool) {
 	}
 	if e := c.frames[len(c.frames)-1].find(ref, ref.Hash()); e != nil {
 		return e.value, e.value == nil
+	}
+	if d := c.shared(ref); d != nil {
+		var buf [8]ast.Value
+		vals, h := depValues(ref, d, c.input, buf[:0])
+		if v, ok := c.rules.get(ref, h, vals); ok {
+			return v, v == nil
+		}
 	}
 	return nil, false
 }

@@ -143,6 +143,7 @@ func (re *rankedEval) decide(ctx context.Context, input ast.Value, vc *evalCache
 			// limits.list may be what failed; decision.rego evaluates
 			// it only when nothing denies. Evaluate the deny sets alone,
 			// afresh, sharing nothing with the failed evaluation.
+			vc.discard()
 			var denyErr error
 			if terms, denyErr = evalTerms(ctx, re.lastDeny, input, newEvalCache(vc.consts)); denyErr != nil {
 				return nil, denyErr

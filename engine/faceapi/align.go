@@ -19,8 +19,9 @@ const (
 	// AlignDlib fits the similarity on the 33 points dlib's get_face_chip_details(shape,
 	// 150, 0.25) uses for a 68-point shape (nose, eyes, upper lip: points 27–54 and
 	// 60–64) against dlib's mean face shape: the chips dlib's ResNet was trained on.
-	// On LFW it measured within the noise of AlignSimilarity and is not the default
-	// (BENCHMARKS.md, "detect: CNN modes").
+	// On LFW it measured within the noise of AlignSimilarity and is not the default;
+	// AggressiveOptions averages its chip with AlignSimilarity's (BENCHMARKS.md, "detect:
+	// CNN modes").
 	AlignDlib
 )
 

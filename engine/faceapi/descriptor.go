@@ -19,10 +19,22 @@ type Options struct {
 	// Flip averages the descriptors of the chip and of its left-right mirror image. It
 	// doubles the cost and makes descriptors more stable.
 	Flip bool
+	// Ensemble also describes the AlignDlib chip (with its mirror when Flip) and averages
+	// every pass: Alignment's chip, its mirror, the dlib chip, its mirror. It doubles the
+	// cost again.
+	Ensemble bool
 }
 
 // DefaultOptions is what Descriptor uses; DefaultThreshold is calibrated for it.
 var DefaultOptions = Options{Alignment: AlignSimilarity, Flip: true}
+
+// AggressiveOptions is what the pipeline describes faces with in the aggressive detection
+// mode: DefaultOptions averaged with the mirror-averaged dlib chip, 4 net passes (twice
+// Descriptor's cost). On LFW through the aggressive pipeline it gained 12 pairs of 3,000
+// and lost 5 against DefaultOptions, at DefaultThreshold too, and against templates
+// described with DefaultOptions; normal keeps DefaultOptions (BENCHMARKS.md, "detect: CNN
+// modes").
+var AggressiveOptions = Options{Alignment: AlignSimilarity, Flip: true, Ensemble: true}
 
 // DescriptorAligned is Descriptor with an explicit chip alignment and no mirror
 // averaging; with AlignCrop it reproduces face-api's withFaceDescriptors.
@@ -46,6 +58,9 @@ func (m *Models) describe(img image.Image, lm [68]Point, o Options) ([128]float3
 	if err != nil {
 		return d, nil, fmt.Errorf("descriptor: %w", err)
 	}
+	if o.Ensemble {
+		return m.describeEnsemble(img, lm, chip, o)
+	}
 	if d, err = m.DescribeChip(chip); err != nil || !o.Flip {
 		return d, chip, err
 	}
@@ -57,6 +72,34 @@ func (m *Models) describe(img image.Image, lm [68]Point, o Options) ([128]float3
 		d[i] = (d[i] + f[i]) / 2
 	}
 	return d, chip, nil
+}
+
+// describeEnsemble is describe with o.Ensemble: the passes' descriptors are summed in
+// order (chip, its mirror, the dlib chip, its mirror) and divided by their number.
+func (m *Models) describeEnsemble(img image.Image, lm [68]Point, chip *RGB, o Options) ([128]float32, *RGB, error) {
+	var sum [128]float32
+	dlib, err := Chip(img, lm, AlignDlib)
+	if err != nil {
+		return sum, nil, fmt.Errorf("descriptor: %w", err)
+	}
+	passes := []*RGB{chip, dlib}
+	if o.Flip {
+		passes = []*RGB{chip, Mirror(chip), dlib, Mirror(dlib)}
+	}
+	for _, c := range passes {
+		d, err := m.DescribeChip(c)
+		if err != nil {
+			return sum, chip, err
+		}
+		for i := range sum {
+			sum[i] += d[i]
+		}
+	}
+	n := float32(len(passes))
+	for i := range sum {
+		sum[i] /= n
+	}
+	return sum, chip, nil
 }
 
 // Mirror returns the left-right mirror image of m.

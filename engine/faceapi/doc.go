@@ -20,7 +20,9 @@
 // Descriptor aligns the face with a least-squares similarity transform (rotation, scale,
 // translation) from five landmark points to the canonical chip of dlib's training
 // pipeline; on LFW this beat face-api's crop-only chip, which stays available as
-// AlignCrop (DescriptorAligned, Chip) for parity with face-api.
+// AlignCrop (DescriptorAligned, Chip) for parity with face-api. It averages the descriptors
+// of the chip and of its mirror image; AggressiveOptions (the pipeline's aggressive
+// detection mode) also averages in the AlignDlib chip and its mirror: 4 net passes.
 //
 // One deliberate difference from face-api: Landmarks shifts the points by the clipped
 // crop origin, so boxes that stick out of the image give correct image coordinates

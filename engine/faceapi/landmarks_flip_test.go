@@ -35,7 +35,7 @@ func TestMirror68(t *testing.T) {
 
 // lfwPhoto decodes one photo of the shared LFW set (../shared/data/faces seen from the
 // repository root), skipping the test when the shared data is absent.
-func lfwPhoto(t *testing.T, person string, n int) image.Image {
+func lfwPhoto(t testing.TB, person string, n int) image.Image {
 	t.Helper()
 	path := filepath.Join("..", "..", "..", "shared", "data", "faces", "recognition", "lfw", "images",
 		person, fmt.Sprintf("%s_%04d.jpg", person, n))

@@ -45,7 +45,13 @@ func Sharpness(chip *RGB) float64 {
 // DescriptorSharpness is Descriptor that also returns the Sharpness of the aligned chip
 // the descriptor was computed from.
 func (m *Models) DescriptorSharpness(img image.Image, lm [68]Point) ([128]float32, float64, error) {
-	d, chip, err := m.describe(img, lm, DefaultOptions)
+	return m.DescriptorSharpnessWith(img, lm, DefaultOptions)
+}
+
+// DescriptorSharpnessWith is DescriptorSharpness with explicit options; the sharpness is
+// that of o.Alignment's chip.
+func (m *Models) DescriptorSharpnessWith(img image.Image, lm [68]Point, o Options) ([128]float32, float64, error) {
+	d, chip, err := m.describe(img, lm, o)
 	if err != nil {
 		return d, 0, err
 	}

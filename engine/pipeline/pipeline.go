@@ -134,7 +134,11 @@ func (a *Analyzer) face(img *imageio.Image, f detect.Face, opt service.AnalyzeOp
 		}
 	}
 	if opt.Describe && (f.Recognizable || a.opts.DescribeAll) {
-		d, sharp, err := a.models.DescriptorSharpness(img.Img, lm)
+		o := faceapi.DefaultOptions
+		if opt.Detector == "aggressive" {
+			o = faceapi.AggressiveOptions // the most accurate mode: 4 descriptor passes
+		}
+		d, sharp, err := a.models.DescriptorSharpnessWith(img.Img, lm, o)
 		t = a.opts.Observe.since(StageDescriptor, t)
 		if err == nil {
 			sf.Descriptor, sf.Sharpness = d[:], sharp

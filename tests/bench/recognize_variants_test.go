@@ -99,3 +99,38 @@ func TestPartsVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestEns4IsAggressiveOptions checks that the descriptor the pipeline ships for the
+// aggressive mode (faceapi.AggressiveOptions) is the bench's ens4 bit for bit on an LFW
+// photo.
+func TestEns4IsAggressiveOptions(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "data", "faces", "recognition", "lfw", "images", "Aaron_Sorkin", "Aaron_Sorkin_0002.jpg")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("shared face data not available: %v", err)
+	}
+	img, err := jpeg.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := faceapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := m.Landmarks(img, lfwCentreBox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bench, err := partsDescriptor(m, img, lm, partsEns4, map[chipPart][128]float32{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := m.DescriptorWith(img, lm, faceapi.AggressiveOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shipped != bench {
+		t.Fatalf("faceapi.AggressiveOptions is %g from the bench's ens4", faceapi.Distance(shipped, bench))
+	}
+}

@@ -17,6 +17,7 @@ import (
 // seen from the repository root. cpu-ms/image is the process's CPU time per image (with
 // -cpu 1 the work of one image, whatever the machine's load). Compare commits with the
 // same command: go test ./engine/pipeline -run '^$' -bench AnalyzeForRecognize -benchtime 2x -cpu 1
+// (FACEGATE_BENCH_DETECTOR=aggressive for the aggressive mode).
 func BenchmarkAnalyzeForRecognize(b *testing.B) {
 	dir := os.Getenv("FACEGATE_FACES_DIR")
 	if dir == "" {
@@ -34,6 +35,9 @@ func BenchmarkAnalyzeForRecognize(b *testing.B) {
 		b.Fatal(err)
 	}
 	opt := service.AnalyzeOptions{Detector: "normal", Describe: true}
+	if d := os.Getenv("FACEGATE_BENCH_DETECTOR"); d != "" {
+		opt.Detector = d // e.g. aggressive
+	}
 	for _, set := range []struct {
 		name  string
 		files []string

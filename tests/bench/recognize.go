@@ -164,7 +164,7 @@ func runRecognize(args []string) error {
 	if det != nil {
 		fmt.Printf("detector found no face on the image centre in %d of %d images (fixed centre box %v used there)\n", fallbacks, len(faces), lfwCentreBox)
 	}
-	fmt.Printf("pipeline (decode → detect → landmarks → 2 chips → 2 descriptors): %d images in %.1fs on %d procs\n\n",
+	fmt.Printf("pipeline (decode → detect → landmarks → the variants' chips → descriptors): %d images in %.1fs on %d procs\n\n",
 		len(faces), time.Since(t0).Seconds(), runtime.GOMAXPROCS(0))
 
 	fmt.Println("| variant | LFW accuracy (mean ± SE, 5 folds) | fold thresholds | rank-1 ident | failures |")

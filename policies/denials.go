@@ -96,7 +96,7 @@ func findTiers(c *ast.Compiler, rules []rankedRule) *denialTiers {
 		if i+1 < len(rules) && rules[i+1].rank.Equal(r.rank) {
 			continue
 		}
-		reads = reads.union(readsOf(c, starts)) // each use is judged alike from any start
+		reads = reads.union(readsOf(c, starts, true)) // each use is judged alike from any start
 		starts = starts[:0]
 		steps, ok := memoKeySteps(reads)
 		if !ok {

@@ -90,13 +90,14 @@ func findReads(c *ast.Compiler) *readSet {
 			starts = append(starts, ruleAt{r, root})
 		}
 	}
-	return readsOf(c, starts)
+	return readsOf(c, starts, true)
 }
 
-// readsOf analyses what evaluating the rules starts reads. A policy it
-// cannot follow gets no memo, never a failure: it recovers from anything
-// unexpected.
-func readsOf(c *ast.Compiler, starts []ruleAt) (rs *readSet) {
+// readsOf analyses what evaluating the rules starts reads (a function
+// among them called with any arguments). A policy it cannot follow gets no
+// memo, never a failure: it recovers from anything unexpected. Without
+// shapes, the params read are not analysed further (all count as raw).
+func readsOf(c *ast.Compiler, starts []ruleAt, shapes bool) (rs *readSet) {
 	defer func() {
 		if recover() != nil {
 			rs = &readSet{why: map[string]string{"": "analysis failed"}}
@@ -108,8 +109,17 @@ func readsOf(c *ast.Compiler, starts []ruleAt) (rs *readSet) {
 		a := &analysis{c: c, param: param, rs: rs, nodes: map[*ast.TreeNode]taint{}}
 		for i := 0; i == 0 || a.changed && i < 8; i++ {
 			a.changed, a.summary, a.active = false, map[callKey]taint{}, map[callKey]bool{}
-			for _, r := range rules {
+			for i, r := range rules {
 				if len(r.rule.Head.Args) > 0 {
+					if i < len(starts) { // a function started from: any arguments
+						env := map[ast.Var]taint{}
+						for _, arg := range r.rule.Head.Args {
+							if v, ok := arg.Value.(ast.Var); ok {
+								env[v] = taint{}
+							}
+						}
+						a.rule(r.rule, env)
+					}
 					continue // functions: per call, with their arguments (a.function)
 				}
 				t := a.rule(r.rule, map[ast.Var]taint{})
@@ -125,7 +135,7 @@ func readsOf(c *ast.Compiler, starts []ruleAt) (rs *readSet) {
 		rs.memo = false
 	}
 	for name := range rs.params {
-		rs.params[name] = run(name)
+		rs.params[name] = shapes && run(name)
 	}
 	return rs
 }

@@ -14,10 +14,11 @@ import (
 // functions it uses: the limits list of a key depends on the key's tier
 // and overrides, the route and the image count, not on the nonce or the
 // uids of the request. So the decider finds, once per compiled policy set,
-// which input paths each rule reads (transitively), and caches the value
-// of a rule under its ref and the values of those paths in the current
-// input. A later decision whose input agrees on those paths gets the value
-// without evaluating the rule.
+// which input paths each rule reads (transitively, with the analysis the
+// memo keys on: readsOf), and caches the value of a rule under its ref and
+// the values of those paths in the current input. A later decision whose
+// input agrees on those paths gets the value without evaluating the rule.
+// Only allowed decisions hand their values over (evalcache.go: commit).
 //
 // This holds for any policy set, shipped or edited, except for what makes
 // a value depend on more than data and input: rules that call a
@@ -37,9 +38,6 @@ type ruleDeps struct {
 	cacheable bool
 }
 
-// volatileInput are the input paths that differ on every request.
-var volatileInput = []string{"now_ns"}
-
 // depIndex holds the dependencies of every rule node of a compiled policy
 // set, keyed by the node of the rule tree.
 type depIndex struct {
@@ -47,111 +45,48 @@ type depIndex struct {
 	nodes map[*ast.TreeNode]*ruleDeps
 }
 
-// findDeps computes the input dependencies of every rule of c.
+// findDeps finds what the value of every rule and function of c depends
+// on: what evaluating that node's rules reads (readsOf, the analysis the
+// memo keys on). A rule that reads now_ns, the whole input, calls a
+// non-deterministic built-in or uses `with` (no memo could hold it) is not
+// cacheable.
 func findDeps(c *ast.Compiler) *depIndex {
 	d := &depIndex{root: c.RuleTree, nodes: map[*ast.TreeNode]*ruleDeps{}}
-	inProgress := map[*ast.TreeNode]bool{}
-	var nodeDeps func(n *ast.TreeNode) *ruleDeps
-	// subtree gathers the deps of n and everything below it (a reference to
-	// a package or to a rule prefix reads all of them).
-	var subtree func(n *ast.TreeNode, into *ruleDeps)
-	subtree = func(n *ast.TreeNode, into *ruleDeps) {
-		into.merge(nodeDeps(n))
-		for _, k := range n.Sorted {
-			subtree(n.Children[k], into)
+	c.RuleTree.DepthFirst(func(n *ast.TreeNode) bool {
+		if len(n.Values) == 0 {
+			return false
 		}
-	}
-	nodeDeps = func(n *ast.TreeNode) *ruleDeps {
-		if r, ok := d.nodes[n]; ok {
-			return r
+		starts := make([]ruleAt, 0, len(n.Values))
+		for _, r := range n.Values {
+			starts = append(starts, ruleAt{r, n})
 		}
-		r := &ruleDeps{cacheable: true}
-		if inProgress[n] { // a rule's own ref (partial rules): nothing new
-			return r
+		rs := readsOf(c, starts, false)
+		r := &ruleDeps{cacheable: rs.memo && len(rs.clocks) == 0}
+		for p := range rs.paths {
+			r.addPath(inputPath(p))
 		}
-		inProgress[n] = true
-		for _, rule := range n.Values {
-			collectRuleDeps(rule, r, func(ref ast.Ref) {
-				node, _ := walkTree(d.root, ref)
-				if node != nil {
-					subtree(node, r)
-				}
-			})
-		}
-		delete(inProgress, n)
-		for _, p := range r.paths {
-			if isVolatile(p) {
-				r.cacheable = false
-			}
+		for name := range rs.params {
+			r.addPath(depPath{ast.InternedTerm("request"), ast.InternedTerm("params"), ast.StringTerm(name)})
 		}
 		d.nodes[n] = r
-		return r
-	}
-	d.root.DepthFirst(func(n *ast.TreeNode) bool {
-		if len(n.Values) > 0 {
-			nodeDeps(n)
-		}
 		return false
 	})
 	return d
 }
 
-// collectRuleDeps adds to r the input paths rule reads and calls dataRef
-// for every reference to data (other rules and functions); it marks r not
-// cacheable for `with` and non-deterministic built-ins.
-func collectRuleDeps(rule *ast.Rule, r *ruleDeps, dataRef func(ast.Ref)) {
-	var vis *ast.GenericVisitor
-	vis = ast.NewGenericVisitor(func(x any) bool {
-		switch x := x.(type) {
-		case *ast.Expr:
-			if len(x.With) > 0 {
-				r.cacheable = false
-			}
-		case *ast.Term:
-			switch v := x.Value.(type) {
-			case ast.Ref:
-				r.addRef(v, dataRef)
-				for _, t := range v[1:] { // the head is handled by addRef
-					vis.Walk(t)
-				}
-				return true
-			case ast.Var:
-				switch {
-				case v.Equal(ast.InputRootDocument.Value):
-					r.addPath(depPath{})
-				case v.Equal(ast.DefaultRootDocument.Value):
-					dataRef(ast.DefaultRootRef)
-				}
-			}
-		}
-		return false
-	})
-	vis.Walk(rule)
-}
-
-func (r *ruleDeps) addRef(ref ast.Ref, dataRef func(ast.Ref)) {
-	head, ok := ref[0].Value.(ast.Var)
-	if !ok {
-		return
-	}
-	switch {
-	case head.Equal(ast.InputRootDocument.Value):
-		p := depPath{}
-		for _, t := range ref[1:] {
-			if _, ok := t.Value.(ast.String); !ok {
-				break
-			}
-			p = append(p, t)
-		}
-		r.addPath(p)
-	case head.Equal(ast.DefaultRootDocument.Value):
-		dataRef(ref)
-	default:
-		// A built-in call's operator (count, time.now_ns) or a local.
-		if b, ok := ast.BuiltinMap[ref.String()]; ok && b.Nondeterministic {
-			r.cacheable = false
+// inputPath is the path p ("key.limits") as terms; a path below a field of
+// the input (a key of key.limits, which may hold a ".") is cut to that field.
+func inputPath(p string) depPath {
+	for _, leaf := range inputLeaves {
+		if strings.HasPrefix(p, leaf+".") {
+			p = leaf
 		}
 	}
+	var path depPath
+	for _, k := range strings.Split(p, ".") {
+		path = append(path, ast.StringTerm(k))
+	}
+	return path
 }
 
 // addPath adds p unless a path it lies under is already there; it drops
@@ -169,15 +104,6 @@ func (r *ruleDeps) addPath(p depPath) {
 	r.paths = append(kept, p)
 }
 
-func (r *ruleDeps) merge(o *ruleDeps) {
-	if !o.cacheable {
-		r.cacheable = false
-	}
-	for _, p := range o.paths {
-		r.addPath(p)
-	}
-}
-
 // covers reports whether q lies under p (or is p).
 func (p depPath) covers(q depPath) bool {
 	if len(p) > len(q) {
@@ -189,18 +115,6 @@ func (p depPath) covers(q depPath) bool {
 		}
 	}
 	return true
-}
-
-func isVolatile(p depPath) bool {
-	if len(p) == 0 {
-		return true // the whole input contains now_ns
-	}
-	for _, v := range volatileInput {
-		if s, ok := p[0].Value.(ast.String); ok && string(s) == v {
-			return true
-		}
-	}
-	return false
 }
 
 // deps returns the dependencies of the rule or function a cache key names:

@@ -319,38 +319,6 @@ func (r *Redis) genericCall(h string, specs []Spec, nconc int, charge bool, id s
 	return keys, args
 }
 
-// genCall lays out a generated script's keys and arguments (see
-// acquireGen) and returns the index of the first concurrency set in keys.
-func (r *Redis) genCall(h string, specs []Spec, nconc int, id string, c *Checks, rel []pendingRelease) ([]string, []string, int) {
-	keys := make([]string, 1, 4+nconc+len(rel))
-	keys[0] = h
-	args := make([]string, 0, 3+2*len(rel))
-	if r.clock != nil {
-		args = append(args, r.now())
-	}
-	if nconc > 0 {
-		args = append(args, id)
-	}
-	if c.NonceKey != "" {
-		keys = append(keys, c.NonceKey)
-		args = append(args, strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10))
-	}
-	if c.Address != "" {
-		keys = append(keys, r.hashKey("a", Source(c.Address)))
-	}
-	if c.KeySource != "" {
-		keys = append(keys, r.hashKey("a", c.KeySource))
-	}
-	first := len(keys)
-	for _, s := range specs {
-		if s.Kind == KindConcurrency {
-			keys = append(keys, h+":c:"+s.Name)
-		}
-	}
-	keys, args, _ = appendReleases(keys, args, rel)
-	return keys, args, first
-}
-
 // appendReleases adds the released slots rel to the acquire script's keys
 // and arguments: one set after the other, each with the number of its ids
 // and the ids; it returns the number of sets.

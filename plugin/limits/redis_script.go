@@ -36,16 +36,14 @@ const maxScripts = 256
 // three of the 200 locals a Lua function may have.
 const maxGenSpecs = 32
 
-// acquireGen is one generated acquire script and how its call is laid out.
+// acquireGen is one generated acquire script. Its call (genCall) takes
+// KEYS: the subject's hash, then the nonce's key, the address's and the
+// (key, address) pair's hashes when checked, then one set per concurrency
+// spec, then the sets of released slots; ARGV: now (with a Clock), the
+// grant id (with a concurrency spec), the nonce's expiry in ms (with a
+// nonce), then the released slots (per set: the number of ids, the ids).
 type acquireGen struct {
 	lua *valkey.Lua
-	// KEYS: the subject's hash, then the nonce's key, the address's and the
-	// (key, address) pair's hashes when checked, then one set per
-	// concurrency spec, then the sets of released slots.
-	// ARGV: now (with a Clock), the grant id (with a concurrency spec),
-	// the nonce's expiry in ms (with a nonce), then the released slots
-	// (per set: the number of ids, the ids).
-	src string
 }
 
 // shapeKey appends to b what a generated script is specialised on: which
@@ -109,14 +107,45 @@ func (r *Redis) acquireFor(specs []Spec, c *Checks) *acquireGen {
 	if g, ok := t.scripts[string(k)]; ok || len(t.scripts) >= r.genMax {
 		return g
 	}
-	g := &acquireGen{src: acquireSource(specs, c.NonceKey != "", c.Address != "", c.KeySource != "", r.clock != nil,
-		t.ahead[0], t.ahead[1])}
-	g.lua = valkey.NewLuaScript(g.src)
+	g := &acquireGen{lua: valkey.NewLuaScript(acquireSource(specs, c.NonceKey != "", c.Address != "", c.KeySource != "",
+		r.clock != nil, t.ahead[0], t.ahead[1]))}
 	next := &genTable{scripts: make(map[string]*acquireGen, len(t.scripts)+1), ahead: t.ahead}
 	maps.Copy(next.scripts, t.scripts)
 	next.scripts[string(k)] = g
 	r.gens.Store(next)
 	return g
+}
+
+// genCall lays out a generated script's keys and arguments (see
+// acquireGen) and returns the index of the first concurrency set in keys.
+func (r *Redis) genCall(h string, specs []Spec, nconc int, id string, c *Checks, rel []pendingRelease) ([]string, []string, int) {
+	keys := make([]string, 1, 4+nconc+len(rel))
+	keys[0] = h
+	args := make([]string, 0, 3+2*len(rel))
+	if r.clock != nil {
+		args = append(args, r.now())
+	}
+	if nconc > 0 {
+		args = append(args, id)
+	}
+	if c.NonceKey != "" {
+		keys = append(keys, c.NonceKey)
+		args = append(args, strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10))
+	}
+	if c.Address != "" {
+		keys = append(keys, r.hashKey("a", Source(c.Address)))
+	}
+	if c.KeySource != "" {
+		keys = append(keys, r.hashKey("a", c.KeySource))
+	}
+	first := len(keys)
+	for _, s := range specs {
+		if s.Kind == KindConcurrency {
+			keys = append(keys, h+":c:"+s.Name)
+		}
+	}
+	keys, args, _ = appendReleases(keys, args, rel)
+	return keys, args, first
 }
 
 // luaNum is x as a Lua number literal that reads back as x (the generic

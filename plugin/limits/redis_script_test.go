@@ -111,7 +111,7 @@ func TestRedisGeneratedSameAsGeneric(t *testing.T) {
 
 // redisState prints every key matching pattern with its value (hash
 // fields, set sizes and scores but not the members: grant ids differ
-// between limiters, strings) and returns the keys' expiries in ms.
+// between limiters, strings) and returns the keys' expiries (Unix ms).
 func redisState(t *testing.T, c valkey.Client, pattern string) (string, map[string]int64) {
 	t.Helper()
 	ctx := t.Context()
@@ -144,14 +144,14 @@ func redisState(t *testing.T, c valkey.Client, pattern string) (string, map[stri
 			fmt.Fprintf(&b, " %q", v)
 		}
 		b.WriteByte('\n')
-		ttls[k], _ = c.Do(ctx, c.B().Pttl().Key(k).Build()).AsInt64()
+		ttls[k], _ = c.Do(ctx, c.B().Pexpiretime().Key(k).Build()).AsInt64()
 	}
 	return b.String(), ttls
 }
 
 // sameRedisState fails t unless the keys of pattern hold the same values
-// on both clients, with expiries set alike (Redis counts them down in real
-// time: within 250 ms).
+// on both clients, with expiries set alike (Redis sets them from its real
+// clock, at nearly the same moment on both: within 250 ms).
 func sameRedisState(t *testing.T, ca, cb valkey.Client, pattern, step string) {
 	t.Helper()
 	a, ta := redisState(t, ca, pattern)
@@ -161,7 +161,7 @@ func sameRedisState(t *testing.T, ca, cb valkey.Client, pattern, step string) {
 	}
 	for k, x := range ta {
 		if y := tb[k]; (x < 0) != (y < 0) || max(x-y, y-x) > 250 {
-			t.Fatalf("%s: %s expires in %d ms (generic), %d ms (generated)", step, k, x, y)
+			t.Fatalf("%s: %s expires at %d ms (generic), %d ms (generated)", step, k, x, y)
 		}
 	}
 }

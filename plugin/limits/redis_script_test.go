@@ -312,3 +312,39 @@ func TestRedisReleaseTimerWritesOnlyDue(t *testing.T) {
 		t.Fatalf("once due: %d slots held, %d releases waiting; want none", n, p)
 	}
 }
+
+// TestRedisGeneratedManySpecs: a limit set of maxGenSpecs limits runs a
+// generated script (Lua takes it: locals, registers), one more runs the
+// generic script; both admit and then refuse alike.
+func TestRedisGeneratedManySpecs(t *testing.T) {
+	srv := redistest.Start(t)
+	r := NewRedis(newRedisClient(t, srv.Addr), nil, "s:")
+	defer r.Close()
+	for _, n := range []int{maxGenSpecs, maxGenSpecs + 1} {
+		var specs []Spec
+		for i := range n {
+			name := "l" + strconv.Itoa(i)
+			switch i % 3 {
+			case 0:
+				specs = append(specs, Spec{Name: name, Kind: KindRate, Rate: 100, PerS: 1, Burst: 100})
+			case 1:
+				specs = append(specs, Spec{Name: name, Kind: KindQuota, Count: 1 + i%2, PerS: 3600, Cost: 1})
+			default:
+				specs = append(specs, Spec{Name: name, Kind: KindConcurrency, Count: 10})
+			}
+		}
+		before := len(r.gens.Load().scripts)
+		subject := "k" + strconv.Itoa(n)
+		g, d := r.Admit(subject, specs, Checks{Address: "192.0.2.7", KeySource: KeySource(subject, "192.0.2.7")})
+		if d.Denied() {
+			t.Fatalf("%d limits, first request: %+v", n, d)
+		}
+		g.Release()
+		if _, d := r.Admit(subject, specs, Checks{}); d.Kind != KindQuota || d.Name != "l4" {
+			t.Fatalf("%d limits, second request: %+v, want the refusal of l4 (the first quota of 1)", n, d)
+		}
+		if added := len(r.gens.Load().scripts) - before; added != map[bool]int{true: 2, false: 0}[n <= maxGenSpecs] {
+			t.Errorf("%d limits: %d scripts generated", n, added)
+		}
+	}
+}

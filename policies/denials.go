@@ -27,8 +27,10 @@ import (
 //
 // This holds for the contract of the shipped decision.rego and
 // errors/errors.rego (the denial constructor), so tiers exist only when
-// those two files are the shipped ones and every deny rule builds its
-// denial with errors.deny from a literal order and reason.
+// those two files are the shipped ones, the seven deny sets exist and
+// every deny rule builds its denial with errors.deny from a literal order
+// and reason (contractRules; the rank-ordered evaluation, ranked.go, needs
+// the same).
 type denialTiers struct {
 	ranks []*ast.Term // [order, reason], sorted
 	steps [][]keyStep // steps[i]: the key of ranks[:i+1]

@@ -67,7 +67,7 @@ func guardBench(args []string) error {
 		return err
 	}
 	// The same guard with the decision memo off: every request is an OPA
-	// evaluation, the policies' own cost.
+	// evaluation (with the rule cache), the policies' own cost.
 	noMemo, err := startBenchServer(*bin, benchCaddyfile(true, *logLevel), "FACEGATE_DECISION_MEMO=off")
 	if err != nil {
 		return fmt.Errorf("starting the guarded server without memo: %w", err)

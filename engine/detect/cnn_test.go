@@ -3,11 +3,16 @@ package detect
 import (
 	"bufio"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/facegate/facegate/engine/imageio"
+	"github.com/facegate/facegate/engine/internal/ssd"
 )
 
 // widerFaces reads the scored faces of detection-wider/boxes.txt per image file name.
@@ -99,6 +104,177 @@ func TestBoxOverlap(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if got := boxOverlap(a, c.b); got != c.want {
 				t.Errorf("boxOverlap = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// ssdRect is the face box Detect reports for an SSD detection (rounded, clipped).
+func ssdRect(img *imageio.Image, x ssd.Detection) image.Rectangle {
+	r := image.Rect(int(math.Round(x.X)), int(math.Round(x.Y)), int(math.Round(x.X+x.W)), int(math.Round(x.Y+x.H)))
+	return r.Intersect(img.Img.Bounds()).Sub(img.Img.Bounds().Min)
+}
+
+// passBoxes runs one SSD pass of the aggressive mode (its first pass, or its large-face
+// pass when large) and returns the boxes as Detect reports them.
+func passBoxes(t *testing.T, d *Detector, img *imageio.Image, large bool) []image.Rectangle {
+	t.Helper()
+	p := modes["aggressive"].cnn
+	o := ssd.Options{MinConfidence: p.minScore, MaxResults: maxCNNBoxes, InputSize: p.inputSize}
+	if large {
+		o.MinConfidence, o.InputSize = p.largeMinScore, p.largeSize
+	}
+	dets, err := d.cnn.Detect(img.Img, img.Img.Bounds(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]image.Rectangle, len(dets))
+	for i, x := range dets {
+		out[i] = ssdRect(img, x)
+	}
+	return out
+}
+
+func hasBox(boxes []image.Rectangle, r image.Rectangle) bool {
+	for _, b := range boxes {
+		if b == r {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAggressiveBoxOfLargeFaces checks on real photos which pass's box a face of the
+// aggressive mode gets. On LFW's 250 px portraits the 416 pass resamples less than the
+// 512 one, so the centre face, found by both, gets the 416 pass's box (the normal mode's
+// box), which differs from the 512 pass's. On the detection set's 500 px photos the 512
+// pass is the nearer one: every face keeps its first-pass box. On WIDER's 416 px crowds,
+// faces below the large-face floor, which only the first pass reports, keep its box.
+func TestAggressiveBoxOfLargeFaces(t *testing.T) {
+	d := detector(t)
+	root := dataDir(t)
+	t.Run("lfw takes the 416 box", func(t *testing.T) {
+		for _, p := range lfwSample(t, 8) {
+			img := load(t, p)
+			f, ok := centreFace(d.Detect(img, Options{Mode: "aggressive"}), img.Width, img.Height)
+			if !ok {
+				t.Errorf("%s: no centre face", filepath.Base(p))
+				continue
+			}
+			first, large := passBoxes(t, d, img, false), passBoxes(t, d, img, true)
+			if !hasBox(large, f.Box) {
+				t.Errorf("%s: centre box %v is not the 416 pass's (%v)", filepath.Base(p), f.Box, large)
+			}
+			if hasBox(first, f.Box) {
+				t.Errorf("%s: centre box %v is also the 512 pass's: the passes do not differ here", filepath.Base(p), f.Box)
+			}
+			normal, ok := centreFace(d.Detect(img, Options{}), img.Width, img.Height)
+			if !ok || normal.Box != f.Box {
+				t.Errorf("%s: aggressive box %v, normal %v", filepath.Base(p), f.Box, normal.Box)
+			}
+		}
+	})
+	t.Run("larger photos keep the 512 box", func(t *testing.T) {
+		files, _ := filepath.Glob(filepath.Join(root, "detection", "images", "*.jpg"))
+		if len(files) == 0 {
+			t.Skip("detection set absent")
+		}
+		n := 0
+		for _, p := range files {
+			img := load(t, p)
+			if max(img.Width, img.Height) <= 464 { // nearer 416 than 512
+				continue
+			}
+			first := passBoxes(t, d, img, false)
+			for _, f := range d.Detect(img, Options{Mode: "aggressive"}) {
+				n++
+				if !hasBox(first, f.Box) {
+					t.Errorf("%s: box %v is not one of the 512 pass's %v", filepath.Base(p), f.Box, first)
+				}
+			}
+		}
+		if n == 0 {
+			t.Error("no face found in the detection set")
+		}
+	})
+	t.Run("small faces keep the first pass's box", func(t *testing.T) {
+		var names []string
+		for name := range widerFaces(t, root) {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		n := 0
+		for _, name := range names {
+			img := load(t, filepath.Join(root, "detection-wider", name))
+			floor := largeFace * float64(min(img.Width, img.Height))
+			first := passBoxes(t, d, img, false)
+			for _, f := range d.Detect(img, Options{Mode: "aggressive"}) {
+				if float64(min(f.Box.Dx(), f.Box.Dy())) >= floor-1 {
+					continue
+				}
+				n++
+				if !hasBox(first, f.Box) {
+					t.Errorf("%s: small face %v is not one of the 512 pass's boxes", name, f.Box)
+				}
+			}
+			if n >= 40 {
+				break
+			}
+		}
+		if n == 0 {
+			t.Error("no small face found in the WIDER photos")
+		}
+	})
+}
+
+func TestCloserToNative(t *testing.T) {
+	cases := []struct {
+		long float64
+		want bool
+	}{
+		{250, true},  // 416 upsamples 1.66×, 512 2.05×
+		{416, true},  // 416 is native
+		{500, false}, // 512 is nearer
+		{2000, false},
+		{0, false},
+	}
+	for _, c := range cases {
+		if got := closerToNative(c.long, 416, 512); got != c.want {
+			t.Errorf("closerToNative(%v, 416, 512) = %v, want %v", c.long, got, c.want)
+		}
+	}
+}
+
+func TestMergeLarge(t *testing.T) {
+	det := func(x, y, side float64, score float32) ssd.Detection {
+		return ssd.Detection{X: x, Y: y, W: side, H: side, Score: score}
+	}
+	main := []ssd.Detection{det(0, 0, 100, 0.9), det(300, 0, 20, 0.8)}
+	extra := []ssd.Detection{
+		det(5, 5, 90, 0.99),    // the first face again
+		det(0, 0, 110, 0.95),   // and again: it is replaced once only
+		det(300, 0, 22, 0.99),  // the small face: below the floor, never used
+		det(500, 500, 80, 0.7), // a new large face
+		det(250, 0, 200, 0.4),  // a box around the small face: contains it, replaces nothing
+	}
+	cases := []struct {
+		name   string
+		prefer bool
+		want   []ssd.Detection
+	}{
+		{"prefer the second pass", true, []ssd.Detection{extra[0], main[1], extra[3]}},
+		{"keep the first pass", false, []ssd.Detection{main[0], main[1], extra[3]}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := mergeLarge(append([]ssd.Detection(nil), main...), extra, 50, c.prefer)
+			if len(got) != len(c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+			for i := range got {
+				if got[i] != c.want[i] {
+					t.Errorf("detection %d: %v, want %v", i, got[i], c.want[i])
+				}
 			}
 		})
 	}

@@ -2,7 +2,8 @@
 //
 // Both modes find faces with face-api's SSD MobileNet v1 CNN (engine/internal/ssd, pure Go on
 // engine/internal/nn): `normal` runs it once at a 416×416 input, `aggressive` at its trained
-// 512×512 input with a lower score threshold plus a 416 pass for large faces (see
+// 512×512 input with a lower score threshold plus a 416 pass for large faces, whose box a
+// large face found by both takes when the image is nearer 416 than 512 px (see
 // params.go for the settings and BENCHMARKS.md for how they were chosen). Boxes whose shorter side is under 16 px are
 // dropped: too small to landmark or recognise. The pure-Go pigo cascades
 // (github.com/esimov/pigo v1.4.6, embedded from engine/models/pigo) then locate the pupils

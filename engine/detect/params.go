@@ -45,8 +45,9 @@ func turn(deg float64) float64 {
 // runs the SSD
 // at the trained 512 input, which upsamples small images and finds smaller faces, with a
 // lower threshold, plus a 416 pass that adds large faces the upsampled pass missed
-// (close-up portraits such as LFW's), and falls back to the cascade on images where the
-// CNN finds no face.
+// (close-up portraits such as LFW's) and, on images nearer 416 than 512 px, gives the
+// large faces both passes found its box (mergeLarge), and falls back to the cascade on
+// images where the CNN finds no face.
 var modes = map[string]params{
 	"normal":     {cnn: &cnnParams{minScore: 0.3, minSide: 16, inputSize: 416, cascade: &cascadeParams}},
 	"aggressive": {cnn: &cnnParams{minScore: 0.2, minSide: 16, inputSize: 512, largeSize: 416, largeMinScore: 0.3, cascade: &cascadeParams}},

@@ -16,24 +16,7 @@ import (
 // five-point chip's descriptor averaged with the mirrored dlib chip's, and ens4 is the
 // mean of Descriptor and the mirror-averaged dlib descriptor.
 func TestPartsVariants(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "faces", "recognition", "lfw", "images", "Aaron_Sorkin", "Aaron_Sorkin_0001.jpg")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("shared face data not available: %v", err)
-	}
-	img, err := jpeg.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := faceapi.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm, err := m.Landmarks(img, lfwCentreBox)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, img, lm := lfwPhotoLandmarks(t, "Aaron_Sorkin_0001.jpg")
 	vs, err := pickVariants("default,ens2,ens4")
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +87,25 @@ func TestPartsVariants(t *testing.T) {
 // aggressive mode (faceapi.AggressiveOptions) is the bench's ens4 bit for bit on an LFW
 // photo.
 func TestEns4IsAggressiveOptions(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "faces", "recognition", "lfw", "images", "Aaron_Sorkin", "Aaron_Sorkin_0002.jpg")
+	m, img, lm := lfwPhotoLandmarks(t, "Aaron_Sorkin_0002.jpg")
+	bench, err := partsDescriptor(m, img, lm, partsEns4, map[chipPart][128]float32{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := m.DescriptorWith(img, lm, faceapi.AggressiveOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shipped != bench {
+		t.Fatalf("faceapi.AggressiveOptions is %g from the bench's ens4", faceapi.Distance(shipped, bench))
+	}
+}
+
+// lfwPhotoLandmarks loads the models, one of Aaron Sorkin's LFW photos (skipping the test
+// without the shared data) and the landmarks of its centre face.
+func lfwPhotoLandmarks(t *testing.T, name string) (*faceapi.Models, image.Image, [68]faceapi.Point) {
+	t.Helper()
+	path := filepath.Join("..", "..", "..", "shared", "data", "faces", "recognition", "lfw", "images", "Aaron_Sorkin", name)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Skipf("shared face data not available: %v", err)
@@ -122,15 +123,5 @@ func TestEns4IsAggressiveOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bench, err := partsDescriptor(m, img, lm, partsEns4, map[chipPart][128]float32{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	shipped, err := m.DescriptorWith(img, lm, faceapi.AggressiveOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if shipped != bench {
-		t.Fatalf("faceapi.AggressiveOptions is %g from the bench's ens4", faceapi.Distance(shipped, bench))
-	}
+	return m, img, lm
 }

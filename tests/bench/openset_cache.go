@@ -47,8 +47,9 @@ func newCachedAnalyzer(an service.Analyzer, dir string) (*cachedAnalyzer, error)
 
 // analysisVersion names what a cached analysis holds beyond the engine's answer, so that
 // a cache written before it is not read back: descriptors of every face and their sharpness,
-// and aggressive-mode descriptors averaged over both alignments (faceapi.AggressiveOptions).
-const analysisVersion = "describe-all,sharpness,aggressive-ens4"
+// and aggressive-mode descriptors averaged over both alignments (faceapi.AggressiveOptions) of
+// faces boxed by the pass nearer the image's resolution.
+const analysisVersion = "describe-all,sharpness,aggressive-ens4,native-box"
 
 func analysisKey(data []byte, opt service.AnalyzeOptions) string {
 	o, _ := json.Marshal(opt)

@@ -29,14 +29,14 @@ type durTrain struct {
 
 // durLog is what the writer goroutine had acknowledged when the server died.
 type durLog struct {
-	mu       sync.Mutex
-	saves    []durSave
-	trains   map[string]durTrain // latest acknowledged training per uid
+	mu     sync.Mutex
+	saves  []durSave
+	trains map[string]durTrain // latest acknowledged training per uid
 	// unacked: uids of a faces/train the kill cut after it was sent, which
 	// may have committed a larger training set in the same second as the
 	// acknowledged one (last_trained has one-second resolution).
-	unacked map[string]bool
-	problems []string            // inconsistencies seen in acknowledged answers
+	unacked  map[string]bool
+	problems []string // inconsistencies seen in acknowledged answers
 	calls    int
 }
 

@@ -1,9 +1,7 @@
 package limits
 
 import (
-	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"errors"
@@ -68,6 +66,9 @@ type Redis struct {
 
 	closed    atomic.Bool
 	unflushed atomic.Int64 // releases being written
+
+	deadline atomic.Pointer[sharedDeadline] // callCtx
+	hashes   hashCache                      // hashKey
 }
 
 // pendingRelease is one released slot not yet removed from Redis: its
@@ -127,17 +128,6 @@ func (r *Redis) Close() {
 	r.closed.Store(true)
 	r.relTimer.Stop()
 	r.flushReleases()
-}
-
-// hashKey names a subject's state without putting the subject (a client-
-// chosen key id, an address) in Redis; {} keeps a subject's keys in one
-// Redis Cluster slot.
-func (r *Redis) hashKey(table, subject string) string {
-	h := sha256.Sum256([]byte(subject))
-	var b [len(":{") + 32 + len("}")]byte
-	b[0], b[1], b[len(b)-1] = ':', '{', '}'
-	hex.Encode(b[2:34], h[:16])
-	return r.prefix + table + string(b[:])
 }
 
 // now is the time argument of the scripts: empty for the server's clock.
@@ -249,9 +239,7 @@ func (r *Redis) run(subject string, specs []Spec, charge bool, id string, c *Che
 		keys, args = r.genericCall(h, specs, nconc, charge, id, c, rel)
 		first = 4
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	msgs, err := script.Exec(ctx, r.c, keys, args).ToArray()
+	msgs, err := script.Exec(r.callCtx(), r.c, keys, args).ToArray()
 	if err != nil {
 		return acquireResult{}, nil, fmt.Errorf("charging limits in redis: %w", err)
 	}
@@ -299,7 +287,7 @@ func (r *Redis) genericCall(h string, specs []Spec, nconc int, charge bool, id s
 	if c.Address != "" || c.KeySource != "" {
 		ahead := r.gens.Load().ahead
 		if c.Address != "" {
-			keys[2] = r.hashKey("a", Source(c.Address))
+			keys[2] = r.sourceKey(c.Address)
 			args[5] = ahead[0]
 		}
 		if c.KeySource != "" {
@@ -556,8 +544,7 @@ func (r *Redis) writeReleases(rel []pendingRelease) {
 	if len(rel) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
+	ctx := r.callCtx()
 	cmds := make(valkey.Commands, 0, 1)
 	for i, p := range rel {
 		if slices.ContainsFunc(rel[:i], func(q pendingRelease) bool { return q.zkey == p.zkey }) {

@@ -45,10 +45,12 @@ func benchRedis(b *testing.B) *Redis {
 type cpuMeter struct {
 	self, redis time.Duration
 	pid         int
+	reads, wrs  int64 // this process's read and write syscalls (/proc/self/io)
 }
 
 func startCPUMeter(redisPid int) *cpuMeter {
-	return &cpuMeter{self: selfCPU(), redis: procCPU(redisPid), pid: redisPid}
+	r, w := selfSyscalls()
+	return &cpuMeter{self: selfCPU(), redis: procCPU(redisPid), pid: redisPid, reads: r, wrs: w}
 }
 
 // report adds the CPU per operation to b's results (call it before the
@@ -59,6 +61,31 @@ func (m *cpuMeter) report(b *testing.B) {
 	}
 	b.ReportMetric(float64(selfCPU()-m.self)/float64(b.N)/1e3, "cpu-us/op")
 	b.ReportMetric(float64(procCPU(m.pid)-m.redis)/float64(b.N)/1e3, "redis-cpu-us/op")
+	if r, w := selfSyscalls(); w > 0 {
+		b.ReportMetric(float64(w-m.wrs)/float64(b.N), "writes/op")
+		b.ReportMetric(float64(r-m.reads)/float64(b.N), "reads/op")
+	}
+}
+
+// selfSyscalls are the read and write syscalls of this process so far
+// (0, 0 when /proc/self/io cannot be read): how many round trips the
+// client's writes carried together.
+func selfSyscalls() (reads, writes int64) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
 }
 
 func selfCPU() time.Duration {

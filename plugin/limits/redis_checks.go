@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -67,7 +66,7 @@ func (r *Redis) Inspect(c Checks) (lo Lockout, replayed bool, err error) {
 	var cmds [3]valkey.Completed
 	n := 0
 	if c.Address != "" {
-		cmds[n] = r.c.B().Hget().Key(r.hashKey("a", Source(c.Address))).Field("t").Build()
+		cmds[n] = r.c.B().Hget().Key(r.sourceKey(c.Address)).Field("t").Build()
 		n++
 	}
 	if c.KeySource != "" {
@@ -81,9 +80,7 @@ func (r *Redis) Inspect(c Checks) (lo Lockout, replayed bool, err error) {
 	if n == 0 {
 		return lo, false, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	res := r.c.DoMulti(ctx, cmds[:n]...)
+	res := r.c.DoMulti(r.callCtx(), cmds[:n]...)
 	now := r.nowTime()
 	i := 0
 	if c.Address != "" {

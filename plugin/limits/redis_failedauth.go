@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -38,9 +37,7 @@ func (r *Redis) authOp(subject, op string, s Spec, capUnits int64) (int64, int64
 	T := s.PerS * 1e6 / s.Rate
 	args := []string{r.now(), op, strconv.FormatFloat(T, 'g', -1, 64), strconv.Itoa(s.Burst),
 		strconv.FormatInt(capUnits, 10), strconv.FormatFloat(s.PerS*1e6, 'f', 0, 64)}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	vals, err := failedAuthScript.Exec(ctx, r.c, []string{r.hashKey("a", subject)}, args).AsStrSlice()
+	vals, err := failedAuthScript.Exec(r.callCtx(), r.c, []string{r.hashKey("a", subject)}, args).AsStrSlice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("counting failed authentications in redis: %w", err)
 	}
@@ -83,9 +80,7 @@ func (r *Redis) SourceBlocked(addr string) (bool, time.Duration, error) {
 // needs no atomicity) and compares it with this node's clock; clocks of
 // the nodes that differ by d move the end of a block by d.
 func (r *Redis) blocked(subject string, s Spec) (bool, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	return blockedIn(r.c.Do(ctx, r.c.B().Hget().Key(r.hashKey("a", subject)).Field("t").Build()), s, r.nowTime())
+	return blockedIn(r.c.Do(r.callCtx(), r.c.B().Hget().Key(r.hashKey("a", subject)).Field("t").Build()), s, r.nowTime())
 }
 
 // KeyFailure is Limiter.KeyFailure.
@@ -133,6 +128,9 @@ func (r *Redis) rememberBlock(addr string, until time.Time) {
 func (r *Redis) KnownSourceBlock(addr string) (bool, time.Duration) {
 	r.blockedMu.Lock()
 	defer r.blockedMu.Unlock()
+	if len(r.blockedAddrs) == 0 { // no block known: no need to name the address's source
+		return false, 0
+	}
 	until, ok := r.blockedAddrs[Source(addr)]
 	if !ok {
 		return false, 0

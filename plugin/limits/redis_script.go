@@ -133,7 +133,7 @@ func (r *Redis) genCall(h string, specs []Spec, nconc int, id string, c *Checks,
 		args = append(args, strconv.FormatInt(max(c.NonceTTL.Milliseconds(), 1), 10))
 	}
 	if c.Address != "" {
-		keys = append(keys, r.hashKey("a", Source(c.Address)))
+		keys = append(keys, r.sourceKey(c.Address))
 	}
 	if c.KeySource != "" {
 		keys = append(keys, r.hashKey("a", c.KeySource))

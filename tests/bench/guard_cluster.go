@@ -36,7 +36,7 @@ func guardClusterBench(args []string) error {
 	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
 	logLevel := fs.String("log-level", "INFO", "Caddy log level of the servers")
 	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
-	profile := fs.String("cpuprofile", "", "save CPU profiles of the cluster-mode server (first round) to this path + \"-secret.pprof\" and \"-signature.pprof\"")
+	profile := fs.String("cpuprofile", "", "save CPU profiles of the cluster-mode and embedded servers (first round) to this path + \"-secret.pprof\", \"-signature.pprof\", \"-embedded-secret.pprof\" and \"-embedded-signature.pprof\"")
 	stats := fs.Bool("redis-stats", false, "print redis-server's INFO commandstats at the end (redis-cli)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -152,10 +152,13 @@ func guardClusterBench(args []string) error {
 		var bareRPS float64
 		for i, c := range configs {
 			var prof chan error
-			if *profile != "" && round == 0 && c.srv == cluster {
+			if *profile != "" && round == 0 && (c.srv == cluster || c.srv == embedded) {
 				mode := "signature"
 				if strings.Contains(c.name, "secret") {
 					mode = "secret"
+				}
+				if c.srv == embedded {
+					mode = "embedded-" + mode
 				}
 				prof = make(chan error, 1)
 				go func() { prof <- c.srv.cpuProfile(*dur, *profile+"-"+mode+".pprof") }()

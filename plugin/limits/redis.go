@@ -152,7 +152,8 @@ func (r *Redis) Admit(subject string, specs []Spec, c Checks) (Grant, Denial) {
 	if d, bad := invalid(specs); bad {
 		return Grant{}, d
 	}
-	id := r.node + "-" + strconv.FormatUint(r.seq.Add(1), 36)
+	var idBuf [32]byte
+	id := string(strconv.AppendUint(append(append(idBuf[:0], r.node...), '-'), r.seq.Add(1), 36))
 	rel := r.takePending(maxCarried)
 	res, zkeys, err := r.run(subject, specs, true, id, &c, rel)
 	if err != nil {
@@ -163,7 +164,9 @@ func (r *Redis) Admit(subject string, specs []Spec, c Checks) (Grant, Denial) {
 	if res.worst < 0 {
 		return Grant{}, r.checkDenial(res, c)
 	}
-	e, t := res.entry(specs)
+	var slots [4]slot
+	e := &entry{slots: slots[:0]}
+	t := res.fill(e, specs)
 	if res.worst > 0 {
 		s := specs[res.worst-1]
 		d := Denial{Kind: s.Kind, Name: s.Name, RetryAfter: time.Duration(res.retry) * time.Microsecond, Code: CodeQuota, Status: http.StatusTooManyRequests}
@@ -194,7 +197,9 @@ func (r *Redis) Usage(subject string, specs []Spec) (Usage, error) {
 	if err != nil {
 		return Usage{}, err
 	}
-	e, t := res.entry(specs)
+	var slots [4]slot
+	e := &entry{slots: slots[:0]}
+	t := res.fill(e, specs)
 	u, _, _ := report(time.Unix(0, 0), e, specs, t)
 	return u, nil
 }
@@ -372,12 +377,12 @@ func (r *Redis) specArgs(s Spec) [4]string {
 // maxCachedSpecs bounds the specs whose arguments are kept formatted.
 const maxCachedSpecs = 4096
 
-// entry turns the script's state into the in-memory form that report reads
-// (rate state in ns since the Unix epoch).
-func (res acquireResult) entry(specs []Spec) (*entry, instant) {
+// fill turns the script's state into the in-memory form that report reads
+// (rate state in ns since the Unix epoch), in e (the caller's, on its
+// stack: report keeps nothing of it), and returns the script's time.
+func (res acquireResult) fill(e *entry, specs []Spec) instant {
 	now := res.nowUS * 1000
 	t := instant{mono: now, wall: now}
-	e := &entry{slots: make([]slot, 0, len(specs))}
 	for i, s := range specs {
 		st := e.slot(s.Kind, s.Name)
 		switch s.Kind {
@@ -389,7 +394,7 @@ func (res acquireResult) entry(specs []Spec) (*entry, instant) {
 			st.inFlight = res.state[i]
 		}
 	}
-	return e, t
+	return t
 }
 
 // release frees a grant's concurrency slots in Redis. The guard releases

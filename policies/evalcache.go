@@ -151,12 +151,6 @@ func (c *evalCache) commit() {
 	}
 }
 
-// discard stops sharing for the rest of the decision (after a failed
-// evaluation).
-func (c *evalCache) discard() {
-	c.rules = nil
-}
-
 func newCacheFrame(size int) cacheFrame {
 	return cacheFrame{first: make(map[int]int, size), entries: make([]cacheEntry, 0, size)}
 }

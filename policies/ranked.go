@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/types"
 )
 
 // rankedEval evaluates a decision of the shipped decision contract in rank
@@ -21,20 +23,25 @@ import (
 // as soon as the lowest denial found sorts before anything the stages not
 // yet evaluated can produce: an unknown route is answered after the routes
 // set, a guessed key id after schema and keys, never reaching the
-// credential, scope or namespace rules. limits.list is evaluated with the
-// last stage. The stages share one converted input and one evaluation cache
-// (a rule two stages use is evaluated once).
+// credential, scope or namespace rules.
+//
+// The stages are one prepared query, one OPA evaluation:
+//
+//	stage(0, [routes.deny]); stage(1, [schema.deny, keys.deny]); ...; limits.list
+//
+// where stage is a builtin of this package that takes each stage's deny
+// sets as OPA evaluates them and fails (ending the evaluation) once the
+// lowest denial found outranks every later stage. One evaluation costs
+// less than one per stage (each OPA evaluation has a fixed cost of about
+// 25 allocations), and the rules the stages share are evaluated once.
 type rankedEval struct {
+	query  rego.PreparedEvalQuery
 	stages []rankedStage
-	// lastDeny is the last stage without limits.list, for when the list is
-	// undefined (the decision is then the stage's denial, or undefined).
-	lastDeny rego.PreparedEvalQuery
 }
 
-// rankedStage is one evaluation: some deny sets, and limits.list in the last.
+// rankedStage is the deny sets of one stage.
 type rankedStage struct {
-	query rego.PreparedEvalQuery
-	sets  int // the deny sets it evaluates (the last also evaluates limits.list)
+	sets int // how many
 	// next is the lowest [order, reason] the later stages can produce
 	// (nil for the last stage).
 	next *ast.Term
@@ -43,13 +50,32 @@ type rankedStage struct {
 // stageSets groups the deny sets into stages, in the order of the lowest
 // rank each produces (findRanked checks it): routes (10-11), schema (12,
 // 70-73) and keys (20, 40-41), auth (30-50), scopes (60-61) and namespaces
-// (80-81), limits (90). An evaluation costs about 20 allocations of its
-// own: the grouping is what measured cheapest for the denials an
+// (80-81), limits (90). The grouping decides how much a denial evaluates
+// before the stop: what measured cheapest for the denials an
 // unauthenticated caller reaches and for allowed decisions (BENCHMARKS.md).
 var stageSets = [][]string{{"routes"}, {"schema", "keys"}, {"auth"}, {"scopes", "namespaces"}, {"limits"}}
 
 // listQuery is the allowed decision's limits.
 const listQuery = "data.facegate.limits.list"
+
+// stageBuiltin is the name of the builtin that ends a stage (the query
+// only: policies cannot call it).
+const stageBuiltin = "facegate_ranked_stage"
+
+// stageDecl declares stageBuiltin: stage number, deny sets → true.
+var stageDecl = &ast.Builtin{Name: stageBuiltin, Decl: types.NewFunction(types.Args(types.N, types.A), types.B)}
+
+// rankedCtxKey carries a decision's rankedRun to stageBuiltin.
+type rankedCtxKey struct{}
+
+// rankedRun is the state of one ranked evaluation.
+type rankedRun struct {
+	re   *rankedEval
+	done int  // stages whose deny sets were all defined sets
+	bad  bool // a deny set was not a set: the decision is undefined
+	stop bool // the lowest denial outranks every later stage
+	best denial
+}
 
 // findRanked prepares the stages of a policy set whose deny rules are rules
 // (contractRules), or returns nil.
@@ -64,15 +90,6 @@ func findRanked(ctx context.Context, c *ast.Compiler, rules []rankedRule) (*rank
 			lowest[pkg] = r.rank
 		}
 	}
-	prep := func(q string) (rego.PreparedEvalQuery, error) {
-		pq, err := rego.New(rego.Query(q), rego.Compiler(c),
-			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
-		).PrepareForEval(ctx)
-		if err != nil {
-			return pq, fmt.Errorf("preparing %s: %w", q, err)
-		}
-		return pq, nil
-	}
 	stages := stageSets
 	if !follows(stages, lowest) { // an edit lowered a set's rank: one set per stage, by rank
 		stages = nil
@@ -82,25 +99,51 @@ func findRanked(ctx context.Context, c *ast.Compiler, rules []rankedRule) (*rank
 		slices.SortStableFunc(stages, func(a, b []string) int { return lowest[a[0]].Value.Compare(lowest[b[0]].Value) })
 	}
 	re := &rankedEval{}
+	var exprs []string
 	for i, sets := range stages {
 		var refs []string
 		for _, pkg := range sets {
 			refs = append(refs, "data.facegate."+pkg+".deny")
 		}
-		st := rankedStage{sets: len(sets), next: lowestOf(stages[i+1:], lowest)}
-		var err error
-		if i == len(stages)-1 {
-			if re.lastDeny, err = prep(strings.Join(refs, "; ")); err != nil {
-				return nil, err
-			}
-			refs = append(refs, listQuery)
-		}
-		if st.query, err = prep(strings.Join(refs, "; ")); err != nil {
-			return nil, err
-		}
-		re.stages = append(re.stages, st)
+		exprs = append(exprs, fmt.Sprintf("%s(%d, [%s])", stageBuiltin, i, strings.Join(refs, ", ")))
+		re.stages = append(re.stages, rankedStage{sets: len(sets), next: lowestOf(stages[i+1:], lowest)})
+	}
+	q := strings.Join(append(exprs, listQuery), "; ")
+	var err error
+	re.query, err = rego.New(rego.Query(q), rego.Compiler(c),
+		rego.Function2(&rego.Function{Name: stageBuiltin, Decl: stageDecl.Decl}, stageDone),
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the ranked decision: %w", err)
 	}
 	return re, nil
+}
+
+// stageDone is stageBuiltin: it takes the deny sets of stage i, and fails
+// when the evaluation should stop (an undefined deny set fails it earlier,
+// as it makes OPA's plain decision undefined).
+func stageDone(bctx rego.BuiltinContext, i, sets *ast.Term) (*ast.Term, error) {
+	run, _ := bctx.Context.Value(rankedCtxKey{}).(*rankedRun)
+	if n, ok := i.Value.(ast.Number); run == nil || !ok || n.String() != strconv.Itoa(run.done) {
+		return nil, fmt.Errorf("%s called out of order", stageBuiltin)
+	}
+	arr, _ := sets.Value.(*ast.Array)
+	for j := 0; arr != nil && j < arr.Len(); j++ {
+		s, ok := arr.Elem(j).Value.(ast.Set)
+		if !ok {
+			run.bad = true
+			return nil, nil
+		}
+		s.Foreach(run.best.consider)
+	}
+	run.done++
+	st := run.re.stages[run.done-1]
+	if run.best.d != nil && (st.next == nil || run.best.before(st.next)) {
+		run.stop = true
+		return nil, nil
+	}
+	return ast.InternedTerm(true), nil
 }
 
 // lowestOf is the lowest rank the deny sets of stages produce, or nil.
@@ -135,50 +178,18 @@ func follows(stages [][]string, lowest map[string]*ast.Term) bool {
 // returns the term data.facegate.decision would be, or nil when it would
 // be undefined.
 func (re *rankedEval) decide(ctx context.Context, input ast.Value, vc *evalCache) (*ast.Term, error) {
-	var best denial
-	for i, st := range re.stages {
-		last := i == len(re.stages)-1
-		terms, err := evalTerms(ctx, st.query, input, vc)
-		if last && (err != nil || terms == nil) {
-			// limits.list may be what failed; decision.rego evaluates
-			// it only when nothing denies. Evaluate the deny sets alone,
-			// afresh, sharing nothing with the failed evaluation.
-			vc.discard()
-			var denyErr error
-			if terms, denyErr = evalTerms(ctx, re.lastDeny, input, newEvalCache(vc.consts)); denyErr != nil {
-				return nil, denyErr
-			}
-			for _, set := range terms {
-				s, ok := set.Value.(ast.Set)
-				if !ok {
-					return nil, nil
-				}
-				s.Foreach(best.consider)
-			}
-			if best.d != nil {
-				return best.decision(), nil
-			}
-			return nil, err // allowed but limits.list failed: fail, or undefined
-		}
-		if err != nil || terms == nil {
-			return nil, err
-		}
-		sets := terms[:st.sets]
-		for _, set := range sets {
-			s, ok := set.Value.(ast.Set)
-			if !ok {
-				return nil, nil // the union of the deny sets is undefined
-			}
-			s.Foreach(best.consider)
-		}
-		if best.d != nil && (last || best.before(st.next)) {
-			return best.decision(), nil
-		}
-		if last {
-			return allowTerm(terms[len(sets)]), nil
-		}
+	run := &rankedRun{re: re}
+	terms, err := evalTerms(context.WithValue(ctx, rankedCtxKey{}, run), re.query, input, vc)
+	switch {
+	case run.stop || (run.done == len(re.stages) && run.best.d != nil):
+		// Stopped at a denial, or every deny set evaluated and
+		// limits.list failed: decision.rego only evaluates the list
+		// when nothing denies.
+		return run.best.decision(), nil
+	case err != nil || run.bad || terms == nil:
+		return nil, err // failed, or undefined
 	}
-	return nil, nil // no stage: cannot happen
+	return allowTerm(terms[len(terms)-1]), nil
 }
 
 // evalTerms evaluates q, answering the values of its expressions or nil

@@ -187,3 +187,14 @@ deny contains errors.deny(82, 403, 404, "conflict", "conflict") if conflict == 3
 		t.Errorf("a guessed key id = %s, want key_not_found", got)
 	}
 }
+
+// TestRankedStageBuiltinReserved: a policy may not call the builtin that
+// ends the ranked evaluation's stages; such a set does not compile (and a
+// reload to it keeps the last good version).
+func TestRankedStageBuiltinReserved(t *testing.T) {
+	dir := copyEmbedded(t)
+	appendFile(t, filepath.Join(dir, "facegate", "routes", "routes.rego"), "\nstopped if facegate_ranked_stage(0, [])\n")
+	if _, err := NewDecider(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "reserved") {
+		t.Errorf("a policy calling %s: err = %v, want it reserved", stageBuiltin, err)
+	}
+}

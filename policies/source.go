@@ -78,9 +78,22 @@ func parseModules(files []policyFile) (map[string]*ast.Module, error) {
 }
 
 // compileStrict compiles modules with OPA's strict checks (unused
-// variables and imports, deprecated built-ins, shadowed keywords).
+// variables and imports, deprecated built-ins, shadowed keywords). The
+// compiler declares the ranked evaluation's stage builtin (ranked.go) for
+// its query; a policy that calls it does not compile.
 func compileStrict(mods map[string]*ast.Module) (*ast.Compiler, error) {
-	c := ast.NewCompiler().WithStrict(true).WithDefaultRegoVersion(ast.RegoV1)
+	for _, m := range mods {
+		var found bool
+		ast.WalkRefs(m, func(r ast.Ref) bool {
+			found = found || r.String() == stageBuiltin
+			return found
+		})
+		if found {
+			return nil, fmt.Errorf("compiling policies: %s: %s is reserved", m.Package.Location.File, stageBuiltin)
+		}
+	}
+	c := ast.NewCompiler().WithStrict(true).WithDefaultRegoVersion(ast.RegoV1).
+		WithBuiltins(map[string]*ast.Builtin{stageBuiltin: stageDecl})
 	if c.Compile(mods); c.Failed() {
 		return nil, fmt.Errorf("compiling policies: %w", c.Errors)
 	}

@@ -72,7 +72,8 @@ cert_bound if {
 deny contains errors.deny(30, 401, 204, "no credentials", "no_credentials") if not given
 
 deny contains errors.deny(31, 401, 204, "unknown authentication mode", "auth_mode_unknown") if {
-	given
+	is_string(input.auth.mode)
+	input.auth.mode != ""
 	not input.auth.mode in modes
 }
 

@@ -73,8 +73,11 @@ test_proxied_requests_skip_namespaces if {
 }
 
 test_split_list if {
-	namespaces.split_list(" a, ,b,,c ") == ["a", "b", "c"]
-	namespaces.split_list("") == []
+	count(reasons({"namespaces": " docs, ,team,, "})) == 0
+	reasons({"namespaces": " docs, ,team,,other "}) == {"namespace_not_owned"}
+	count(reasons({"namespaces": ""})) == 0
+	count(reasons({"uids": " mark@docs, ,anna@team,, "})) == 0
+	reasons({"uids": " mark@docs, ,anna@team,,eve@other "}) == {"namespace_not_owned"}
 }
 
 test_key_without_namespaces_owns_nothing if {

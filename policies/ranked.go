@@ -18,51 +18,38 @@ import (
 // decision.rego answers the denial that sorts first by [order, reason,
 // denial] among the seven deny sets or, when none denies, allows with
 // limits.list. The ranks each deny set can produce are known when the set
-// is compiled (contractRules), so the deny sets are evaluated in stages, in
-// the order of the lowest rank each can produce, and the evaluation stops
-// as soon as the lowest denial found sorts before anything the stages not
-// yet evaluated can produce: an unknown route is answered after the routes
-// set, a guessed key id after schema and keys, never reaching the
-// credential, scope or namespace rules.
+// is compiled (contractRules), so the deny sets are evaluated one after
+// the other, in the order of the lowest rank each can produce, and the
+// evaluation stops as soon as the lowest denial found sorts before
+// anything the sets not yet evaluated can produce: an unknown route is
+// answered after the routes set, a guessed key id after the keys set,
+// never reaching the credential, scope or namespace rules.
 //
-// The stages are one prepared query, one OPA evaluation:
+// The stages (one per deny set) are one prepared query, one OPA evaluation:
 //
-//	stage(0, [routes.deny]); stage(1, [schema.deny, keys.deny]); ...; limits.list
+//	facegate_ranked_stage(0, data.facegate.routes.deny); ...; data.facegate.limits.list
 //
-// where stage is a builtin of this package that takes each stage's deny
-// sets as OPA evaluates them and fails (ending the evaluation) once the
-// lowest denial found outranks every later stage. One evaluation costs
-// less than one per stage (each OPA evaluation has a fixed cost of about
-// 25 allocations), and the rules the stages share are evaluated once.
+// where facegate_ranked_stage is a builtin of this package that takes each
+// deny set as OPA evaluates it and fails, ending the evaluation, once the
+// lowest denial found outranks every later set. An OPA evaluation has a
+// fixed cost of about 25 allocations: one evaluation costs less than one
+// per stage, and the rules several sets use are evaluated once.
 type rankedEval struct {
-	query  rego.PreparedEvalQuery
-	stages []rankedStage
+	query rego.PreparedEvalQuery
+	// next[i] is the lowest [order, reason] the sets after stage i can
+	// produce (nil for the last).
+	next []*ast.Term
 }
-
-// rankedStage is the deny sets of one stage.
-type rankedStage struct {
-	sets int // how many
-	// next is the lowest [order, reason] the later stages can produce
-	// (nil for the last stage).
-	next *ast.Term
-}
-
-// stageSets groups the deny sets into stages, in the order of the lowest
-// rank each produces (findRanked checks it): routes (10-11), schema (12,
-// 70-73) and keys (20, 40-41), auth (30-50), scopes (60-61) and namespaces
-// (80-81), limits (90). The grouping decides how much a denial evaluates
-// before the stop: what measured cheapest for the denials an
-// unauthenticated caller reaches and for allowed decisions (BENCHMARKS.md).
-var stageSets = [][]string{{"routes"}, {"schema", "keys"}, {"auth"}, {"scopes", "namespaces"}, {"limits"}}
 
 // listQuery is the allowed decision's limits.
 const listQuery = "data.facegate.limits.list"
 
-// stageBuiltin is the name of the builtin that ends a stage (the query
-// only: policies cannot call it).
+// stageBuiltin is the name of the builtin that ends a stage. It is declared
+// to the compiler of every policy set, for the ranked query; a policy that
+// calls it does not compile (compileStrict).
 const stageBuiltin = "facegate_ranked_stage"
 
-// stageDecl declares stageBuiltin: stage number, deny sets → true.
+// stageDecl declares stageBuiltin: stage number, deny set → true.
 var stageDecl = &ast.Builtin{Name: stageBuiltin, Decl: types.NewFunction(types.Args(types.N, types.A), types.B)}
 
 // rankedCtxKey carries a decision's rankedRun to stageBuiltin.
@@ -71,9 +58,9 @@ type rankedCtxKey struct{}
 // rankedRun is the state of one ranked evaluation.
 type rankedRun struct {
 	re   *rankedEval
-	done int  // stages whose deny sets were all defined sets
+	done int  // stages whose deny set was a set
 	bad  bool // a deny set was not a set: the decision is undefined
-	stop bool // the lowest denial outranks every later stage
+	stop bool // the lowest denial outranks every later set
 	best denial
 }
 
@@ -90,27 +77,18 @@ func findRanked(ctx context.Context, c *ast.Compiler, rules []rankedRule) (*rank
 			lowest[pkg] = r.rank
 		}
 	}
-	stages := stageSets
-	if !follows(stages, lowest) { // an edit lowered a set's rank: one set per stage, by rank
-		stages = nil
-		for _, pkg := range denySets {
-			stages = append(stages, []string{pkg})
+	sets := slices.Clone(denySets)
+	slices.SortStableFunc(sets, func(a, b string) int { return lowest[a].Value.Compare(lowest[b].Value) })
+	re := &rankedEval{next: make([]*ast.Term, len(sets))}
+	exprs := make([]string, 0, len(sets)+1)
+	for i, pkg := range sets {
+		exprs = append(exprs, fmt.Sprintf("%s(%d, data.facegate.%s.deny)", stageBuiltin, i, pkg))
+		if i+1 < len(sets) {
+			re.next[i] = lowest[sets[i+1]]
 		}
-		slices.SortStableFunc(stages, func(a, b []string) int { return lowest[a[0]].Value.Compare(lowest[b[0]].Value) })
 	}
-	re := &rankedEval{}
-	var exprs []string
-	for i, sets := range stages {
-		var refs []string
-		for _, pkg := range sets {
-			refs = append(refs, "data.facegate."+pkg+".deny")
-		}
-		exprs = append(exprs, fmt.Sprintf("%s(%d, [%s])", stageBuiltin, i, strings.Join(refs, ", ")))
-		re.stages = append(re.stages, rankedStage{sets: len(sets), next: lowestOf(stages[i+1:], lowest)})
-	}
-	q := strings.Join(append(exprs, listQuery), "; ")
 	var err error
-	re.query, err = rego.New(rego.Query(q), rego.Compiler(c),
+	re.query, err = rego.New(rego.Query(strings.Join(append(exprs, listQuery), "; ")), rego.Compiler(c),
 		rego.Function2(&rego.Function{Name: stageBuiltin, Decl: stageDecl.Decl}, stageDone),
 		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
 	).PrepareForEval(ctx)
@@ -120,58 +98,27 @@ func findRanked(ctx context.Context, c *ast.Compiler, rules []rankedRule) (*rank
 	return re, nil
 }
 
-// stageDone is stageBuiltin: it takes the deny sets of stage i, and fails
-// when the evaluation should stop (an undefined deny set fails it earlier,
-// as it makes OPA's plain decision undefined).
-func stageDone(bctx rego.BuiltinContext, i, sets *ast.Term) (*ast.Term, error) {
+// stageDone is stageBuiltin: it takes the deny set of stage i, and fails
+// when the evaluation should stop. (An undefined deny set fails the query
+// before, as it makes OPA's plain decision undefined.)
+func stageDone(bctx rego.BuiltinContext, i, set *ast.Term) (*ast.Term, error) {
 	run, _ := bctx.Context.Value(rankedCtxKey{}).(*rankedRun)
 	if n, ok := i.Value.(ast.Number); run == nil || !ok || n.String() != strconv.Itoa(run.done) {
 		return nil, fmt.Errorf("%s called out of order", stageBuiltin)
 	}
-	arr, _ := sets.Value.(*ast.Array)
-	for j := 0; arr != nil && j < arr.Len(); j++ {
-		s, ok := arr.Elem(j).Value.(ast.Set)
-		if !ok {
-			run.bad = true
-			return nil, nil
-		}
-		s.Foreach(run.best.consider)
+	s, ok := set.Value.(ast.Set)
+	if !ok {
+		run.bad = true
+		return nil, nil
 	}
+	s.Foreach(run.best.consider)
+	next := run.re.next[run.done]
 	run.done++
-	st := run.re.stages[run.done-1]
-	if run.best.d != nil && (st.next == nil || run.best.before(st.next)) {
+	if run.best.d != nil && (next == nil || run.best.before(next)) {
 		run.stop = true
 		return nil, nil
 	}
 	return ast.InternedTerm(true), nil
-}
-
-// lowestOf is the lowest rank the deny sets of stages produce, or nil.
-func lowestOf(stages [][]string, lowest map[string]*ast.Term) *ast.Term {
-	var low *ast.Term
-	for _, sets := range stages {
-		for _, pkg := range sets {
-			if low == nil || lowest[pkg].Value.Compare(low.Value) < 0 {
-				low = lowest[pkg]
-			}
-		}
-	}
-	return low
-}
-
-// follows reports whether every deny set's lowest rank is at most the
-// lowest rank of the later stages (the stop is correct either way; a
-// grouping that does not follow the ranks only stops later).
-func follows(stages [][]string, lowest map[string]*ast.Term) bool {
-	for i, sets := range stages {
-		next := lowestOf(stages[i+1:], lowest)
-		for _, pkg := range sets {
-			if next != nil && next.Value.Compare(lowest[pkg].Value) < 0 {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // decide evaluates the stages for input with the evaluation cache vc and
@@ -181,10 +128,7 @@ func (re *rankedEval) decide(ctx context.Context, input ast.Value, vc *evalCache
 	run := &rankedRun{re: re}
 	terms, err := evalTerms(context.WithValue(ctx, rankedCtxKey{}, run), re.query, input, vc)
 	switch {
-	case run.stop || (run.done == len(re.stages) && run.best.d != nil):
-		// Stopped at a denial, or every deny set evaluated and
-		// limits.list failed: decision.rego only evaluates the list
-		// when nothing denies.
+	case run.stop: // at a denial (the last set's too: decision.rego reads limits.list only when nothing denies)
 		return run.best.decision(), nil
 	case err != nil || run.bad || terms == nil:
 		return nil, err // failed, or undefined

@@ -105,7 +105,7 @@ func TestRankedMatchesPlainEvaluation(t *testing.T) {
 				details[want.Reason]++
 				details[want.Detail]++
 			}
-			t.Logf("%d inputs, %d stages, reasons %v", len(ins), len(p.ranked.stages), reasons)
+			t.Logf("%d inputs, reasons %v", len(ins), reasons)
 			if len(reasons) < 29 || reasons["ok"] < 100 {
 				t.Errorf("decisions %v: not every rank exercised", reasons)
 			}
@@ -118,25 +118,28 @@ func TestRankedMatchesPlainEvaluation(t *testing.T) {
 	}
 }
 
-// TestRankedStages: the shipped set is evaluated in the stages of
-// stageSets; a set whose last stage gains a lower rank is evaluated one
-// deny set per stage, in rank order; a set without the contract keeps the
-// single evaluation of data.facegate.decision.
+// TestRankedStages: the deny sets are evaluated one per stage in the order
+// of their lowest rank, each stage knowing the lowest rank of the sets
+// after it; an edit that gives the limits set a lower rank moves it; a set
+// without the contract keeps the single evaluation of
+// data.facegate.decision.
 func TestRankedStages(t *testing.T) {
-	if n := len(newTestDecider(t, "").active.Load().ranked.stages); n != len(stageSets) {
-		t.Errorf("shipped set: %d stages, want %d", n, len(stageSets))
+	nexts := func(re *rankedEval) string {
+		var s []string
+		for _, n := range re.next {
+			s = append(s, fmt.Sprint(n))
+		}
+		return strings.Join(s, " ")
+	}
+	shipped := `[12, "route_unknown"] [20, "key_not_found"] [30, "no_credentials"] [60, "scope_missing"] [80, "namespace_missing"] [90, "limit_config_invalid"] <nil>`
+	if got := nexts(newTestDecider(t, "").active.Load().ranked); got != shipped {
+		t.Errorf("shipped set: next ranks %s, want %s", got, shipped)
 	}
 	dir := copyEmbedded(t)
 	appendFile(t, filepath.Join(dir, "facegate", "limits/limits.rego"), "\n"+rankedEdits[3].rego+"\n")
-	re := newTestDecider(t, dir).active.Load().ranked
-	if len(re.stages) != len(denySets) {
-		t.Fatalf("edited set: %d stages, want one per deny set", len(re.stages))
-	}
-	if next := re.stages[0].next.String(); next != `[12, "route_unknown"]` {
-		t.Errorf("after routes the lowest rank left is %s, want schema's", next)
-	}
-	if next := re.stages[1].next.String(); next != `[15, "gold_tier"]` {
-		t.Errorf("after schema the lowest rank left is %s, want the edit's", next)
+	edited := `[12, "route_unknown"] [15, "gold_tier"] [20, "key_not_found"] [30, "no_credentials"] [60, "scope_missing"] [80, "namespace_missing"] <nil>`
+	if got := nexts(newTestDecider(t, dir).active.Load().ranked); got != edited {
+		t.Errorf("limits with rank 15: next ranks %s, want %s", got, edited)
 	}
 	dir = copyEmbedded(t)
 	appendFile(t, filepath.Join(dir, "facegate", "decision.rego"), "\n# edited\n")

@@ -28,15 +28,6 @@ required_components := ["@method", "@authority", "@path", "@query", "content-typ
 # description: TLS versions accepted for secret mode.
 tls_versions := {"1.2", "1.3"}
 
-given if {
-	is_string(input.auth.mode)
-	input.auth.mode != ""
-}
-
-tls if input.request.tls.version in tls_versions
-
-mode_allowed if input.auth.mode in input.key.auth_modes
-
 fresh if abs(input.auth.signature.age_s) <= max_signature_age_s
 
 # The common case first: the signature covers exactly the required list.
@@ -69,7 +60,11 @@ cert_bound if {
 
 # METADATA
 # description: Missing or unusable credentials.
-deny contains errors.deny(30, 401, 204, "no credentials", "no_credentials") if not given
+deny contains errors.deny(30, 401, 204, "no credentials", "no_credentials") if {
+	not is_string(object.get(input, ["auth", "mode"], null))
+}
+
+deny contains errors.deny(30, 401, 204, "no credentials", "no_credentials") if input.auth.mode == ""
 
 deny contains errors.deny(31, 401, 204, "unknown authentication mode", "auth_mode_unknown") if {
 	is_string(input.auth.mode)
@@ -79,12 +74,15 @@ deny contains errors.deny(31, 401, 204, "unknown authentication mode", "auth_mod
 
 deny contains errors.deny(31, 403, 304, "authentication mode not allowed for this key", "auth_mode_not_allowed") if {
 	input.auth.mode in modes
-	not mode_allowed
+
+	# object.get: a missing key or auth_modes denies (a plain reference
+	# would be undefined outside the negation, and the rule with it).
+	not input.auth.mode in object.get(input, ["key", "auth_modes"], [])
 }
 
 deny contains errors.deny(32, 403, 304, "api_secret requires TLS", "secret_without_tls") if {
 	input.auth.mode == "secret"
-	not tls
+	not object.get(input, ["request", "tls", "version"], null) in tls_versions
 }
 
 deny contains errors.deny(33, 401, 204, "invalid api secret", "secret_invalid") if {

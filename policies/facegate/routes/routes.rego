@@ -53,14 +53,14 @@ read_only if {
 	input.request.method in safe_http_methods
 }
 
-api_http_method if input.request.method in api_http_methods
-
 # METADATA
 # description: |
 #   Unknown API routes and HTTP methods other than GET/POST.
-#   Negations only ever apply to rules: OPA evaluates the arguments of a
-#   negated call or membership test outside the negation, so a missing
-#   input field would make "not x in y" undefined instead of true.
+#   OPA evaluates the arguments of a negated call or membership test
+#   outside the negation, so a missing input field would make
+#   "not input.x in y" undefined instead of true: negations apply to
+#   rules, or read the input with object.get and a default (cheaper than
+#   a rule, which costs an evaluation of its own).
 deny contains errors.deny(10, 404, 401, "unknown method", "route_unknown") if {
 	not input.request.proxied == true
 	not current
@@ -68,5 +68,5 @@ deny contains errors.deny(10, 404, 401, "unknown method", "route_unknown") if {
 
 deny contains errors.deny(11, 405, 401, "only GET and POST are supported", "http_method_not_allowed") if {
 	current
-	not api_http_method
+	not object.get(input, ["request", "method"], null) in api_http_methods
 }

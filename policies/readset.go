@@ -46,17 +46,18 @@ type taint struct {
 type taintKind uint8
 
 const (
-	clean     taintKind = iota
-	rawList             // the param's value
-	trimmed             // trim_space of the value: compared with "" only
-	parts               // split(value, ",")
-	part                // an element of parts
-	listItem            // trim_space of a part
-	itemArray           // an array of items in list order
-	itemSet             // a set of items
-	index               // indexof(item, "@")
-	after               // index + 1
-	isNow               // input.now_ns
+	clean      taintKind = iota
+	rawList              // the param's value
+	trimmed              // trim_space of the value: compared with "" only
+	parts                // split(value, ",")
+	part                 // an element of parts
+	listItem             // trim_space of a part
+	itemArray            // an array of items in list order
+	itemSet              // a set of items
+	index                // indexof(item, "@")
+	after                // index + 1
+	isNow                // input.now_ns
+	wholeInput           // a local bound to input: read where it is used
 )
 
 // analysis walks the rules reachable from the decision. It runs once for
@@ -313,7 +314,11 @@ func (a *analysis) unify(l, r *ast.Term, env map[ast.Var]taint) {
 	for _, p := range [][2]*ast.Term{{l, r}, {r, l}} {
 		if v, ok := p[0].Value.(ast.Var); ok {
 			if _, bound := env[v]; !bound {
-				env[v] = a.term(p[1], env)
+				if isInputRoot(p[1]) { // the compiler's local for object.get(input, ...)
+					env[v] = taint{kind: wholeInput}
+				} else {
+					env[v] = a.term(p[1], env)
+				}
 				return
 			}
 		}
@@ -371,6 +376,12 @@ var comparisons = map[string]bool{"equal": true, "neq": true, "lt": true, "lte":
 func (a *analysis) call(e *ast.Expr, env map[ast.Var]taint) {
 	op := e.Operator()
 	ops := e.Operands()
+	if r := inputGetRef(op, ops, env); r != nil {
+		// object.get(input, ["a", "b"], default) reads input.a.b, as the
+		// reference does (the default when it is undefined).
+		ops = append([]*ast.Term{ast.NewTerm(r)}, ops[2:]...)
+		op = ast.Ref{ast.VarTerm("object.get.input")}
+	}
 	var args []taint
 	tainted := false
 	for _, t := range ops {
@@ -380,7 +391,12 @@ func (a *analysis) call(e *ast.Expr, env map[ast.Var]taint) {
 	}
 	out := taint{}
 	arity := len(ops)
-	if op[0].Equal(ast.DefaultRootDocument) {
+	if op.String() == "object.get.input" {
+		arity = 2
+		if tainted {
+			a.fail() // a raw param, or a tainted default
+		}
+	} else if op[0].Equal(ast.DefaultRootDocument) {
 		node, _ := walkTree(a.c.RuleTree, op)
 		if node != nil && len(node.Values) > 0 {
 			fn := node.Values[0]
@@ -412,6 +428,35 @@ func (a *analysis) call(e *ast.Expr, env map[ast.Var]taint) {
 			a.fail()
 		}
 	}
+}
+
+// inputGetRef is input.a.b for a call object.get(input, ["a", "b"], x)
+// (a constant path of strings), or nil.
+func inputGetRef(op ast.Ref, ops []*ast.Term, env map[ast.Var]taint) ast.Ref {
+	if op.String() != ast.ObjectGet.Name || len(ops) < 3 {
+		return nil
+	}
+	if v, ok := ops[0].Value.(ast.Var); !(ok && env[v].kind == wholeInput) && !isInputRoot(ops[0]) {
+		return nil
+	}
+	path, ok := ops[1].Value.(*ast.Array)
+	if !ok {
+		return nil
+	}
+	r := ast.InputRootRef.Copy()
+	for i := range path.Len() {
+		if _, ok := path.Elem(i).Value.(ast.String); !ok {
+			return nil
+		}
+		r = append(r, path.Elem(i))
+	}
+	return r
+}
+
+// isInputRoot reports whether t is the reference `input` (the whole input).
+func isInputRoot(t *ast.Term) bool {
+	r, ok := t.Value.(ast.Ref)
+	return ok && r.Equal(ast.InputRootRef)
 }
 
 // builtin is the taint of a built-in's result on tainted arguments.
@@ -497,6 +542,9 @@ func (a *analysis) term(t *ast.Term, env map[ast.Var]taint) taint {
 	case ast.Var:
 		if v.Equal(ast.InputRootDocument.Value) {
 			a.rs.memo = false // the whole input, now_ns included
+		}
+		if env[v].kind == wholeInput {
+			return a.inputRef(ast.InputRootRef, env)
 		}
 		return env[v]
 	case ast.Ref:

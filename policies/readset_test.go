@@ -266,3 +266,27 @@ func TestMemoKeyFollowsPolicy(t *testing.T) {
 		t.Errorf("why uids is raw: %q", uid.active.Load().reads.why["uids"])
 	}
 }
+
+// TestFindReadsObjectGet: object.get(input, ["a", "b"], default) reads
+// input.a.b as the reference would, and a param through it by name; any
+// other use of the whole input (a path computed at evaluation) leaves the
+// set without memo.
+func TestFindReadsObjectGet(t *testing.T) {
+	rs := newTestDecider(t, editedSet(t, `deny contains errors.deny(10, 403, 307, "blocked", "address_blocked") if {
+	object.get(input, ["request", "remote_ip"], "") == "203.0.113.7"
+	not object.get(input, ["request", "params", "uid"], "") in {"x"}
+}`)).active.Load().reads
+	if rs == nil || !rs.memo || !rs.paths["request.remote_ip"] || rs.paths[""] {
+		t.Fatalf("object.get of a constant path: reads %+v, want request.remote_ip and a memo", rs)
+	}
+	if shape, read := rs.params["uid"]; !read || shape {
+		t.Errorf("param uid through object.get: read %t, by shape %t; want read as sent", read, shape)
+	}
+	d := newTestDecider(t, editedSet(t, `deny contains errors.deny(10, 403, 307, "blocked", "address_blocked") if {
+	some k in ["request", "key"]
+	object.get(input, [k, "id"], "") == "x"
+}`))
+	if d.active.Load().memo != nil {
+		t.Error("object.get of a computed path kept the memo")
+	}
+}

@@ -126,9 +126,7 @@ func (d *Decider) prepare(ctx context.Context) (*prepared, error) {
 	q, err := rego.New(
 		rego.Query(Query),
 		rego.Compiler(c),
-		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) {
-			return decisionFromTerm(t)
-		}),
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("preparing %s: %w", Query, err)
@@ -209,37 +207,29 @@ func (d *Decider) evaluateOK(ctx context.Context, p *prepared, in *Input) (Decis
 	if p.rules != nil {
 		vc.withRules(p.deps, p.rules, input)
 	}
-	var dec Decision
+	var t *ast.Term
+	var err error
 	if p.ranked != nil {
-		t, err := p.ranked.decide(ctx, input, vc)
-		if err != nil {
-			d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
-			return failClosed(), false
-		}
-		if t == nil {
-			d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
-			return failClosed(), false
-		}
-		if dec, err = decisionFromTerm(t); err != nil {
-			d.logger.Error("policy decision malformed", zap.String("policy_version", p.version), zap.Error(err))
-			return failClosed(), false
-		}
+		t, err = p.ranked.decide(ctx, input, vc)
 	} else {
-		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input),
-			rego.EvalVirtualCache(vc), rego.EvalMetrics(noMetrics))
-		if err != nil {
-			d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
-			return failClosed(), false
+		var terms []*ast.Term
+		if terms, err = evalTerms(ctx, p.query, input, vc); len(terms) == 1 {
+			t = terms[0]
 		}
-		if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-			d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
-			return failClosed(), false
+	}
+	var dec Decision
+	if err == nil && t != nil {
+		if dec, err = decisionFromTerm(t); err != nil {
+			err = fmt.Errorf("malformed decision: %w", err)
 		}
-		var ok bool
-		if dec, ok = rs[0].Expressions[0].Value.(Decision); !ok { // GenerateJSON returned an error wrapped by rego, or another type
-			d.logger.Error("policy decision malformed", zap.String("policy_version", p.version))
-			return failClosed(), false
-		}
+	}
+	switch {
+	case err != nil:
+		d.logger.Error("policy evaluation failed", zap.String("policy_version", p.version), zap.Error(err))
+		return failClosed(), false
+	case t == nil:
+		d.logger.Error("policy decision undefined", zap.String("policy_version", p.version), zap.String("query", Query))
+		return failClosed(), false
 	}
 	if p.rules != nil && dec.Allow {
 		// Only allowed decisions share their rule values: a stream of

@@ -9,6 +9,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/types"
 )
 
@@ -137,9 +138,14 @@ func (re *rankedEval) decide(ctx context.Context, input ast.Value, vc *evalCache
 }
 
 // evalTerms evaluates q, answering the values of its expressions or nil
-// when it is undefined.
+// when it is undefined. The evaluation is cancelled when ctx is done,
+// through context.AfterFunc: without a cancel of its own, OPA starts a
+// goroutine per evaluation to watch ctx.
 func evalTerms(ctx context.Context, q rego.PreparedEvalQuery, input ast.Value, vc *evalCache) ([]*ast.Term, error) {
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(vc), rego.EvalMetrics(noMetrics))
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalVirtualCache(vc), rego.EvalMetrics(noMetrics),
+		rego.EvalExternalCancel(cancel))
 	if err != nil || len(rs) != 1 {
 		return nil, err
 	}

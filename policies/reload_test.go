@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,5 +260,32 @@ func TestConcurrentDecideAndReload(t *testing.T) {
 		if e := <-errs; e != "" {
 			t.Errorf("decision during reload: %s", e)
 		}
+	}
+}
+
+// TestCancelDuringEvaluation: a request context that ends while a
+// long evaluation runs cancels it (the evaluation watches the context
+// through context.AfterFunc), and the decision fails closed.
+func TestCancelDuringEvaluation(t *testing.T) {
+	dir := copyEmbedded(t)
+	appendFile(t, filepath.Join(dir, "facegate", "routes", "routes.rego"), `
+deny contains errors.deny(10, 403, 307, "slow", "slow") if {
+	some i in numbers.range(1, 20000)
+	some j in numbers.range(1, 20000)
+	i * j == -1
+}
+`)
+	core, logs := observer.New(zap.ErrorLevel)
+	d, err := NewDecider(Options{Dir: dir, Logger: zap.New(core), NoMemo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if got := d.Decide(ctx, realisticInput()); got.Allow || got.Reason != ReasonPolicyError {
+		t.Errorf("cancelled evaluation: got %s", got)
+	}
+	if logs.FilterMessageSnippet("policy evaluation failed").Len() != 1 || !strings.Contains(fmt.Sprint(logs.All()[0].ContextMap()["error"]), "cancel") {
+		t.Errorf("logs %v, want the evaluation's cancellation", logs.All())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/facegate/facegate/engine/service"
 	"github.com/facegate/facegate/engine/skyerr"
@@ -266,8 +267,20 @@ func decisionError(d policies.Decision) *skyerr.Error {
 }
 
 // logDecision writes one decision log line: no secrets, no biometrics.
+// Denials are logged at INFO; allowed decisions, one per request served,
+// at DEBUG (a request log is Caddy's access log, with the decision's
+// variables appended: docs/operations.md), so that the check comes first
+// and a server at INFO builds no line for them.
 func (g *Guard) logDecision(route string, ev *evidence, d policies.Decision, start time.Time) {
-	g.logger.Info("decision",
+	level := zapcore.InfoLevel
+	if d.Allow {
+		level = zapcore.DebugLevel
+	}
+	ce := g.logger.Check(level, "decision")
+	if ce == nil {
+		return
+	}
+	ce.Write(
 		zap.String("key_id", ev.keyID),
 		zap.String("route", route),
 		zap.String("auth_mode", ev.mode),

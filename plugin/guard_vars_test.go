@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // TestGuardSetsPlaceholders runs the guard in process and checks the Caddy
@@ -86,5 +89,44 @@ func TestGuardDenialsToErrorRoutes(t *testing.T) {
 	bg.g.Denials = "sometimes"
 	if err := bg.g.Validate(); err == nil {
 		t.Fatal("an unknown denials value was accepted")
+	}
+}
+
+// TestGuardDecisionLogLevels: a denial is logged at INFO (without the
+// secret), an allowed call only at DEBUG.
+func TestGuardDecisionLogLevels(t *testing.T) {
+	bg := newBenchGuard(t)
+	defer bg.teardown()
+	for _, level := range []zapcore.Level{zapcore.InfoLevel, zapcore.DebugLevel} {
+		core, logs := observer.New(level)
+		bg.g.logger = zap.New(core)
+		for _, secret := range []string{bg.plain[1], "not-the-secret"} {
+			w := httptest.NewRecorder()
+			if err := bg.g.ServeHTTP(w, bg.request(t, [2]string{bg.plain[0], secret}, false), handlerFunc(bg.okNext)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var allowed, denied int
+		for _, e := range logs.FilterMessage("decision").All() {
+			f := e.ContextMap()
+			if strings.Contains(fmt.Sprint(f), bg.plain[1]) {
+				t.Fatalf("the decision log holds the secret: %v", f)
+			}
+			switch {
+			case f["allow"] == true && e.Level == zapcore.DebugLevel:
+				allowed++
+			case f["allow"] == false && e.Level == zapcore.InfoLevel && f["reason"] == "secret_invalid" && f["key_id"] == bg.plain[0]:
+				denied++
+			default:
+				t.Errorf("unexpected decision line at %s: %v", e.Level, f)
+			}
+		}
+		wantAllowed := 0
+		if level == zapcore.DebugLevel {
+			wantAllowed = 1
+		}
+		if allowed != wantAllowed || denied != 1 {
+			t.Errorf("logger at %s: %d allowed and %d denied decision lines, want %d and 1", level, allowed, denied, wantAllowed)
+		}
 	}
 }

@@ -221,8 +221,12 @@ func BenchmarkDecideDeniedUnique(b *testing.B) {
 }
 
 // uncachedDenials are streams of denials an attacker can send, each call
-// differing in what the rules that deny read (so that no memo entry, nor a
-// denial rank's, has seen it), one stream per denial rank reached.
+// differing in a value the rules that deny read (a route, a path, a
+// namespace's name), one stream per denial rank reached. With the memo off
+// every call is evaluated; as deployed, the wrong secrets are answered by
+// their rank's key (the namespace is not read up to it) and the foreign
+// namespaces by the memo (which keeps whether the key owns a name, not the
+// name).
 var uncachedDenials = []struct {
 	reason string
 	input  func(i int) *Input
@@ -256,11 +260,18 @@ var uncachedDenials = []struct {
 
 // BenchmarkDecideDeniedRank decides each stream of uncachedDenials with the
 // memo off: how a memo miss is decided when deployed.
-func BenchmarkDecideDeniedRank(b *testing.B) {
+func BenchmarkDecideDeniedRank(b *testing.B) { benchmarkUncachedDenials(b, false) }
+
+// BenchmarkDecideDeployedRank decides those streams as deployed (memo on).
+func BenchmarkDecideDeployedRank(b *testing.B) { benchmarkUncachedDenials(b, true) }
+
+func benchmarkUncachedDenials(b *testing.B, memo bool) {
 	for _, tc := range uncachedDenials {
 		b.Run(tc.reason, func(b *testing.B) {
 			d := newTestDecider(b, "")
-			d.active.Load().memo = nil
+			if !memo {
+				d.active.Load().memo = nil
+			}
 			ins := make([]*Input, b.N)
 			for i := range ins {
 				ins[i] = tc.input(i)
@@ -427,9 +438,9 @@ func BenchmarkNewDecider(b *testing.B) {
 
 // BenchmarkDecideOverridesNewNamespaces is the decider as deployed (memo
 // on) for a key that owns every namespace, with the guard bench's three
-// limit overrides, naming another namespace every call: allowed, and a
-// memo miss every time (the namespace param is read as sent), so every
-// decision is an evaluation of every deny set and of the limits list.
+// limit overrides, naming another namespace every call: allowed, and after
+// the first call a memo hit (the memo keeps whether the key owns a name,
+// not the name; it was a miss every call when the key held the name).
 func BenchmarkDecideOverridesNewNamespaces(b *testing.B) {
 	ins := make([]*Input, b.N)
 	for i := range ins {

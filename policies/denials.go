@@ -202,15 +202,16 @@ func (r *readSet) union(o *readSet) *readSet {
 		return o
 	}
 	u := &readSet{memo: r.memo && o.memo, paths: maps.Clone(r.paths), params: maps.Clone(r.params),
-		clocks: maps.Clone(r.clocks), why: maps.Clone(r.why)}
+		members: maps.Clone(r.members), clocks: maps.Clone(r.clocks), why: maps.Clone(r.why)}
 	maps.Copy(u.paths, o.paths)
 	maps.Copy(u.clocks, o.clocks)
 	maps.Copy(u.why, o.why)
 	for name, shape := range o.params {
+		member := o.members[name]
 		if old, read := u.params[name]; read {
-			shape = shape && old
+			shape, member = shape && old, member && u.members[name]
 		}
-		u.params[name] = shape
+		u.params[name], u.members[name] = shape, member
 	}
 	return u
 }

@@ -104,3 +104,13 @@ func plainQuery(t *testing.T, dir string) rego.PreparedEvalQuery {
 	}
 	return q
 }
+
+// plainDecision is the decision of q (plainQuery) for in.
+func plainDecision(t *testing.T, q rego.PreparedEvalQuery, in *Input) Decision {
+	t.Helper()
+	rs, err := q.Eval(context.Background(), rego.EvalParsedInput(in.Value()))
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("plain evaluation: %v %v", rs, err)
+	}
+	return rs[0].Expressions[0].Value.(Decision)
+}

@@ -63,20 +63,34 @@ func TestMemo(t *testing.T) {
 		if same, _ := p.memo.key(nil, in); !bytes.Equal(same, key) {
 			t.Error("memo key depends on the secret or on now_ns")
 		}
-		// Every variation of the input gets its own key.
+		// Every variation of the input gets its own key, but those that
+		// differ only in the names of namespaces the key does not own (the
+		// memo keeps whether the key owns a name, not the name); those
+		// must get the same decision from OPA's plain evaluation.
 		seen := map[string]int{}
-		for i, v := range variations() {
+		vs := variations()
+		plain := plainQuery(t, "")
+		shared := 0
+		for i, v := range vs {
 			in := realisticInput()
 			v(in)
 			k, _ := p.memo.key(nil, in)
 			if j, dup := seen[string(k)]; dup && i != 0 && j != 0 {
-				t.Errorf("variations %d and %d share a key", j, i)
+				other := realisticInput()
+				vs[j](other)
+				if a, b := plainDecision(t, plain, other), plainDecision(t, plain, in); !reflect.DeepEqual(a, b) {
+					t.Errorf("variations %d and %d share a key, and their decisions differ: %s, %s", j, i, a, b)
+				}
+				shared++
 			}
 			seen[string(k)] = i
 		}
-		in.Request.Params["uids"] = strings.Repeat("u@docs,", 400)
+		if shared > 2 {
+			t.Errorf("%d variations share a key with another", shared)
+		}
+		in.Request.Params["uids"] = strings.Repeat("u@docs,", 800)
 		if _, ok := p.memo.key(nil, in); ok {
-			t.Error("a 2.8 KB input is memoized")
+			t.Error("a 5.6 KB input is memoized")
 		}
 	})
 
@@ -210,12 +224,15 @@ func TestMemoKeyCoversEveryInputField(t *testing.T) {
 	}{
 		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "detector": "aggressive"}, false},
 		{map[string]string{"uids": "zoe@docs, bob@docs", "namespace": "docs", "detector": "normal", "urls": "https://x"}, false},
-		{map[string]string{"uids": "mark@docs,anna@team", "namespace": "docs", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna@other", "namespace": "docs", "detector": "normal"}, true},
+		// a namespace the key owns as well: its membership is kept, not its name
+		{map[string]string{"uids": "mark@docs,anna@team", "namespace": "docs", "detector": "normal"}, false},
 		{map[string]string{"uids": "mark@docs,anna", "namespace": "docs", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,all", "namespace": "docs", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs,", "namespace": "docs", "detector": "normal"}, true},
 		{map[string]string{"uid": "mark@docs,anna@docs", "namespace": "docs", "detector": "normal"}, true},
-		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs ", "detector": "normal"}, true},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "team ", "detector": "normal"}, false},
+		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "other", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "detector": "normal"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "namespaces": "docs"}, true},
 		{map[string]string{"uids": "mark@docs,anna@docs", "namespace": "docs", "pids": "p1"}, true},
@@ -352,5 +369,65 @@ func TestNoMemoOption(t *testing.T) {
 	}
 	if dec := d.Decide(context.Background(), realisticInput()); !dec.Allow {
 		t.Errorf("NoMemo decider denies the realistic input: %s", dec)
+	}
+}
+
+// TestMemoForeignNamespacesShareAnEntry: calls naming namespaces the key
+// does not own, whatever the names, share one memo entry, as calls naming
+// other namespaces it owns do; each decision is OPA's plain evaluation's.
+func TestMemoForeignNamespacesShareAnEntry(t *testing.T) {
+	d := newTestDecider(t, "")
+	p := d.active.Load()
+	plain := plainQuery(t, "")
+	ctx := context.Background()
+	whole := func() int { // whole decisions (denials are kept under their rank's key too)
+		n := 0
+		for _, gen := range []map[string]Decision{p.memo.entries, p.memo.older} {
+			for k := range gen {
+				if k[0] == 0 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	streams := []struct {
+		name   string
+		params func(i int) map[string]string
+		reason string
+	}{
+		{"namespace", func(i int) map[string]string {
+			return map[string]string{"uids": "mark@docs", "namespace": fmt.Sprintf(" ns%d", i)}
+		}, "namespace_not_owned"},
+		{"uids", func(i int) map[string]string {
+			return map[string]string{"uids": fmt.Sprintf("mark@docs,anna@ns%d", i), "namespace": "docs"}
+		}, "namespace_not_owned"},
+		{"namespaces", func(i int) map[string]string {
+			return map[string]string{"uids": "all", "namespace": "team", "namespaces": fmt.Sprintf("docs,ns%d", i)}
+		}, "namespace_not_owned"},
+		{"owned", func(i int) map[string]string {
+			return map[string]string{"uids": fmt.Sprintf("u%d@%s", i, []string{"docs", "team"}[i%2]), "namespace": []string{"team", "docs"}[i%2]}
+		}, "ok"},
+	}
+	for _, s := range streams {
+		before := whole()
+		for i := range 20 {
+			in := realisticInput()
+			in.Request.Params = s.params(i)
+			got, want := d.Decide(ctx, in), plainDecision(t, plain, in)
+			if !reflect.DeepEqual(got, want) || got.Reason != s.reason {
+				t.Fatalf("%s %d: Decide = %s, plain evaluation = %s, want %s", s.name, i, got, want, s.reason)
+			}
+		}
+		if n := whole() - before; n != 1 {
+			t.Errorf("%s: %d memo entries for 20 calls, want 1", s.name, n)
+		}
+	}
+	// The same names, for a key that owns them: another entry, allowed.
+	in := realisticInput()
+	in.Request.Params = streams[0].params(3)
+	in.Key.Namespaces = []string{"docs", "ns3"}
+	if got := d.Decide(ctx, in); !got.Allow {
+		t.Fatalf("a key owning ns3: %s", got)
 	}
 }

@@ -111,7 +111,7 @@ func leafNumber(in *Input, leaf uint8) (int64, bool) {
 }
 
 // keyStep is one part of a memo key: a field (op leafStep), a param by
-// name (paramRaw, paramShape) or the comparison of now_ns with a number
+// name (paramRaw, paramShape, paramMember) or the comparison of now_ns with a number
 // field (clockLeaf) or a constant (clockConst).
 type keyStep struct {
 	op    uint8
@@ -124,6 +124,7 @@ const (
 	leafStep uint8 = iota
 	paramRaw
 	paramShape
+	paramMember
 	clockLeaf
 	clockConst
 )
@@ -160,7 +161,10 @@ func memoKeySteps(rs *readSet) (steps []keyStep, ok bool) {
 		slices.Sort(names)
 		for _, name := range names {
 			op := paramRaw
-			if rs.params[name] {
+			switch {
+			case rs.members[name]:
+				op = paramMember
+			case rs.params[name]:
 				op = paramShape
 			}
 			steps = append(steps, keyStep{op: op, name: name})
@@ -188,12 +192,14 @@ func appendKey(b []byte, in *Input, steps []keyStep) []byte {
 		switch s.op {
 		case leafStep:
 			b = appendLeaf(b, in, s.leaf)
-		case paramRaw, paramShape:
+		case paramRaw, paramShape, paramMember:
 			v, ok := in.Request.Params[s.name]
 			b = appendBool(b, ok)
 			switch {
 			case ok && s.op == paramShape:
 				b = appendListShape(b, v)
+			case ok && s.op == paramMember:
+				b = appendMemberShape(b, v, in.Key.Namespaces)
 			case ok:
 				b = appendString(b, v)
 			}
@@ -227,6 +233,33 @@ func appendListShape(b []byte, v string) []byte {
 		default:
 			b = appendString(append(b, 3), ns)
 		}
+	}
+	return b
+}
+
+// appendMemberShape encodes what the rules can compute from a param whose
+// names they only test for membership in key.namespaces, besides what
+// appendListShape encodes (readset.go, members): the list's shape, and
+// instead of each item's namespace whether the key owns it, and whether it
+// owns the whole value trimmed and each item. Requests naming namespaces
+// the key does not own share an entry, whatever the names.
+func appendMemberShape(b []byte, v string, owned []string) []byte {
+	whole := strings.TrimSpace(v)
+	b = appendBool(appendBool(b, whole != ""), slices.Contains(owned, whole))
+	b = binary.AppendUvarint(b, uint64(strings.Count(v, ",")+1))
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		switch _, ns, at := strings.Cut(item, "@"); {
+		case item == "":
+			b = append(b, 0)
+		case item == "all":
+			b = append(b, 1)
+		case !at:
+			b = append(b, 2)
+		default:
+			b = appendBool(append(b, 3), slices.Contains(owned, ns))
+		}
+		b = appendBool(b, slices.Contains(owned, item))
 	}
 	return b
 }

@@ -24,6 +24,13 @@ type readSet struct {
 	// rules only split on ",", trim and look at through what
 	// appendListShape encodes; false: the value as sent matters.
 	params map[string]bool
+	// members are the params read by name whose names (the whole value
+	// trimmed, each item, each item's namespace after "@") the rules only
+	// test for membership in key.namespaces, besides what appendListShape
+	// encodes: appendMemberShape keeps that membership instead of the
+	// names, so that requests naming other namespaces the key does not own
+	// share an entry.
+	members map[string]bool
 	// clocks are the operands that now_ns is compared with: input paths,
 	// or "#<number>" for constants.
 	clocks map[string]bool
@@ -56,6 +63,7 @@ const (
 	itemSet              // a set of items
 	index                // indexof(item, "@")
 	after                // index + 1
+	suffix               // an item's namespace after its first "@" (member passes)
 	isNow                // input.now_ns
 	wholeInput           // a local bound to input: read where it is used
 )
@@ -65,6 +73,7 @@ const (
 type analysis struct {
 	c      *ast.Compiler
 	param  string
+	member bool // the pass of members: names only tested against key.namespaces
 	rs     *readSet
 	failed bool                    // this pass's value needs its raw encoding (or no memo)
 	at     *ast.Expr               // the expression analysed
@@ -104,10 +113,11 @@ func readsOf(c *ast.Compiler, starts []ruleAt, shapes bool) (rs *readSet) {
 			rs = &readSet{why: map[string]string{"": "analysis failed"}}
 		}
 	}()
-	rs = &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, clocks: map[string]bool{}, why: map[string]string{}}
+	rs = &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, members: map[string]bool{},
+		clocks: map[string]bool{}, why: map[string]string{}}
 	rules := reachableRules(c.RuleTree, starts)
-	run := func(param string) bool {
-		a := &analysis{c: c, param: param, rs: rs, nodes: map[*ast.TreeNode]taint{}}
+	run := func(param string, member bool) bool {
+		a := &analysis{c: c, param: param, member: member, rs: rs, nodes: map[*ast.TreeNode]taint{}}
 		for i := 0; i == 0 || a.changed && i < 8; i++ {
 			a.changed, a.summary, a.active = false, map[callKey]taint{}, map[callKey]bool{}
 			for i, r := range rules {
@@ -132,11 +142,12 @@ func readsOf(c *ast.Compiler, starts []ruleAt, shapes bool) (rs *readSet) {
 		}
 		return !a.failed && !a.changed
 	}
-	if !run("") {
+	if !run("", false) {
 		rs.memo = false
 	}
 	for name := range rs.params {
-		rs.params[name] = shapes && run(name)
+		rs.params[name] = shapes && run(name, false)
+		rs.members[name] = shapes && run(name, true)
 	}
 	return rs
 }
@@ -231,7 +242,7 @@ func visitAll(n *ast.TreeNode, visit func(*ast.TreeNode)) {
 }
 
 func (a *analysis) fail() {
-	if !a.failed && a.at != nil {
+	if !a.failed && a.at != nil && !a.member { // why a param is raw, or there is no memo
 		a.rs.why[a.param] = a.at.String()
 	}
 	a.failed = true
@@ -493,12 +504,18 @@ func (a *analysis) builtin(name string, args []taint, ops []*ast.Term) taint {
 		return taint{kind: after, src: args[0].src}
 	case name == "substring" && k(0) == listItem && k(1) == after && k(2) == clean && num(2) == "-1":
 		if v, ok := ops[0].Value.(ast.Var); ok && v.Equal(args[1].src) {
-			return taint{}
+			if a.member {
+				return taint{kind: suffix} // the name: only its membership is kept
+			}
+			return taint{} // appendListShape keeps the namespace
 		}
 	case name == ast.Member.Name && (k(1) == itemSet || k(1) == itemArray) && k(0) == clean:
 		if s, ok := ops[0].Value.(ast.String); ok && (s == "" || s == "all") {
 			return taint{}
 		}
+	case name == ast.Member.Name && a.member && (k(0) == trimmed || k(0) == listItem || k(0) == suffix) &&
+		k(1) == clean && args[1].path == keyNamespaces:
+		return taint{} // appendMemberShape keeps the membership
 	}
 	a.fail()
 	return taint{}
@@ -630,6 +647,9 @@ func (a *analysis) ref(r ast.Ref, env map[ast.Var]taint) taint {
 			if node == nil || n < len(r) && len(node.Values) == 0 && r[n].IsGround() {
 				return taint{} // no such rule: undefined
 			}
+			if n == len(r) && isKeyNamespaces(node) {
+				return taint{path: keyNamespaces}
+			}
 			t := a.nodeTaint(node)
 			return a.element(t, r[n:], env)
 		default:
@@ -753,4 +773,42 @@ func (a *analysis) inputRef(r ast.Ref, env map[ast.Var]taint) taint {
 // (compiled to a local bound to an element of a local bound to that array).
 func (a *analysis) varChoices(v ast.Var, env map[ast.Var]taint) []string {
 	return env[v].choices
+}
+
+// keyNamespaces is the input path whose membership appendMemberShape keeps.
+const keyNamespaces = "key.namespaces"
+
+// isKeyNamespaces reports whether every value of the rules at node is
+// input.key.namespaces or an empty array (as the shipped key_namespaces:
+// `n := input.key.namespaces; is_array(n)`, else []). Which of the two a
+// rule takes depends on what its body reads, which the key holds; a name's
+// membership in either is then decided by its membership in the first.
+func isKeyNamespaces(node *ast.TreeNode) bool {
+	if len(node.Values) == 0 || len(node.Children) != 0 {
+		return false
+	}
+	isPath := func(t *ast.Term) bool {
+		return t.Equal(ast.NewTerm(ast.MustParseRef("input." + keyNamespaces)))
+	}
+	for _, r := range node.Values {
+		if len(r.Head.Args) != 0 || r.Head.Key != nil {
+			return false
+		}
+		for b := r; b != nil; b = b.Else {
+			v := b.Head.Value
+			if arr, ok := v.Value.(*ast.Array); ok && arr.Len() == 0 || isPath(v) {
+				continue
+			}
+			bound := false
+			for _, e := range b.Body {
+				if terms, ok := e.Terms.([]*ast.Term); ok && e.IsEquality() && !e.Negated && len(e.With) == 0 {
+					bound = bound || terms[1].Equal(v) && isPath(terms[2]) || terms[2].Equal(v) && isPath(terms[1])
+				}
+			}
+			if _, isVar := v.Value.(ast.Var); !isVar || !bound {
+				return false
+			}
+		}
+	}
+	return true
 }

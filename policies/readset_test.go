@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,21 +21,22 @@ var policyEdits = []struct {
 	memo       bool
 	raw        []string // params the key must hold as sent
 	shape      []string // params the key may hold by their list shape
+	member     []string // params whose names the key may replace by their membership in key.namespaces (all of them when given)
 }{
-	{"shipped", "", true, []string{"namespace", "namespaces"}, []string{"uids", "uid", "pids"}},
+	{"shipped", "", true, nil, []string{"uids", "uid", "pids"}, []string{"namespace", "namespaces", "uids", "uid", "pids"}},
 	{"reads remote_ip", `deny contains errors.deny(10, 403, 307, "blocked address", "address_blocked") if {
 	input.request.remote_ip == "203.0.113.7"
-}`, true, nil, []string{"uids"}},
+}`, true, nil, []string{"uids"}, nil},
 	{"clock test with a constant", `deny contains errors.deny(10, 403, 307, "switched off", "switched_off") if {
 	input.now_ns >= 1800000001000000000
-}`, true, nil, []string{"uids"}},
+}`, true, nil, []string{"uids"}, nil},
 	{"a uid by name", `deny contains errors.deny(10, 403, 307, "blocked uid", "uid_blocked") if {
 	some u in split(input.request.params.uids, ",")
 	trim_space(u) == "eve@other"
-}`, true, []string{"uids"}, []string{"uid"}},
+}`, true, []string{"uids"}, []string{"uid"}, nil},
 	{"counts uids", `deny contains errors.deny(10, 403, 307, "too many uids", "uids_many") if {
 	count(split(input.request.params.uids, ",")) > 1
-}`, true, []string{"uids"}, []string{"uid"}},
+}`, true, []string{"uids"}, []string{"uid"}, nil},
 	{"uid names through a set", `names contains n if {
 	some u in split(input.request.params.uids, ",")
 	n := trim_space(u)
@@ -42,11 +44,11 @@ var policyEdits = []struct {
 
 deny contains errors.deny(10, 403, 307, "two names", "uids_two") if {
 	count(names) == 2
-}`, true, []string{"uids"}, []string{"uid"}},
+}`, true, []string{"uids"}, []string{"uid"}, nil},
 	{"the namespace's position", `deny contains errors.deny(10, 403, 307, "short name", "uid_short") if {
 	some u in split(input.request.params.uids, ",")
 	indexof(trim_space(u), "@") == 1
-}`, true, []string{"uids"}, []string{"uid"}},
+}`, true, []string{"uids"}, []string{"uid"}, nil},
 	{"an array built from a set of uids", `names contains n if {
 	some u in split(input.request.params.uids, ",")
 	n := trim_space(u)
@@ -54,39 +56,52 @@ deny contains errors.deny(10, 403, 307, "two names", "uids_two") if {
 
 deny contains errors.deny(10, 403, 307, "two names", "uids_two") if {
 	count([1 | some n in names; contains(n, "@")]) == 2
-}`, true, []string{"uids"}, []string{"uid"}},
+}`, true, []string{"uids"}, []string{"uid"}, nil},
 	{"a param through a function", `param(name) := input.request.params[name]
 
 deny contains errors.deny(10, 403, 307, "aggressive", "detector_refused") if {
 	param("detector") == "aggressive"
-}`, true, []string{"detector"}, []string{"uids", "uid"}},
+}`, true, []string{"detector"}, []string{"uids", "uid"}, nil},
 	{"the clock through a function", `before(t) if input.now_ns < t
 
 deny contains errors.deny(10, 403, 307, "early", "early") if {
 	before(input.key.expires_at)
 	before(input.request.images)
-}`, true, nil, []string{"uids"}},
+}`, true, nil, []string{"uids"}, nil},
 	{"other params by name", `deny contains errors.deny(10, 403, 307, "aggressive", "detector_refused") if {
 	input.request.params.detector == "aggressive"
-}`, true, []string{"detector", "namespace"}, []string{"uids"}},
+}`, true, []string{"detector"}, []string{"uids"}, nil},
 	{"whole params", `deny contains errors.deny(10, 403, 307, "too many params", "params_many") if {
 	count(input.request.params) > 4
-}`, true, nil, nil},
+}`, true, nil, nil, nil},
 	{"whole input", `deny contains errors.deny(10, 403, 307, "too many fields", "input_too_large") if {
 	count(input) > 5
-}`, false, nil, nil},
+}`, false, nil, nil, nil},
 	{"dynamic ref", `deny contains errors.deny(10, 403, 307, "flagged", "flagged") if {
 	some name in object.keys(input.request.params)
 	input[name] == true
-}`, false, nil, nil},
+}`, false, nil, nil, nil},
 	{"clock arithmetic", `deny contains errors.deny(10, 403, 307, "stale", "stale_key") if {
 	input.now_ns - input.key.expires_at > 1000000000
 	input.key.expires_at > 0
-}`, false, nil, nil},
+}`, false, nil, nil, nil},
 	{"the clock", `deny contains errors.deny(10, 403, 307, "late", "late") if {
 	time.now_ns() > 0
 	input.request.route == "faces/train"
-}`, false, nil, nil},
+}`, false, nil, nil, nil},
+	{"a namespace by name", `deny contains errors.deny(10, 403, 307, "closed", "namespace_closed") if {
+	trim_space(input.request.params.namespace) == "archive"
+}`, true, []string{"namespace"}, []string{"uids"}, []string{"uids", "uid", "pids", "namespaces"}},
+	{"a uid's namespace by name", `deny contains errors.deny(10, 403, 307, "closed", "namespace_closed") if {
+	some u in split(input.request.params.uids, ",")
+	item := trim_space(u)
+	i := indexof(item, "@")
+	i >= 0
+	substring(item, i + 1, -1) == "archive"
+}`, true, nil, []string{"uids", "uid"}, []string{"uid", "pids", "namespace", "namespaces"}},
+	{"a namespace tested against another list", `deny contains errors.deny(10, 403, 307, "not a scope", "namespace_scope") if {
+	not trim_space(input.request.params.namespace) in input.key.scopes
+}`, true, []string{"namespace"}, []string{"uids"}, []string{"uids", "uid", "pids", "namespaces"}},
 }
 
 // editedSet writes the shipped policies with edit appended to routes.rego
@@ -115,8 +130,18 @@ func TestFindReads(t *testing.T) {
 			}
 			rs := p.reads
 			for _, name := range tc.raw {
-				if shape, read := rs.params[name]; !read || shape {
-					t.Errorf("param %s: read %t, by shape %t; want read as sent", name, read, shape)
+				if shape, read := rs.params[name]; !read || shape || rs.members[name] {
+					t.Errorf("param %s: read %t, by shape %t, by membership %t; want read as sent", name, read, shape, rs.members[name])
+				}
+			}
+			for _, name := range tc.member {
+				if !rs.members[name] {
+					t.Errorf("param %s not keyed by its membership in key.namespaces", name)
+				}
+			}
+			for name, member := range rs.members {
+				if tc.member != nil && member && !slices.Contains(tc.member, name) {
+					t.Errorf("param %s keyed by its membership in key.namespaces", name)
 				}
 			}
 			for _, name := range tc.shape {
@@ -160,7 +185,16 @@ func randomInput(rng *rand.Rand, pairs [][2]func(*Input)) *Input {
 		}
 		if rng.IntN(2) == 0 {
 			in.Request.Params["uids"] = []string{"zoe@docs", "eve@other", "mark@team,anna", "a@docs,b@docs", "a@docs,a@docs",
-				"eve@other,x@docs", "all", "", " , ", "ab@docs", "b@docs@x"}[rng.IntN(11)]
+				"eve@other,x@docs", "all", "", " , ", "ab@docs", "b@docs@x", "a@archive", "b@ team", "c@"}[rng.IntN(14)]
+		}
+		if rng.IntN(3) == 0 { // namespaces owned or not, by the names or by their membership
+			in.Request.Params["namespace"] = []string{"docs", "team", " docs ", "other", "archive", "", " ", "*", "docs@x"}[rng.IntN(9)]
+		}
+		if rng.IntN(4) == 0 {
+			in.Request.Params["namespaces"] = []string{"docs,team", "docs, other", "archive", " , ", "*", "team,"}[rng.IntN(6)]
+		}
+		if rng.IntN(5) == 0 {
+			in.Key.Namespaces = []string{"docs", "archive"}
 		}
 		if rng.IntN(4) == 0 {
 			in.Request.Params["api_secret"] = fmt.Sprint(rng.IntN(9))

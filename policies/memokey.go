@@ -196,10 +196,8 @@ func appendKey(b []byte, in *Input, steps []keyStep) []byte {
 			v, ok := in.Request.Params[s.name]
 			b = appendBool(b, ok)
 			switch {
-			case ok && s.op == paramShape:
-				b = appendListShape(b, v)
-			case ok && s.op == paramMember:
-				b = appendMemberShape(b, v, in.Key.Namespaces)
+			case ok && s.op != paramRaw:
+				b = appendListShape(b, v, s.op == paramMember, in.Key.Namespaces)
 			case ok:
 				b = appendString(b, v)
 			}
@@ -217,9 +215,17 @@ func appendKey(b []byte, in *Input, steps []keyStep) []byte {
 // that they split on ",", trim, compare with "" and "all" and cut after its
 // first "@" (readset.go): whether it is blank, and per item (trimmed)
 // whether it is empty, "all", a bare name, or names a namespace after its
-// first "@" (that namespace kept).
-func appendListShape(b []byte, v string) []byte {
-	b = appendBool(b, strings.TrimSpace(v) != "")
+// first "@" (that namespace kept). With member (readset.go, members: the
+// rules test names only for membership in key.namespaces), whether the key
+// owns the namespace replaces it, and whether it owns the whole value
+// trimmed and each item is added: requests naming namespaces the key does
+// not own share an entry, whatever the names.
+func appendListShape(b []byte, v string, member bool, owned []string) []byte {
+	whole := strings.TrimSpace(v)
+	b = appendBool(b, whole != "")
+	if member {
+		b = appendBool(b, slices.Contains(owned, whole))
+	}
 	b = binary.AppendUvarint(b, uint64(strings.Count(v, ",")+1))
 	for item := range strings.SplitSeq(v, ",") {
 		item = strings.TrimSpace(item)
@@ -230,36 +236,14 @@ func appendListShape(b []byte, v string) []byte {
 			b = append(b, 1)
 		case !at:
 			b = append(b, 2)
+		case member:
+			b = appendBool(append(b, 3), slices.Contains(owned, ns))
 		default:
 			b = appendString(append(b, 3), ns)
 		}
-	}
-	return b
-}
-
-// appendMemberShape encodes what the rules can compute from a param whose
-// names they only test for membership in key.namespaces, besides what
-// appendListShape encodes (readset.go, members): the list's shape, and
-// instead of each item's namespace whether the key owns it, and whether it
-// owns the whole value trimmed and each item. Requests naming namespaces
-// the key does not own share an entry, whatever the names.
-func appendMemberShape(b []byte, v string, owned []string) []byte {
-	whole := strings.TrimSpace(v)
-	b = appendBool(appendBool(b, whole != ""), slices.Contains(owned, whole))
-	b = binary.AppendUvarint(b, uint64(strings.Count(v, ",")+1))
-	for item := range strings.SplitSeq(v, ",") {
-		item = strings.TrimSpace(item)
-		switch _, ns, at := strings.Cut(item, "@"); {
-		case item == "":
-			b = append(b, 0)
-		case item == "all":
-			b = append(b, 1)
-		case !at:
-			b = append(b, 2)
-		default:
-			b = appendBool(append(b, 3), slices.Contains(owned, ns))
+		if member {
+			b = appendBool(b, slices.Contains(owned, item))
 		}
-		b = appendBool(b, slices.Contains(owned, item))
 	}
 	return b
 }

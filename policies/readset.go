@@ -27,7 +27,7 @@ type readSet struct {
 	// members are the params read by name whose names (the whole value
 	// trimmed, each item, each item's namespace after "@") the rules only
 	// test for membership in key.namespaces, besides what appendListShape
-	// encodes: appendMemberShape keeps that membership instead of the
+	// encodes: appendListShape keeps that membership instead of the
 	// names, so that requests naming other namespaces the key does not own
 	// share an entry.
 	members map[string]bool
@@ -515,7 +515,7 @@ func (a *analysis) builtin(name string, args []taint, ops []*ast.Term) taint {
 		}
 	case name == ast.Member.Name && a.member && (k(0) == trimmed || k(0) == listItem || k(0) == suffix) &&
 		k(1) == clean && args[1].path == keyNamespaces:
-		return taint{} // appendMemberShape keeps the membership
+		return taint{} // appendListShape keeps the membership
 	}
 	a.fail()
 	return taint{}
@@ -775,7 +775,7 @@ func (a *analysis) varChoices(v ast.Var, env map[ast.Var]taint) []string {
 	return env[v].choices
 }
 
-// keyNamespaces is the input path whose membership appendMemberShape keeps.
+// keyNamespaces is the input path whose membership appendListShape keeps.
 const keyNamespaces = "key.namespaces"
 
 // isKeyNamespaces reports whether every value of the rules at node is

@@ -778,6 +778,8 @@ func (a *analysis) varChoices(v ast.Var, env map[ast.Var]taint) []string {
 // keyNamespaces is the input path whose membership appendListShape keeps.
 const keyNamespaces = "key.namespaces"
 
+var keyNamespacesRef = ast.NewTerm(ast.MustParseRef("input." + keyNamespaces))
+
 // isKeyNamespaces reports whether every value of the rules at node is
 // input.key.namespaces or an empty array (as the shipped key_namespaces:
 // `n := input.key.namespaces; is_array(n)`, else []). Which of the two a
@@ -787,9 +789,7 @@ func isKeyNamespaces(node *ast.TreeNode) bool {
 	if len(node.Values) == 0 || len(node.Children) != 0 {
 		return false
 	}
-	isPath := func(t *ast.Term) bool {
-		return t.Equal(ast.NewTerm(ast.MustParseRef("input." + keyNamespaces)))
-	}
+	isPath := func(t *ast.Term) bool { return t.Equal(keyNamespacesRef) }
 	for _, r := range node.Values {
 		if len(r.Head.Args) != 0 || r.Head.Key != nil {
 			return false

@@ -102,6 +102,13 @@ deny contains errors.deny(10, 403, 307, "early", "early") if {
 	{"a namespace tested against another list", `deny contains errors.deny(10, 403, 307, "not a scope", "namespace_scope") if {
 	not trim_space(input.request.params.namespace) in input.key.scopes
 }`, true, []string{"namespace"}, []string{"uids"}, []string{"uids", "uid", "pids", "namespaces"}},
+	{"namespaces owned beyond the key's", `owned := array.concat(input.key.namespaces, ["public"])
+
+deny contains errors.deny(10, 403, 307, "not shared", "namespace_unshared") if {
+	ns := trim_space(input.request.params.namespace)
+	ns != ""
+	not ns in owned
+}`, true, []string{"namespace"}, []string{"uids"}, []string{"uids", "uid", "pids", "namespaces"}},
 }
 
 // editedSet writes the shipped policies with edit appended to routes.rego
@@ -188,7 +195,7 @@ func randomInput(rng *rand.Rand, pairs [][2]func(*Input)) *Input {
 				"eve@other,x@docs", "all", "", " , ", "ab@docs", "b@docs@x", "a@archive", "b@ team", "c@"}[rng.IntN(14)]
 		}
 		if rng.IntN(3) == 0 { // namespaces owned or not, by the names or by their membership
-			in.Request.Params["namespace"] = []string{"docs", "team", " docs ", "other", "archive", "", " ", "*", "docs@x"}[rng.IntN(9)]
+			in.Request.Params["namespace"] = []string{"docs", "team", " docs ", "other", "archive", "", " ", "*", "docs@x", "public"}[rng.IntN(10)]
 		}
 		if rng.IntN(4) == 0 {
 			in.Request.Params["namespaces"] = []string{"docs,team", "docs, other", "archive", " , ", "*", "team,"}[rng.IntN(6)]

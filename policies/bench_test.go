@@ -223,10 +223,11 @@ func BenchmarkDecideDeniedUnique(b *testing.B) {
 // uncachedDenials are streams of denials an attacker can send, each call
 // differing in a value the rules that deny read (a route, a path, a
 // namespace's name), one stream per denial rank reached. With the memo off
-// every call is evaluated; as deployed, the wrong secrets are answered by
-// their rank's key (the namespace is not read up to it) and the foreign
-// namespaces by the memo (which keeps whether the key owns a name, not the
-// name).
+// every call is evaluated; as deployed, the unknown routes, the proxied
+// paths and the wrong secrets are answered by their rank's key (up to it
+// the route is only looked up in the route table, and the namespace is not
+// read) and the foreign namespaces by the memo (which keeps whether the key
+// owns a name, not the name).
 var uncachedDenials = []struct {
 	reason string
 	input  func(i int) *Input

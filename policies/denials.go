@@ -203,6 +203,15 @@ func (r *readSet) union(o *readSet) *readSet {
 	}
 	u := &readSet{memo: r.memo && o.memo, paths: maps.Clone(r.paths), params: maps.Clone(r.params),
 		members: maps.Clone(r.members), clocks: maps.Clone(r.clocks), why: maps.Clone(r.why)}
+	switch { // the route by its constants when both read it so (or only one reads it)
+	case !o.reads(routeLeaf):
+		u.routes = maps.Clone(r.routes)
+	case !r.reads(routeLeaf):
+		u.routes = maps.Clone(o.routes)
+	case r.routes != nil && o.routes != nil:
+		u.routes = maps.Clone(r.routes)
+		maps.Copy(u.routes, o.routes)
+	}
 	maps.Copy(u.paths, o.paths)
 	maps.Copy(u.clocks, o.clocks)
 	maps.Copy(u.why, o.why)

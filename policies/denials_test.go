@@ -6,9 +6,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // TestDenialTiersFollowTheContract: the shipped set has a tier per rank,
@@ -54,9 +53,25 @@ func TestDenialTiersFollowTheContract(t *testing.T) {
 // OPA's plain evaluation: denials answered from a rank's key must be the
 // ones OPA gives.
 func TestDenialTiersMatchPlainEvaluation(t *testing.T) {
-	d := newTestDecider(t, "")
+	for _, set := range []struct{ name, rego string }{
+		{"shipped", ""},
+		// the route compared with a name: one more constant of the ranks' keys
+		{"a blocked route", `deny contains errors.deny(10, 403, 307, "blocked", "route_blocked") if {
+	input.request.route == "/blocked"
+}`},
+		// the route by prefix: the ranks' keys hold it as sent
+		{"a route prefix", `deny contains errors.deny(10, 403, 307, "admin", "route_admin") if {
+	startswith(input.request.route, "/admin")
+}`},
+	} {
+		t.Run(set.name, func(t *testing.T) { denialTiersMatchPlainEvaluation(t, editedSet(t, set.rego)) })
+	}
+}
+
+func denialTiersMatchPlainEvaluation(t *testing.T, dir string) {
+	d := newTestDecider(t, dir)
 	p := d.active.Load()
-	plain := plainQuery(t, "")
+	plain := plainQuery(t, dir)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(5, 6))
 	vs := variations()
@@ -82,12 +97,13 @@ func TestDenialTiersMatchPlainEvaluation(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			in.Request.Params["namespace"] = []string{"docs", "other", fmt.Sprint("n", rng.IntN(40))}[rng.IntN(3)]
 		}
-		in.Auth.Signature.AgeS = int64(rng.IntN(400))
-		rs, err := plain.Eval(ctx, rego.EvalParsedInput(in.Value()))
-		if err != nil || len(rs) != 1 {
-			t.Fatalf("plain evaluation: %v %v", rs, err)
+		if rng.IntN(3) == 0 { // routes known and unknown, proxied paths
+			in.Request.Route = []string{"faces/detect", "account/limits", fmt.Sprint("faces/x", rng.IntN(40)),
+				"/blocked", fmt.Sprint("/admin/", rng.IntN(40)), fmt.Sprint("/v1/items/", rng.IntN(40))}[rng.IntN(6)]
+			in.Request.Proxied = strings.HasPrefix(in.Request.Route, "/") && rng.IntN(4) != 0
 		}
-		want := rs[0].Expressions[0].Value.(Decision)
+		in.Auth.Signature.AgeS = int64(rng.IntN(400))
+		want := plainDecision(t, plain, in)
 		if got := d.Decide(ctx, in); !reflect.DeepEqual(got, want) {
 			t.Fatalf("input %d: Decide = %s, plain evaluation = %s (input %s)", i, got, want, in.Value())
 		}
@@ -96,5 +112,34 @@ func TestDenialTiersMatchPlainEvaluation(t *testing.T) {
 	t.Logf("%d tier hits, reasons %v", p.tiers.hits.Load(), reasons)
 	if p.tiers.hits.Load() < n/4 || len(reasons) < 10 {
 		t.Errorf("%d tier hits, %d reasons: the tiers were hardly exercised", p.tiers.hits.Load(), len(reasons))
+	}
+}
+
+// TestDeployedDenialStreamsShareAnEntry: as deployed, each stream of the
+// denial benchmarks (new unknown routes, new proxied paths without a key,
+// wrong secrets, foreign namespaces) is evaluated once: later calls are
+// answered by the memo or their rank's key, with OPA's plain evaluation's
+// decision.
+func TestDeployedDenialStreamsShareAnEntry(t *testing.T) {
+	plain := plainQuery(t, "")
+	for _, tc := range uncachedDenials {
+		t.Run(tc.reason, func(t *testing.T) {
+			d := newTestDecider(t, "")
+			p := d.active.Load()
+			entries := func() int { return len(p.memo.entries) + len(p.memo.older) }
+			const n = 40
+			for i := range n {
+				in := tc.input(i)
+				got, want := d.Decide(context.Background(), in), plainDecision(t, plain, in)
+				if !reflect.DeepEqual(got, want) || got.Reason != tc.reason {
+					t.Fatalf("call %d: Decide = %s, plain evaluation = %s, want %s", i, got, want, tc.reason)
+				}
+			}
+			// an evaluation stores the decision and its rank's entry; a
+			// rank's hit stores the decision under the memo's key
+			if hits := p.tiers.hits.Load(); entries() > 2+int(hits) || hits != 0 && hits < n-1 {
+				t.Errorf("%d memo entries, %d rank hits for %d calls: evaluated more than once", entries(), hits, n)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -111,13 +112,15 @@ func leafNumber(in *Input, leaf uint8) (int64, bool) {
 }
 
 // keyStep is one part of a memo key: a field (op leafStep), a param by
-// name (paramRaw, paramShape, paramMember) or the comparison of now_ns with a number
-// field (clockLeaf) or a constant (clockConst).
+// name (paramRaw, paramShape, paramMember), the route among its constants
+// (routeStep) or the comparison of now_ns with a number field (clockLeaf)
+// or a constant (clockConst).
 type keyStep struct {
-	op    uint8
-	leaf  uint8
-	name  string
-	konst int64
+	op     uint8
+	leaf   uint8
+	name   string
+	konst  int64
+	consts []string // routeStep: the route's constants, sorted
 }
 
 const (
@@ -127,6 +130,7 @@ const (
 	paramMember
 	clockLeaf
 	clockConst
+	routeStep
 )
 
 // memoKeySteps turns what a policy set reads into the steps of its memo
@@ -140,17 +144,17 @@ func memoKeySteps(rs *readSet) (steps []keyStep, ok bool) {
 	}
 	wholeParams := false
 	for i, leaf := range inputLeaves {
-		read := false
-		for p := range rs.paths {
-			read = read || p == leaf || strings.HasPrefix(leaf, p+".") || strings.HasPrefix(p, leaf+".")
-		}
-		if !read {
+		if !rs.reads(leaf) {
 			continue
 		}
 		if leaf == "now_ns" {
 			return nil, false // the policy reads the clock itself
 		}
 		wholeParams = wholeParams || leaf == "request.params"
+		if leaf == routeLeaf && rs.routes != nil {
+			steps = append(steps, keyStep{op: routeStep, consts: slices.Sorted(maps.Keys(rs.routes))})
+			continue
+		}
 		steps = append(steps, keyStep{op: leafStep, leaf: uint8(i)})
 	}
 	if !wholeParams {
@@ -201,6 +205,12 @@ func appendKey(b []byte, in *Input, steps []keyStep) []byte {
 			case ok:
 				b = appendString(b, v)
 			}
+		case routeStep: // which of the constants the route is, or none
+			i, found := slices.BinarySearch(s.consts, in.Request.Route)
+			if !found {
+				i = -1
+			}
+			b = binary.AppendVarint(b, int64(i))
 		case clockLeaf:
 			n, _ := leafNumber(in, s.leaf)
 			b = append(b, byte(cmpInt(in.NowNS, n)+1))

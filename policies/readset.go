@@ -31,6 +31,12 @@ type readSet struct {
 	// names, so that requests naming other namespaces the key does not own
 	// share an entry.
 	members map[string]bool
+	// routes, when not nil, are the constants the route is compared with
+	// or looked up among in constant objects (the route table), when that
+	// is all the rules do with it: the key holds which of them the route
+	// is, or none (memokey.go). Nil: the route is keyed as sent (or not
+	// read).
+	routes map[string]bool
 	// clocks are the operands that now_ns is compared with: input paths,
 	// or "#<number>" for constants.
 	clocks map[string]bool
@@ -64,6 +70,7 @@ const (
 	index                // indexof(item, "@")
 	after                // index + 1
 	suffix               // an item's namespace after its first "@" (member passes)
+	routeVal             // input.request.route (the route pass)
 	isNow                // input.now_ns
 	wholeInput           // a local bound to input: read where it is used
 )
@@ -74,6 +81,7 @@ type analysis struct {
 	c      *ast.Compiler
 	param  string
 	member bool // the pass of members: names only tested against key.namespaces
+	route  bool // the route pass: the route only compared with constants
 	rs     *readSet
 	failed bool                    // this pass's value needs its raw encoding (or no memo)
 	at     *ast.Expr               // the expression analysed
@@ -116,8 +124,8 @@ func readsOf(c *ast.Compiler, starts []ruleAt, shapes bool) (rs *readSet) {
 	rs = &readSet{memo: true, paths: map[string]bool{}, params: map[string]bool{}, members: map[string]bool{},
 		clocks: map[string]bool{}, why: map[string]string{}}
 	rules := reachableRules(c.RuleTree, starts)
-	run := func(param string, member bool) bool {
-		a := &analysis{c: c, param: param, member: member, rs: rs, nodes: map[*ast.TreeNode]taint{}}
+	run := func(param string, member, route bool) bool {
+		a := &analysis{c: c, param: param, member: member, route: route, rs: rs, nodes: map[*ast.TreeNode]taint{}}
 		for i := 0; i == 0 || a.changed && i < 8; i++ {
 			a.changed, a.summary, a.active = false, map[callKey]taint{}, map[callKey]bool{}
 			for i, r := range rules {
@@ -142,12 +150,18 @@ func readsOf(c *ast.Compiler, starts []ruleAt, shapes bool) (rs *readSet) {
 		}
 		return !a.failed && !a.changed
 	}
-	if !run("", false) {
+	if !run("", false, false) {
 		rs.memo = false
 	}
 	for name := range rs.params {
-		rs.params[name] = shapes && run(name, false)
-		rs.members[name] = shapes && run(name, true)
+		rs.params[name] = shapes && run(name, false, false)
+		rs.members[name] = shapes && run(name, true, false)
+	}
+	if shapes && rs.memo && rs.reads(routeLeaf) {
+		rs.routes = map[string]bool{}
+		if !run("", false, true) {
+			rs.routes = nil
+		}
 	}
 	return rs
 }
@@ -242,7 +256,7 @@ func visitAll(n *ast.TreeNode, visit func(*ast.TreeNode)) {
 }
 
 func (a *analysis) fail() {
-	if !a.failed && a.at != nil && !a.member { // why a param is raw, or there is no memo
+	if !a.failed && a.at != nil && !a.member && !a.route { // why a param is raw, or there is no memo
 		a.rs.why[a.param] = a.at.String()
 	}
 	a.failed = true
@@ -367,6 +381,12 @@ func (a *analysis) compare(op string, x, y taint, xt, yt *ast.Term) bool {
 	case index:
 		// i is -1 or a position: only its sign is in the key
 		return konst == "n-1" || !swapped && (op == "gte" || op == "lt") && konst == "n0"
+	case routeVal:
+		if (op == "equal" || op == "neq") && konst != "" && konst[0] == 's' {
+			a.rs.routes[konst[1:]] = true
+			return true
+		}
+		return false
 	case isNow:
 		switch {
 		case y.path != "":
@@ -632,8 +652,12 @@ func (a *analysis) term(t *ast.Term, env map[ast.Var]taint) taint {
 
 // ref is the taint of a reference's value.
 func (a *analysis) ref(r ast.Ref, env map[ast.Var]taint) taint {
-	for _, k := range r[1:] {
-		if a.term(k, env).kind != clean {
+	for j, k := range r[1:] {
+		t := a.term(k, env)
+		if t.kind == routeVal && j == len(r)-2 && a.constantKeys(r[:len(r)-1]) {
+			continue // the route's entry in a constant object: which key it is
+		}
+		if t.kind != clean {
 			a.fail() // a lookup by a tainted key
 		}
 	}
@@ -733,7 +757,7 @@ func (a *analysis) inputRef(r ast.Ref, env map[ast.Var]taint) taint {
 			i++
 		}
 	}
-	if a.param == "" {
+	if a.param == "" && !a.route { // the first pass records the reads
 		switch {
 		case names != nil:
 			for _, n := range names {
@@ -750,6 +774,11 @@ func (a *analysis) inputRef(r ast.Ref, env map[ast.Var]taint) taint {
 		}
 	}
 	switch {
+	case a.route && p == routeLeaf && i == len(r):
+		return taint{kind: routeVal}
+	case a.route && (p == routeLeaf || strings.HasPrefix(routeLeaf, p+".") || p == ""):
+		a.fail() // the route indexed, or read with the object holding it
+		return taint{}
 	case p == "now_ns" && i == len(r) && a.param == "":
 		return taint{kind: isNow}
 	case a.param == "":
@@ -808,6 +837,43 @@ func isKeyNamespaces(node *ast.TreeNode) bool {
 			if _, isVar := v.Value.(ast.Var); !isVar || !bound {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// routeLeaf is the input path the route pass follows.
+const routeLeaf = "request.route"
+
+// reads reports whether the rules read the input field leaf (a path of
+// inputLeaves), directly or with an object holding it.
+func (rs *readSet) reads(leaf string) bool {
+	for p := range rs.paths {
+		if p == leaf || strings.HasPrefix(leaf, p+".") || strings.HasPrefix(p, leaf+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// constantKeys records the keys of the constant object at ref (a rule
+// `name := {...}`) as constants of the route, and reports whether there is
+// one.
+func (a *analysis) constantKeys(ref ast.Ref) bool {
+	if !a.route || !ref[0].Equal(ast.DefaultRootDocument) {
+		return false
+	}
+	node, n := walkTree(a.c.RuleTree, ref)
+	if node == nil || n != len(ref) || len(node.Values) != 1 || len(node.Children) != 0 || !isConstantRule(node.Values[0]) {
+		return false
+	}
+	obj, ok := node.Values[0].Head.Value.Value.(ast.Object)
+	if !ok {
+		return false
+	}
+	for _, k := range obj.Keys() {
+		if s, ok := k.Value.(ast.String); ok {
+			a.rs.routes[string(s)] = true
 		}
 	}
 	return true

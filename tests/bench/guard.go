@@ -46,7 +46,7 @@ func guardBench(args []string) error {
 	bin := fs.String("bin", "bin/facegate", "facegate binary")
 	dur := fs.Duration("duration", 5*time.Second, "measured time per configuration and round")
 	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
-	logLevel := fs.String("log-level", "INFO", "Caddy log level of both servers (INFO is the default: one decision line per request)")
+	logLevel := fs.String("log-level", "INFO", "Caddy log level of both servers (INFO is the default: a decision line per denial; DEBUG adds one per allowed request)")
 	profile := fs.String("cpuprofile", "", "save a CPU profile of the guarded server per mode (first round) to <prefix>-<configuration>.pprof")
 	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
 	if err := fs.Parse(args); err != nil {

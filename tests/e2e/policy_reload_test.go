@@ -195,7 +195,8 @@ func secWithoutLimitsRoute(t *testing.T, src []byte) []byte {
 	return []byte(strings.Join(out, "\n"))
 }
 
-// secNoDecisions drops the per-request decision lines from a server log.
+// secNoDecisions drops the decision lines (one per denial; per request at
+// DEBUG) from a server log.
 func secNoDecisions(logs string) string {
 	var out []string
 	for _, line := range strings.Split(logs, "\n") {

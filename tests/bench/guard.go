@@ -140,6 +140,22 @@ func guardBench(args []string) error {
 			return r, httpsig.SignRequest(r, body, k[0], []byte(k[1]), time.Now())
 		}
 	}
+	// secretForeignReq names a new namespace the key does not own on every
+	// request (denied, 404): what a caller holding one valid key can make
+	// the guard decide, with nothing the memo has seen by name.
+	var nsSeq atomic.Int64
+	secretForeignReq := func(k [2]string) func(u string) (*http.Request, error) {
+		return func(u string) (*http.Request, error) {
+			n := nsSeq.Add(1)
+			body := []byte(url.Values{"api_key": {k[0]}, "api_secret": {k[1]}, "namespace": {fmt.Sprintf("ns%d", n)},
+				"uids": {fmt.Sprintf("someone@ns%d", n)}}.Encode())
+			r, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+			if err == nil {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			return r, err
+		}
+	}
 	configs := []config{
 		{"bare respond (no guard), secret-style body", bare, secretReq(plain)},
 		{"guard, secret mode, tier unlimited", guarded, secretReq(plain)},
@@ -150,6 +166,7 @@ func guardBench(args []string) error {
 		{"guard, signature mode, + 3 limit overrides, new uid every request", guarded, signedUniqueReq(limited)},
 		{"guard, signature mode, + 3 limit overrides, new uid every request, decision memo off", noMemo, signedUniqueReq(noMemoLimited)},
 		{"guard, edited policies, signature mode, + 3 limit overrides, new uid every request", edited, signedUniqueReq(editedLimited)},
+		{"guard, secret mode, a new foreign namespace every request (all denied: non-200)", guarded, secretForeignReq(plain)},
 	}
 	fmt.Printf("guard overhead: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s\n\n",
 		*workers, *rounds, *dur, *logLevel)

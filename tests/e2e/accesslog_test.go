@@ -21,20 +21,7 @@ import (
 // carrying api_secret in its query and X-Api-Secret and X-TOTP-Code headers
 // is logged without any of them.
 func TestAccessLogFilterOfOperationsGuide(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "docs", "operations.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var block string
-	for _, part := range strings.Split(string(raw), "```caddyfile\n")[1:] {
-		body, _, _ := strings.Cut(part, "```")
-		if strings.HasPrefix(body, "log {") {
-			block = body
-		}
-	}
-	if block == "" {
-		t.Fatal("docs/operations.md has no ```caddyfile block starting with log {")
-	}
+	block := operationsBlock(t, "log {")
 	dir := t.TempDir()
 	port := freePort(t)
 	cfg := fmt.Sprintf("{\n\tadmin off\n\tstorage file_system %s\n}\nhttp://localhost:%d {\n%s\trespond \"ok\"\n}\n",
@@ -88,23 +75,11 @@ func TestAccessLogFilterOfOperationsGuide(t *testing.T) {
 // TestDecisionLogSamplingOfOperationsGuide runs the global log block that
 // docs/operations.md gives to bound the guard's decision lines, as written,
 // in the real binary: a flood of denials (a valid key naming foreign
-// namespaces, 403 with error 404) leaves far fewer decision lines than requests, none of them
-// twice, and the server's other lines are still logged.
+// namespaces, 403 with error 404) leaves far fewer decision lines than
+// requests, none of them twice, and the server's other lines are still
+// logged.
 func TestDecisionLogSamplingOfOperationsGuide(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "docs", "operations.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var block string
-	for _, part := range strings.Split(string(raw), "```caddyfile\n")[1:] {
-		body, _, _ := strings.Cut(part, "```")
-		if strings.HasPrefix(body, "log guard {") {
-			block = body
-		}
-	}
-	if block == "" {
-		t.Fatal("docs/operations.md has no ```caddyfile block starting with log guard {")
-	}
+	block := operationsBlock(t, "log guard {")
 	global := "\t" + strings.ReplaceAll(strings.TrimSuffix(block, "\n"), "\n", "\n\t") + "\n"
 	s := secStartConfig(t, t.TempDir(), func(*server) string {
 		return strings.Replace(secCaddyfile(""), "\tfacegate {\n", global+"\tfacegate {\n", 1)
@@ -167,4 +142,21 @@ func TestDecisionLogSamplingOfOperationsGuide(t *testing.T) {
 		t.Errorf("the default log lost Caddy's own lines:\n%s", secTail([]byte(secLogText(s)), 2000))
 	}
 	t.Logf("%d decision lines for %d denials", lines, n)
+}
+
+// operationsBlock is the ```caddyfile block of docs/operations.md that
+// starts with prefix.
+func operationsBlock(t *testing.T, prefix string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range strings.Split(string(raw), "```caddyfile\n")[1:] {
+		if body, _, _ := strings.Cut(part, "```"); strings.HasPrefix(body, prefix) {
+			return body
+		}
+	}
+	t.Fatalf("docs/operations.md has no ```caddyfile block starting with %s", prefix)
+	return ""
 }

@@ -37,7 +37,7 @@ func guardClusterBench(args []string) error {
 	logLevel := fs.String("log-level", "INFO", "Caddy log level of the servers")
 	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
 	profile := fs.String("cpuprofile", "", "save CPU profiles of the cluster-mode and embedded servers (first round) to this path + \"-secret.pprof\", \"-signature.pprof\", \"-embedded-secret.pprof\" and \"-embedded-signature.pprof\"")
-	stats := fs.Bool("redis-stats", false, "print redis-server's INFO commandstats at the end (redis-cli)")
+	stats := fs.Bool("redis-stats", false, "print redis-server's INFO commandstats and stats (reads, commands) at the end (redis-cli)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func guardClusterBench(args []string) error {
 		fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, median(a.rps), ratio, median(a.cpu), rcpu, a.errors)
 	}
 	if *stats {
-		out, err := exec.Command("redis-cli", "-u", rs.URL(), "INFO", "commandstats").CombinedOutput()
+		out, err := exec.Command("redis-cli", "-u", rs.URL(), "INFO", "commandstats", "stats").CombinedOutput()
 		fmt.Printf("\n%s%v\n", out, err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +97,8 @@ func runRecognize(args []string) error {
 	iters := fl.Int("iters", 20, "timing iterations")
 	variantList := fl.String("variants", "default,similarity,crop", "descriptor variants: default (Descriptor: similarity + mirror), ens2 (similarity chip + the mirrored dlib chip, 2 passes), ens4 (both chips, each with its mirror, 4 passes), similarity (no mirror), crop (face-api chip), crop+flip, default+refine (second landmark pass), dlib (similarity on dlib's 33 chip points), lmflip (landmarks averaged with the mirror image's), lmflip+dlib; with several, the first is the baseline of the nested choice and the mixed-template table")
 	detector := fl.String("detector", "engine", "face boxes: engine (engine/detect in --mode, centre box as fallback) or centre (fixed box)")
-	mode := fl.String("mode", "normal", "engine/detect mode for --detector engine: normal or aggressive")
+	mode := fl.String("mode", "normal", "engine/detect mode for --detector engine: normal, aggressive or cascade")
+	pairsOut := fl.String("pairs-out", "", "write each pair's result for the first variant to this file (tab-separated: fold, images, same, distance, the fold's threshold from the other folds, correct, no centre face found)")
 	fl.Float64Var(&landmarkBoxScale, "box-scale", 1, "scale the face box about its centre before the landmark net crops it")
 	fl.BoolVar(&landmarkBoxSquare, "box-square", false, "make the face box a square of its longer side before the landmark net crops it")
 	fl.Float64Var(&landmarkBoxShift, "box-shift", 0, "move the face box down by this share of its height before the landmark net crops it")
@@ -185,6 +187,11 @@ func runRecognize(args []string) error {
 		}
 	}
 	fmt.Println()
+	if *pairsOut != "" {
+		if err := writePairs(*pairsOut, pairs, faces, all[0]); err != nil {
+			return err
+		}
+	}
 	reportNested(variants, all)
 	reportMixed(pairs, faces, variants)
 	if sim != nil {
@@ -296,6 +303,20 @@ func scorePairs(pairs []lfwPair, faces map[string]recogFace, al int) ([]scored, 
 		s[i] = scored{d: d, same: p.same, fold: p.fold}
 	}
 	return s, fails
+}
+
+// writePairs writes each pair's distance and verdict at its fold's threshold, chosen on
+// the other folds as lfwProtocol does, so that two runs can be compared pair by pair.
+func writePairs(path string, pairs []lfwPair, faces map[string]recogFace, s []scored) error {
+	_, _, ts := lfwProtocol(s)
+	var b strings.Builder
+	b.WriteString("fold\ta\tb\tsame\tdistance\tthreshold\tcorrect\tfallback_a\tfallback_b\n")
+	for i, p := range pairs {
+		t := ts[s[i].fold]
+		fmt.Fprintf(&b, "%d\t%s\t%s\t%t\t%.4f\t%.4f\t%t\t%t\t%t\n", p.fold, p.a, p.b, p.same, s[i].d, t,
+			(s[i].d < t) == p.same, faces[p.a].fallback, faces[p.b].fallback)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // rank1 is the fraction of probes whose nearest gallery descriptor has their identity.

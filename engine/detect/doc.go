@@ -4,8 +4,11 @@
 // engine/internal/nn): `normal` runs it once at a 416×416 input, `aggressive` at its trained
 // 512×512 input with a lower score threshold plus a 416 pass for large faces, whose box a
 // large face found by both takes when the image is nearer 416 than 512 px (see
-// params.go for the settings and BENCHMARKS.md for how they were chosen). Boxes whose shorter side is under 16 px are
-// dropped: too small to landmark or recognise. The pure-Go pigo cascades
+// params.go for the settings and BENCHMARKS.md for how they were chosen). Of boxes that
+// overlap by more than an IoU of 0.3 (normal) or 0.4 (aggressive), only the better-scoring
+// one is kept: the SSD's own suppression at 0.5 lets through low-scoring boxes that
+// straddle two neighbouring faces. Boxes whose shorter side is under 16 px are dropped:
+// too small to landmark or recognise. The pure-Go pigo cascades
 // (github.com/esimov/pigo v1.4.6, embedded from engine/models/pigo) then locate the pupils
 // (puploc) and nose and mouth (flploc "lp" cascades) from a pigo-shaped window placed on
 // each CNN box (turned to the eye line when the face is tilted), and roll, yaw and pitch

@@ -41,16 +41,17 @@ func turn(deg float64) float64 {
 // kept for comparison (go run ./tests/bench detect) and as the cheapest path.
 //
 // Chosen by measurement on the WIDER crowd photos, the detection set and LFW (BENCHMARKS.md,
-// "detect: CNN modes"): normal runs the SSD once at a 416 input, score > 0.3; aggressive
-// runs the SSD
-// at the trained 512 input, which upsamples small images and finds smaller faces, with a
+// "detect: CNN modes"): normal runs the SSD once at a 416 input, score > 0.3, keeping the
+// better of two boxes overlapping by IoU > 0.3; aggressive runs the SSD at the trained 512
+// input, which upsamples small images and finds smaller faces, with a
 // lower threshold, plus a 416 pass that adds large faces the upsampled pass missed
 // (close-up portraits such as LFW's) and, on images nearer 416 than 512 px, gives the
-// large faces both passes found its box (mergeLarge), and falls back to the cascade on
+// large faces both passes found its box (mergeLarge), keeps the better of two boxes
+// overlapping by IoU > 0.4 (0.3 lost one WIDER face), and falls back to the cascade on
 // images where the CNN finds no face.
 var modes = map[string]params{
-	"normal":     {cnn: &cnnParams{minScore: 0.3, minSide: 16, inputSize: 416, cascade: &cascadeParams}},
-	"aggressive": {cnn: &cnnParams{minScore: 0.2, minSide: 16, inputSize: 512, largeSize: 416, largeMinScore: 0.3, cascade: &cascadeParams}},
+	"normal":     {cnn: &cnnParams{minScore: 0.3, minSide: 16, inputSize: 416, overlapIoU: 0.3, cascade: &cascadeParams}},
+	"aggressive": {cnn: &cnnParams{minScore: 0.2, minSide: 16, inputSize: 512, largeSize: 416, largeMinScore: 0.3, overlapIoU: 0.4, cascade: &cascadeParams}},
 	"cascade":    cascadeParams,
 }
 

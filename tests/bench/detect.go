@@ -54,7 +54,7 @@ func runDetect(args []string) error {
 	lfwMax := fs.Int("lfw", 0, "use at most this many LFW images (0 = all)")
 	reps := fs.Int("reps", 2, "passes over the speed images")
 	py := fs.String("python", "/usr/bin/python3", "python with cv2 (Debian python3-opencv)")
-	noCV := fs.Bool("no-opencv", false, "skip the OpenCV baselines")
+	noCV := fs.Bool("no-opencv", false, "skip the OpenCV baselines (also OpenCV Haar on the WIDER set)")
 	widerModes := fs.String("wider-modes", "normal,aggressive", "modes run on the WIDER set (empty: skip it)")
 	widerOnly := fs.Bool("wider-only", false, "run only the WIDER set")
 	noNode := fs.Bool("no-node", false, "skip the face-api SSD reference (Node, tfjs-wasm) on the WIDER set")
@@ -98,7 +98,11 @@ func runDetect(args []string) error {
 		return err
 	}
 	if *widerModes != "" {
-		if err := runWider(d, *data, strings.Split(*widerModes, ","), !*noNode); err != nil {
+		haarPy := *py
+		if *noCV {
+			haarPy = ""
+		}
+		if err := runWider(d, *data, strings.Split(*widerModes, ","), !*noNode, haarPy); err != nil {
 			return err
 		}
 	}
@@ -378,36 +382,54 @@ func detectCPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// openCV runs tests/bench/opencv_detect.py and scores its boxes like ours.
-func openCV(py string, detImgs, lfw, speed []string, reps int, gt map[string][]image.Rectangle, data string) ([]detResult, error) {
+// openCVResult is one OpenCV detector's answer from opencv_detect.py.
+type openCVResult struct {
+	Boxes  map[string][][4]int `json:"boxes"`
+	Lat    []float64           `json:"latencies_s"`
+	IPSOne float64             `json:"ips_one"`
+	IPSAll float64             `json:"ips_all"`
+	IPSCPU float64             `json:"ips_cpu"`
+}
+
+// runOpenCV runs tests/bench/opencv_detect.py with the given detectors: boxes on the
+// accuracy images, speed on the speed images (reps passes, one thread, then procs
+// single-threaded workers).
+func runOpenCV(py string, detectors, accuracy, speed []string, reps, procs int) (map[string]openCVResult, error) {
 	if _, err := exec.Command(py, "-c", "import cv2").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s cannot import cv2: %w", py, err)
 	}
-	req, _ := json.Marshal(map[string]any{"detectors": []string{"haar", "lbp"},
-		"accuracy": append(append([]string{}, detImgs...), lfw...), "speed": speed,
-		"reps": reps, "procs": runtime.NumCPU()})
+	req, _ := json.Marshal(map[string]any{"detectors": detectors, "accuracy": accuracy, "speed": speed,
+		"reps": reps, "procs": procs})
 	cmd := exec.Command(py, filepath.Join("tests", "bench", "opencv_detect.py"))
 	cmd.Stdin, cmd.Stderr = bytes.NewReader(req), os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("opencv_detect.py: %w", err)
 	}
-	var resp map[string]json.RawMessage
-	if err := json.Unmarshal(out, &resp); err != nil {
+	var raw map[string]json.RawMessage // the detectors' answers and "version"
+	if err := json.Unmarshal(out, &raw); err != nil {
+		return nil, err
+	}
+	resp := map[string]openCVResult{}
+	for _, name := range detectors {
+		var v openCVResult
+		if err := json.Unmarshal(raw[name], &v); err != nil {
+			return nil, fmt.Errorf("opencv_detect.py %s: %w", name, err)
+		}
+		resp[name] = v
+	}
+	return resp, nil
+}
+
+// openCV runs OpenCV's Haar and LBP cascades and scores their boxes like ours.
+func openCV(py string, detImgs, lfw, speed []string, reps int, gt map[string][]image.Rectangle, data string) ([]detResult, error) {
+	resp, err := runOpenCV(py, []string{"haar", "lbp"}, append(append([]string{}, detImgs...), lfw...), speed, reps, runtime.NumCPU())
+	if err != nil {
 		return nil, err
 	}
 	var res []detResult
 	for _, name := range []string{"haar", "lbp"} {
-		var v struct {
-			Boxes  map[string][][4]int `json:"boxes"`
-			Lat    []float64           `json:"latencies_s"`
-			IPSOne float64             `json:"ips_one"`
-			IPSAll float64             `json:"ips_all"`
-			IPSCPU float64             `json:"ips_cpu"`
-		}
-		if err := json.Unmarshal(resp[name], &v); err != nil {
-			return nil, err
-		}
+		v := resp[name]
 		r := detResult{name: "OpenCV 4 " + map[string]string{"haar": "Haar frontalface_default", "lbp": "LBP frontalface_improved"}[name]}
 		found := map[string][]image.Rectangle{}
 		for p, bs := range v.Boxes {

@@ -217,10 +217,31 @@ func printWider(rs []widerResult, ref *widerResult) {
 	}
 }
 
-// runWider scores the given modes on the WIDER set, plus the Node references when asked
-// and available (face-api's SSD, and BlazeFace unless --no-blazeface), and prints the
-// table; CPU ratios are against the SSD at its lowest minConfidence.
-func runWider(d *detect.Detector, data string, modes []string, node bool) error {
+// widerHaar runs OpenCV's Haar frontalface_default cascade (opencv_detect.py with py)
+// over the set, decode + detect on one thread, and scores it; its boxes carry no score,
+// so they are matched in the order OpenCV gives them.
+func widerHaar(py string, s *widerSet) (widerResult, error) {
+	resp, err := runOpenCV(py, []string{"haar"}, s.images, s.images, 1, 1)
+	if err != nil {
+		return widerResult{}, err
+	}
+	v := resp["haar"]
+	found := map[string][]scoredBox{}
+	for p, bs := range v.Boxes {
+		for _, b := range bs {
+			found[p] = append(found[p], scoredBox{r: image.Rect(b[0], b[1], b[0]+b[2], b[1]+b[3])})
+		}
+	}
+	r := scoreWider(s, "OpenCV 4 Haar frontalface_default, 1 thread", found)
+	r.msWall, r.msCPU = 1000/max(v.IPSOne, 1e-9), 1000/max(v.IPSCPU, 1e-9)
+	return r, nil
+}
+
+// runWider scores the given modes on the WIDER set, plus OpenCV's Haar cascade when haarPy
+// (a python with cv2) is set and the Node references when asked and available (face-api's
+// SSD, and BlazeFace unless --no-blazeface), and prints the table; CPU ratios are against
+// the SSD at its lowest minConfidence.
+func runWider(d *detect.Detector, data string, modes []string, node bool, haarPy string) error {
 	s, err := loadWider(data)
 	if err != nil {
 		return err
@@ -246,6 +267,14 @@ func runWider(d *detect.Detector, data string, modes []string, node bool) error 
 	}
 	if widerProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if haarPy != "" {
+		r, err := widerHaar(haarPy, s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench detect: OpenCV Haar on WIDER skipped:", err)
+		} else {
+			rs = append(rs, r)
+		}
 	}
 	var ref *widerResult
 	if node {

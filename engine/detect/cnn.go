@@ -135,9 +135,6 @@ const largeFace = 0.12
 // IoU exceeds sameFaceIoU (a box that merely contains a face, such as a low-scoring
 // box over a whole group, replaces nothing). Each main detection is replaced at most once.
 func mergeLarge(main, extra []ssd.Detection, minSide float64, preferExtra bool) []ssd.Detection {
-	rect := func(x ssd.Detection) image.Rectangle {
-		return image.Rect(int(x.X), int(x.Y), int(x.X+x.W), int(x.Y+x.H))
-	}
 	n := len(main)
 	replaced := make([]bool, n)
 	for _, x := range extra {
@@ -146,11 +143,11 @@ func mergeLarge(main, extra []ssd.Detection, minSide float64, preferExtra bool) 
 		}
 		dup, best, bestIoU := false, -1, sameFaceIoU
 		for i, k := range main[:n] {
-			if !boxOverlap(rect(x), rect(k)) {
+			if !boxOverlap(detRect(x), detRect(k)) {
 				continue
 			}
 			dup = true
-			if iou := boxIoU(rect(x), rect(k)); iou > bestIoU {
+			if iou := boxIoU(detRect(x), detRect(k)); iou > bestIoU {
 				best, bestIoU = i, iou
 			}
 		}
@@ -193,9 +190,6 @@ func dropOverlapping(dets []ssd.Detection, iou float64) []ssd.Detection {
 	if iou <= 0 || len(dets) < 2 {
 		return dets
 	}
-	rect := func(x ssd.Detection) image.Rectangle {
-		return image.Rect(int(x.X), int(x.Y), int(x.X+x.W), int(x.Y+x.H))
-	}
 	order := make([]int, len(dets))
 	for i := range order {
 		order[i] = i
@@ -205,7 +199,7 @@ func dropOverlapping(dets []ssd.Detection, iou float64) []ssd.Detection {
 	for n, i := range order {
 		kept[i] = true
 		for _, j := range order[:n] {
-			if kept[j] && boxIoU(rect(dets[i]), rect(dets[j])) > iou {
+			if kept[j] && boxIoU(detRect(dets[i]), detRect(dets[j])) > iou {
 				kept[i] = false
 				break
 			}
@@ -218,6 +212,11 @@ func dropOverlapping(dets []ssd.Detection, iou float64) []ssd.Detection {
 		}
 	}
 	return out
+}
+
+// detRect is a detection's box, truncated to whole pixels.
+func detRect(x ssd.Detection) image.Rectangle {
+	return image.Rect(int(x.X), int(x.Y), int(x.X+x.W), int(x.Y+x.H))
 }
 
 // boxIoU is the intersection over union of two boxes.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,25 +22,41 @@ func init() { commands["guard-cluster"] = guardClusterBench }
 // guardClusterBench measures the guard in cluster mode (limits, failed-auth
 // checks and signature nonces in a private redis-server on loopback)
 // against the embedded mode (the same in memory and Badger) and bare Caddy
-// (`respond` without the guard), in the same run, round after round. Keys
+// (`respond` without the guard), in the same run, round after round. Each
+// guarded run sits between two runs of bare Caddy with the same requests
+// and is compared with their mean, so that the machine's drift from one
+// run to the next (other tenants, clock speed) cancels instead of landing
+// in the ratio. With several worker counts (--workers 8,16,32) each gets
+// its table, and a last one compares each configuration's peak, its best
+// req/s over the counts, with bare Caddy's: throughput as capacity, where
+// one count alone may leave a server that waits on a round trip short of
+// its cores. Keys
 // carry three limit overrides (concurrency, rate, quota) so that every
 // request is charged. Redis's own CPU per request is reported apart. With
 // --baseline-bin the cluster mode of another binary (an earlier commit's)
 // runs in the same rounds, on a second Redis.
 //
-//	go run ./tests/bench guard-cluster [--bin bin/facegate] [--baseline-bin /tmp/facegate-old] [--rounds 3] [--duration 5s] [--workers 8]
+//	go run ./tests/bench guard-cluster [--bin bin/facegate] [--baseline-bin /tmp/facegate-old] [--rounds 3] [--duration 5s] [--workers 8[,16,32]]
 func guardClusterBench(args []string) error {
 	fs := flag.NewFlagSet("guard-cluster", flag.ContinueOnError)
 	bin := fs.String("bin", "bin/facegate", "facegate binary")
 	baseBin := fs.String("baseline-bin", "", "also measure the cluster mode of this facegate binary (e.g. an earlier commit's) in the same rounds")
 	dur := fs.Duration("duration", 5*time.Second, "measured time per configuration and round")
-	workers := fs.Int("workers", 8, "concurrent keep-alive connections")
+	workersList := fs.String("workers", "8", "concurrent keep-alive connections; a comma-separated list (e.g. 8,16,32) gives a table per count and one of each configuration's peak over the counts")
 	logLevel := fs.String("log-level", "INFO", "Caddy log level of the servers")
 	rounds := fs.Int("rounds", 3, "rounds over all configurations (the table gives medians)")
 	profile := fs.String("cpuprofile", "", "save CPU profiles of the cluster-mode and embedded servers (first round) to this path + \"-secret.pprof\", \"-signature.pprof\", \"-embedded-secret.pprof\" and \"-embedded-signature.pprof\"")
 	stats := fs.Bool("redis-stats", false, "print redis-server's INFO commandstats and stats (reads, commands) at the end (redis-cli)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var counts []int
+	for _, f := range strings.Split(*workersList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--workers: %q is not a positive count", f)
+		}
+		counts = append(counts, n)
 	}
 	redisBin := redistest.Binary()
 	if redisBin == "" {
@@ -129,81 +146,148 @@ func guardClusterBench(args []string) error {
 		srv  *benchServer
 		req  func(u string) (*http.Request, error)
 	}
-	configs := []config{
-		{"bare respond (no guard), secret-style body", bare, secretReq(embKey)},
-		{"guard embedded, secret mode + 3 limit overrides", embedded, secretReq(embKey)},
-		{"guard cluster (redis), secret mode + 3 limit overrides", cluster, secretReq(cluKey)},
-		{"bare respond (no guard), signed request", bare, signedReq(embKey)},
-		{"guard embedded, signature mode + 3 limit overrides", embedded, signedReq(embKey)},
-		{"guard cluster (redis), signature mode + 3 limit overrides", cluster, signedReq(cluKey)},
+	// One group per authentication mode: its bare run, then the guarded
+	// configurations, each measured between two bare runs.
+	type group struct {
+		bare    config
+		guarded []config
+	}
+	groups := []group{
+		{config{"bare respond (no guard), secret-style body", bare, secretReq(embKey)}, []config{
+			{"guard embedded, secret mode + 3 limit overrides", embedded, secretReq(embKey)},
+			{"guard cluster (redis), secret mode + 3 limit overrides", cluster, secretReq(cluKey)}}},
+		{config{"bare respond (no guard), signed request", bare, signedReq(embKey)}, []config{
+			{"guard embedded, signature mode + 3 limit overrides", embedded, signedReq(embKey)},
+			{"guard cluster (redis), signature mode + 3 limit overrides", cluster, signedReq(cluKey)}}},
 	}
 	if baseline != nil {
-		configs = slices.Insert(configs, 2, config{"baseline binary, cluster, secret mode + 3 limit overrides", baseline, secretReq(baseKey)})
-		configs = slices.Insert(configs, 6, config{"baseline binary, cluster, signature mode + 3 limit overrides", baseline, signedReq(baseKey)})
+		groups[0].guarded = append(groups[0].guarded, config{"baseline binary, cluster, secret mode + 3 limit overrides", baseline, secretReq(baseKey)})
+		groups[1].guarded = append(groups[1].guarded, config{"baseline binary, cluster, signature mode + 3 limit overrides", baseline, signedReq(baseKey)})
 	}
-	fmt.Printf("guard overhead, embedded vs cluster mode: %d workers (HTTP/1.1 keep-alive, TLS), %d rounds × %v per configuration, route tags/get, log level %s, redis-server on loopback\n\n",
-		*workers, *rounds, *dur, *logLevel)
+	fmt.Printf("guard overhead, embedded vs cluster mode: HTTP/1.1 keep-alive, TLS, %d rounds × %v per configuration and worker count, route tags/get, log level %s, redis-server on loopback; each guarded run against the mean of the bare runs just before and after it\n\n",
+		*rounds, *dur, *logLevel)
 	type acc struct {
 		rps, ratio, cpu, redisCPU []float64
 		errors                    int64
 	}
-	accs := make([]acc, len(configs))
+	type runKey struct {
+		name    string
+		workers int
+	}
+	accs := map[runKey]*acc{}
+	// peaks[name][round]: the configuration's best req/s over the worker
+	// counts in that round, and (guarded) the bare mean around that run
+	type peak struct{ rps, bare float64 }
+	peaks := map[string][]peak{}
+	run := func(round, workers int, c config) (float64, error) {
+		var prof chan error
+		if *profile != "" && round == 0 && workers == counts[0] && (c.srv == cluster || c.srv == embedded) {
+			mode := "signature"
+			if strings.Contains(c.name, "secret") {
+				mode = "secret"
+			}
+			if c.srv == embedded {
+				mode = "embedded-" + mode
+			}
+			prof = make(chan error, 1)
+			go func() { prof <- c.srv.cpuProfile(*dur, *profile+"-"+mode+".pprof") }()
+		}
+		redisPid := rs.Pid()
+		if baseline != nil && c.srv == baseline {
+			redisPid = baseRedis.Pid()
+		}
+		// redis CPU from the end of runLoad's 1 s warm-up to its end
+		r0 := make(chan int64, 1)
+		go func() { time.Sleep(time.Second); r0 <- procCPU(redisPid) }()
+		res, err := runLoad(c.srv, c.req, workers, *dur)
+		r1 := procCPU(redisPid)
+		if prof != nil {
+			if perr := <-prof; perr != nil {
+				fmt.Fprintln(os.Stderr, "cpu profile:", perr)
+			}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", c.name, err)
+		}
+		a := accs[runKey{c.name, workers}]
+		if a == nil {
+			a = &acc{}
+			accs[runKey{c.name, workers}] = a
+		}
+		a.rps = append(a.rps, res.rps)
+		a.cpu = append(a.cpu, res.cpuSamples...)
+		a.redisCPU = append(a.redisCPU, float64(r1-<-r0)/(res.rps*dur.Seconds())/1e3)
+		a.errors += res.errors
+		return res.rps, nil
+	}
 	for round := range *rounds {
-		var bareRPS float64
-		for i, c := range configs {
-			var prof chan error
-			if *profile != "" && round == 0 && (c.srv == cluster || c.srv == embedded) {
-				mode := "signature"
-				if strings.Contains(c.name, "secret") {
-					mode = "secret"
+		for _, g := range groups {
+			for _, c := range g.guarded {
+				peaks[c.name] = append(peaks[c.name], peak{})
+			}
+		}
+		for _, w := range counts {
+			for _, g := range groups {
+				before, err := run(round, w, g.bare)
+				if err != nil {
+					return err
 				}
-				if c.srv == embedded {
-					mode = "embedded-" + mode
-				}
-				prof = make(chan error, 1)
-				go func() { prof <- c.srv.cpuProfile(*dur, *profile+"-"+mode+".pprof") }()
-			}
-			redisPid := rs.Pid()
-			if baseline != nil && c.srv == baseline {
-				redisPid = baseRedis.Pid()
-			}
-			// redis CPU from the end of runLoad's 1 s warm-up to its end
-			r0 := make(chan int64, 1)
-			go func() { time.Sleep(time.Second); r0 <- procCPU(redisPid) }()
-			res, err := runLoad(c.srv, c.req, *workers, *dur)
-			r1 := procCPU(redisPid)
-			if prof != nil {
-				if perr := <-prof; perr != nil {
-					fmt.Fprintln(os.Stderr, "cpu profile:", perr)
+				for _, c := range g.guarded {
+					rps, err := run(round, w, c)
+					if err != nil {
+						return err
+					}
+					after, err := run(round, w, g.bare)
+					if err != nil {
+						return err
+					}
+					mean := (before + after) / 2
+					accs[runKey{c.name, w}].ratio = append(accs[runKey{c.name, w}].ratio, rps/mean)
+					pk := &peaks[c.name][round]
+					pk.rps, pk.bare = max(pk.rps, rps), max(pk.bare, mean)
+					before = after
 				}
 			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", c.name, err)
-			}
-			if c.srv == bare {
-				bareRPS = res.rps
-			}
-			a := &accs[i]
-			a.rps = append(a.rps, res.rps)
-			a.ratio = append(a.ratio, res.rps/bareRPS)
-			a.cpu = append(a.cpu, res.cpuSamples...)
-			n := res.rps * dur.Seconds()
-			a.redisCPU = append(a.redisCPU, float64(r1-<-r0)/n/1e3)
-			a.errors += res.errors
 		}
 	}
-	fmt.Println("| configuration | req/s (median) | vs bare (median; min–max of rounds) | server CPU µs/req p50 | redis CPU µs/req | non-200 |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|")
-	for i, c := range configs {
-		a := accs[i]
-		ratio, rcpu := "1.00", "—"
-		if c.srv != bare {
-			ratio = fmt.Sprintf("%.2f (%.2f–%.2f)", median(a.ratio), slices.Min(a.ratio), slices.Max(a.ratio))
+	var rows []config
+	for _, g := range groups {
+		rows = append(append(rows, g.bare), g.guarded...)
+	}
+	for _, w := range counts {
+		fmt.Printf("%d workers:\n\n", w)
+		fmt.Println("| configuration | req/s (median) | vs bare (median; min–max of rounds) | server CPU µs/req p50 | redis CPU µs/req | non-200 |")
+		fmt.Println("|---|---:|---:|---:|---:|---:|")
+		for _, c := range rows {
+			a := accs[runKey{c.name, w}]
+			ratio, rcpu := "1.00", "—"
+			if c.srv != bare {
+				ratio = fmt.Sprintf("%.2f (%.2f–%.2f)", median(a.ratio), slices.Min(a.ratio), slices.Max(a.ratio))
+			}
+			if c.srv == cluster || (baseline != nil && c.srv == baseline) {
+				rcpu = fmt.Sprintf("%.0f", median(a.redisCPU))
+			}
+			fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, median(a.rps), ratio, median(a.cpu), rcpu, a.errors)
 		}
-		if c.srv == cluster || (baseline != nil && c.srv == baseline) {
-			rcpu = fmt.Sprintf("%.0f", median(a.redisCPU))
+		fmt.Println()
+	}
+	if len(counts) > 1 {
+		// throughput as capacity: each server's best over the worker counts
+		fmt.Println("peak over the worker counts (each round: the configuration's best req/s against bare's best, bare as the mean around each run):")
+		fmt.Println()
+		fmt.Println("| configuration | peak req/s (median) | peak vs bare's peak (median; min–max of rounds) |")
+		fmt.Println("|---|---:|---:|")
+		for _, c := range rows {
+			if c.srv == bare {
+				continue
+			}
+			var rps, ratio []float64
+			for _, pk := range peaks[c.name] {
+				rps, ratio = append(rps, pk.rps), append(ratio, pk.rps/pk.bare)
+			}
+			fmt.Printf("| %s | %.0f | %.2f (%.2f–%.2f) |\n", c.name, median(rps), median(ratio), slices.Min(ratio), slices.Max(ratio))
 		}
-		fmt.Printf("| %s | %.0f | %s | %.0f | %s | %d |\n", c.name, median(a.rps), ratio, median(a.cpu), rcpu, a.errors)
+		fmt.Println()
 	}
 	if *stats {
 		out, err := exec.Command("redis-cli", "-u", rs.URL(), "INFO", "commandstats", "stats").CombinedOutput()
